@@ -1,0 +1,192 @@
+//! Accounts: registration, removal (with every row the user owns), passwords and the
+//! Basic-auth check. The credential cache lives here so that every path that changes a password
+//! or removes a user also forgets the cached credentials.
+
+use std::time::Duration;
+
+use mimql_entities::user;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
+};
+
+use crate::auth::cache::CredentialCache;
+use crate::auth::password::Hasher;
+use crate::jid::Jid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("user already registered")]
+    AlreadyExists,
+    #[error("domain not served")]
+    UnknownDomain,
+    #[error("user does not exist")]
+    NotFound,
+    #[error("empty password")]
+    EmptyPassword,
+    #[error("password hashing failed")]
+    Hash,
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+pub struct Accounts {
+    db: DatabaseConnection,
+    hosts: Vec<String>,
+    hasher: Hasher,
+    cache: CredentialCache,
+}
+
+impl Accounts {
+    pub fn new(db: DatabaseConnection, hosts: Vec<String>, auth: &crate::config::Auth) -> Accounts {
+        Accounts {
+            db,
+            hosts,
+            hasher: Hasher::new(auth.max_concurrent_hashes),
+            cache: CredentialCache::new(auth.cache_size, Duration::from_secs(auth.cache_ttl_secs)),
+        }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn hosts(&self) -> &[String] {
+        &self.hosts
+    }
+
+    pub fn is_host(&self, domain: &str) -> bool {
+        self.hosts.iter().any(|h| h == domain)
+    }
+
+    async fn find(&self, jid: &Jid) -> Result<Option<user::Model>, DbErr> {
+        user::Entity::find()
+            .filter(user::Column::Server.eq(jid.domain()))
+            .filter(user::Column::Username.eq(jid.node()))
+            .one(&self.db)
+            .await
+    }
+
+    pub async fn exists(&self, jid: &Jid) -> Result<bool, DbErr> {
+        Ok(self.find(jid).await?.is_some())
+    }
+
+    /// Checks Basic-auth credentials; the resource of `jid` is ignored.
+    pub async fn authenticate(&self, jid: &Jid, password: &str) -> Result<bool, DbErr> {
+        let bare = jid.bare_string();
+        if self.cache.contains(&bare, password) {
+            return Ok(true);
+        }
+        if !self.is_host(jid.domain()) || password.is_empty() {
+            return Ok(false);
+        }
+        let epoch = self.cache.epoch();
+        let stored = self.find(jid).await?.map(|u| u.password_hash);
+        let ok = self.hasher.verify(password, stored).await;
+        if ok {
+            self.cache.insert_if_current(&bare, password, epoch);
+        }
+        Ok(ok)
+    }
+
+    pub async fn register(&self, jid: &Jid, password: &str) -> Result<(), AccountError> {
+        if !self.is_host(jid.domain()) {
+            return Err(AccountError::UnknownDomain);
+        }
+        if password.is_empty() {
+            return Err(AccountError::EmptyPassword);
+        }
+        if self.exists(jid).await? {
+            return Err(AccountError::AlreadyExists);
+        }
+        let hash = self.hasher.hash(password).await.ok_or(AccountError::Hash)?;
+        let row = user::ActiveModel {
+            username: Set(jid.node().to_string()),
+            server: Set(jid.domain().to_string()),
+            password_hash: Set(hash),
+            created_at: Set(crate::db::now_micros()),
+            ..Default::default()
+        };
+        match row.insert(&self.db).await {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                Err(AccountError::AlreadyExists)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A fresh random user name for `registerUser` without one.
+    pub fn random_username() -> String {
+        let bytes: [u8; 10] = rand::random();
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Removes the account and, in the same transaction, everything the user owns.
+    pub async fn remove(&self, jid: &Jid) -> Result<(), AccountError> {
+        let bare = jid.to_bare();
+        let txn = self.db.begin().await?;
+        let Some(row) = user::Entity::find()
+            .filter(user::Column::Server.eq(bare.domain()))
+            .filter(user::Column::Username.eq(bare.node()))
+            .one(&txn)
+            .await?
+        else {
+            return Err(AccountError::NotFound);
+        };
+        crate::userdata::remove_user_data(&txn, row.id, &bare).await?;
+        user::Entity::delete_by_id(row.id).exec(&txn).await?;
+        txn.commit().await?;
+        self.cache.invalidate(&bare.to_string());
+        Ok(())
+    }
+
+    pub async fn change_password(&self, jid: &Jid, password: &str) -> Result<(), AccountError> {
+        if password.is_empty() {
+            return Err(AccountError::EmptyPassword);
+        }
+        let Some(row) = self.find(jid).await? else {
+            return Err(AccountError::NotFound);
+        };
+        let hash = self.hasher.hash(password).await.ok_or(AccountError::Hash)?;
+        let mut row: user::ActiveModel = row.into();
+        row.password_hash = Set(hash);
+        row.update(&self.db).await?;
+        self.cache.invalidate(&jid.bare_string());
+        Ok(())
+    }
+
+    /// Whether `password` is the user's password; `NotFound` for an unknown user.
+    pub async fn check_password(&self, jid: &Jid, password: &str) -> Result<bool, AccountError> {
+        let Some(row) = self.find(jid).await? else {
+            return Err(AccountError::NotFound);
+        };
+        Ok(self.hasher.verify(password, Some(row.password_hash)).await)
+    }
+
+    /// Bare JIDs of the domain's users, sorted.
+    pub async fn list(&self, domain: &str) -> Result<Vec<String>, AccountError> {
+        if !self.is_host(domain) {
+            return Err(AccountError::UnknownDomain);
+        }
+        let names: Vec<String> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Username)
+            .filter(user::Column::Server.eq(domain))
+            .order_by_asc(user::Column::Username)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(names.into_iter().map(|n| format!("{n}@{domain}")).collect())
+    }
+
+    pub async fn count(&self, domain: &str) -> Result<u64, AccountError> {
+        if !self.is_host(domain) {
+            return Err(AccountError::UnknownDomain);
+        }
+        Ok(user::Entity::find()
+            .filter(user::Column::Server.eq(domain))
+            .count(&self.db)
+            .await?)
+    }
+}

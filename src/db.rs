@@ -1,0 +1,45 @@
+//! Database connection and migrations. SQLite (the embedded default) gets WAL and a busy
+//! timeout; PostgreSQL runs the same code. Migrations run in one transaction under an advisory
+//! lock on PostgreSQL, so nodes (or test processes) starting together do not race.
+
+use std::time::Duration;
+
+use mimql_migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    TransactionTrait,
+};
+
+/// An arbitrary constant naming mimql's migration lock.
+const MIGRATION_LOCK: i64 = 0x6d69_6d71_6c00;
+
+pub async fn connect(url: &str, pool_size: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.max_connections(pool_size)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    Database::connect(opts).await
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await?;
+    }
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
+}
+
+/// Microseconds since the Unix epoch, the unit every stored time uses.
+pub fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}

@@ -1,0 +1,59 @@
+//! The error the API layer returns: a GraphQL error code, a message and extra `extensions`.
+//! Domain modules have their own error enums; `api::codes` maps them to this type, so every
+//! code the API can return is chosen in one place.
+
+use async_graphql::{ErrorExtensionValues, Value};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    pub code: &'static str,
+    pub message: String,
+    pub extensions: Vec<(&'static str, Value)>,
+}
+
+impl ApiError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+            extensions: Vec::new(),
+        }
+    }
+
+    /// Adds an `extensions` entry (the reference's per-field context, e.g. `user`).
+    pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> ApiError {
+        self.extensions.push((key, value.into()));
+        self
+    }
+
+    /// A fault on our side: the details go to the log, the client sees a generic message.
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> ApiError {
+        tracing::error!(%err, "{context}");
+        ApiError::new("internal_server_error", "Internal server error")
+    }
+
+    pub fn not_implemented(field: &str) -> ApiError {
+        ApiError::new("not_implemented", format!("{field} is not implemented yet"))
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(e: ApiError) -> Self {
+        let mut ext = ErrorExtensionValues::default();
+        ext.set("code", e.code);
+        for (k, v) in e.extensions {
+            ext.set(k, v);
+        }
+        async_graphql::Error {
+            message: e.message,
+            source: None,
+            extensions: Some(ext),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        ApiError::internal("database error", e)
+    }
+}

@@ -1,0 +1,26 @@
+//! The code `build.rs` generates from `schema/` (see `mimql schema print --rust`).
+
+/// Newtypes and codec traits of the custom scalars (codecs in [`crate::scalars`]).
+pub mod scalars {
+    include!(concat!(env!("OUT_DIR"), "/scalars.rs"));
+}
+
+/// The user API: types, resolver traits (implemented in [`crate::api`]) and glue.
+pub mod user {
+    include!(concat!(env!("OUT_DIR"), "/user.rs"));
+}
+
+/// The admin API (implemented in [`crate::admin_api`]).
+pub mod admin {
+    include!(concat!(env!("OUT_DIR"), "/admin.rs"));
+}
+
+/// The generated source, for `mimql schema print --rust`.
+pub const SOURCES: [(&str, &str); 3] = [
+    (
+        "scalars",
+        include_str!(concat!(env!("OUT_DIR"), "/scalars.rs")),
+    ),
+    ("user", include_str!(concat!(env!("OUT_DIR"), "/user.rs"))),
+    ("admin", include_str!(concat!(env!("OUT_DIR"), "/admin.rs"))),
+];

@@ -1,0 +1,134 @@
+//! Request decoding: the POST JSON body or the GET query string into query, variables and
+//! operation name, with the reference's error codes for each kind of bad input.
+
+use async_graphql::Variables;
+use serde_json::Value as Json;
+
+use super::precheck::Input;
+use super::reply::{ErrorBody, Reply};
+
+fn bad(code: &str, message: &str) -> Reply {
+    Reply::errors(400, vec![ErrorBody::new(code, message, None)])
+}
+
+fn invalid_body() -> Reply {
+    bad("invalid_json_body", "The request JSON body is invalid")
+}
+
+fn no_query() -> Reply {
+    bad(
+        "no_query_supplied",
+        "The query was not supplied in the request body",
+    )
+}
+
+fn invalid_variables() -> Reply {
+    bad("variables_invalid_json", "The variables' JSON is invalid")
+}
+
+/// `variables` may be an object, a string holding one, or null (meaning none).
+fn variables(v: Option<Json>) -> Result<Variables, Reply> {
+    match v {
+        None | Some(Json::Null) => Ok(Variables::default()),
+        Some(Json::Object(o)) => Ok(Variables::from_json(Json::Object(o))),
+        Some(Json::String(s)) => match serde_json::from_str::<Json>(&s) {
+            Ok(Json::Null) => Ok(Variables::default()),
+            Ok(Json::Object(o)) => Ok(Variables::from_json(Json::Object(o))),
+            _ => Err(invalid_variables()),
+        },
+        Some(_) => Err(invalid_variables()),
+    }
+}
+
+/// `operationName`: null and `""` mean absent.
+fn operation_name(v: Option<Json>) -> Option<String> {
+    match v {
+        Some(Json::String(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    }
+}
+
+pub fn json_body(body: &[u8]) -> Result<Input, Reply> {
+    let Ok(Json::Object(mut o)) = serde_json::from_slice::<Json>(body) else {
+        return Err(invalid_body());
+    };
+    let query = match o.remove("query") {
+        Some(Json::String(q)) => q,
+        _ => return Err(no_query()),
+    };
+    Ok(Input {
+        query,
+        variables: variables(o.remove("variables"))?,
+        operation_name: operation_name(o.remove("operationName")),
+    })
+}
+
+pub fn query_string(qs: &str) -> Result<Input, Reply> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(qs)
+        .map_err(|_| bad("invalid_query_parameters", "The query string is invalid"))?;
+    if pairs.iter().any(|(k, _)| k.is_empty()) {
+        return Err(bad(
+            "invalid_query_parameters",
+            "The query string is invalid",
+        ));
+    }
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let query = get("query").ok_or_else(no_query)?;
+    Ok(Input {
+        query,
+        variables: variables(get("variables").map(Json::String))?,
+        operation_name: operation_name(get("operationName").map(Json::String)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(r: Result<Input, Reply>) -> String {
+        match r {
+            Ok(_) => "ok".into(),
+            Err(r) => r.body["errors"][0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        }
+    }
+
+    #[test]
+    fn decodes_bodies() {
+        assert_eq!(code(json_body(b"{\"query\":\"{a}\"}")), "ok");
+        assert_eq!(code(json_body(b"")), "invalid_json_body");
+        assert_eq!(code(json_body(b"[]")), "invalid_json_body");
+        assert_eq!(code(json_body(b"{}")), "no_query_supplied");
+        assert_eq!(code(json_body(b"{\"query\":1}")), "no_query_supplied");
+        assert_eq!(
+            code(json_body(b"{\"query\":\"q\",\"variables\":\"[1]\"}")),
+            "variables_invalid_json"
+        );
+        assert_eq!(
+            code(json_body(b"{\"query\":\"q\",\"variables\":[1]}")),
+            "variables_invalid_json"
+        );
+        assert_eq!(
+            code(json_body(
+                b"{\"query\":\"q\",\"variables\":\"{\\\"a\\\":1}\"}"
+            )),
+            "ok"
+        );
+        let i = json_body(b"{\"query\":\"q\",\"operationName\":\"\"}").unwrap();
+        assert_eq!(i.operation_name, None);
+    }
+
+    #[test]
+    fn decodes_query_strings() {
+        assert_eq!(code(query_string("query=%7Ba%7D")), "ok");
+        assert_eq!(code(query_string("=invalid")), "invalid_query_parameters");
+        assert_eq!(code(query_string("")), "no_query_supplied");
+    }
+}

@@ -1,0 +1,159 @@
+//! The HTTP servers: the user API on `listen.user`, the admin API on `listen.admin`.
+
+mod decode;
+pub mod endpoint;
+mod graphiql;
+mod precheck;
+mod reply;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::ServerHandle;
+use actix_web::http::header;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use async_graphql::Executor;
+
+use crate::admin_api::AdminApi;
+use crate::api::UserApi;
+use crate::generated;
+use crate::state::AppState;
+use endpoint::{Auth, Endpoint};
+
+async fn method_not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, "GET, POST"))
+        .finish()
+}
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+fn configure<E: Executor>(
+    endpoint: web::Data<Endpoint<E>>,
+) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(endpoint.clone())
+            .service(
+                web::resource("/api/graphql")
+                    .route(web::get().to(endpoint::graphql::<E>))
+                    .route(web::post().to(endpoint::graphql::<E>))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .route("/health", web::get().to(health));
+    }
+}
+
+pub fn user_schema(state: &Arc<AppState>) -> generated::user::Schema {
+    let limits = &state.config.limits;
+    generated::user::schema_builder()
+        .data(UserApi::new(state.clone()))
+        .limit_depth(limits.max_query_depth)
+        .limit_complexity(limits.max_query_complexity)
+        .limit_recursive_depth(crate::http::MAX_RECURSION)
+        .finish()
+}
+
+pub fn admin_schema(state: &Arc<AppState>) -> generated::admin::Schema {
+    let limits = &state.config.limits;
+    generated::admin::schema_builder()
+        .data(AdminApi::new(state.clone()))
+        .limit_depth(limits.max_query_depth)
+        .limit_complexity(limits.max_query_complexity)
+        .limit_recursive_depth(crate::http::MAX_RECURSION)
+        .finish()
+}
+
+/// Recursion bound of async-graphql's own document checks.
+pub const MAX_RECURSION: usize = 64;
+
+/// The running servers; dropping this does not stop them, call [`Running::stop`].
+pub struct Running {
+    pub user_addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    user: ServerHandle,
+    admin: ServerHandle,
+    tasks: Vec<actix_web::rt::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Runs until both servers stop (on SIGINT/SIGTERM when signals are handled).
+    pub async fn wait(self) -> std::io::Result<()> {
+        for t in self.tasks {
+            t.await.map_err(std::io::Error::other)??;
+        }
+        Ok(())
+    }
+
+    pub async fn stop(&self) {
+        self.user.stop(true).await;
+        self.admin.stop(true).await;
+    }
+}
+
+/// Binds both listeners (or uses the given ones) and starts serving.
+pub fn start(
+    state: Arc<AppState>,
+    user_listener: Option<TcpListener>,
+    admin_listener: Option<TcpListener>,
+    handle_signals: bool,
+) -> std::io::Result<Running> {
+    let config = &state.config;
+    let user_listener = match user_listener {
+        Some(l) => l,
+        None => TcpListener::bind(&config.listen.user.address)?,
+    };
+    let admin_listener = match admin_listener {
+        Some(l) => l,
+        None => TcpListener::bind(&config.listen.admin.address)?,
+    };
+    let user_addr = user_listener.local_addr()?;
+    let admin_addr = admin_listener.local_addr()?;
+
+    let user_endpoint = web::Data::new(Endpoint {
+        executor: user_schema(&state),
+        meta: &generated::user::META,
+        check_scalar: generated::scalars::check_scalar,
+        auth: Auth::User(state.clone()),
+        max_body: config.limits.max_body_bytes,
+        graphiql_title: "mimql user API",
+    });
+    let admin_endpoint = web::Data::new(Endpoint {
+        executor: admin_schema(&state),
+        meta: &generated::admin::META,
+        check_scalar: generated::scalars::check_scalar,
+        auth: Auth::Admin {
+            username: config.listen.admin.username.clone(),
+            password: config.listen.admin.password.clone(),
+        },
+        max_body: config.limits.max_body_bytes,
+        graphiql_title: "mimql admin API",
+    });
+
+    let user_cfg = configure(user_endpoint);
+    let mut user =
+        HttpServer::new(move || App::new().configure(user_cfg.clone())).listen(user_listener)?;
+    if config.listen.user.workers > 0 {
+        user = user.workers(config.listen.user.workers);
+    }
+    let admin_cfg = configure(admin_endpoint);
+    let mut admin = HttpServer::new(move || App::new().configure(admin_cfg.clone()))
+        .workers(1)
+        .listen(admin_listener)?;
+    if !handle_signals {
+        user = user.disable_signals();
+        admin = admin.disable_signals();
+    }
+    let user = user.run();
+    let admin = admin.run();
+    let (user_handle, admin_handle) = (user.handle(), admin.handle());
+    tracing::info!(%user_addr, %admin_addr, "mimql listening");
+    Ok(Running {
+        user_addr,
+        admin_addr,
+        user: user_handle,
+        admin: admin_handle,
+        tasks: vec![actix_web::rt::spawn(user), actix_web::rt::spawn(admin)],
+    })
+}

@@ -1,0 +1,23 @@
+//! mimql: a server for the MongooseIM GraphQL User API.
+//!
+//! Layout: `schema/` (SDL) → `codegen/` (build-time generator) → [`generated`] (types, resolver
+//! traits, glue) → [`api`] and [`admin_api`] (resolvers) → domain modules ([`accounts`], ...) →
+//! `entities/` (tables). [`http`] serves both APIs.
+
+pub mod accounts;
+pub mod admin_api;
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod errors;
+pub mod generated;
+pub mod http;
+pub mod jid;
+pub mod modules;
+pub mod scalars;
+pub mod schema_meta;
+pub mod server;
+pub mod state;
+pub mod userdata;
+pub mod xml;

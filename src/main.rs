@@ -1,0 +1,206 @@
+//! The `mimql` command line.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use mimql::config::Config;
+use mimql::jid::Jid;
+
+#[derive(Parser)]
+#[command(
+    name = "mimql",
+    version,
+    about = "A server for the MongooseIM GraphQL User API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct ConfigArg {
+    /// TOML config file; without one the documented defaults are used
+    /// (SQLite file ./mimql.db, user API on 127.0.0.1:5561, admin API on 127.0.0.1:5551).
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server in the foreground (stops cleanly on SIGTERM/SIGINT).
+    Serve(ConfigArg),
+    /// Apply pending database migrations and exit.
+    Migrate(ConfigArg),
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print the schema.
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Register JID; the password is read from the first line of stdin.
+    Add {
+        jid: String,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Remove JID and everything it owns.
+    Remove {
+        jid: String,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Api {
+    User,
+    Admin,
+}
+
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// Print the SDL the server serves, or with --rust the code generated from schema/.
+    Print {
+        #[arg(value_enum, default_value = "user")]
+        api: Api,
+        #[arg(long)]
+        rust: bool,
+    },
+}
+
+fn load(arg: &ConfigArg) -> Result<Config, String> {
+    match &arg.config {
+        Some(path) => Config::load(path),
+        None => Ok(Config::default()),
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.general.log_level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn parse_jid(s: &str) -> Result<Jid, String> {
+    Jid::parse(s)
+        .map(|j| j.to_bare())
+        .map_err(|e| format!("invalid JID {s:?}: {}", e.as_str()))
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve(arg) => {
+            let config = load(&arg)?;
+            init_logging(&config);
+            if arg.config.is_none() {
+                tracing::warn!("no --config given: using the defaults, admin credentials included");
+            }
+            actix_web::rt::System::new().block_on(async move {
+                let running = mimql::server::start(config, None, None, true).await?;
+                running.wait().await.map_err(|e| e.to_string())?;
+                tracing::info!("mimql stopped");
+                Ok(())
+            })
+        }
+        Command::Migrate(arg) => {
+            let config = load(&arg)?;
+            init_logging(&config);
+            runtime()?.block_on(async {
+                mimql::server::prepare(config).await?;
+                tracing::info!("migrations applied");
+                Ok(())
+            })
+        }
+        Command::User { command } => {
+            let (jid, arg, add) = match &command {
+                UserCommand::Add { jid, config } => (jid, config, true),
+                UserCommand::Remove { jid, config } => (jid, config, false),
+            };
+            let config = load(arg)?;
+            init_logging(&config);
+            let jid = parse_jid(jid)?;
+            let password = if add {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            } else {
+                String::new()
+            };
+            runtime()?.block_on(async {
+                let state = mimql::server::prepare(config).await?;
+                if add {
+                    state
+                        .accounts
+                        .register(&jid, &password)
+                        .await
+                        .map_err(|e| format!("{jid}: {e}"))?;
+                    println!("User {jid} successfully registered");
+                } else {
+                    state
+                        .accounts
+                        .remove(&jid)
+                        .await
+                        .map_err(|e| format!("{jid}: {e}"))?;
+                    println!("User {jid} successfully unregistered");
+                }
+                Ok(())
+            })
+        }
+        Command::Schema {
+            command: SchemaCommand::Print { api, rust },
+        } => {
+            if rust {
+                let name = match api {
+                    Api::User => "user",
+                    Api::Admin => "admin",
+                };
+                for (module, source) in mimql::generated::SOURCES {
+                    if module == name || module == "scalars" {
+                        println!("// ==== generated::{module} ====\n{source}");
+                    }
+                }
+            } else {
+                let sdl = match api {
+                    Api::User => mimql::generated::user::schema_builder().finish().sdl(),
+                    Api::Admin => mimql::generated::admin::schema_builder().finish().sdl(),
+                };
+                print!("{sdl}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mimql: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
