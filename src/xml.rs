@@ -52,7 +52,9 @@ impl Element {
             ..Default::default()
         };
         let doc = roxmltree::Document::parse_with_options(input, options).map_err(|e| match e {
-            roxmltree::Error::UnexpectedEndOfStream => "expected >".to_string(),
+            roxmltree::Error::UnexpectedEndOfStream | roxmltree::Error::NoRootNode => {
+                "expected >".to_string()
+            }
             other => other.to_string(),
         })?;
         Ok(convert(doc.root_element()))

@@ -100,7 +100,7 @@ impl<'a> Gen<'a> {
                 let item_ty = self.ty(item, pos, false);
                 let item_nullable = !matches!(**item, TypeRef::NonNull(_));
                 if pos == Position::ResolverResult && item_nullable {
-                    quote!(Vec<gql::Result<#item_ty>>)
+                    quote!(Vec<Fallible<#item_ty>>)
                 } else {
                     quote!(Vec<#item_ty>)
                 }
@@ -375,6 +375,23 @@ impl<'a> Gen<'a> {
         out
     }
 
+    /// The glue's return type and body around `inner` (a block yielding `gql::Result<ty>`).
+    /// A nullable field reports its error and answers null itself, so that the error does not
+    /// null the enclosing object; a non-null field lets it propagate, as GraphQL requires.
+    fn wrap_nullable(
+        &self,
+        field_ty: &TypeRef,
+        ty: &TokenStream,
+        inner: TokenStream,
+    ) -> (TokenStream, TokenStream) {
+        if matches!(field_ty, TypeRef::NonNull(_)) {
+            (quote!(gql::Result<#ty>), inner)
+        } else {
+            let run = quote!(async { #inner }.await);
+            (quote!(#ty), quote!(nullable(ctx, #run)))
+        }
+    }
+
     fn resolver_types(&self, implementor: &syn::Path) -> Result<TokenStream, GenerateError> {
         let mut out = TokenStream::new();
         for name in &self.resolver_types {
@@ -409,14 +426,16 @@ impl<'a> Gen<'a> {
                             async fn #fid(&self) -> #ty { #value }
                         }
                     } else {
+                        let inner = quote! {
+                            let api = ctx.data::<#implementor>()?;
+                            #hooks
+                            Ok(#value)
+                        };
+                        let (ret, body) = self.wrap_nullable(&f.ty, &ty, inner);
                         quote! {
                             #fd
                             #[graphql(name = #fname)]
-                            async fn #fid(&self, ctx: &gql::Context<'_>) -> gql::Result<#ty> {
-                                let api = ctx.data::<#implementor>()?;
-                                #hooks
-                                Ok(#value)
-                            }
+                            async fn #fid(&self, ctx: &gql::Context<'_>) -> #ret { #body }
                         }
                     };
                     glue.push(body);
@@ -459,14 +478,18 @@ impl<'a> Gen<'a> {
                     fn #fid(&self, ctx: &gql::Context<'_>, #(#params),*)
                         -> impl std::future::Future<Output = gql::Result<#ret>> + Send;
                 });
+                let inner = quote! {
+                    let api = ctx.data::<#implementor>()?;
+                    #hooks
+                    #apply_defaults
+                    #trait_id::#fid(api, ctx, #(#param_names),*).await
+                };
+                let (glue_ret, body) = self.wrap_nullable(&f.ty, &ret, inner);
                 glue.push(quote! {
                     #fd
                     #[graphql(name = #fname)]
-                    async fn #fid(&self, ctx: &gql::Context<'_>, #(#glue_params),*) -> gql::Result<#ret> {
-                        let api = ctx.data::<#implementor>()?;
-                        #hooks
-                        #apply_defaults
-                        #trait_id::#fid(api, ctx, #(#param_names),*).await
+                    async fn #fid(&self, ctx: &gql::Context<'_>, #(#glue_params),*) -> #glue_ret {
+                        #body
                     }
                 });
             }
@@ -659,6 +682,54 @@ fn hooks_trait() -> TokenStream {
     quote! {
         /// Checks the glue runs before a resolver. Implemented by the resolver type, so that
         /// authorization and module availability stay in hand-written code.
+        /// Ends a nullable field: on error the field is null and the error is listed with the
+        /// field's path.
+        fn nullable<T>(ctx: &gql::Context<'_>, result: gql::Result<Option<T>>) -> Option<T> {
+            match result {
+                Ok(value) => value,
+                Err(e) => {
+                    ctx.add_error(ctx.set_error_path(e.into_server_error(ctx.item.pos)));
+                    None
+                }
+            }
+        }
+
+        /// One item of a list whose items may fail alone (`[String]!` of a batch mutation):
+        /// an error makes that item null and is listed with the item's path.
+        #[derive(Clone, Debug)]
+        pub struct Fallible<T>(pub gql::Result<T>);
+
+        impl<T> From<gql::Result<T>> for Fallible<T> {
+            fn from(result: gql::Result<T>) -> Self {
+                Fallible(result)
+            }
+        }
+
+        impl<T: gql::OutputType> gql::OutputType for Fallible<Option<T>> {
+            fn type_name() -> std::borrow::Cow<'static, str> {
+                <Option<T> as gql::OutputType>::type_name()
+            }
+            fn qualified_type_name() -> String {
+                <Option<T> as gql::OutputType>::qualified_type_name()
+            }
+            fn create_type_info(registry: &mut gql::registry::Registry) -> String {
+                <Option<T> as gql::OutputType>::create_type_info(registry)
+            }
+            async fn resolve(
+                &self,
+                ctx: &gql::ContextSelectionSet<'_>,
+                field: &gql::Positioned<gql::parser::types::Field>,
+            ) -> gql::ServerResult<gql::Value> {
+                match &self.0 {
+                    Ok(value) => value.resolve(ctx, field).await,
+                    Err(e) => {
+                        ctx.add_error(ctx.set_error_path(e.clone().into_server_error(field.pos)));
+                        Ok(gql::Value::Null)
+                    }
+                }
+            }
+        }
+
         pub trait SchemaHooks: Send + Sync + 'static {
             /// Runs before every field of a `@protected` type, or returning one.
             fn require_auth(&self, ctx: &gql::Context<'_>) -> gql::Result<()>;

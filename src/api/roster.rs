@@ -19,7 +19,7 @@ impl RosterUserMutationResolver for UserApi {
         &self,
         _ctx: &Context<'_>,
         _contacts: Vec<ContactInput>,
-    ) -> Result<Vec<async_graphql::Result<Option<String>>>> {
+    ) -> Result<Vec<Fallible<Option<String>>>> {
         Err(ApiError::not_implemented("RosterUserMutation.addContacts").into())
     }
 
@@ -40,7 +40,7 @@ impl RosterUserMutationResolver for UserApi {
         &self,
         _ctx: &Context<'_>,
         _contacts: Vec<Jid>,
-    ) -> Result<Vec<async_graphql::Result<Option<String>>>> {
+    ) -> Result<Vec<Fallible<Option<String>>>> {
         Err(ApiError::not_implemented("RosterUserMutation.deleteContacts").into())
     }
 }

@@ -1,0 +1,36 @@
+//! Typed operations of the user API, one module per category.
+
+pub mod account;
+
+use cynic::QueryBuilder;
+
+use crate::schema;
+use crate::scalars::UserName;
+
+#[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[cynic(schema = "mimql")]
+pub enum AuthStatus {
+    Authorized,
+    Unauthorized,
+}
+
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(schema = "mimql")]
+pub struct UserAuthInfo {
+    pub username: Option<UserName>,
+    pub auth_status: Option<AuthStatus>,
+}
+
+/// `{ checkAuth { username authStatus } }`
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(schema = "mimql", graphql_type = "UserQuery")]
+pub struct CheckAuth {
+    pub check_auth: Option<UserAuthInfo>,
+}
+
+pub fn check_auth() -> cynic::Operation<CheckAuth, ()> {
+    CheckAuth::build(())
+}
+
+#[allow(unused_imports)]
+use schema as _;

@@ -1,0 +1,145 @@
+//! The test harness: the real server on free loopback ports, once per test process, on SQLite
+//! (a fresh temporary file) or on the PostgreSQL database named by `MIMQL_TEST_DATABASE_URL`
+//! (the caller provides a fresh one per run; tests use unique user names, so they can share it).
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::sync::OnceLock;
+
+use mimql::config::Config;
+use mimql_client::Client;
+
+pub struct TestServer {
+    pub user_url: String,
+    pub admin_url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Extra hosts served in tests, for operations that need a domain of their own.
+pub const HOSTS: [&str; 3] = ["localhost", "example.com", "listing.test"];
+
+fn start(modify: impl FnOnce(&mut Config)) -> TestServer {
+    let mut config = Config::default();
+    config.general.hosts = HOSTS.iter().map(|h| h.to_string()).collect();
+    config.general.log_level = "warn".into();
+    config.listen.user.workers = 2;
+    let dir = match std::env::var("MIMQL_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            config.database.url = url;
+            config.database.pool_size = 4;
+            None
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            config.database.url = format!("sqlite://{}?mode=rwc", dir.path().join("mimql.db").display());
+            Some(dir)
+        }
+    };
+    modify(&mut config);
+    let user = TcpListener::bind("127.0.0.1:0").expect("free port");
+    let admin = TcpListener::bind("127.0.0.1:0").expect("free port");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match mimql::server::start(config, Some(user), Some(admin), false).await {
+                Ok(running) => {
+                    tx.send(Ok((running.user_addr, running.admin_addr))).ok();
+                    running.wait().await.ok();
+                }
+                Err(e) => {
+                    tx.send(Err(e)).ok();
+                }
+            }
+        });
+    });
+    let (user_addr, admin_addr) = rx
+        .recv()
+        .expect("server thread")
+        .unwrap_or_else(|e| panic!("server did not start: {e}"));
+    TestServer {
+        user_url: format!("http://{user_addr}"),
+        admin_url: format!("http://{admin_addr}"),
+        _dir: dir,
+    }
+}
+
+/// The shared server with every module enabled.
+pub fn server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| start(|_| {}))
+}
+
+/// A server with every optional module disabled, for `deps_not_loaded`.
+pub fn server_without_modules() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        start(|c| {
+            for m in mimql::config::MODULES {
+                c.modules.insert(m.to_string(), mimql::config::ModuleConfig { enabled: false });
+            }
+        })
+    })
+}
+
+/// A fresh name nobody else uses in this database.
+pub fn unique(prefix: &str) -> String {
+    let n: u64 = rand::random();
+    format!("{prefix}_{n:016x}")
+}
+
+/// A registered account.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub jid: String,
+    pub password: String,
+}
+
+impl TestServer {
+    pub fn anonymous(&self) -> Client {
+        Client::new(&self.user_url)
+    }
+
+    pub fn admin(&self) -> Client {
+        Client::new(&self.admin_url).with_basic_auth("admin", "secret")
+    }
+
+    pub fn client(&self, user: &User) -> Client {
+        Client::new(&self.user_url).with_basic_auth(&user.jid, &user.password)
+    }
+
+    /// Registers a new user on `domain` through the admin API.
+    pub fn new_user_on(&self, prefix: &str, domain: &str) -> User {
+        let name = unique(prefix);
+        let password = unique("pw");
+        let resp = self
+            .admin()
+            .run(mimql_client::admin::register_user(domain, Some(&name), &password))
+            .expect("admin API reachable");
+        assert!(resp.errors.is_empty(), "registerUser failed: {:?}", resp.errors);
+        User {
+            jid: format!("{name}@{domain}"),
+            password,
+        }
+    }
+
+    pub fn new_user(&self, prefix: &str) -> User {
+        self.new_user_on(prefix, "localhost")
+    }
+
+    /// POSTs a raw JSON body as `client`; answers (status, body).
+    pub fn post(&self, client: &Client, body: serde_json::Value) -> (u16, serde_json::Value) {
+        client
+            .post_raw("application/json", body.to_string().as_bytes())
+            .expect("server reachable")
+    }
+}
+
+/// The `extensions.code` of the first error of a raw body.
+pub fn code(body: &serde_json::Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_default()
+}
+
+pub fn message(body: &serde_json::Value) -> &str {
+    body["errors"][0]["message"].as_str().unwrap_or_default()
+}
