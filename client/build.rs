@@ -7,7 +7,9 @@ fn sdl(files: &[PathBuf]) -> String {
     let mut out = String::new();
     for f in files {
         println!("cargo:rerun-if-changed={}", f.display());
-        out.push_str(&std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())));
+        out.push_str(
+            &std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())),
+        );
         out.push('\n');
     }
     out

@@ -10,7 +10,12 @@ use mimql_client::user::{self, account};
 fn field_answers_true() {
     let s = server();
     let u = s.new_user("field");
-    let data = s.client(&u).run(account::field()).unwrap().into_data().unwrap();
+    let data = s
+        .client(&u)
+        .run(account::field())
+        .unwrap()
+        .into_data()
+        .unwrap();
     assert_eq!(data.account.unwrap().field, Some(true));
 }
 
@@ -22,13 +27,27 @@ fn change_password_replaces_the_old_one() {
     // Warm the credential cache with the old password first.
     assert_eq!(old.run(user::check_auth()).unwrap().status, 200);
     let resp = old.run(account::change_password("n3w-pass")).unwrap();
-    assert_eq!(resp.into_data().unwrap().account.unwrap().change_password.as_deref(), Some("Password changed"));
+    assert_eq!(
+        resp.into_data()
+            .unwrap()
+            .account
+            .unwrap()
+            .change_password
+            .as_deref(),
+        Some("Password changed")
+    );
 
     let resp = old.run(user::check_auth()).unwrap();
     assert_eq!(resp.status, 401, "the old password is refused");
     assert_eq!(resp.code(), Some("wrong_credentials"));
     let new = Client::new(&s.user_url).with_basic_auth(&u.jid, "n3w-pass");
-    let info = new.run(user::check_auth()).unwrap().into_data().unwrap().check_auth.unwrap();
+    let info = new
+        .run(user::check_auth())
+        .unwrap()
+        .into_data()
+        .unwrap()
+        .check_auth
+        .unwrap();
     assert_eq!(info.username.unwrap().0, u.jid);
 }
 
@@ -59,11 +78,23 @@ fn unregister_removes_the_login() {
     let resp = client.run(user::check_auth()).unwrap();
     assert_eq!(resp.status, 401);
     assert_eq!(resp.code(), Some("wrong_credentials"));
-    let check = s.admin().run(mimql_client::admin::check_user(&u.jid)).unwrap().into_data().unwrap();
+    let check = s
+        .admin()
+        .run(mimql_client::admin::check_user(&u.jid))
+        .unwrap()
+        .into_data()
+        .unwrap();
     assert!(!check.account.unwrap().check_user.unwrap().exist);
     // The name is free again.
     let name = u.jid.split('@').next().unwrap();
-    let again = s.admin().run(mimql_client::admin::register_user("localhost", Some(name), "x")).unwrap();
+    let again = s
+        .admin()
+        .run(mimql_client::admin::register_user(
+            "localhost",
+            Some(name),
+            "x",
+        ))
+        .unwrap();
     assert!(again.errors.is_empty(), "{:?}", again.errors);
 }
 
@@ -71,7 +102,8 @@ fn unregister_removes_the_login() {
 fn unregister_with_a_login_resource_names_the_full_jid() {
     let s = server();
     let u = s.new_user("frank");
-    let client = Client::new(&s.user_url).with_basic_auth(&format!("{}/laptop", u.jid), &u.password);
+    let client =
+        Client::new(&s.user_url).with_basic_auth(&format!("{}/laptop", u.jid), &u.password);
     let resp = client.run(account::unregister()).unwrap();
     assert_eq!(
         resp.into_data().unwrap().account.unwrap().unregister,

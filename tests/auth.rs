@@ -21,7 +21,13 @@ fn check_auth_with_credentials_returns_the_normalised_jid() {
     let u = s.new_user("alice");
     let shouting = u.jid.to_uppercase();
     let client = mimql_client::Client::new(&s.user_url).with_basic_auth(&shouting, &u.password);
-    let info = client.run(user::check_auth()).unwrap().into_data().unwrap().check_auth.unwrap();
+    let info = client
+        .run(user::check_auth())
+        .unwrap()
+        .into_data()
+        .unwrap()
+        .check_auth
+        .unwrap();
     assert_eq!(info.username.unwrap().0, u.jid);
     assert_eq!(info.auth_status, Some(AuthStatus::Authorized));
 }
@@ -30,8 +36,15 @@ fn check_auth_with_credentials_returns_the_normalised_jid() {
 fn a_login_resource_is_kept() {
     let s = server();
     let u = s.new_user("res");
-    let client = mimql_client::Client::new(&s.user_url).with_basic_auth(&format!("{}/Phone", u.jid), &u.password);
-    let info = client.run(user::check_auth()).unwrap().into_data().unwrap().check_auth.unwrap();
+    let client = mimql_client::Client::new(&s.user_url)
+        .with_basic_auth(&format!("{}/Phone", u.jid), &u.password);
+    let info = client
+        .run(user::check_auth())
+        .unwrap()
+        .into_data()
+        .unwrap()
+        .check_auth
+        .unwrap();
     assert_eq!(info.username.unwrap().0, format!("{}/Phone", u.jid));
 }
 
@@ -67,17 +80,29 @@ fn malformed_header_is_request_error_and_other_schemes_are_anonymous() {
         Some("Malformed authorization header. Please consult the relevant specification")
     );
     let bearer = s.anonymous().with_authorization(Some("Bearer abc"));
-    let info = bearer.run(user::check_auth()).unwrap().into_data().unwrap().check_auth.unwrap();
+    let info = bearer
+        .run(user::check_auth())
+        .unwrap()
+        .into_data()
+        .unwrap()
+        .check_auth
+        .unwrap();
     assert_eq!(info.auth_status, Some(AuthStatus::Unauthorized));
 }
 
 #[test]
 fn protected_categories_need_credentials() {
     let s = server();
-    let resp = s.anonymous().run(mimql_client::user::account::field()).unwrap();
+    let resp = s
+        .anonymous()
+        .run(mimql_client::user::account::field())
+        .unwrap();
     assert_eq!(resp.status, 401);
     assert_eq!(resp.code(), Some("no_permissions"));
-    assert_eq!(resp.message(), Some("Cannot execute query Field without permissions"));
+    assert_eq!(
+        resp.message(),
+        Some("Cannot execute query Field without permissions")
+    );
     assert!(resp.data.is_none());
 }
 
@@ -123,7 +148,10 @@ fn several_operations_without_a_name_run_nothing() {
     );
     assert_eq!(status, 200);
     assert_eq!(code(&body), "more_than_one_operation");
-    assert_eq!(message(&body), "Error in execution: more_than_one_operation");
+    assert_eq!(
+        message(&body),
+        "Error in execution: more_than_one_operation"
+    );
     assert!(body.get("data").is_none());
     assert_eq!(s.client(&u).run(user::check_auth()).unwrap().status, 200);
 }
@@ -131,16 +159,25 @@ fn several_operations_without_a_name_run_nothing() {
 #[test]
 fn an_unknown_operation_name_is_400() {
     let s = server();
-    let (status, body) = s.post(&s.anonymous(), json!({"query": "query A { checkAuth { username } }", "operationName": "Nope"}));
+    let (status, body) = s.post(
+        &s.anonymous(),
+        json!({"query": "query A { checkAuth { username } }", "operationName": "Nope"}),
+    );
     assert_eq!(status, 400);
     assert_eq!(code(&body), "operation_not_found");
-    assert_eq!(message(&body), "Expected an operation \"Nope\" but no such operation was found");
+    assert_eq!(
+        message(&body),
+        "Expected an operation \"Nope\" but no such operation was found"
+    );
 }
 
 #[test]
 fn introspection_is_open() {
     let s = server();
-    let (status, body) = s.post(&s.anonymous(), json!({"query": "{ __schema { queryType { name } } }"}));
+    let (status, body) = s.post(
+        &s.anonymous(),
+        json!({"query": "{ __schema { queryType { name } } }"}),
+    );
     assert_eq!(status, 200);
     assert_eq!(body["data"]["__schema"]["queryType"]["name"], "UserQuery");
 }

@@ -31,7 +31,17 @@ fn normalize(sdl: &str) -> BTreeMap<String, String> {
                                 let mut args: Vec<String> = f
                                     .arguments
                                     .iter()
-                                    .map(|a| format!("{}: {}{}", a.name, a.value_type, a.default_value.as_ref().map(|d| format!(" = {d}")).unwrap_or_default()))
+                                    .map(|a| {
+                                        format!(
+                                            "{}: {}{}",
+                                            a.name,
+                                            a.value_type,
+                                            a.default_value
+                                                .as_ref()
+                                                .map(|d| format!(" = {d}"))
+                                                .unwrap_or_default()
+                                        )
+                                    })
                                     .collect();
                                 args.sort();
                                 format!("{}({}): {}", f.name, args.join(", "), f.field_type)
@@ -44,13 +54,24 @@ fn normalize(sdl: &str) -> BTreeMap<String, String> {
                         let mut fields: Vec<String> = i
                             .fields
                             .iter()
-                            .map(|a| format!("{}: {}{}", a.name, a.value_type, a.default_value.as_ref().map(|d| format!(" = {d}")).unwrap_or_default()))
+                            .map(|a| {
+                                format!(
+                                    "{}: {}{}",
+                                    a.name,
+                                    a.value_type,
+                                    a.default_value
+                                        .as_ref()
+                                        .map(|d| format!(" = {d}"))
+                                        .unwrap_or_default()
+                                )
+                            })
                             .collect();
                         fields.sort();
                         (i.name, format!("input {{ {} }}", fields.join("; ")))
                     }
                     TypeDefinition::Enum(e) => {
-                        let mut values: Vec<String> = e.values.iter().map(|v| v.name.clone()).collect();
+                        let mut values: Vec<String> =
+                            e.values.iter().map(|v| v.name.clone()).collect();
                         values.sort();
                         (e.name, format!("enum {{ {} }}", values.join(" ")))
                     }
@@ -82,7 +103,11 @@ fn source_sdl(dirs: &[&str], extra: &[&str]) -> String {
     files.extend(extra.iter().map(|f| root.join(f)));
     files.sort();
     files.dedup();
-    files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect::<Vec<_>>().join("\n")
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn assert_same(served: &str, source: &str) {
@@ -115,14 +140,20 @@ fn user_schema_matches_the_sdl() {
 #[test]
 fn admin_schema_matches_the_sdl() {
     let served = mimql::generated::admin::schema_builder().finish().sdl();
-    assert_same(&served, &source_sdl(&["admin"], &["scalars.graphql", "directives.graphql"]));
+    assert_same(
+        &served,
+        &source_sdl(&["admin"], &["scalars.graphql", "directives.graphql"]),
+    );
 }
 
 /// The four arguments the published reference lost are there.
 #[test]
 fn restored_arguments_are_served() {
     let served = normalize(&mimql::generated::user::schema_builder().finish().sdl());
-    assert!(served["MUCUserMutation"].contains("changeRoomConfiguration(config: MUCRoomConfigInput!, room: BareJID!)"));
+    assert!(
+        served["MUCUserMutation"]
+            .contains("changeRoomConfiguration(config: MUCRoomConfigInput!, room: BareJID!)")
+    );
     assert!(served["MUCLightUserMutation"].contains("createRoom(id: RoomName, mucDomain: DomainName!, name: String, options: [RoomConfigDictEntryInput!], subject: String)"));
     assert!(served["MUCLightUserMutation"].contains("changeRoomConfiguration(name: String, options: [RoomConfigDictEntryInput!], room: BareJID!, subject: String)"));
     assert!(served["MUCLightUserMutation"].contains("setBlockingList(items: [BlockingInput!]!)"));

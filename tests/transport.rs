@@ -10,13 +10,37 @@ fn malformed_bodies_are_400() {
     let s = server();
     let c = s.anonymous();
     for (body, expected_code, expected_message) in [
-        (&b"{not json"[..], "invalid_json_body", "The request JSON body is invalid"),
+        (
+            &b"{not json"[..],
+            "invalid_json_body",
+            "The request JSON body is invalid",
+        ),
         (b"", "invalid_json_body", "The request JSON body is invalid"),
-        (b"[]", "invalid_json_body", "The request JSON body is invalid"),
-        (b"{}", "no_query_supplied", "The query was not supplied in the request body"),
-        (b"{\"query\": 5}", "no_query_supplied", "The query was not supplied in the request body"),
-        (b"{\"query\": \"{ checkAuth { username } }\", \"variables\": \"[1]\"}", "variables_invalid_json", "The variables' JSON is invalid"),
-        (b"{\"query\": \"{ checkAuth { username } }\", \"variables\": [1]}", "variables_invalid_json", "The variables' JSON is invalid"),
+        (
+            b"[]",
+            "invalid_json_body",
+            "The request JSON body is invalid",
+        ),
+        (
+            b"{}",
+            "no_query_supplied",
+            "The query was not supplied in the request body",
+        ),
+        (
+            b"{\"query\": 5}",
+            "no_query_supplied",
+            "The query was not supplied in the request body",
+        ),
+        (
+            b"{\"query\": \"{ checkAuth { username } }\", \"variables\": \"[1]\"}",
+            "variables_invalid_json",
+            "The variables' JSON is invalid",
+        ),
+        (
+            b"{\"query\": \"{ checkAuth { username } }\", \"variables\": [1]}",
+            "variables_invalid_json",
+            "The variables' JSON is invalid",
+        ),
     ] {
         let (status, json) = c.post_raw("application/json", body).unwrap();
         assert_eq!(status, 400, "{}", String::from_utf8_lossy(body));
@@ -29,14 +53,23 @@ fn malformed_bodies_are_400() {
 fn json_with_a_charset_and_variables_as_a_string_are_accepted() {
     let s = server();
     let body = json!({"query": "query Q($a: Boolean!) { checkAuth @include(if: $a) { authStatus } }", "variables": "{\"a\": true}", "operationName": null});
-    let (status, json) = s.anonymous().post_raw("application/json; charset=utf-8", body.to_string().as_bytes()).unwrap();
+    let (status, json) = s
+        .anonymous()
+        .post_raw(
+            "application/json; charset=utf-8",
+            body.to_string().as_bytes(),
+        )
+        .unwrap();
     assert_eq!(status, 200, "{json}");
     assert_eq!(json["data"]["checkAuth"]["authStatus"], "UNAUTHORIZED");
 }
 
 #[test]
 fn other_content_types_are_415() {
-    let (status, _) = server().anonymous().post_raw("text/plain", b"{\"query\":\"{checkAuth{username}}\"}").unwrap();
+    let (status, _) = server()
+        .anonymous()
+        .post_raw("text/plain", b"{\"query\":\"{checkAuth{username}}\"}")
+        .unwrap();
     assert_eq!(status, 415);
 }
 
@@ -46,7 +79,10 @@ fn parse_errors_are_400() {
     let (status, json) = s.post(&s.anonymous(), json!({"query": "{ checkAuth { username "}));
     assert_eq!(status, 400);
     assert_eq!(code(&json), "parser_error");
-    assert!(message(&json).starts_with("Cannot parse line 1 because of"), "{json}");
+    assert!(
+        message(&json).starts_with("Cannot parse line 1 because of"),
+        "{json}"
+    );
 }
 
 #[test]
@@ -63,22 +99,38 @@ fn invalid_scalars_are_400_with_the_reference_message() {
     let u = s.new_user("coerce");
     let client = s.client(&u);
     let cases = [
-        (json!({"query": "{ last { getLast(user: \"test@\") { user } } }"}),
-         "Input coercion failed for type JID with value \"test@\". The reason it failed is: failed_to_parse_jid"),
-        (json!({"query": "query Q($u: JID) { last { getLast(user: $u) { user } } }", "variables": {"u": "localhost"}}),
-         "Input coercion failed for type JID with value \"localhost\". The reason it failed is: jid_without_local_part"),
-        (json!({"query": "{ muc { getRoomConfig(room: \"room@muc.localhost/res\") { title } } }"}),
-         "Input coercion failed for type BareJID with value \"room@muc.localhost/res\". The reason it failed is: jid_with_resource"),
-        (json!({"query": "{ muc { listRooms(mucDomain: \"muc.localhost\", limit: 0) { count } } }"}),
-         "Input coercion failed for type PosInt with value 0. The reason it failed is: \"Value is not a positive integer\""),
-        (json!({"query": "{ private { getPrivate(element: \"a\", nameSpace: \"\") } }"}),
-         "Input coercion failed for type NonEmptyString with value \"\". The reason it failed is: \"Given string is empty\""),
-        (json!({"query": "mutation { private { setPrivate(elementString: \"AAAABBBB\") } }"}),
-         "Input coercion failed for type XmlElement with value \"AAAABBBB\". The reason it failed is: \"expected <\""),
-        (json!({"query": "mutation { last { setLast(timestamp: \"20222-04-17T12:58:30Z\", status: \"\") { user } } }"}),
-         "Input coercion failed for type DateTime with value \"20222-04-17T12:58:30Z\". The reason it failed is: failed_to_parse_datetime"),
-        (json!({"query": "mutation($c: [ContactInput!]!) { roster { addContacts(contacts: $c) } }", "variables": {"c": [{"jid": "a b@localhost", "name": "x"}]}}),
-         "Input coercion failed for type JID with value \"a b@localhost\". The reason it failed is: failed_to_parse_jid"),
+        (
+            json!({"query": "{ last { getLast(user: \"test@\") { user } } }"}),
+            "Input coercion failed for type JID with value \"test@\". The reason it failed is: failed_to_parse_jid",
+        ),
+        (
+            json!({"query": "query Q($u: JID) { last { getLast(user: $u) { user } } }", "variables": {"u": "localhost"}}),
+            "Input coercion failed for type JID with value \"localhost\". The reason it failed is: jid_without_local_part",
+        ),
+        (
+            json!({"query": "{ muc { getRoomConfig(room: \"room@muc.localhost/res\") { title } } }"}),
+            "Input coercion failed for type BareJID with value \"room@muc.localhost/res\". The reason it failed is: jid_with_resource",
+        ),
+        (
+            json!({"query": "{ muc { listRooms(mucDomain: \"muc.localhost\", limit: 0) { count } } }"}),
+            "Input coercion failed for type PosInt with value 0. The reason it failed is: \"Value is not a positive integer\"",
+        ),
+        (
+            json!({"query": "{ private { getPrivate(element: \"a\", nameSpace: \"\") } }"}),
+            "Input coercion failed for type NonEmptyString with value \"\". The reason it failed is: \"Given string is empty\"",
+        ),
+        (
+            json!({"query": "mutation { private { setPrivate(elementString: \"AAAABBBB\") } }"}),
+            "Input coercion failed for type XmlElement with value \"AAAABBBB\". The reason it failed is: \"expected <\"",
+        ),
+        (
+            json!({"query": "mutation { last { setLast(timestamp: \"20222-04-17T12:58:30Z\", status: \"\") { user } } }"}),
+            "Input coercion failed for type DateTime with value \"20222-04-17T12:58:30Z\". The reason it failed is: failed_to_parse_datetime",
+        ),
+        (
+            json!({"query": "mutation($c: [ContactInput!]!) { roster { addContacts(contacts: $c) } }", "variables": {"c": [{"jid": "a b@localhost", "name": "x"}]}}),
+            "Input coercion failed for type JID with value \"a b@localhost\". The reason it failed is: failed_to_parse_jid",
+        ),
     ];
     for (body, expected) in cases {
         let (status, json) = s.post(&client, body.clone());
@@ -101,7 +153,10 @@ fn a_variable_coercion_error_names_the_variable() {
 fn a_missing_non_null_variable_is_400() {
     let s = server();
     let u = s.new_user("nonnull");
-    let (status, json) = s.post(&s.client(&u), json!({"query": "mutation Q($p: String!) { account { changePassword(newPassword: $p) } }"}));
+    let (status, json) = s.post(
+        &s.client(&u),
+        json!({"query": "mutation Q($p: String!) { account { changePassword(newPassword: $p) } }"}),
+    );
     assert_eq!(status, 400);
     assert_eq!(code(&json), "missing_non_null_param");
 }
@@ -123,7 +178,11 @@ fn too_deep_or_too_nested_queries_are_refused() {
     assert_eq!(status, 400);
     assert_eq!(code(&json), "query_too_deep");
     // Within the bracket bound but beyond the configured depth.
-    let deep = format!("{{ __schema {{ types {{ {}name{} }} }} }}", "ofType { ".repeat(30), " }".repeat(30));
+    let deep = format!(
+        "{{ __schema {{ types {{ {}name{} }} }} }}",
+        "ofType { ".repeat(30),
+        " }".repeat(30)
+    );
     let (status, json) = s.post(&s.anonymous(), json!({"query": deep}));
     assert_eq!(status, 400, "{json}");
     assert_eq!(code(&json), "query_too_deep", "{json}");
@@ -132,7 +191,10 @@ fn too_deep_or_too_nested_queries_are_refused() {
 #[test]
 fn get_requests_work_and_other_methods_are_405() {
     let s = server();
-    let (status, body) = s.anonymous().get_raw("query=%7B%20checkAuth%20%7B%20authStatus%20%7D%20%7D", None).unwrap();
+    let (status, body) = s
+        .anonymous()
+        .get_raw("query=%7B%20checkAuth%20%7B%20authStatus%20%7D%20%7D", None)
+        .unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("UNAUTHORIZED"), "{body}");
     let (status, body) = s.anonymous().get_raw("=invalid", None).unwrap();
@@ -141,7 +203,10 @@ fn get_requests_work_and_other_methods_are_405() {
     let (status, _) = s.anonymous().get_raw("", None).unwrap();
     assert_eq!(status, 400);
 
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     let resp = agent.put(s.anonymous().url()).send("x").unwrap();
     assert_eq!(resp.status().as_u16(), 405);
     assert_eq!(resp.headers().get("allow").unwrap(), "GET, POST");
@@ -150,24 +215,42 @@ fn get_requests_work_and_other_methods_are_405() {
 #[test]
 fn browsers_get_graphiql_and_health_answers() {
     let s = server();
-    let (status, body) = s.anonymous().get_raw("", Some("text/html,application/xhtml+xml,*/*;q=0.8")).unwrap();
+    let (status, body) = s
+        .anonymous()
+        .get_raw("", Some("text/html,application/xhtml+xml,*/*;q=0.8"))
+        .unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("Loading..."), "{body}");
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     let mut resp = agent.get(format!("{}/health", s.user_url)).call().unwrap();
     assert_eq!(resp.status().as_u16(), 200);
-    assert_eq!(resp.body_mut().read_to_string().unwrap(), "{\"status\":\"ok\"}");
+    assert_eq!(
+        resp.body_mut().read_to_string().unwrap(),
+        "{\"status\":\"ok\"}"
+    );
 }
 
 #[test]
 fn subscriptions_over_plain_http_are_refused() {
     let s = server();
     let u = s.new_user("sub");
-    let (status, json) = s.post(&s.client(&u), json!({"query": "subscription { stanza { subscribeForMessages { sender } } }"}));
+    let (status, json) = s.post(
+        &s.client(&u),
+        json!({"query": "subscription { stanza { subscribeForMessages { sender } } }"}),
+    );
     assert_eq!(status, 400);
     assert_eq!(code(&json), "unsupported_operation");
-    assert_eq!(message(&json), "The http execution method does not support subscription operations.");
-    let (status, json) = s.post(&s.anonymous(), json!({"query": "subscription { stanza { subscribeForMessages { sender } } }"}));
+    assert_eq!(
+        message(&json),
+        "The http execution method does not support subscription operations."
+    );
+    let (status, json) = s.post(
+        &s.anonymous(),
+        json!({"query": "subscription { stanza { subscribeForMessages { sender } } }"}),
+    );
     assert_eq!(status, 401, "unauthenticated callers are refused first");
     assert_eq!(code(&json), "no_permissions");
 }

@@ -2,7 +2,9 @@
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let base = args.next().unwrap_or_else(|| "http://127.0.0.1:5561".into());
+    let base = args
+        .next()
+        .unwrap_or_else(|| "http://127.0.0.1:5561".into());
     let mut client = mimql_client::Client::new(&base);
     if let (Some(user), Some(password)) = (args.next(), args.next()) {
         client = client.with_basic_auth(&user, &password);

@@ -67,20 +67,32 @@ pub struct RegisterUserVars {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql_admin", graphql_type = "AccountAdminMutation", variables = "RegisterUserVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AccountAdminMutation",
+    variables = "RegisterUserVars"
+)]
 pub struct AccountRegisterUser {
     #[arguments(domain: $domain, username: $username, password: $password)]
     pub register_user: Option<UserPayload>,
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminMutation", variables = "RegisterUserVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminMutation",
+    variables = "RegisterUserVars"
+)]
 pub struct RegisterUser {
     pub account: Option<AccountRegisterUser>,
 }
 
 /// `registerUser`; `username: None` asks for a random one.
-pub fn register_user(domain: &str, username: Option<&str>, password: &str) -> cynic::Operation<RegisterUser, RegisterUserVars> {
+pub fn register_user(
+    domain: &str,
+    username: Option<&str>,
+    password: &str,
+) -> cynic::Operation<RegisterUser, RegisterUserVars> {
     RegisterUser::build(RegisterUserVars {
         domain: domain.into(),
         username: username.map(UserName::from),
@@ -94,14 +106,22 @@ pub struct UserVars {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql_admin", graphql_type = "AccountAdminMutation", variables = "UserVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AccountAdminMutation",
+    variables = "UserVars"
+)]
 pub struct AccountRemoveUser {
     #[arguments(user: $user)]
     pub remove_user: Option<UserPayload>,
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminMutation", variables = "UserVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminMutation",
+    variables = "UserVars"
+)]
 pub struct RemoveUser {
     pub account: Option<AccountRemoveUser>,
 }
@@ -117,19 +137,30 @@ pub struct ChangeUserPasswordVars {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql_admin", graphql_type = "AccountAdminMutation", variables = "ChangeUserPasswordVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AccountAdminMutation",
+    variables = "ChangeUserPasswordVars"
+)]
 pub struct AccountChangeUserPassword {
     #[arguments(user: $user, newPassword: $new_password)]
     pub change_user_password: Option<UserPayload>,
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminMutation", variables = "ChangeUserPasswordVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminMutation",
+    variables = "ChangeUserPasswordVars"
+)]
 pub struct ChangeUserPassword {
     pub account: Option<AccountChangeUserPassword>,
 }
 
-pub fn change_user_password(user: &str, new_password: &str) -> cynic::Operation<ChangeUserPassword, ChangeUserPasswordVars> {
+pub fn change_user_password(
+    user: &str,
+    new_password: &str,
+) -> cynic::Operation<ChangeUserPassword, ChangeUserPasswordVars> {
     ChangeUserPassword::build(ChangeUserPasswordVars {
         user: user.into(),
         new_password: new_password.to_string(),
@@ -142,7 +173,11 @@ pub struct DomainVars {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql_admin", graphql_type = "AccountAdminQuery", variables = "DomainVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AccountAdminQuery",
+    variables = "DomainVars"
+)]
 pub struct AccountListUsers {
     #[arguments(domain: $domain)]
     pub list_users: Option<Vec<String>>,
@@ -152,13 +187,19 @@ pub struct AccountListUsers {
 
 /// `listUsers` and `countUsers` of one domain.
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminQuery", variables = "DomainVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminQuery",
+    variables = "DomainVars"
+)]
 pub struct ListUsers {
     pub account: Option<AccountListUsers>,
 }
 
 pub fn list_users(domain: &str) -> cynic::Operation<ListUsers, DomainVars> {
-    ListUsers::build(DomainVars { domain: domain.into() })
+    ListUsers::build(DomainVars {
+        domain: domain.into(),
+    })
 }
 
 #[derive(cynic::QueryVariables, Debug, Clone)]
@@ -168,19 +209,30 @@ pub struct CheckPasswordVars {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql_admin", graphql_type = "AccountAdminQuery", variables = "CheckPasswordVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AccountAdminQuery",
+    variables = "CheckPasswordVars"
+)]
 pub struct AccountCheckPassword {
     #[arguments(user: $user, password: $password)]
     pub check_password: Option<CheckPasswordPayload>,
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminQuery", variables = "CheckPasswordVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminQuery",
+    variables = "CheckPasswordVars"
+)]
 pub struct CheckPassword {
     pub account: Option<AccountCheckPassword>,
 }
 
-pub fn check_password(user: &str, password: &str) -> cynic::Operation<CheckPassword, CheckPasswordVars> {
+pub fn check_password(
+    user: &str,
+    password: &str,
+) -> cynic::Operation<CheckPassword, CheckPasswordVars> {
     CheckPassword::build(CheckPasswordVars {
         user: user.into(),
         password: password.to_string(),
@@ -188,14 +240,22 @@ pub fn check_password(user: &str, password: &str) -> cynic::Operation<CheckPassw
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql_admin", graphql_type = "AccountAdminQuery", variables = "UserVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AccountAdminQuery",
+    variables = "UserVars"
+)]
 pub struct AccountCheckUser {
     #[arguments(user: $user)]
     pub check_user: Option<CheckUserPayload>,
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminQuery", variables = "UserVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminQuery",
+    variables = "UserVars"
+)]
 pub struct CheckUser {
     pub account: Option<AccountCheckUser>,
 }

@@ -129,7 +129,10 @@ impl Client {
 
     /// POSTs a raw body; answers the status and the JSON body (`Null` when empty or not JSON).
     pub fn post_raw(&self, content_type: &str, body: &[u8]) -> Result<(u16, Json), TransportError> {
-        let mut req = self.agent.post(&self.url).header("content-type", content_type);
+        let mut req = self
+            .agent
+            .post(&self.url)
+            .header("content-type", content_type);
         if let Some(a) = &self.authorization {
             req = req.header("authorization", a);
         }
@@ -138,7 +141,11 @@ impl Client {
     }
 
     /// GETs the endpoint with a query string; answers the status and the JSON body.
-    pub fn get_raw(&self, query_string: &str, accept: Option<&str>) -> Result<(u16, String), TransportError> {
+    pub fn get_raw(
+        &self,
+        query_string: &str,
+        accept: Option<&str>,
+    ) -> Result<(u16, String), TransportError> {
         let url = if query_string.is_empty() {
             self.url.clone()
         } else {
@@ -153,7 +160,10 @@ impl Client {
         }
         let mut resp = req.call().map_err(|e| TransportError(e.to_string()))?;
         let status = resp.status().as_u16();
-        let text = resp.body_mut().read_to_string().map_err(|e| TransportError(e.to_string()))?;
+        let text = resp
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| TransportError(e.to_string()))?;
         Ok((status, text))
     }
 }
@@ -186,7 +196,14 @@ fn decode<T: DeserializeOwned>(status: u16, json: Json) -> Result<Response<T>, T
         .unwrap_or_default();
     let data = match json.get("data") {
         Some(Json::Null) | None => None,
-        Some(d) => Some(serde_json::from_value(d.clone()).map_err(|e| TransportError(format!("undecodable data: {e}")))?),
+        Some(d) => Some(
+            serde_json::from_value(d.clone())
+                .map_err(|e| TransportError(format!("undecodable data: {e}")))?,
+        ),
     };
-    Ok(Response { status, data, errors })
+    Ok(Response {
+        status,
+        data,
+        errors,
+    })
 }

@@ -48,4 +48,3 @@ pub struct NonNegInt(pub i64);
 cynic::impl_scalar!(Jid, admin_schema::JID);
 cynic::impl_scalar!(UserName, admin_schema::UserName);
 cynic::impl_scalar!(DomainName, admin_schema::DomainName);
-

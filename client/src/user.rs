@@ -4,8 +4,8 @@ pub mod account;
 
 use cynic::QueryBuilder;
 
-use crate::schema;
 use crate::scalars::UserName;
+use crate::schema;
 
 #[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[cynic(schema = "mimql")]

@@ -131,6 +131,10 @@ impl<'a> Gen<'a> {
             let refs: Vec<&TypeRef> = match self.schema.types.get(&name).map(|t| &t.kind) {
                 Some(TypeKind::Object(o)) => o.fields.iter().map(|f| &f.ty).collect(),
                 Some(TypeKind::Input(fs)) => fs.iter().map(|f| &f.ty).collect(),
+                Some(TypeKind::Union(members)) => {
+                    stack.extend(members.iter().cloned());
+                    Vec::new()
+                }
                 _ => Vec::new(),
             };
             stack.extend(

@@ -32,7 +32,10 @@ fn start(modify: impl FnOnce(&mut Config)) -> TestServer {
         }
         _ => {
             let dir = tempfile::tempdir().expect("temporary directory");
-            config.database.url = format!("sqlite://{}?mode=rwc", dir.path().join("mimql.db").display());
+            config.database.url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("mimql.db").display()
+            );
             Some(dir)
         }
     };
@@ -76,7 +79,10 @@ pub fn server_without_modules() -> &'static TestServer {
     SERVER.get_or_init(|| {
         start(|c| {
             for m in mimql::config::MODULES {
-                c.modules.insert(m.to_string(), mimql::config::ModuleConfig { enabled: false });
+                c.modules.insert(
+                    m.to_string(),
+                    mimql::config::ModuleConfig { enabled: false },
+                );
             }
         })
     })
@@ -114,9 +120,17 @@ impl TestServer {
         let password = unique("pw");
         let resp = self
             .admin()
-            .run(mimql_client::admin::register_user(domain, Some(&name), &password))
+            .run(mimql_client::admin::register_user(
+                domain,
+                Some(&name),
+                &password,
+            ))
             .expect("admin API reachable");
-        assert!(resp.errors.is_empty(), "registerUser failed: {:?}", resp.errors);
+        assert!(
+            resp.errors.is_empty(),
+            "registerUser failed: {:?}",
+            resp.errors
+        );
         User {
             jid: format!("{name}@{domain}"),
             password,
@@ -137,7 +151,9 @@ impl TestServer {
 
 /// The `extensions.code` of the first error of a raw body.
 pub fn code(body: &serde_json::Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_default()
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
 }
 
 pub fn message(body: &serde_json::Value) -> &str {

@@ -44,7 +44,11 @@ pub struct ChangePasswordVars {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql", graphql_type = "AccountUserMutation", variables = "ChangePasswordVars")]
+#[cynic(
+    schema = "mimql",
+    graphql_type = "AccountUserMutation",
+    variables = "ChangePasswordVars"
+)]
 pub struct AccountChangePassword {
     #[arguments(newPassword: $new_password)]
     pub change_password: Option<String>,
@@ -52,7 +56,11 @@ pub struct AccountChangePassword {
 
 /// `mutation { account { changePassword(newPassword: ...) } }`
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-#[cynic(schema = "mimql", graphql_type = "UserMutation", variables = "ChangePasswordVars")]
+#[cynic(
+    schema = "mimql",
+    graphql_type = "UserMutation",
+    variables = "ChangePasswordVars"
+)]
 pub struct ChangePassword {
     pub account: Option<AccountChangePassword>,
 }
