@@ -15,7 +15,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=schema");
     println!("cargo:rerun-if-changed=schema/admin");
 
-    let common = vec![
+    let common = [
         schema.join("scalars.graphql"),
         schema.join("directives.graphql"),
     ];

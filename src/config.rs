@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub general: General,
@@ -161,19 +161,6 @@ impl Default for Auth {
 impl Default for ModuleConfig {
     fn default() -> Self {
         ModuleConfig { enabled: true }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            general: General::default(),
-            database: Database::default(),
-            listen: Listen::default(),
-            limits: Limits::default(),
-            auth: Auth::default(),
-            modules: BTreeMap::new(),
-        }
     }
 }
 

@@ -114,7 +114,8 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// Whether `field_ty`, used inside `owner`, must be boxed to keep the type finite.
+    /// Whether `field_ty`, used inside `owner`, must be boxed to keep the type finite (lists
+    /// and union members are boxed already).
     fn needs_box(&self, owner: &str, field_ty: &TypeRef) -> bool {
         if field_ty.has_list() {
             return false;
@@ -131,10 +132,6 @@ impl<'a> Gen<'a> {
             let refs: Vec<&TypeRef> = match self.schema.types.get(&name).map(|t| &t.kind) {
                 Some(TypeKind::Object(o)) => o.fields.iter().map(|f| &f.ty).collect(),
                 Some(TypeKind::Input(fs)) => fs.iter().map(|f| &f.ty).collect(),
-                Some(TypeKind::Union(members)) => {
-                    stack.extend(members.iter().cloned());
-                    Vec::new()
-                }
                 _ => Vec::new(),
             };
             stack.extend(
@@ -321,9 +318,10 @@ impl<'a> Gen<'a> {
             let name = &t.name;
             let id = ident(&upper_camel(name));
             let d = doc(&t.description);
+            // Members are boxed: they differ widely in size (a whole vCard next to a URL).
             let vs = members.iter().map(|m| {
                 let mid = ident(&upper_camel(m));
-                quote!(#mid(#mid),)
+                quote!(#mid(Box<#mid>),)
             });
             out.extend(quote! {
                 #d

@@ -28,7 +28,7 @@ mod own_resolvers {
                 owner: owner.unwrap_or(Jid("me@x".into())),
                 text: Some(format!("limit {}", limit.unwrap_or_default())),
                 kind: Some(Kind::HtmlText),
-                attachment: Some(Box::new(Attachment::Link(Link {
+                attachment: Some(Attachment::Link(Box::new(Link {
                     url: Some("u".into()),
                 }))),
             }))

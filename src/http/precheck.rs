@@ -98,7 +98,7 @@ struct Walk<'a> {
     variables: &'a Variables,
     visited: HashSet<&'a str>,
     protected: bool,
-    coercion: Option<Coercion>,
+    coercion: Option<Box<Coercion>>,
     check_scalar: fn(&str, &Value) -> Option<Result<(), String>>,
 }
 
@@ -188,7 +188,7 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn value(&self, ty: &TypeRef, value: &Value) -> Result<(), Coercion> {
+    fn value(&self, ty: &TypeRef, value: &Value) -> Result<(), Box<Coercion>> {
         match (ty, value) {
             (_, Value::Null) => Ok(()),
             (TypeRef::NonNull(inner), v) => self.value(inner, v),
@@ -199,12 +199,12 @@ impl<'a> Walk<'a> {
             (TypeRef::List(inner), v) => self.value(inner, v),
             (TypeRef::Named(name), v) => {
                 if let Some(Err(reason)) = (self.check_scalar)(name, v) {
-                    return Err(Coercion {
+                    return Err(Box::new(Coercion {
                         scalar: name,
                         value: v.clone(),
                         reason,
                         variable: None,
-                    });
+                    }));
                 }
                 if let (Some(input), Value::Object(fields)) = (self.meta.input(name), v) {
                     for f in input.fields {

@@ -113,7 +113,7 @@ pub struct Note {
     #[graphql(name = "kind")]
     pub kind: Option<Kind>,
     #[graphql(name = "attachment")]
-    pub attachment: Option<Box<Attachment>>,
+    pub attachment: Option<Attachment>,
 }
 
 #[derive(gql::SimpleObject, Clone, Debug)]
@@ -126,8 +126,8 @@ pub struct NoteEvents {
 #[derive(gql::Union, Clone, Debug)]
 #[graphql(name = "Attachment")]
 pub enum Attachment {
-    Link(Link),
-    Note(Note),
+    Link(Box<Link>),
+    Note(Box<Note>),
 }
 
 #[derive(Clone, Copy, Debug, Default)]

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Benchmark: authenticated checkAuth on mimql against the actix-web + async-graphql ceiling,
+# measured in the same run, alternating rounds; medians are reported. See bench/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-5}
+MIMQL_PORT=15561
+ADMIN_PORT=15551
+CEILING_PORT=15600
+
+command -v wrk >/dev/null || { echo "installing wrk"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }
+cargo build --release -q -p mimql -p mimql-bench-ceiling
+
+work=$(mktemp -d)
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+pids=()
+trap cleanup EXIT
+
+cat > "$work/mimql.toml" <<TOML
+[general]
+hosts = ["localhost"]
+log_level = "warn"
+[database]
+url = "sqlite://$work/bench.db?mode=rwc"
+[listen.user]
+address = "127.0.0.1:$MIMQL_PORT"
+[listen.admin]
+address = "127.0.0.1:$ADMIN_PORT"
+username = "admin"
+password = "secret"
+TOML
+
+./target/release/mimql serve --config "$work/mimql.toml" 2>"$work/mimql.log" & pids+=($!)
+./target/release/mimql-bench-ceiling "127.0.0.1:$CEILING_PORT" & pids+=($!)
+for port in $MIMQL_PORT $CEILING_PORT; do
+  for _ in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+done
+
+curl -sf -u admin:secret -H 'content-type: application/json' \
+  -d '{"query":"mutation { account { registerUser(domain: \"localhost\", username: \"bench\", password: \"bench-pass\") { message } } }"}' \
+  "http://127.0.0.1:$ADMIN_PORT/api/graphql" >/dev/null
+
+auth=$(printf 'bench@localhost:bench-pass' | base64)
+cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"query":"{ checkAuth { username authStatus } }"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Basic $auth"
+LUA
+
+# Sanity: both answer the query, mimql as the authenticated user.
+curl -sf -H 'content-type: application/json' -H "Authorization: Basic $auth" -d '{"query":"{ checkAuth { username authStatus } }"}' "http://127.0.0.1:$MIMQL_PORT/api/graphql" | grep -q '"AUTHORIZED"'
+curl -sf -H 'content-type: application/json' -d '{"query":"{ checkAuth { username authStatus } }"}' "http://127.0.0.1:$CEILING_PORT/api/graphql" | grep -q '"AUTHORIZED"'
+
+# wrk prints latency percentiles with --latency; convert the p99 to milliseconds.
+run() {
+  local out rps p99
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$work/post.lua" "http://127.0.0.1:$1/api/graphql")
+  echo "$out" | grep -qE 'Non-2xx|Socket errors' && { echo "errors during the run:" >&2; echo "$out" >&2; }
+  rps=$(echo "$out" | awk '/Requests\/sec/ { print $2 }')
+  p99=$(echo "$out" | awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } print v }')
+  echo "$rps $p99"
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# Warm-up (caches the credential, fills connection pools).
+wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/post.lua" "http://127.0.0.1:$MIMQL_PORT/api/graphql" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/post.lua" "http://127.0.0.1:$CEILING_PORT/api/graphql" >/dev/null
+
+: > "$work/mimql.txt"; : > "$work/ceiling.txt"
+for i in $(seq 1 "$ROUNDS"); do
+  run $MIMQL_PORT >> "$work/mimql.txt"
+  run $CEILING_PORT >> "$work/ceiling.txt"
+  echo "round $i: mimql $(tail -n1 "$work/mimql.txt") | ceiling $(tail -n1 "$work/ceiling.txt")  (req/s p99-ms)"
+done
+
+m_rps=$(awk '{ print $1 }' "$work/mimql.txt" | median)
+m_p99=$(awk '{ print $2 }' "$work/mimql.txt" | median)
+c_rps=$(awk '{ print $1 }' "$work/ceiling.txt" | median)
+c_p99=$(awk '{ print $2 }' "$work/ceiling.txt" | median)
+ratio=$(awk -v a="$m_rps" -v b="$c_rps" 'BEGIN { printf "%.2f", a / b }')
+
+echo
+echo "checkAuth, $CONNECTIONS keep-alive connections, $ROUNDS x $DURATION rounds, medians:"
+printf '  mimql (Basic auth): %10.0f req/s   p99 %6.2f ms\n' "$m_rps" "$m_p99"
+printf '  ceiling (no auth):  %10.0f req/s   p99 %6.2f ms\n' "$c_rps" "$c_p99"
+echo "  ratio mimql/ceiling: $ratio (target >= 0.70, p99 < 5 ms)"
