@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use mimql_entities::user;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
 };
 
 use crate::auth::cache::CredentialCache;
@@ -28,6 +28,18 @@ pub enum AccountError {
     Hash,
     #[error("database: {0}")]
     Db(#[from] DbErr),
+}
+
+/// The account id of `jid` (resource ignored), if it is registered.
+pub async fn user_id<C: ConnectionTrait>(c: &C, jid: &Jid) -> Result<Option<i64>, DbErr> {
+    user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Server.eq(jid.domain()))
+        .filter(user::Column::Username.eq(jid.node()))
+        .into_tuple()
+        .one(c)
+        .await
 }
 
 pub struct Accounts {

@@ -15,6 +15,7 @@ pub mod generated;
 pub mod http;
 pub mod jid;
 pub mod modules;
+pub mod roster;
 pub mod scalars;
 pub mod schema_meta;
 pub mod server;

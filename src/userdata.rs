@@ -1,17 +1,30 @@
 //! Everything a user owns, removed with the account (`unregister`, admin `removeUser`) inside
 //! the caller's transaction. Each category that stores per-user rows adds its delete here.
 
-use sea_orm::{DatabaseTransaction, DbErr};
+use mimql_entities::{last_activity, private_item, vcard};
+use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter};
 
 use crate::jid::Jid;
 
 /// Deletes the rows of every table that belong to the user (the `users` row itself is deleted
-/// by the caller, in the same transaction). No category stores per-user data yet besides the
-/// account row; roster, vCard, private storage and last activity add theirs here.
+/// by the caller, in the same transaction).
 pub async fn remove_user_data(
-    _txn: &DatabaseTransaction,
-    _user_id: i64,
-    _jid: &Jid,
+    txn: &DatabaseTransaction,
+    user_id: i64,
+    jid: &Jid,
 ) -> Result<(), DbErr> {
+    crate::roster::remove_user(txn, user_id, jid).await?;
+    vcard::Entity::delete_many()
+        .filter(vcard::Column::UserId.eq(user_id))
+        .exec(txn)
+        .await?;
+    private_item::Entity::delete_many()
+        .filter(private_item::Column::UserId.eq(user_id))
+        .exec(txn)
+        .await?;
+    last_activity::Entity::delete_many()
+        .filter(last_activity::Column::UserId.eq(user_id))
+        .exec(txn)
+        .await?;
     Ok(())
 }

@@ -1,4 +1,10 @@
 //! sea-orm entities of mimql's tables, one module per table. Times are stored as BIGINT
-//! microseconds since the Unix epoch, which SQLite and PostgreSQL treat the same.
+//! microseconds since the Unix epoch (seconds where the data has second precision), which SQLite
+//! and PostgreSQL treat the same.
 
+pub mod last_activity;
+pub mod private_item;
+pub mod roster_group;
+pub mod roster_item;
 pub mod user;
+pub mod vcard;

@@ -4,12 +4,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_users;
+mod m20261125_000002_personal_data;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_users::Migration)]
+        vec![
+            Box::new(m20261125_000001_users::Migration),
+            Box::new(m20261125_000002_personal_data::Migration),
+        ]
     }
 }

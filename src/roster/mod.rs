@@ -1,0 +1,369 @@
+//! Rosters: items with names and groups, and subscription changes applied to both users'
+//! rosters in one transaction. The state machine itself is in [`state`].
+
+pub mod state;
+
+use std::collections::HashMap;
+
+use mimql_entities::{roster_group, roster_item};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+use crate::accounts::user_id;
+use crate::jid::Jid;
+use state::{Ask, Change, Presence, State, Sub};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub contact: String,
+    pub name: String,
+    pub groups: Vec<String>,
+    pub state: State,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RosterError {
+    /// The named user (the owner or the contact) has no account here.
+    #[error("the user {0} does not exist")]
+    UserNotExist(String),
+    #[error("no such contact")]
+    ContactNotFound,
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+fn sub_to_str(s: Sub) -> &'static str {
+    match s {
+        Sub::None => "none",
+        Sub::To => "to",
+        Sub::From => "from",
+        Sub::Both => "both",
+    }
+}
+
+fn ask_to_str(a: Ask) -> &'static str {
+    match a {
+        Ask::None => "none",
+        Ask::In => "in",
+        Ask::Out => "out",
+        Ask::Both => "both",
+    }
+}
+
+fn state_of(m: &roster_item::Model) -> State {
+    let sub = match m.subscription.as_str() {
+        "to" => Sub::To,
+        "from" => Sub::From,
+        "both" => Sub::Both,
+        _ => Sub::None,
+    };
+    let ask = match m.ask.as_str() {
+        "in" => Ask::In,
+        "out" => Ask::Out,
+        "both" => Ask::Both,
+        _ => Ask::None,
+    };
+    State { sub, ask }
+}
+
+async fn find_item<C: ConnectionTrait>(
+    c: &C,
+    user: i64,
+    contact: &str,
+) -> Result<Option<roster_item::Model>, DbErr> {
+    roster_item::Entity::find()
+        .filter(roster_item::Column::UserId.eq(user))
+        .filter(roster_item::Column::Contact.eq(contact))
+        .one(c)
+        .await
+}
+
+async fn groups_of<C: ConnectionTrait>(
+    c: &C,
+    items: &[i64],
+) -> Result<HashMap<i64, Vec<String>>, DbErr> {
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    if items.is_empty() {
+        return Ok(out);
+    }
+    let rows = roster_group::Entity::find()
+        .filter(roster_group::Column::ItemId.is_in(items.iter().copied()))
+        .order_by_asc(roster_group::Column::ItemId)
+        .order_by_asc(roster_group::Column::Position)
+        .all(c)
+        .await?;
+    for r in rows {
+        out.entry(r.item_id).or_default().push(r.name);
+    }
+    Ok(out)
+}
+
+async fn replace_groups<C: ConnectionTrait>(
+    c: &C,
+    item: i64,
+    groups: &[String],
+) -> Result<(), DbErr> {
+    roster_group::Entity::delete_many()
+        .filter(roster_group::Column::ItemId.eq(item))
+        .exec(c)
+        .await?;
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let rows = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| roster_group::ActiveModel {
+            item_id: Set(item),
+            position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+            name: Set(g.clone()),
+            ..Default::default()
+        });
+    roster_group::Entity::insert_many(rows).exec(c).await?;
+    Ok(())
+}
+
+async fn delete_item<C: ConnectionTrait>(c: &C, item: i64) -> Result<(), DbErr> {
+    roster_group::Entity::delete_many()
+        .filter(roster_group::Column::ItemId.eq(item))
+        .exec(c)
+        .await?;
+    roster_item::Entity::delete_by_id(item).exec(c).await?;
+    Ok(())
+}
+
+/// Applies a state change to `user`'s item for `contact` (creating it with no name or groups).
+async fn apply<C: ConnectionTrait>(
+    c: &C,
+    user: i64,
+    contact: &str,
+    change: Change,
+) -> Result<(), DbErr> {
+    let existing = find_item(c, user, contact).await?;
+    match (change, existing) {
+        (Change::Keep, _) | (Change::Delete, None) => Ok(()),
+        (Change::Delete, Some(item)) => delete_item(c, item.id).await,
+        (Change::Set(s), Some(item)) => {
+            let mut am: roster_item::ActiveModel = item.into();
+            am.subscription = Set(sub_to_str(s.sub).into());
+            am.ask = Set(ask_to_str(s.ask).into());
+            am.update(c).await.map(drop)
+        }
+        (Change::Set(s), None) => roster_item::ActiveModel {
+            user_id: Set(user),
+            contact: Set(contact.to_string()),
+            name: Set(String::new()),
+            subscription: Set(sub_to_str(s.sub).into()),
+            ask: Set(ask_to_str(s.ask).into()),
+            ..Default::default()
+        }
+        .insert(c)
+        .await
+        .map(drop),
+    }
+}
+
+async fn current<C: ConnectionTrait>(
+    c: &C,
+    user: i64,
+    contact: &str,
+) -> Result<Option<State>, DbErr> {
+    Ok(find_item(c, user, contact).await?.as_ref().map(state_of))
+}
+
+/// Delivers a subscription presence from `from` (bare) to `to` (bare): the recipient's item for
+/// the sender changes per the inbound table, and an automatic reply goes back the same way.
+/// Recipients without an account here (remote or unknown users) are left alone.
+async fn deliver<C: ConnectionTrait>(
+    c: &C,
+    from: &Jid,
+    to: &Jid,
+    p: Presence,
+) -> Result<(), DbErr> {
+    let Some(to_id) = user_id(c, to).await? else {
+        return Ok(());
+    };
+    let sender = from.bare_string();
+    let (change, reply) = state::inbound(current(c, to_id, &sender).await?, p);
+    apply(c, to_id, &sender, change).await?;
+    if let Some(reply) = reply
+        && let Some(from_id) = user_id(c, from).await?
+    {
+        // Replies are `subscribed`/`unsubscribed`, which never answer back.
+        let recipient = to.bare_string();
+        let (change, _) = state::inbound(current(c, from_id, &recipient).await?, reply);
+        apply(c, from_id, &recipient, change).await?;
+    }
+    Ok(())
+}
+
+pub struct Roster<'a> {
+    db: &'a DatabaseConnection,
+}
+
+impl<'a> Roster<'a> {
+    pub fn new(db: &'a DatabaseConnection) -> Roster<'a> {
+        Roster { db }
+    }
+
+    async fn owner<C: ConnectionTrait>(c: &C, owner: &Jid) -> Result<i64, RosterError> {
+        user_id(c, owner)
+            .await?
+            .ok_or_else(|| RosterError::UserNotExist(owner.bare_string()))
+    }
+
+    /// Creates or updates an item without touching its subscription. Both users must exist.
+    pub async fn add(
+        &self,
+        owner: &Jid,
+        contact: &Jid,
+        name: Option<String>,
+        groups: Option<Vec<String>>,
+    ) -> Result<(), RosterError> {
+        let txn = self.db.begin().await?;
+        let owner_id = Self::owner(&txn, owner).await?;
+        if user_id(&txn, contact).await?.is_none() {
+            return Err(RosterError::UserNotExist(contact.to_string()));
+        }
+        let key = contact.to_string();
+        let item_id = match find_item(&txn, owner_id, &key).await? {
+            Some(item) => {
+                let id = item.id;
+                let mut am: roster_item::ActiveModel = item.into();
+                am.name = Set(name.unwrap_or_default());
+                am.update(&txn).await?;
+                id
+            }
+            None => {
+                roster_item::ActiveModel {
+                    user_id: Set(owner_id),
+                    contact: Set(key),
+                    name: Set(name.unwrap_or_default()),
+                    subscription: Set("none".into()),
+                    ask: Set("none".into()),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?
+                .id
+            }
+        };
+        replace_groups(&txn, item_id, &groups.unwrap_or_default()).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Removes an item; a subscription it carried is cancelled on the contact's side too.
+    pub async fn delete(&self, owner: &Jid, contact: &Jid) -> Result<(), RosterError> {
+        let txn = self.db.begin().await?;
+        let owner_id = Self::owner(&txn, owner).await?;
+        let Some(item) = find_item(&txn, owner_id, &contact.to_string()).await? else {
+            return Err(RosterError::ContactNotFound);
+        };
+        let s = state_of(&item);
+        delete_item(&txn, item.id).await?;
+        let bare_owner = owner.to_bare();
+        let bare_contact = contact.to_bare();
+        if matches!(s.sub, Sub::To | Sub::Both) {
+            deliver(&txn, &bare_owner, &bare_contact, Presence::Unsubscribe).await?;
+        }
+        if matches!(s.sub, Sub::From | Sub::Both) {
+            deliver(&txn, &bare_owner, &bare_contact, Presence::Unsubscribed).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Sends a subscription presence: the owner's item changes per the outbound table, the
+    /// contact's (if local) per the inbound one.
+    pub async fn subscription(
+        &self,
+        owner: &Jid,
+        contact: &Jid,
+        p: Presence,
+    ) -> Result<(), RosterError> {
+        let txn = self.db.begin().await?;
+        let owner_id = Self::owner(&txn, owner).await?;
+        let key = contact.to_string();
+        let change = state::outbound(current(&txn, owner_id, &key).await?, p);
+        apply(&txn, owner_id, &key, change).await?;
+        deliver(&txn, &owner.to_bare(), &contact.to_bare(), p).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The whole roster, in the order items were created.
+    pub async fn list(&self, owner: &Jid) -> Result<Vec<Item>, RosterError> {
+        let owner_id = Self::owner(self.db, owner).await?;
+        let items = roster_item::Entity::find()
+            .filter(roster_item::Column::UserId.eq(owner_id))
+            .order_by_asc(roster_item::Column::Id)
+            .all(self.db)
+            .await?;
+        let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+        let mut groups = groups_of(self.db, &ids).await?;
+        Ok(items
+            .into_iter()
+            .map(|i| Item {
+                state: state_of(&i),
+                groups: groups.remove(&i.id).unwrap_or_default(),
+                contact: i.contact,
+                name: i.name,
+            })
+            .collect())
+    }
+
+    pub async fn get(&self, owner: &Jid, contact: &Jid) -> Result<Item, RosterError> {
+        let owner_id = Self::owner(self.db, owner).await?;
+        let item = find_item(self.db, owner_id, &contact.to_string())
+            .await?
+            .ok_or(RosterError::ContactNotFound)?;
+        let mut groups = groups_of(self.db, &[item.id]).await?;
+        Ok(Item {
+            state: state_of(&item),
+            groups: groups.remove(&item.id).unwrap_or_default(),
+            contact: item.contact,
+            name: item.name,
+        })
+    }
+}
+
+/// Part of removing an account: subscriptions the user had are cancelled on the contacts'
+/// side (as the reference does) and pending requests it sent are withdrawn; then its items go.
+pub async fn remove_user<C: ConnectionTrait>(c: &C, user: i64, jid: &Jid) -> Result<(), DbErr> {
+    let items = roster_item::Entity::find()
+        .filter(roster_item::Column::UserId.eq(user))
+        .all(c)
+        .await?;
+    let bare = jid.to_bare();
+    for item in &items {
+        let Ok(contact) = Jid::parse(&item.contact) else {
+            continue;
+        };
+        let contact = contact.to_bare();
+        if contact == bare {
+            continue;
+        }
+        let s = state_of(item);
+        if matches!(s.sub, Sub::To | Sub::Both) || matches!(s.ask, Ask::Out | Ask::Both) {
+            deliver(c, &bare, &contact, Presence::Unsubscribe).await?;
+        }
+        if matches!(s.sub, Sub::From | Sub::Both) {
+            deliver(c, &bare, &contact, Presence::Unsubscribed).await?;
+        }
+    }
+    let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+    if !ids.is_empty() {
+        roster_group::Entity::delete_many()
+            .filter(roster_group::Column::ItemId.is_in(ids))
+            .exec(c)
+            .await?;
+    }
+    roster_item::Entity::delete_many()
+        .filter(roster_item::Column::UserId.eq(user))
+        .exec(c)
+        .await?;
+    Ok(())
+}
