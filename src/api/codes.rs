@@ -5,6 +5,10 @@ use async_graphql::Value;
 
 use crate::accounts::AccountError;
 use crate::errors::ApiError;
+use crate::jid::Jid;
+use crate::last::LastError;
+use crate::private::PrivateError;
+use crate::roster::RosterError;
 
 pub fn no_permissions() -> ApiError {
     ApiError::new(
@@ -52,4 +56,115 @@ pub fn account_admin(e: AccountError, jid: &str) -> ApiError {
         AccountError::Db(e) => e.into(),
     };
     err.with("jid", jid)
+}
+
+/// A database fault inside a field whose spec names a code and message prefix for it: the
+/// details go to the log.
+fn internal(code: &'static str, prefix: &str, e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%e, "{prefix}");
+    ApiError::new(code, format!("{prefix}database error"))
+}
+
+/// Roster errors; `action` is `create`, `delete` or `get` (the reference's wording).
+pub fn roster(e: RosterError, action: &str, user: &Jid, contact: &Jid) -> ApiError {
+    let contact_s = contact.to_string();
+    let err = match e {
+        RosterError::UserNotExist(jid) => {
+            ApiError::new("user_not_exist", format!("The user {jid} does not exist"))
+        }
+        RosterError::ContactNotFound if action == "delete" => ApiError::new(
+            "contact_not_found",
+            format!("Cannot remove {contact_s} contact that does not exist"),
+        ),
+        RosterError::ContactNotFound => {
+            return ApiError::new("contact_not_found", "Given contact does not exist")
+                .with("contact", contact_s);
+        }
+        RosterError::Db(e) => internal(
+            "internal",
+            &format!("Cannot {action} a contact because: "),
+            e,
+        ),
+    };
+    err.with("user", user.to_string())
+        .with("contact", contact_s)
+}
+
+pub fn roster_list(e: RosterError, user: &Jid) -> ApiError {
+    match e {
+        RosterError::Db(e) => internal("internal", "Cannot get contacts because: ", e),
+        _ => ApiError::new(
+            "user_not_exist",
+            format!("The user {} does not exist", user.to_bare()),
+        )
+        .with("user", user.to_string()),
+    }
+}
+
+pub fn vcard_not_configured() -> ApiError {
+    ApiError::new(
+        "vcard_not_configured_error",
+        "Mod_vcard is not loaded for this host",
+    )
+}
+
+pub fn vcard_domain_not_found(user: &Jid) -> ApiError {
+    ApiError::new("user_not_found", "User's domain does not exist").with("user", user.to_string())
+}
+
+pub fn vcard_user_not_found(user: &Jid) -> ApiError {
+    ApiError::new("user_not_found", "Given user does not exist").with("user", user.to_string())
+}
+
+pub fn vcard_not_found(user: &Jid) -> ApiError {
+    ApiError::new("vcard_not_found", "Vcard for user not found").with("user", user.to_string())
+}
+
+pub fn vcard_internal(e: impl std::fmt::Display, user: &Jid) -> ApiError {
+    tracing::error!(%e, "vCard storage");
+    ApiError::new("internal", "Internal server error").with("user", user.to_string())
+}
+
+/// Private storage errors; `extra` are the field's context keys (`element`, `subElement`).
+pub fn private(e: PrivateError, user: &Jid, extra: &[(&'static str, String)]) -> ApiError {
+    let err = match e {
+        PrivateError::UserNotFound => ApiError::new(
+            "not_found",
+            format!("User {} does not exist", user.to_bare()),
+        ),
+        PrivateError::NoNamespace => ApiError::new(
+            "missing_namespace",
+            "The element has no xmlns attribute; private storage is keyed by namespace",
+        ),
+        PrivateError::ReservedNamespace(ns) => ApiError::new(
+            "reserved_namespace",
+            format!("The namespace {ns} is reserved and cannot be used for private storage"),
+        ),
+        PrivateError::Db(e) => ApiError::internal("private storage", e),
+    };
+    extra
+        .iter()
+        .fold(err.with("user", user.to_string()), |err, (k, v)| {
+            err.with(k, v.clone())
+        })
+}
+
+pub fn invalid_element(name: &str) -> ApiError {
+    ApiError::new(
+        "invalid_element",
+        format!("{name:?} is not a valid XML element name"),
+    )
+    .with("element", name)
+}
+
+pub fn last(e: LastError, user: &Jid) -> ApiError {
+    let err = match e {
+        LastError::UserNotFound => ApiError::new(
+            "user_does_not_exist",
+            format!("User {} does not exist", user.to_bare()),
+        ),
+        LastError::NotFound => ApiError::new("last_not_found", "Given user's last info not found"),
+        LastError::Db(e) => ApiError::internal("last activity", e),
+    };
+    err.with("user", user.to_string())
 }

@@ -1,26 +1,52 @@
-use async_graphql::{Context, Result};
+//! `last`: last activity of the caller, readable for any user.
 
-use super::UserApi;
+use async_graphql::{Context, Result};
+use chrono::{DateTime as Utc, Utc as UtcZone};
+
+use super::{UserApi, caller, codes};
 use crate::errors::ApiError;
 use crate::generated::user::*;
+
+fn activity(user: &crate::jid::Jid, seconds: i64, status: String) -> Result<Option<LastActivity>> {
+    let ts: Utc<UtcZone> = Utc::from_timestamp(seconds, 0).ok_or_else(|| {
+        ApiError::internal("last activity", format!("time {seconds} out of range"))
+    })?;
+    Ok(Some(LastActivity {
+        user: Jid(user.clone()),
+        timestamp: DateTime(ts),
+        status,
+    }))
+}
 
 impl LastUserMutationResolver for UserApi {
     async fn set_last(
         &self,
-        _ctx: &Context<'_>,
-        _timestamp: Option<DateTime>,
-        _status: String,
+        ctx: &Context<'_>,
+        timestamp: Option<DateTime>,
+        status: String,
     ) -> Result<Option<LastActivity>> {
-        Err(ApiError::not_implemented("LastUserMutation.setLast").into())
+        let user = caller(ctx)?;
+        // Second precision, sub-second part truncated, as the reference stores it.
+        let seconds = timestamp
+            .map(|t| t.0)
+            .unwrap_or_else(chrono::Utc::now)
+            .timestamp();
+        crate::last::set(self.state.db(), user, seconds, &status)
+            .await
+            .map_err(|e| codes::last(e, user))?;
+        activity(user, seconds, status)
     }
 }
 
 impl LastUserQueryResolver for UserApi {
-    async fn get_last(
-        &self,
-        _ctx: &Context<'_>,
-        _user: Option<Jid>,
-    ) -> Result<Option<LastActivity>> {
-        Err(ApiError::not_implemented("LastUserQuery.getLast").into())
+    async fn get_last(&self, ctx: &Context<'_>, user: Option<Jid>) -> Result<Option<LastActivity>> {
+        let target = match &user {
+            Some(u) => &u.0,
+            None => caller(ctx)?,
+        };
+        let (seconds, status) = crate::last::get(self.state.db(), target)
+            .await
+            .map_err(|e| codes::last(e, target))?;
+        activity(target, seconds, status)
     }
 }

@@ -1,56 +1,150 @@
+//! `roster`: the caller's contacts and presence subscriptions.
+
 use async_graphql::{Context, Result};
 
-use super::UserApi;
+use super::{UserApi, caller, codes};
 use crate::errors::ApiError;
 use crate::generated::user::*;
+use crate::roster::state::{self, Presence};
+use crate::roster::{Item, Roster};
+
+fn contact(item: Item) -> Result<Contact, ApiError> {
+    let jid = crate::jid::Jid::parse(&item.contact).map_err(|_| {
+        ApiError::internal(
+            "roster",
+            format!("stored contact {:?} is not a JID", item.contact),
+        )
+    })?;
+    Ok(Contact {
+        jid: Jid(jid),
+        name: Some(item.name),
+        groups: Some(item.groups),
+        subscription: Some(match item.state.sub {
+            state::Sub::None => ContactSub::None,
+            state::Sub::To => ContactSub::To,
+            state::Sub::From => ContactSub::From,
+            state::Sub::Both => ContactSub::Both,
+        }),
+        ask: Some(match item.state.ask {
+            state::Ask::None => ContactAsk::None,
+            state::Ask::In => ContactAsk::In,
+            state::Ask::Out => ContactAsk::Out,
+            state::Ask::Both => ContactAsk::Both,
+        }),
+    })
+}
+
+impl UserApi {
+    async fn add_one(
+        &self,
+        ctx: &Context<'_>,
+        jid: Jid,
+        name: Option<String>,
+        groups: Option<Vec<String>>,
+    ) -> Result<Option<String>> {
+        let user = caller(ctx)?;
+        Roster::new(self.state.db())
+            .add(user, &jid.0, name, groups)
+            .await
+            .map_err(|e| codes::roster(e, "create", user, &jid.0))?;
+        Ok(Some("Contact added successfully".into()))
+    }
+
+    async fn delete_one(&self, ctx: &Context<'_>, jid: Jid) -> Result<Option<String>> {
+        let user = caller(ctx)?;
+        Roster::new(self.state.db())
+            .delete(user, &jid.0)
+            .await
+            .map_err(|e| codes::roster(e, "delete", user, &jid.0))?;
+        Ok(Some(format!("Contact {} deleted successfully", jid.0)))
+    }
+}
 
 impl RosterUserMutationResolver for UserApi {
     async fn add_contact(
         &self,
-        _ctx: &Context<'_>,
-        _contact: Jid,
-        _name: Option<String>,
-        _groups: Option<Vec<String>>,
+        ctx: &Context<'_>,
+        contact: Jid,
+        name: Option<String>,
+        groups: Option<Vec<String>>,
     ) -> Result<Option<String>> {
-        Err(ApiError::not_implemented("RosterUserMutation.addContact").into())
+        self.add_one(ctx, contact, name, groups).await
     }
 
     async fn add_contacts(
         &self,
-        _ctx: &Context<'_>,
-        _contacts: Vec<ContactInput>,
+        ctx: &Context<'_>,
+        contacts: Vec<ContactInput>,
     ) -> Result<Vec<Fallible<Option<String>>>> {
-        Err(ApiError::not_implemented("RosterUserMutation.addContacts").into())
+        let mut out = Vec::with_capacity(contacts.len());
+        for c in contacts {
+            out.push(Fallible(
+                self.add_one(ctx, c.jid, Some(c.name), c.groups).await,
+            ));
+        }
+        Ok(out)
     }
 
     async fn subscription(
         &self,
-        _ctx: &Context<'_>,
-        _contact: Jid,
-        _action: SubAction,
+        ctx: &Context<'_>,
+        contact: Jid,
+        action: SubAction,
     ) -> Result<Option<String>> {
-        Err(ApiError::not_implemented("RosterUserMutation.subscription").into())
+        let user = caller(ctx)?;
+        let presence = match action {
+            SubAction::Invite => Presence::Subscribe,
+            SubAction::Accept => Presence::Subscribed,
+            SubAction::Decline => Presence::Unsubscribed,
+            SubAction::Cancel => Presence::Unsubscribe,
+        };
+        Roster::new(self.state.db())
+            .subscription(user, &contact.0, presence)
+            .await
+            .map_err(|e| codes::roster(e, "create", user, &contact.0))?;
+        Ok(Some(format!(
+            "Subscription stanza with type {} sent successfully",
+            presence.as_str()
+        )))
     }
 
-    async fn delete_contact(&self, _ctx: &Context<'_>, _contact: Jid) -> Result<Option<String>> {
-        Err(ApiError::not_implemented("RosterUserMutation.deleteContact").into())
+    async fn delete_contact(&self, ctx: &Context<'_>, contact: Jid) -> Result<Option<String>> {
+        self.delete_one(ctx, contact).await
     }
 
     async fn delete_contacts(
         &self,
-        _ctx: &Context<'_>,
-        _contacts: Vec<Jid>,
+        ctx: &Context<'_>,
+        contacts: Vec<Jid>,
     ) -> Result<Vec<Fallible<Option<String>>>> {
-        Err(ApiError::not_implemented("RosterUserMutation.deleteContacts").into())
+        let mut out = Vec::with_capacity(contacts.len());
+        for c in contacts {
+            out.push(Fallible(self.delete_one(ctx, c).await));
+        }
+        Ok(out)
     }
 }
 
 impl RosterUserQueryResolver for UserApi {
-    async fn list_contacts(&self, _ctx: &Context<'_>) -> Result<Option<Vec<Contact>>> {
-        Err(ApiError::not_implemented("RosterUserQuery.listContacts").into())
+    async fn list_contacts(&self, ctx: &Context<'_>) -> Result<Option<Vec<Contact>>> {
+        let user = caller(ctx)?;
+        let items = Roster::new(self.state.db())
+            .list(user)
+            .await
+            .map_err(|e| codes::roster_list(e, user))?;
+        let contacts = items
+            .into_iter()
+            .map(contact)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(contacts))
     }
 
-    async fn get_contact(&self, _ctx: &Context<'_>, _contact: Jid) -> Result<Option<Contact>> {
-        Err(ApiError::not_implemented("RosterUserQuery.getContact").into())
+    async fn get_contact(&self, ctx: &Context<'_>, jid: Jid) -> Result<Option<Contact>> {
+        let user = caller(ctx)?;
+        let item = Roster::new(self.state.db())
+            .get(user, &jid.0)
+            .await
+            .map_err(|e| codes::roster(e, "get", user, &jid.0))?;
+        Ok(Some(contact(item)?))
     }
 }

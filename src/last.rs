@@ -1,0 +1,54 @@
+//! Last activity (XEP-0012): a time (second precision, as the reference) and a status.
+
+use mimql_entities::last_activity;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set};
+
+use crate::accounts::user_id;
+use crate::jid::Jid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LastError {
+    #[error("user does not exist")]
+    UserNotFound,
+    #[error("no last activity stored")]
+    NotFound,
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+pub async fn set(
+    db: &DatabaseConnection,
+    user: &Jid,
+    seconds: i64,
+    status: &str,
+) -> Result<(), LastError> {
+    let id = user_id(db, user).await?.ok_or(LastError::UserNotFound)?;
+    let row = last_activity::ActiveModel {
+        user_id: Set(id),
+        seconds: Set(seconds),
+        status: Set(status.to_string()),
+    };
+    last_activity::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(last_activity::Column::UserId)
+                .update_columns([
+                    last_activity::Column::Seconds,
+                    last_activity::Column::Status,
+                ])
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// (seconds since the epoch, status) of the user's last activity.
+pub async fn get(db: &DatabaseConnection, user: &Jid) -> Result<(i64, String), LastError> {
+    let id = user_id(db, user).await?.ok_or(LastError::UserNotFound)?;
+    let row = last_activity::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(LastError::NotFound)?;
+    Ok((row.seconds, row.status))
+}

@@ -1,0 +1,38 @@
+//! vCards: one per user, stored as its vcard-temp element ([`mapping`] converts to and from
+//! the GraphQL types).
+
+pub mod mapping;
+
+use mimql_entities::vcard;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
+
+use crate::xml::Element;
+
+/// Stores (replaces) the user's vCard.
+pub async fn store<C: ConnectionTrait>(c: &C, user_id: i64, el: &Element) -> Result<(), DbErr> {
+    let row = vcard::ActiveModel {
+        user_id: Set(user_id),
+        xml: Set(el.to_string()),
+        updated_at: Set(crate::db::now_micros()),
+    };
+    vcard::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(vcard::Column::UserId)
+                .update_columns([vcard::Column::Xml, vcard::Column::UpdatedAt])
+                .to_owned(),
+        )
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// The user's stored vCard element, if any.
+pub async fn load<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<Option<Element>, DbErr> {
+    let Some(row) = vcard::Entity::find_by_id(user_id).one(c).await? else {
+        return Ok(None);
+    };
+    Element::parse(&row.xml)
+        .map(Some)
+        .map_err(|e| DbErr::Custom(format!("stored vCard of user {user_id} is not XML: {e}")))
+}
