@@ -14,6 +14,7 @@ CEILING_PORT=15600
 
 command -v wrk >/dev/null || { echo "installing wrk"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }
 cargo build --release -q -p mimql -p mimql-bench-ceiling
+bin=$(cargo metadata --format-version 1 --no-deps | sed -E 's/.*"target_directory":"([^"]*)".*/\1/')/release
 
 work=$(mktemp -d)
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -34,8 +35,8 @@ username = "admin"
 password = "secret"
 TOML
 
-./target/release/mimql serve --config "$work/mimql.toml" 2>"$work/mimql.log" & pids+=($!)
-./target/release/mimql-bench-ceiling "127.0.0.1:$CEILING_PORT" & pids+=($!)
+"$bin/mimql" serve --config "$work/mimql.toml" 2>"$work/mimql.log" & pids+=($!)
+"$bin/mimql-bench-ceiling" "127.0.0.1:$CEILING_PORT" & pids+=($!)
 for port in $MIMQL_PORT $CEILING_PORT; do
   for _ in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 done

@@ -7,7 +7,7 @@ use std::time::Duration;
 use mimql_entities::user;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 
 use crate::auth::cache::CredentialCache;
@@ -40,6 +40,27 @@ pub async fn user_id<C: ConnectionTrait>(c: &C, jid: &Jid) -> Result<Option<i64>
         .into_tuple()
         .one(c)
         .await
+}
+
+/// Locks the users' rows until the transaction ends (PostgreSQL; SQLite's write transactions
+/// are exclusive already), always in id order so that two transactions cannot deadlock.
+pub async fn lock_users<C: ConnectionTrait>(c: &C, ids: &[i64]) -> Result<(), DbErr> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Id.is_in(ids))
+        .order_by_asc(user::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<i64>()
+        .all(c)
+        .await
+        .map(drop)
 }
 
 pub struct Accounts {
@@ -137,7 +158,7 @@ impl Accounts {
     /// Removes the account and, in the same transaction, everything the user owns.
     pub async fn remove(&self, jid: &Jid) -> Result<(), AccountError> {
         let bare = jid.to_bare();
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let Some(row) = user::Entity::find()
             .filter(user::Column::Server.eq(bare.domain()))
             .filter(user::Column::Username.eq(bare.node()))

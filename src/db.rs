@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use mimql_migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// An arbitrary constant naming mimql's migration lock.
@@ -29,8 +29,19 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<DatabaseConnection, Db
     Database::connect(opts).await
 }
 
+/// A transaction that will write. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so
+/// concurrent writers wait on the busy timeout instead of failing when a read turns into a
+/// write; PostgreSQL ignores the option (callers lock the rows they change).
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     if db.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
             .await?;

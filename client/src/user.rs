@@ -1,6 +1,10 @@
 //! Typed operations of the user API, one module per category.
 
 pub mod account;
+pub mod last;
+pub mod private;
+pub mod roster;
+pub mod vcard;
 
 use cynic::QueryBuilder;
 

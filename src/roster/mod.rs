@@ -8,10 +8,12 @@ use std::collections::HashMap;
 use mimql_entities::{roster_group, roster_item};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
-use crate::accounts::user_id;
+use crate::db::begin_write;
+
+use crate::accounts::{lock_users, user_id};
 use crate::jid::Jid;
 use state::{Ask, Change, Presence, State, Sub};
 
@@ -214,6 +216,13 @@ impl<'a> Roster<'a> {
             .ok_or_else(|| RosterError::UserNotExist(owner.bare_string()))
     }
 
+    /// Both rosters a subscription change touches stay locked until the transaction ends.
+    async fn lock_pair<C: ConnectionTrait>(c: &C, owner: i64, contact: &Jid) -> Result<(), DbErr> {
+        let mut ids = vec![owner];
+        ids.extend(user_id(c, contact).await?);
+        lock_users(c, &ids).await
+    }
+
     /// Creates or updates an item without touching its subscription. Both users must exist.
     pub async fn add(
         &self,
@@ -222,11 +231,12 @@ impl<'a> Roster<'a> {
         name: Option<String>,
         groups: Option<Vec<String>>,
     ) -> Result<(), RosterError> {
-        let txn = self.db.begin().await?;
+        let txn = begin_write(self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
         if user_id(&txn, contact).await?.is_none() {
             return Err(RosterError::UserNotExist(contact.to_string()));
         }
+        lock_users(&txn, &[owner_id]).await?;
         let key = contact.to_string();
         let item_id = match find_item(&txn, owner_id, &key).await? {
             Some(item) => {
@@ -257,8 +267,9 @@ impl<'a> Roster<'a> {
 
     /// Removes an item; a subscription it carried is cancelled on the contact's side too.
     pub async fn delete(&self, owner: &Jid, contact: &Jid) -> Result<(), RosterError> {
-        let txn = self.db.begin().await?;
+        let txn = begin_write(self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
+        Self::lock_pair(&txn, owner_id, contact).await?;
         let Some(item) = find_item(&txn, owner_id, &contact.to_string()).await? else {
             return Err(RosterError::ContactNotFound);
         };
@@ -284,8 +295,9 @@ impl<'a> Roster<'a> {
         contact: &Jid,
         p: Presence,
     ) -> Result<(), RosterError> {
-        let txn = self.db.begin().await?;
+        let txn = begin_write(self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
+        Self::lock_pair(&txn, owner_id, contact).await?;
         let key = contact.to_string();
         let change = state::outbound(current(&txn, owner_id, &key).await?, p);
         apply(&txn, owner_id, &key, change).await?;
@@ -338,6 +350,13 @@ pub async fn remove_user<C: ConnectionTrait>(c: &C, user: i64, jid: &Jid) -> Res
         .all(c)
         .await?;
     let bare = jid.to_bare();
+    let mut ids = vec![user];
+    for item in &items {
+        if let Ok(contact) = Jid::parse(&item.contact) {
+            ids.extend(user_id(c, &contact).await?);
+        }
+    }
+    lock_users(c, &ids).await?;
     for item in &items {
         let Ok(contact) = Jid::parse(&item.contact) else {
             continue;

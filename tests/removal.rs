@@ -1,0 +1,155 @@
+//! Removing an account removes everything it owns, in one transaction (`unregister` and the
+//! admin `removeUser`), and cancels its subscriptions on the contacts' side.
+
+mod common;
+
+use common::{TestServer, User, server};
+use mimql_client::user::roster::{self, ContactAsk, ContactSub, SubAction};
+use mimql_client::user::{account, last, private, vcard};
+
+/// Gives `u` a roster (subscribed both ways with `friend`, a pending request to `pending`),
+/// a vCard, private data and a last activity.
+fn populate(s: &TestServer, u: &User, friend: &User, pending: &User) {
+    let c = s.client(u);
+    c.run(roster::add_contact(
+        &friend.jid,
+        Some("friend"),
+        Some(&["G"]),
+    ))
+    .unwrap();
+    for (from, to, action) in [
+        (u, friend, SubAction::Invite),
+        (friend, u, SubAction::Accept),
+        (friend, u, SubAction::Invite),
+        (u, friend, SubAction::Accept),
+        (u, pending, SubAction::Invite),
+    ] {
+        assert!(
+            s.client(from)
+                .run(roster::subscription(&to.jid, action))
+                .unwrap()
+                .errors
+                .is_empty()
+        );
+    }
+    let card = vcard::VcardInput {
+        formatted_name: "Doomed".into(),
+        name_components: Default::default(),
+        ..Default::default()
+    };
+    assert!(c.run(vcard::set_vcard(card)).unwrap().errors.is_empty());
+    assert!(
+        c.run(private::set_private("<d xmlns='doomed:ns'>x</d>"))
+            .unwrap()
+            .errors
+            .is_empty()
+    );
+    assert!(
+        c.run(last::set_last(None, "here"))
+            .unwrap()
+            .errors
+            .is_empty()
+    );
+}
+
+fn contact_state(s: &TestServer, owner: &User, jid: &str) -> Option<(ContactSub, ContactAsk)> {
+    s.client(owner)
+        .run(roster::get_contact(jid))
+        .unwrap()
+        .data
+        .and_then(|d| d.roster)
+        .and_then(|r| r.get_contact)
+        .map(|c| (c.subscription.unwrap(), c.ask.unwrap()))
+}
+
+/// After removal and re-registration under the same name, nothing of the old account is left,
+/// and the contacts' rosters show the cancelled subscriptions.
+fn assert_gone(s: &TestServer, u: &User, friend: &User, pending: &User) {
+    assert_eq!(
+        contact_state(s, friend, &u.jid),
+        Some((ContactSub::None, ContactAsk::None))
+    );
+    assert_eq!(
+        contact_state(s, pending, &u.jid),
+        None,
+        "the pending request is withdrawn"
+    );
+
+    let name = u.jid.split('@').next().unwrap();
+    let again = s
+        .admin()
+        .run(mimql_client::admin::register_user(
+            "localhost",
+            Some(name),
+            "pw2",
+        ))
+        .unwrap();
+    assert!(again.errors.is_empty());
+    let c = mimql_client::Client::new(&s.user_url).with_basic_auth(&u.jid, "pw2");
+    let contacts = c
+        .run(roster::list_contacts())
+        .unwrap()
+        .into_data()
+        .unwrap()
+        .roster
+        .unwrap()
+        .list_contacts
+        .unwrap();
+    assert!(contacts.is_empty(), "{contacts:?}");
+    assert_eq!(
+        c.run(vcard::get_vcard(None)).unwrap().code(),
+        Some("vcard_not_found")
+    );
+    let p = c
+        .run(private::get_private("d", "doomed:ns"))
+        .unwrap()
+        .into_data()
+        .unwrap();
+    assert_eq!(
+        p.private.unwrap().get_private.unwrap().0,
+        "<d xmlns='doomed:ns'/>"
+    );
+    assert_eq!(
+        c.run(last::get_last(None)).unwrap().code(),
+        Some("last_not_found")
+    );
+}
+
+#[test]
+fn unregister_removes_all_personal_data() {
+    let s = server();
+    let (u, friend, pending) = (
+        s.new_user("doomed"),
+        s.new_user("friend"),
+        s.new_user("pending"),
+    );
+    populate(&s, &u, &friend, &pending);
+    assert_eq!(
+        contact_state(&s, &friend, &u.jid),
+        Some((ContactSub::Both, ContactAsk::None))
+    );
+    assert_eq!(
+        contact_state(&s, &pending, &u.jid),
+        Some((ContactSub::None, ContactAsk::In))
+    );
+    let resp = s.client(&u).run(account::unregister()).unwrap();
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    assert_gone(&s, &u, &friend, &pending);
+}
+
+#[test]
+fn admin_remove_user_removes_all_personal_data() {
+    let s = server();
+    let (u, friend, pending) = (
+        s.new_user("doomed"),
+        s.new_user("friend"),
+        s.new_user("pending"),
+    );
+    populate(&s, &u, &friend, &pending);
+    let resp = s
+        .admin()
+        .run(mimql_client::admin::remove_user(&u.jid))
+        .unwrap();
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    assert_gone(&s, &u, &friend, &pending);
+}
