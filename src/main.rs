@@ -1,6 +1,6 @@
 //! The `mimql` command line.
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -178,9 +178,12 @@ fn run(cli: Cli) -> Result<(), String> {
                     Api::User => "user",
                     Api::Admin => "admin",
                 };
+                let mut out = std::io::stdout().lock();
                 for (module, source) in mimql::generated::SOURCES {
-                    if module == name || module == "scalars" {
-                        println!("// ==== generated::{module} ====\n{source}");
+                    if (module == name || module == "scalars")
+                        && writeln!(out, "// ==== generated::{module} ====\n{source}").is_err()
+                    {
+                        break;
                     }
                 }
             } else {
@@ -188,7 +191,8 @@ fn run(cli: Cli) -> Result<(), String> {
                     Api::User => mimql::generated::user::schema_builder().finish().sdl(),
                     Api::Admin => mimql::generated::admin::schema_builder().finish().sdl(),
                 };
-                print!("{sdl}");
+                // A closed pipe (`| head`) is not an error worth a panic.
+                let _ = std::io::stdout().lock().write_all(sdl.as_bytes());
             }
             Ok(())
         }

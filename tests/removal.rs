@@ -123,18 +123,18 @@ fn unregister_removes_all_personal_data() {
         s.new_user("friend"),
         s.new_user("pending"),
     );
-    populate(&s, &u, &friend, &pending);
+    populate(s, &u, &friend, &pending);
     assert_eq!(
-        contact_state(&s, &friend, &u.jid),
+        contact_state(s, &friend, &u.jid),
         Some((ContactSub::Both, ContactAsk::None))
     );
     assert_eq!(
-        contact_state(&s, &pending, &u.jid),
+        contact_state(s, &pending, &u.jid),
         Some((ContactSub::None, ContactAsk::In))
     );
     let resp = s.client(&u).run(account::unregister()).unwrap();
     assert!(resp.errors.is_empty(), "{:?}", resp.errors);
-    assert_gone(&s, &u, &friend, &pending);
+    assert_gone(s, &u, &friend, &pending);
 }
 
 #[test]
@@ -145,11 +145,11 @@ fn admin_remove_user_removes_all_personal_data() {
         s.new_user("friend"),
         s.new_user("pending"),
     );
-    populate(&s, &u, &friend, &pending);
+    populate(s, &u, &friend, &pending);
     let resp = s
         .admin()
         .run(mimql_client::admin::remove_user(&u.jid))
         .unwrap();
     assert!(resp.errors.is_empty(), "{:?}", resp.errors);
-    assert_gone(&s, &u, &friend, &pending);
+    assert_gone(s, &u, &friend, &pending);
 }

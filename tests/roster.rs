@@ -93,7 +93,7 @@ fn add_list_get_and_delete_a_contact() {
 fn adding_again_replaces_name_and_groups_and_keeps_the_subscription() {
     let s = server();
     let (alice, bob) = (s.new_user("alice"), s.new_user("bob"));
-    sub(&s, &alice, &bob, SubAction::Invite);
+    sub(s, &alice, &bob, SubAction::Invite);
     let c = s.client(&alice);
     c.run(roster::add_contact(&bob.jid, Some("B"), Some(&["G1"])))
         .unwrap();
@@ -238,11 +238,11 @@ fn invite_accept_and_cancel() {
     let s = server();
     let (a, b) = (s.new_user("a"), s.new_user("b"));
     assert_eq!(
-        sub(&s, &a, &b, SubAction::Invite),
+        sub(s, &a, &b, SubAction::Invite),
         "Subscription stanza with type subscribe sent successfully"
     );
-    assert_eq!(state(&s, &a, &b), Some((ContactSub::None, ContactAsk::Out)));
-    assert_eq!(state(&s, &b, &a), Some((ContactSub::None, ContactAsk::In)));
+    assert_eq!(state(s, &a, &b), Some((ContactSub::None, ContactAsk::Out)));
+    assert_eq!(state(s, &b, &a), Some((ContactSub::None, ContactAsk::In)));
     let pending = get(&s.client(&b), &a.jid).unwrap();
     assert_eq!(
         (pending.name.as_deref(), pending.groups),
@@ -250,27 +250,18 @@ fn invite_accept_and_cancel() {
     );
 
     assert_eq!(
-        sub(&s, &b, &a, SubAction::Accept),
+        sub(s, &b, &a, SubAction::Accept),
         "Subscription stanza with type subscribed sent successfully"
     );
-    assert_eq!(
-        state(&s, &b, &a),
-        Some((ContactSub::From, ContactAsk::None))
-    );
-    assert_eq!(state(&s, &a, &b), Some((ContactSub::To, ContactAsk::None)));
+    assert_eq!(state(s, &b, &a), Some((ContactSub::From, ContactAsk::None)));
+    assert_eq!(state(s, &a, &b), Some((ContactSub::To, ContactAsk::None)));
 
     assert_eq!(
-        sub(&s, &a, &b, SubAction::Cancel),
+        sub(s, &a, &b, SubAction::Cancel),
         "Subscription stanza with type unsubscribe sent successfully"
     );
-    assert_eq!(
-        state(&s, &a, &b),
-        Some((ContactSub::None, ContactAsk::None))
-    );
-    assert_eq!(
-        state(&s, &b, &a),
-        Some((ContactSub::None, ContactAsk::None))
-    );
+    assert_eq!(state(s, &a, &b), Some((ContactSub::None, ContactAsk::None)));
+    assert_eq!(state(s, &b, &a), Some((ContactSub::None, ContactAsk::None)));
 }
 
 #[test]
@@ -281,69 +272,54 @@ fn declining_a_request_deletes_the_pending_item() {
         .run(roster::add_contact(&a.jid, Some("named"), Some(&["g"])))
         .unwrap();
     // The named item is NONE/NONE; the invite makes it NONE/IN, the decline removes it.
-    sub(&s, &a, &b, SubAction::Invite);
-    assert_eq!(state(&s, &b, &a), Some((ContactSub::None, ContactAsk::In)));
+    sub(s, &a, &b, SubAction::Invite);
+    assert_eq!(state(s, &b, &a), Some((ContactSub::None, ContactAsk::In)));
     assert_eq!(
-        sub(&s, &b, &a, SubAction::Decline),
+        sub(s, &b, &a, SubAction::Decline),
         "Subscription stanza with type unsubscribed sent successfully"
     );
-    assert_eq!(state(&s, &b, &a), None);
-    assert_eq!(
-        state(&s, &a, &b),
-        Some((ContactSub::None, ContactAsk::None))
-    );
+    assert_eq!(state(s, &b, &a), None);
+    assert_eq!(state(s, &a, &b), Some((ContactSub::None, ContactAsk::None)));
 }
 
 #[test]
 fn cancelling_a_request_deletes_the_pending_item() {
     let s = server();
     let (a, b) = (s.new_user("a"), s.new_user("b"));
-    sub(&s, &a, &b, SubAction::Invite);
-    sub(&s, &a, &b, SubAction::Cancel);
-    assert_eq!(
-        state(&s, &a, &b),
-        Some((ContactSub::None, ContactAsk::None))
-    );
-    assert_eq!(state(&s, &b, &a), None);
+    sub(s, &a, &b, SubAction::Invite);
+    sub(s, &a, &b, SubAction::Cancel);
+    assert_eq!(state(s, &a, &b), Some((ContactSub::None, ContactAsk::None)));
+    assert_eq!(state(s, &b, &a), None);
 }
 
 #[test]
 fn mutual_subscription_and_its_undoing() {
     let s = server();
     let (a, b) = (s.new_user("a"), s.new_user("b"));
-    sub(&s, &a, &b, SubAction::Invite);
-    sub(&s, &b, &a, SubAction::Accept);
-    sub(&s, &b, &a, SubAction::Invite);
-    assert_eq!(state(&s, &b, &a), Some((ContactSub::From, ContactAsk::Out)));
-    assert_eq!(state(&s, &a, &b), Some((ContactSub::To, ContactAsk::In)));
-    sub(&s, &a, &b, SubAction::Accept);
-    assert_eq!(
-        state(&s, &a, &b),
-        Some((ContactSub::Both, ContactAsk::None))
-    );
-    assert_eq!(
-        state(&s, &b, &a),
-        Some((ContactSub::Both, ContactAsk::None))
-    );
+    sub(s, &a, &b, SubAction::Invite);
+    sub(s, &b, &a, SubAction::Accept);
+    sub(s, &b, &a, SubAction::Invite);
+    assert_eq!(state(s, &b, &a), Some((ContactSub::From, ContactAsk::Out)));
+    assert_eq!(state(s, &a, &b), Some((ContactSub::To, ContactAsk::In)));
+    sub(s, &a, &b, SubAction::Accept);
+    assert_eq!(state(s, &a, &b), Some((ContactSub::Both, ContactAsk::None)));
+    assert_eq!(state(s, &b, &a), Some((ContactSub::Both, ContactAsk::None)));
 
-    sub(&s, &a, &b, SubAction::Decline);
-    assert_eq!(state(&s, &a, &b), Some((ContactSub::To, ContactAsk::None)));
-    assert_eq!(
-        state(&s, &b, &a),
-        Some((ContactSub::From, ContactAsk::None))
-    );
+    sub(s, &a, &b, SubAction::Decline);
+    assert_eq!(state(s, &a, &b), Some((ContactSub::To, ContactAsk::None)));
+    assert_eq!(state(s, &b, &a), Some((ContactSub::From, ContactAsk::None)));
 }
 
 #[test]
 fn deleting_a_subscribed_contact_cancels_on_both_sides() {
     let s = server();
     let (a, b) = (s.new_user("a"), s.new_user("b"));
-    sub(&s, &a, &b, SubAction::Invite);
-    sub(&s, &b, &a, SubAction::Accept);
+    sub(s, &a, &b, SubAction::Invite);
+    sub(s, &b, &a, SubAction::Accept);
     s.client(&a).run(roster::delete_contact(&b.jid)).unwrap();
-    assert_eq!(state(&s, &a, &b), None);
+    assert_eq!(state(s, &a, &b), None);
     assert_eq!(
-        state(&s, &b, &a),
+        state(s, &b, &a),
         Some((ContactSub::None, ContactAsk::None)),
         "downgraded, not deleted"
     );
@@ -354,11 +330,11 @@ fn accepting_nothing_changes_nothing_and_unknown_users_touch_only_the_caller() {
     let s = server();
     let (a, b) = (s.new_user("a"), s.new_user("b"));
     assert_eq!(
-        sub(&s, &a, &b, SubAction::Accept),
+        sub(s, &a, &b, SubAction::Accept),
         "Subscription stanza with type subscribed sent successfully"
     );
-    assert_eq!(state(&s, &a, &b), None);
-    assert_eq!(state(&s, &b, &a), None);
+    assert_eq!(state(s, &a, &b), None);
+    assert_eq!(state(s, &b, &a), None);
 
     let resp = s
         .client(&a)

@@ -170,3 +170,47 @@ pub fn generate_api(schema: &Schema, options: &Options) -> Result<String, Genera
     schema.check()?;
     format(emit::api(schema, options)?)
 }
+
+/// One generated file of the mimql server: its name in `OUT_DIR` and its source.
+pub struct Target {
+    pub name: &'static str,
+    pub source: String,
+}
+
+/// Everything the mimql server generates from its `schema/` directory (user API in the
+/// directory itself, admin API in `admin/`, scalars and directives shared), with the paths of
+/// the hand-written implementors. `build.rs` writes these; the `mimql-codegen` binary prints them.
+pub fn mimql_targets(schema_dir: &Path) -> Result<(Vec<Target>, Vec<PathBuf>), GenerateError> {
+    let common = [
+        schema_dir.join("scalars.graphql"),
+        schema_dir.join("directives.graphql"),
+    ];
+    let user_files = sdl_files(schema_dir)?;
+    let mut admin_files = sdl_files(&schema_dir.join("admin"))?;
+    admin_files.extend(common.iter().cloned());
+
+    let scalars = generate_scalars(&load(&common[..1])?, "crate::scalars::Codecs")?;
+    let mut targets = vec![Target {
+        name: "scalars",
+        source: scalars,
+    }];
+    for (name, files, implementor) in [
+        ("user", &user_files, "crate::api::UserApi"),
+        ("admin", &admin_files, "crate::admin_api::AdminApi"),
+    ] {
+        let options = Options {
+            implementor: implementor.into(),
+            scalars_module: Some("super::scalars".into()),
+            meta_module: Some("crate::schema_meta".into()),
+        };
+        targets.push(Target {
+            name,
+            source: generate_api(&load(files)?, &options)?,
+        });
+    }
+    let mut inputs = user_files;
+    inputs.extend(admin_files);
+    inputs.sort();
+    inputs.dedup();
+    Ok((targets, inputs))
+}

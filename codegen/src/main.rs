@@ -1,15 +1,26 @@
-//! Prints the Rust generated for a schema directory:
-//! `cargo run -p mimql-codegen -- schema` (user API) or `-- schema/admin`.
-//! Scalars always come from `schema/scalars.graphql` next to (or above) the directory.
+//! Prints the Rust that `build.rs` generates from a mimql schema directory:
+//! `cargo run -p mimql-codegen -- schema` (add `user`, `admin` or `scalars` to print one part).
 
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "schema".into());
-    match run(Path::new(&dir)) {
-        Ok(code) => {
-            print!("{code}");
+    let mut args = std::env::args().skip(1);
+    let dir = args.next().unwrap_or_else(|| "schema".into());
+    let only = args.next();
+    match mimql_codegen::mimql_targets(Path::new(&dir)) {
+        Ok((targets, _)) => {
+            let mut out = std::io::stdout().lock();
+            for t in targets
+                .iter()
+                .filter(|t| only.as_deref().is_none_or(|o| o == t.name))
+            {
+                // A closed pipe (`| head`) is not an error worth a panic.
+                if writeln!(out, "// ==== generated::{} ====\n{}", t.name, t.source).is_err() {
+                    break;
+                }
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -17,36 +28,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn run(dir: &Path) -> Result<String, mimql_codegen::GenerateError> {
-    let root = if dir.join("scalars.graphql").exists() {
-        dir.to_path_buf()
-    } else {
-        dir.parent().map(Path::to_path_buf).unwrap_or_default()
-    };
-    let common: Vec<PathBuf> = vec![
-        root.join("scalars.graphql"),
-        root.join("directives.graphql"),
-    ];
-    let mut files = mimql_codegen::sdl_files(dir)?;
-    files.extend(
-        common
-            .iter()
-            .filter(|c| !files.contains(c))
-            .cloned()
-            .collect::<Vec<_>>(),
-    );
-    let scalars = mimql_codegen::load(&common)?;
-    let schema = mimql_codegen::load(&files)?;
-    let options = mimql_codegen::Options {
-        implementor: "crate::api::Api".into(),
-        scalars_module: Some("super::scalars".into()),
-        meta_module: Some("crate::schema_meta".into()),
-    };
-    Ok(format!(
-        "// ---- scalars ----\n{}\n// ---- api ----\n{}",
-        mimql_codegen::generate_scalars(&scalars, "crate::scalars::Codecs")?,
-        mimql_codegen::generate_api(&schema, &options)?
-    ))
 }
