@@ -5,9 +5,19 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use graphql_parser::schema::{Definition, Document, TypeDefinition, parse_schema};
+use graphql_parser::schema::{Definition, Document, InputValue, TypeDefinition, parse_schema};
 
 const BUILTIN: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
+
+/// `name: Type = default`.
+fn input_value(v: &InputValue<String>) -> String {
+    let default = v
+        .default_value
+        .as_ref()
+        .map(|d| format!(" = {d}"))
+        .unwrap_or_default();
+    format!("{}: {}{default}", v.name, v.value_type)
+}
 
 fn normalize(sdl: &str) -> BTreeMap<String, String> {
     let doc: Document<String> = parse_schema(sdl).unwrap_or_else(|e| panic!("unparsable SDL: {e}"));
@@ -28,21 +38,8 @@ fn normalize(sdl: &str) -> BTreeMap<String, String> {
                             .fields
                             .iter()
                             .map(|f| {
-                                let mut args: Vec<String> = f
-                                    .arguments
-                                    .iter()
-                                    .map(|a| {
-                                        format!(
-                                            "{}: {}{}",
-                                            a.name,
-                                            a.value_type,
-                                            a.default_value
-                                                .as_ref()
-                                                .map(|d| format!(" = {d}"))
-                                                .unwrap_or_default()
-                                        )
-                                    })
-                                    .collect();
+                                let mut args: Vec<String> =
+                                    f.arguments.iter().map(input_value).collect();
                                 args.sort();
                                 format!("{}({}): {}", f.name, args.join(", "), f.field_type)
                             })
@@ -51,21 +48,7 @@ fn normalize(sdl: &str) -> BTreeMap<String, String> {
                         (o.name, format!("type {{ {} }}", fields.join("; ")))
                     }
                     TypeDefinition::InputObject(i) => {
-                        let mut fields: Vec<String> = i
-                            .fields
-                            .iter()
-                            .map(|a| {
-                                format!(
-                                    "{}: {}{}",
-                                    a.name,
-                                    a.value_type,
-                                    a.default_value
-                                        .as_ref()
-                                        .map(|d| format!(" = {d}"))
-                                        .unwrap_or_default()
-                                )
-                            })
-                            .collect();
+                        let mut fields: Vec<String> = i.fields.iter().map(input_value).collect();
                         fields.sort();
                         (i.name, format!("input {{ {} }}", fields.join("; ")))
                     }
