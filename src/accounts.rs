@@ -159,9 +159,11 @@ impl Accounts {
     pub async fn remove(&self, jid: &Jid) -> Result<(), AccountError> {
         let bare = jid.to_bare();
         let txn = crate::db::begin_write(&self.db).await?;
+        // Locked first, so that nothing changes this user's rows while they are removed.
         let Some(row) = user::Entity::find()
             .filter(user::Column::Server.eq(bare.domain()))
             .filter(user::Column::Username.eq(bare.node()))
+            .lock_exclusive()
             .one(&txn)
             .await?
         else {
@@ -202,14 +204,15 @@ impl Accounts {
         if !self.is_host(domain) {
             return Err(AccountError::UnknownDomain);
         }
-        let names: Vec<String> = user::Entity::find()
+        let mut names: Vec<String> = user::Entity::find()
             .select_only()
             .column(user::Column::Username)
             .filter(user::Column::Server.eq(domain))
-            .order_by_asc(user::Column::Username)
             .into_tuple()
             .all(&self.db)
             .await?;
+        // Byte order, as the reference sorts; database collations differ.
+        names.sort_unstable();
         Ok(names.into_iter().map(|n| format!("{n}@{domain}")).collect())
     }
 

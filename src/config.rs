@@ -152,7 +152,7 @@ impl Default for Auth {
     fn default() -> Self {
         Auth {
             cache_size: 10_000,
-            cache_ttl_secs: 300,
+            cache_ttl_secs: 60,
             max_concurrent_hashes: 4,
         }
     }

@@ -113,11 +113,18 @@ impl ResourceNameCodec for Codecs {
 
 impl NonEmptyStringCodec for Codecs {
     type Repr = String;
+    /// As in the reference, only emptiness is checked: a number or boolean passes as its text.
     fn parse(value: &Value) -> Result<String, String> {
-        match string(value) {
-            Some("") => Err("\"Given string is empty\"".into()),
-            Some(s) => Ok(s.to_string()),
-            None => Err("\"Value is not a string\"".into()),
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Boolean(b) => b.to_string(),
+            _ => String::new(),
+        };
+        if text.is_empty() {
+            Err("\"Given string is empty\"".into())
+        } else {
+            Ok(text)
         }
     }
     fn to_value(repr: &String) -> Value {

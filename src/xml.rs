@@ -22,6 +22,27 @@ pub enum Node {
 /// Largest number of nodes accepted in one document: a bound on memory, far above any stanza.
 const NODES_LIMIT: u32 = 100_000;
 
+/// Deepest element nesting accepted: conversion and serialisation recurse per level.
+pub const MAX_DEPTH: usize = 256;
+
+const WRAPPER: &str = "mimql-wrapper";
+
+/// Rejects documents nested deeper than [`MAX_DEPTH`], without recursing.
+fn check_depth(root: roxmltree::Node<'_, '_>) -> Result<(), String> {
+    let mut stack = vec![(root, 1usize)];
+    while let Some((node, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return Err(format!("elements nested deeper than {MAX_DEPTH} levels"));
+        }
+        stack.extend(
+            node.children()
+                .filter(|c| c.is_element())
+                .map(|c| (c, depth + 1)),
+        );
+    }
+    Ok(())
+}
+
 impl Element {
     pub fn new(name: impl Into<String>) -> Element {
         Element {
@@ -31,8 +52,10 @@ impl Element {
         }
     }
 
-    /// Parses one element. The error is the reason reported to the client; the first two match
-    /// the reference's wording for the common cases (`"expected <"`, `"expected >"`).
+    /// Parses one element, as the reference does: leading white space and an XML declaration
+    /// are skipped, the first top-level element is kept (later elements are ignored), text
+    /// after it is an error. The error is the reason reported to the client, in the reference's
+    /// words for the common cases (`"expected <"`, `"expected >"`).
     pub fn parse(input: &str) -> Result<Element, String> {
         let trimmed = input.trim_start();
         let body = if trimmed.starts_with("<?xml") {
@@ -46,18 +69,29 @@ impl Element {
         if !body.starts_with('<') {
             return Err("expected <".into());
         }
+        // A synthetic root lets roxmltree read several top-level nodes (only its first element
+        // child is used, so a client element of the same name does no harm).
+        let wrapped = format!("<{WRAPPER}>{body}</{WRAPPER}>");
         let options = roxmltree::ParsingOptions {
             allow_dtd: false,
             nodes_limit: NODES_LIMIT,
             ..Default::default()
         };
-        let doc = roxmltree::Document::parse_with_options(input, options).map_err(|e| match e {
-            roxmltree::Error::UnexpectedEndOfStream | roxmltree::Error::NoRootNode => {
+        let doc = roxmltree::Document::parse_with_options(&wrapped, options).map_err(|e| {
+            if body.trim_end().ends_with('>') {
+                e.to_string()
+            } else {
                 "expected >".to_string()
             }
-            other => other.to_string(),
         })?;
-        Ok(convert(doc.root_element()))
+        let wrapper = doc.root_element();
+        let mut children = wrapper.children();
+        let first = children.find(|c| c.is_element()).ok_or("expected <")?;
+        if children.any(|c| c.is_text() && c.text().is_some_and(|t| !t.trim().is_empty())) {
+            return Err("expected <".into());
+        }
+        check_depth(first)?;
+        Ok(convert(first))
     }
 
     pub fn attr(&self, name: &str) -> Option<&str> {
@@ -261,5 +295,22 @@ mod tests {
         assert_eq!(Element::parse("<test").unwrap_err(), "expected >");
         assert!(Element::parse("<a><b></a>").is_err());
         assert!(Element::parse("").is_err());
+        assert_eq!(Element::parse("<a/>xyz").unwrap_err(), "expected <");
+        assert_eq!(Element::parse("<!-- c -->").unwrap_err(), "expected <");
+    }
+
+    #[test]
+    fn keeps_the_first_element_and_skips_the_declaration() {
+        assert_eq!(roundtrip("<a/><b/>"), "<a/>");
+        assert_eq!(roundtrip(" <?xml version='1.0'?><a x='1'/>"), "<a x='1'/>");
+        assert_eq!(roundtrip("<a/>  \n"), "<a/>");
+    }
+
+    #[test]
+    fn refuses_deep_nesting_without_overflowing() {
+        let ok = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
+        assert!(Element::parse(&ok).is_ok());
+        let deep = format!("{}{}", "<a>".repeat(50_000), "</a>".repeat(50_000));
+        assert!(Element::parse(&deep).unwrap_err().contains("nested deeper"));
     }
 }

@@ -26,7 +26,7 @@ impl AccountAdminQueryResolver for AdminApi {
             .accounts
             .list(&domain.0)
             .await
-            .map_err(|e| codes::account_admin(e, &domain.0))?;
+            .map_err(|e| codes::domain_admin(e, &domain.0))?;
         Ok(Some(users))
     }
 
@@ -36,7 +36,7 @@ impl AccountAdminQueryResolver for AdminApi {
             .accounts
             .count(&domain.0)
             .await
-            .map_err(|e| codes::account_admin(e, &domain.0))?;
+            .map_err(|e| codes::domain_admin(e, &domain.0))?;
         Ok(Some(i32::try_from(n).unwrap_or(i32::MAX)))
     }
 

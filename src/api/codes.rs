@@ -43,7 +43,16 @@ pub fn account_user(e: AccountError) -> ApiError {
 
 /// Account errors on the admin API; `extensions.jid` names the account.
 pub fn account_admin(e: AccountError, jid: &str) -> ApiError {
-    let err = match e {
+    admin(e, jid).with("jid", jid)
+}
+
+/// Errors of the admin operations on a whole domain; `extensions.domain` names it.
+pub fn domain_admin(e: AccountError, domain: &str) -> ApiError {
+    admin(e, domain).with("domain", domain)
+}
+
+fn admin(e: AccountError, jid: &str) -> ApiError {
+    match e {
         AccountError::AlreadyExists => {
             ApiError::new("exists", format!("User {jid} already registered"))
         }
@@ -54,8 +63,7 @@ pub fn account_admin(e: AccountError, jid: &str) -> ApiError {
         AccountError::EmptyPassword => ApiError::new("empty_password", "Empty password"),
         AccountError::Hash => ApiError::internal("password hashing", e),
         AccountError::Db(e) => e.into(),
-    };
-    err.with("jid", jid)
+    }
 }
 
 /// A database fault inside a field whose spec names a code and message prefix for it: the
@@ -101,11 +109,12 @@ pub fn roster_list(e: RosterError, user: &Jid) -> ApiError {
     }
 }
 
-pub fn vcard_not_configured() -> ApiError {
+pub fn vcard_not_configured(user: &Jid) -> ApiError {
     ApiError::new(
         "vcard_not_configured_error",
         "Mod_vcard is not loaded for this host",
     )
+    .with("user", user.to_string())
 }
 
 pub fn vcard_domain_not_found(user: &Jid) -> ApiError {
@@ -149,12 +158,24 @@ pub fn private(e: PrivateError, user: &Jid, extra: &[(&'static str, String)]) ->
         })
 }
 
-pub fn invalid_element(name: &str) -> ApiError {
+pub fn invalid_element(user: &Jid, name: &str, ns: &str) -> ApiError {
     ApiError::new(
         "invalid_element",
         format!("{name:?} is not a valid XML element name"),
     )
+    .with("user", user.to_string())
     .with("element", name)
+    .with("subElement", ns)
+}
+
+/// Errors of `roster.subscription`, which the spec reduces to `unknown_domain`; mimql reports
+/// a vanished caller and database faults plainly.
+pub fn roster_subscription(e: RosterError, contact: &Jid) -> ApiError {
+    let err = match e {
+        RosterError::Db(e) => internal("internal", "Cannot send the subscription because: ", e),
+        other => ApiError::new("user_not_exist", other.to_string()),
+    };
+    err.with("contact", contact.to_string())
 }
 
 pub fn last(e: LastError, user: &Jid) -> ApiError {

@@ -5,13 +5,12 @@ use async_graphql::{Context, Result};
 use super::{UserApi, caller, codes};
 use crate::generated::user::*;
 
-/// A conservative XML name check: the element is only built from it when nothing is stored.
+/// A conservative XML name check (no prefix, which would need a declaration): the element is
+/// only built from it when nothing is stored.
 fn is_xml_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.'))
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 impl PrivateUserMutationResolver for UserApi {
@@ -53,7 +52,7 @@ impl PrivateUserQueryResolver for UserApi {
             None if is_xml_name(&element) => Ok(Some(XmlElement(
                 crate::xml::Element::new(element).with_attr("xmlns", ns),
             ))),
-            None => Err(codes::invalid_element(&element).into()),
+            None => Err(codes::invalid_element(user, &element, &ns).into()),
         }
     }
 }

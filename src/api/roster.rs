@@ -101,7 +101,7 @@ impl RosterUserMutationResolver for UserApi {
         Roster::new(self.state.db())
             .subscription(user, &contact.0, presence)
             .await
-            .map_err(|e| codes::roster(e, "create", user, &contact.0))?;
+            .map_err(|e| codes::roster_subscription(e, &contact.0))?;
         Ok(Some(format!(
             "Subscription stanza with type {} sent successfully",
             presence.as_str()

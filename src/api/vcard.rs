@@ -10,19 +10,23 @@ use crate::vcard::{load, mapping, store};
 impl VcardUserMutationResolver for UserApi {
     async fn set_vcard(&self, ctx: &Context<'_>, vcard: VcardInput) -> Result<Option<Vcard>> {
         let user = caller(ctx)?;
-        let db = self.state.db();
-        let id = user_id(db, user)
+        let internal = |e| codes::vcard_internal(e, user);
+        let txn = crate::db::begin_write(self.state.db())
             .await
-            .map_err(|e| codes::vcard_internal(e, user))?
+            .map_err(internal)?;
+        let id = user_id(&txn, user)
+            .await
+            .map_err(internal)?
             .ok_or_else(|| codes::vcard_user_not_found(user))?;
-        store(db, id, &mapping::to_xml(&vcard))
+        store(&txn, id, &mapping::to_xml(&vcard))
             .await
-            .map_err(|e| codes::vcard_internal(e, user))?;
-        // Read back what was stored, as the reference does.
-        let stored = load(db, id)
+            .map_err(internal)?;
+        // Read back what was stored, as the reference does, in the same transaction.
+        let stored = load(&txn, id)
             .await
-            .map_err(|e| codes::vcard_internal(e, user))?
+            .map_err(internal)?
             .ok_or_else(|| codes::vcard_not_found(user))?;
+        txn.commit().await.map_err(internal)?;
         Ok(Some(mapping::from_xml(&stored)))
     }
 }
@@ -34,10 +38,11 @@ impl VcardUserQueryResolver for UserApi {
             None => {
                 // Without `user` the schema's module check is skipped; the reference reports
                 // the missing module itself.
+                let me = caller(ctx)?;
                 if !self.state.config.module_enabled("mod_vcard") {
-                    return Err(codes::vcard_not_configured().into());
+                    return Err(codes::vcard_not_configured(me).into());
                 }
-                caller(ctx)?
+                me
             }
         };
         if !self.state.accounts.is_host(target.domain()) {

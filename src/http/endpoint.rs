@@ -265,8 +265,18 @@ pub async fn graphql<E: Executor>(
     payload: web::Payload,
     endpoint: web::Data<Endpoint<E>>,
 ) -> HttpResponse {
-    match endpoint.handle(req, payload).await {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let response = match endpoint.handle(req, payload).await {
         Ok(reply) | Err(Early::Reply(reply)) => reply.into_response(),
         Err(Early::Page(page)) => page,
+    };
+    let status = response.status().as_u16();
+    let micros = started.elapsed().as_micros() as u64;
+    if status >= 500 {
+        tracing::warn!(%method, status, micros, "graphql request failed");
+    } else {
+        tracing::debug!(%method, status, micros, "graphql request");
     }
+    response
 }

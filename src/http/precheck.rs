@@ -1,13 +1,16 @@
 //! Checks that run on a parsed request before anything executes, so that a refused request has
-//! no side effects:
+//! no side effects. In the reference's order, input errors (400) come before authorization (401):
 //!
-//! * the operation that will run is selected exactly as the executor selects it (a named
-//!   operation sent without `operationName` included), and if it touches a `@protected` type or
-//!   field the caller must be authenticated — aliases and fragments are followed, and this is in
-//!   addition to the per-field check the resolvers make;
+//! * non-null variables must be present; literal `null` arguments are refused (`null_input`);
+//! * fields must exist (`unknown_field`);
 //! * every argument value, variables substituted, is coerced against its custom scalar, giving
 //!   the reference's exact `input_coercion` messages;
-//! * non-null variables must be present.
+//! * the operation that will run is selected exactly as the executor selects it (a named
+//!   operation sent without `operationName` included), and if it touches a `@protected` type or
+//!   field the caller must be authenticated. Aliases and fragments are followed, and this is in
+//!   addition to the per-field check the resolvers make.
+//!
+//! The rest of validation is async-graphql's, when the request executes.
 
 use std::collections::HashSet;
 
@@ -88,17 +91,22 @@ struct Coercion {
     scalar: &'static str,
     value: Value,
     reason: String,
-    variable: Option<String>,
+    /// The reference's XML coercer crashes on a non-string value: `input_coerce_abort`.
+    abort: bool,
 }
 
 struct Walk<'a> {
     meta: &'static SchemaMeta,
     doc: &'a ExecutableDocument,
     op: &'a OperationDefinition,
+    /// The operation's name in error paths (`..` for an anonymous one).
+    op_path: &'a str,
     variables: &'a Variables,
     visited: HashSet<&'a str>,
     protected: bool,
-    coercion: Option<Box<Coercion>>,
+    /// The first input error found: a 400 that wins over the 401, as in the reference, where
+    /// validation and coercion run before `@protected`.
+    rejection: Option<Reply>,
     check_scalar: fn(&str, &Value) -> Option<Result<(), String>>,
 }
 
@@ -118,7 +126,16 @@ impl<'a> Walk<'a> {
                     if name.starts_with("__") {
                         continue;
                     }
-                    let Some(field) = self.meta.object(parent).and_then(|o| o.field(name)) else {
+                    let Some(object) = self.meta.object(parent) else {
+                        continue;
+                    };
+                    let Some(field) = object.field(name) else {
+                        self.reject(error(
+                            400,
+                            "unknown_field",
+                            format!("Unknown field \"{name}\" on type \"{parent}\"."),
+                            Some(Vec::new()),
+                        ));
                         continue;
                     };
                     if field.protected {
@@ -169,22 +186,56 @@ impl<'a> Walk<'a> {
             .unwrap_or(Value::Null)
     }
 
+    fn reject(&mut self, reply: Reply) {
+        self.rejection.get_or_insert(reply);
+    }
+
     fn argument(&mut self, meta: &InputValueMeta, value: &async_graphql_value::Value) {
-        if self.coercion.is_some() {
+        if self.rejection.is_some() {
             return;
         }
         let variable = match value {
             async_graphql_value::Value::Variable(name) => Some(name.to_string()),
+            // A literal null is refused as in the reference; a null *variable* means "absent".
+            async_graphql_value::Value::Null => {
+                return self.reject(error(
+                    400,
+                    "null_input",
+                    format!(
+                        "The arg {} is given a null, which is not allowed in the input path",
+                        meta.name
+                    ),
+                    Some(Vec::new()),
+                ));
+            }
             _ => None,
         };
-        let resolved = value
+        let Ok(v) = value
             .clone()
             .into_const_with(|name| Ok::<_, std::convert::Infallible>(self.variable(&name)));
-        if let Ok(v) = resolved
-            && let Err(mut c) = self.value(&meta.ty, &v)
-        {
-            c.variable = variable;
-            self.coercion = Some(c);
+        if let Err(c) = self.value(&meta.ty, &v) {
+            let path = variable.map(|v| vec![self.op_path.to_string(), v]);
+            let reply = if c.abort {
+                error(
+                    400,
+                    "input_coerce_abort",
+                    "Input coercer failed due to an internal server error",
+                    path,
+                )
+            } else {
+                error(
+                    400,
+                    "input_coercion",
+                    format!(
+                        "Input coercion failed for type {} with value {}. The reason it failed is: {}",
+                        c.scalar,
+                        render(&c.value),
+                        c.reason
+                    ),
+                    path,
+                )
+            };
+            self.reject(reply);
         }
     }
 
@@ -203,7 +254,7 @@ impl<'a> Walk<'a> {
                         scalar: name,
                         value: v.clone(),
                         reason,
-                        variable: None,
+                        abort: *name == "XmlElement" && !matches!(v, Value::String(_)),
                     }));
                 }
                 if let (Some(input), Value::Object(fields)) = (self.meta.input(name), v) {
@@ -295,19 +346,36 @@ pub fn prepare(
         OperationType::Mutation => meta.mutation,
         OperationType::Subscription => meta.subscription,
     };
+    let op_path = op_name.unwrap_or("..");
     let mut walk = Walk {
         meta,
         doc,
         op,
+        op_path,
         variables: &variables,
         visited: HashSet::new(),
         protected: false,
-        coercion: None,
+        rejection: None,
         check_scalar,
     };
+    for def in &op.variable_definitions {
+        let d = &def.node;
+        let missing = matches!(variables.get(&d.name.node), None | Some(Value::Null));
+        if !d.var_type.node.nullable && missing && d.default_value.is_none() {
+            walk.reject(error(
+                400,
+                "missing_non_null_param",
+                "The parameter is non-null, but was undefined in parameter list",
+                Some(vec![op_path.to_string(), d.name.node.to_string()]),
+            ));
+        }
+    }
     if let Some(root) = root {
         walk.enter_type(root);
         walk.selection_set(root, &op.selection_set.node);
+    }
+    if let Some(reply) = walk.rejection {
+        return Err(reply);
     }
     if walk.protected && !authenticated {
         return Err(error(
@@ -316,37 +384,6 @@ pub fn prepare(
             format!("Cannot execute query {op_label} without permissions"),
             Some(vec![op_label]),
         ));
-    }
-    if let Some(c) = walk.coercion {
-        let path = c
-            .variable
-            .map(|v| vec![op_name.unwrap_or("..").to_string(), v]);
-        return Err(error(
-            400,
-            "input_coercion",
-            format!(
-                "Input coercion failed for type {} with value {}. The reason it failed is: {}",
-                c.scalar,
-                render(&c.value),
-                c.reason
-            ),
-            path,
-        ));
-    }
-    for def in &op.variable_definitions {
-        let d = &def.node;
-        let missing = matches!(variables.get(&d.name.node), None | Some(Value::Null));
-        if !d.var_type.node.nullable && missing && d.default_value.is_none() {
-            return Err(error(
-                400,
-                "missing_non_null_param",
-                "The parameter is non-null, but was undefined in parameter list",
-                Some(vec![
-                    op_name.unwrap_or("..").to_string(),
-                    d.name.node.to_string(),
-                ]),
-            ));
-        }
     }
     let operation_type = op.ty;
     Ok(Prepared {

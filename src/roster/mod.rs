@@ -3,12 +3,10 @@
 
 pub mod state;
 
-use std::collections::HashMap;
-
 use mimql_entities::{roster_group, roster_item};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::db::begin_write;
@@ -80,26 +78,6 @@ async fn find_item<C: ConnectionTrait>(
         .filter(roster_item::Column::Contact.eq(contact))
         .one(c)
         .await
-}
-
-async fn groups_of<C: ConnectionTrait>(
-    c: &C,
-    items: &[i64],
-) -> Result<HashMap<i64, Vec<String>>, DbErr> {
-    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-    if items.is_empty() {
-        return Ok(out);
-    }
-    let rows = roster_group::Entity::find()
-        .filter(roster_group::Column::ItemId.is_in(items.iter().copied()))
-        .order_by_asc(roster_group::Column::ItemId)
-        .order_by_asc(roster_group::Column::Position)
-        .all(c)
-        .await?;
-    for r in rows {
-        out.entry(r.item_id).or_default().push(r.name);
-    }
-    Ok(out)
 }
 
 async fn replace_groups<C: ConnectionTrait>(
@@ -233,10 +211,10 @@ impl<'a> Roster<'a> {
     ) -> Result<(), RosterError> {
         let txn = begin_write(self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
-        if user_id(&txn, contact).await?.is_none() {
+        let Some(contact_id) = user_id(&txn, contact).await? else {
             return Err(RosterError::UserNotExist(contact.to_string()));
-        }
-        lock_users(&txn, &[owner_id]).await?;
+        };
+        lock_users(&txn, &[owner_id, contact_id]).await?;
         let key = contact.to_string();
         let item_id = match find_item(&txn, owner_id, &key).await? {
             Some(item) => {
@@ -306,39 +284,42 @@ impl<'a> Roster<'a> {
         Ok(())
     }
 
-    /// The whole roster, in the order items were created.
+    /// The whole roster, in the order items were created. Items and groups come from one
+    /// query, so they are always of the same version.
     pub async fn list(&self, owner: &Jid) -> Result<Vec<Item>, RosterError> {
         let owner_id = Self::owner(self.db, owner).await?;
-        let items = roster_item::Entity::find()
-            .filter(roster_item::Column::UserId.eq(owner_id))
-            .order_by_asc(roster_item::Column::Id)
-            .all(self.db)
-            .await?;
-        let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
-        let mut groups = groups_of(self.db, &ids).await?;
-        Ok(items
-            .into_iter()
-            .map(|i| Item {
-                state: state_of(&i),
-                groups: groups.remove(&i.id).unwrap_or_default(),
-                contact: i.contact,
-                name: i.name,
-            })
-            .collect())
+        self.items(Condition::all().add(roster_item::Column::UserId.eq(owner_id)))
+            .await
     }
 
     pub async fn get(&self, owner: &Jid, contact: &Jid) -> Result<Item, RosterError> {
         let owner_id = Self::owner(self.db, owner).await?;
-        let item = find_item(self.db, owner_id, &contact.to_string())
-            .await?
-            .ok_or(RosterError::ContactNotFound)?;
-        let mut groups = groups_of(self.db, &[item.id]).await?;
-        Ok(Item {
-            state: state_of(&item),
-            groups: groups.remove(&item.id).unwrap_or_default(),
-            contact: item.contact,
-            name: item.name,
-        })
+        let filter = Condition::all()
+            .add(roster_item::Column::UserId.eq(owner_id))
+            .add(roster_item::Column::Contact.eq(contact.to_string()));
+        let mut items = self.items(filter).await?;
+        items.pop().ok_or(RosterError::ContactNotFound)
+    }
+
+    async fn items(&self, filter: Condition) -> Result<Vec<Item>, RosterError> {
+        let rows = roster_item::Entity::find()
+            .filter(filter)
+            .find_with_related(roster_group::Entity)
+            .order_by_asc(roster_item::Column::Id)
+            .all(self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(item, mut groups)| {
+                groups.sort_by_key(|g| g.position);
+                Item {
+                    state: state_of(&item),
+                    groups: groups.into_iter().map(|g| g.name).collect(),
+                    contact: item.contact,
+                    name: item.name,
+                }
+            })
+            .collect())
     }
 }
 

@@ -223,21 +223,18 @@ fn tag_list<T: InputType>(el: &Element, fields: &[&str]) -> Option<Vec<Option<T>
     (!tags.is_empty()).then_some(tags)
 }
 
+/// TYPE and BINVAL make `ImageData`; else EXTVAL makes `External` (spec 2.4); else BINVAL or
+/// TYPE alone still read back as `ImageData` (the reference had no member for those).
 fn read_image(el: &Element) -> Option<Image> {
     let (ty, bin, ext) = (sub(el, "TYPE"), sub(el, "BINVAL"), sub(el, "EXTVAL"));
+    let data = |type_, bin_value| Some(Image::ImageData(Box::new(ImageData { type_, bin_value })));
     match (ty, bin, ext) {
-        (ty, Some(bin), _) => Some(Image::ImageData(Box::new(ImageData {
-            type_: ty,
-            bin_value: Some(bin),
-        }))),
-        (_, None, Some(ext)) => Some(Image::External(Box::new(External {
+        (Some(ty), Some(bin), _) => data(Some(ty), Some(bin)),
+        (_, _, Some(ext)) => Some(Image::External(Box::new(External {
             ext_value: Some(ext),
         }))),
-        (Some(ty), None, None) => Some(Image::ImageData(Box::new(ImageData {
-            type_: Some(ty),
-            bin_value: None,
-        }))),
         (None, None, None) => None,
+        (ty, bin, None) => data(ty, bin),
     }
 }
 
