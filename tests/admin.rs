@@ -281,4 +281,5 @@ fn list_and_count_users_of_a_domain() {
     assert_eq!(data.count_users, Some(3));
     let resp = s.admin().run(admin::list_users("nowhere.test")).unwrap();
     assert_eq!(resp.code(), Some("domain_not_found"));
+    assert_eq!(resp.errors[0].extensions["domain"], "nowhere.test");
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::server;
+use common::{server, server_without_modules};
 use mimql_client::user::last;
 
 #[test]
@@ -107,6 +107,26 @@ fn invalid_timestamps_are_400() {
             resp.message()
                 .unwrap()
                 .ends_with("The reason it failed is: failed_to_parse_datetime")
+        );
+    }
+}
+
+#[test]
+fn last_without_its_module() {
+    let s = server_without_modules();
+    let alice = s.new_user("alice");
+    let c = s.client(&alice);
+    let set = c.run(last::set_last(None, "x")).unwrap();
+    let get = c.run(last::get_last(Some(&alice.jid))).unwrap();
+    for (code, errors) in [(set.code(), &set.errors), (get.code(), &get.errors)] {
+        assert_eq!(code, Some("deps_not_loaded"));
+        assert_eq!(
+            errors[0].extensions["not_loaded_modules"],
+            serde_json::json!(["mod_last"])
+        );
+        assert_eq!(
+            errors[0].extensions["not_loaded_services"],
+            serde_json::json!([])
         );
     }
 }

@@ -140,13 +140,25 @@ fn bad_xml_and_empty_namespaces_are_400() {
 fn private_without_its_module() {
     let s = server_without_modules();
     let alice = s.new_user("alice");
-    let (_, body) = s.post(
-        &s.client(&alice),
-        json!({"query": "mutation { private { setPrivate(elementString: \"<a xmlns='x'/>\") } }"}),
-    );
-    assert_eq!(body["errors"][0]["extensions"]["code"], "deps_not_loaded");
-    assert_eq!(
-        body["errors"][0]["extensions"]["not_loaded_modules"],
-        json!(["mod_private"])
-    );
+    let c = s.client(&alice);
+    let set = c.run(private::set_private("<a xmlns='x'/>")).unwrap();
+    let get = get(&c, "a", "x");
+    for (code, errors) in [(set.code(), &set.errors), (get.code(), &get.errors)] {
+        assert_eq!(code, Some("deps_not_loaded"));
+        assert_eq!(
+            errors[0].extensions["not_loaded_modules"],
+            json!(["mod_private"])
+        );
+    }
+}
+
+#[test]
+fn invalid_element_names_carry_the_context() {
+    let s = server();
+    let alice = s.new_user("alice");
+    let resp = get(&s.client(&alice), "a:b", "ns:x");
+    assert_eq!(resp.code(), Some("invalid_element"));
+    assert_eq!(resp.errors[0].extensions["user"], alice.jid);
+    assert_eq!(resp.errors[0].extensions["element"], "a:b");
+    assert_eq!(resp.errors[0].extensions["subElement"], "ns:x");
 }

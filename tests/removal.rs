@@ -153,3 +153,94 @@ fn admin_remove_user_removes_all_personal_data() {
     assert!(resp.errors.is_empty(), "{:?}", resp.errors);
     assert_gone(s, &u, &friend, &pending);
 }
+
+/// Removal is one transaction: when the last delete fails, nothing of the account is gone and
+/// the contacts' rosters are as before. The failure is injected with a database trigger.
+#[test]
+fn a_failed_removal_changes_nothing() {
+    use sea_orm::{ConnectionTrait, DbBackend};
+
+    let s = server();
+    let (u, friend, pending) = (
+        s.new_user("doomed"),
+        s.new_user("friend"),
+        s.new_user("pending"),
+    );
+    populate(s, &u, &friend, &pending);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = rt.block_on(mimql::db::connect(&s.db_url, 1)).unwrap();
+    let jid = mimql::jid::Jid::parse(&u.jid).unwrap();
+    let id = rt
+        .block_on(mimql::accounts::user_id(&db, &jid))
+        .unwrap()
+        .unwrap();
+    let trigger = format!("fail_removal_{id}");
+    let statements = match db.get_database_backend() {
+        DbBackend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION {trigger}() RETURNS trigger AS $$ BEGIN \
+                 IF OLD.user_id = {id} THEN RAISE EXCEPTION 'injected failure'; END IF; \
+                 RETURN OLD; END $$ LANGUAGE plpgsql"
+            ),
+            format!(
+                "CREATE TRIGGER {trigger} BEFORE DELETE ON last_activity FOR EACH ROW EXECUTE FUNCTION {trigger}()"
+            ),
+        ],
+        _ => vec![format!(
+            "CREATE TRIGGER {trigger} BEFORE DELETE ON last_activity WHEN OLD.user_id = {id} \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        )],
+    };
+    for sql in &statements {
+        rt.block_on(db.execute_unprepared(sql)).unwrap();
+    }
+
+    let resp = s.client(&u).run(account::unregister()).unwrap();
+    assert_eq!(
+        resp.code(),
+        Some("internal_server_error"),
+        "{:?}",
+        resp.errors
+    );
+    // Everything is still there: login, roster on both sides, vCard, private data.
+    let c = s.client(&u);
+    let contacts = c
+        .run(roster::list_contacts())
+        .unwrap()
+        .into_data()
+        .unwrap()
+        .roster
+        .unwrap()
+        .list_contacts
+        .unwrap();
+    assert_eq!(contacts.len(), 2);
+    assert_eq!(
+        contact_state(s, &friend, &u.jid),
+        Some((ContactSub::Both, ContactAsk::None))
+    );
+    assert_eq!(
+        contact_state(s, &pending, &u.jid),
+        Some((ContactSub::None, ContactAsk::In))
+    );
+    assert!(c.run(vcard::get_vcard(None)).unwrap().errors.is_empty());
+    let p = c
+        .run(private::get_private("d", "doomed:ns"))
+        .unwrap()
+        .into_data()
+        .unwrap();
+    assert_eq!(
+        p.private.unwrap().get_private.unwrap().0,
+        "<d xmlns='doomed:ns'>x</d>"
+    );
+
+    let drop_sql = match db.get_database_backend() {
+        DbBackend::Postgres => format!("DROP TRIGGER {trigger} ON last_activity"),
+        _ => format!("DROP TRIGGER {trigger}"),
+    };
+    rt.block_on(db.execute_unprepared(&drop_sql)).unwrap();
+    assert!(c.run(account::unregister()).unwrap().errors.is_empty());
+    assert_gone(s, &u, &friend, &pending);
+}

@@ -364,3 +364,58 @@ fn rosters_are_private() {
     assert_eq!(anon.status, 401);
     assert_eq!(anon.code(), Some("no_permissions"));
 }
+
+#[test]
+fn revoking_an_accepted_subscription_and_cancelling_from_both() {
+    let s = server();
+    let (a, b) = (s.new_user("a"), s.new_user("b"));
+    sub(s, &a, &b, SubAction::Invite);
+    sub(s, &b, &a, SubAction::Accept);
+    // Spec scenario 6: B revokes A's subscription.
+    sub(s, &b, &a, SubAction::Decline);
+    assert_eq!(state(s, &a, &b), Some((ContactSub::None, ContactAsk::None)));
+    assert_eq!(state(s, &b, &a), Some((ContactSub::None, ContactAsk::None)));
+
+    // Mutual again, then A cancels its subscription: B still sees A, A no longer sees B.
+    sub(s, &a, &b, SubAction::Invite);
+    sub(s, &b, &a, SubAction::Accept);
+    sub(s, &b, &a, SubAction::Invite);
+    sub(s, &a, &b, SubAction::Accept);
+    assert_eq!(state(s, &a, &b), Some((ContactSub::Both, ContactAsk::None)));
+    sub(s, &a, &b, SubAction::Cancel);
+    assert_eq!(state(s, &a, &b), Some((ContactSub::From, ContactAsk::None)));
+    assert_eq!(state(s, &b, &a), Some((ContactSub::To, ContactAsk::None)));
+}
+
+/// The contact's server answers a request from someone it already lets see it with an
+/// automatic `subscribed`, which completes the requester's item.
+#[test]
+fn an_automatic_reply_completes_a_known_subscription() {
+    let s = server();
+    let (a, b) = (s.new_user("a"), s.new_user("b"));
+    // A asks through a full-JID item; B's acceptance reaches A's bare JID, where A has no item.
+    let full = format!("{}/laptop", b.jid);
+    s.client(&a)
+        .run(roster::subscription(&full, SubAction::Invite))
+        .unwrap();
+    sub(s, &b, &a, SubAction::Accept);
+    assert_eq!(state(s, &b, &a), Some((ContactSub::From, ContactAsk::None)));
+    assert_eq!(state(s, &a, &b), None);
+    // Asking again on the bare JID: B's side auto-replies `subscribed`.
+    sub(s, &a, &b, SubAction::Invite);
+    assert_eq!(state(s, &a, &b), Some((ContactSub::To, ContactAsk::None)));
+    assert_eq!(state(s, &b, &a), Some((ContactSub::From, ContactAsk::None)));
+}
+
+#[test]
+fn error_extensions_name_the_user_and_the_contact() {
+    let s = server();
+    let alice = s.new_user("alice");
+    let resp = s
+        .client(&alice)
+        .run(roster::delete_contact("ghost_s@localhost"))
+        .unwrap();
+    assert_eq!(resp.errors[0].extensions["user"], alice.jid);
+    assert_eq!(resp.errors[0].extensions["contact"], "ghost_s@localhost");
+    assert_eq!(resp.errors[0].path, vec!["roster", "deleteContact"]);
+}

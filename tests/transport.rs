@@ -256,3 +256,85 @@ fn subscriptions_over_plain_http_are_refused() {
     assert_eq!(status, 401, "unauthenticated callers are refused first");
     assert_eq!(code(&json), "no_permissions");
 }
+
+/// Found in review: recursion per nesting level used to overflow the stack and abort the
+/// process. Deep documents are refused as input errors, even for anonymous callers.
+#[test]
+fn deeply_nested_xml_is_refused_without_crashing() {
+    let s = server();
+    let deep = format!("{}{}", "<a>".repeat(5000), "</a>".repeat(5000));
+    let (status, json) = s.post(
+        &s.anonymous(),
+        json!({"query": "mutation($x: XmlElement!) { private { setPrivate(elementString: $x) } }", "variables": {"x": deep}}),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(code(&json), "input_coercion");
+    assert!(message(&json).contains("nested deeper than 256"), "{json}");
+    assert_eq!(
+        s.anonymous()
+            .run(mimql_client::user::check_auth())
+            .unwrap()
+            .status,
+        200
+    );
+}
+
+/// The reference validates and coerces (400) before it checks `@protected` (401).
+#[test]
+fn input_errors_win_over_missing_credentials() {
+    let s = server();
+    let anon = s.anonymous();
+    for (body, expected) in [
+        (json!({"query": "{ account { nope } }"}), "unknown_field"),
+        (
+            json!({"query": "mutation($p: String!) { account { changePassword(newPassword: $p) } }"}),
+            "missing_non_null_param",
+        ),
+        (
+            json!({"query": "{ last { getLast(user: \"a@\") { user } } }"}),
+            "input_coercion",
+        ),
+    ] {
+        let (status, json) = s.post(&anon, body.clone());
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(code(&json), expected, "{body}");
+    }
+}
+
+#[test]
+fn literal_nulls_and_non_string_xml_are_refused() {
+    let s = server();
+    let u = s.new_user("nulls");
+    let c = s.client(&u);
+    let (status, json) = s.post(
+        &c,
+        json!({"query": "{ last { getLast(user: null) { user } } }"}),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(code(&json), "null_input");
+    assert_eq!(
+        message(&json),
+        "The arg user is given a null, which is not allowed in the input path"
+    );
+    // A null *variable* means "absent" (ruling: clients that always send every variable work).
+    let (status, json) = s.post(&c, json!({"query": "query($u: JID) { last { getLast(user: $u) { user } } }", "variables": {"u": null}}));
+    assert_eq!(status, 200);
+    assert_eq!(code(&json), "last_not_found");
+
+    let (status, json) = s.post(&c, json!({"query": "mutation($x: XmlElement!) { private { setPrivate(elementString: $x) } }", "variables": {"x": 5}}));
+    assert_eq!(status, 400);
+    assert_eq!(code(&json), "input_coerce_abort");
+    assert_eq!(
+        message(&json),
+        "Input coercer failed due to an internal server error"
+    );
+}
+
+#[test]
+fn non_empty_strings_accept_numbers_as_the_reference_does() {
+    let s = server();
+    let u = s.new_user("nes");
+    let (status, json) = s.post(&s.client(&u), json!({"query": "query($n: NonEmptyString!) { private { getPrivate(element: \"e\", nameSpace: $n) } }", "variables": {"n": 5}}));
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["data"]["private"]["getPrivate"], "<e xmlns='5'/>");
+}

@@ -335,9 +335,12 @@ fn missing_cards_users_and_domains() {
     assert_eq!(resp.code(), Some("vcard_not_found"));
     assert_eq!(resp.errors[0].extensions["user"], bob.jid);
 
-    let resp = c.run(vcard::get_vcard(Some("eddie_q@localhost"))).unwrap();
+    let resp = c
+        .run(vcard::get_vcard(Some("eddie_q@localhost/res")))
+        .unwrap();
     assert_eq!(resp.code(), Some("user_not_found"));
     assert_eq!(resp.message(), Some("Given user does not exist"));
+    assert_eq!(resp.errors[0].extensions["user"], "eddie_q@localhost/res");
     let resp = c.run(vcard::get_vcard(Some("eddie@otherhost"))).unwrap();
     assert_eq!(resp.code(), Some("user_not_found"));
     assert_eq!(resp.message(), Some("User's domain does not exist"));

@@ -13,6 +13,8 @@ use mimql_client::Client;
 pub struct TestServer {
     pub user_url: String,
     pub admin_url: String,
+    /// The server's database, for tests that must reach under the API (fault injection).
+    pub db_url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -40,6 +42,7 @@ fn start(modify: impl FnOnce(&mut Config)) -> TestServer {
         }
     };
     modify(&mut config);
+    let db_url = config.database.url.clone();
     let user = TcpListener::bind("127.0.0.1:0").expect("free port");
     let admin = TcpListener::bind("127.0.0.1:0").expect("free port");
     let (tx, rx) = std::sync::mpsc::channel();
@@ -63,6 +66,7 @@ fn start(modify: impl FnOnce(&mut Config)) -> TestServer {
     TestServer {
         user_url: format!("http://{user_addr}"),
         admin_url: format!("http://{admin_addr}"),
+        db_url,
         _dir: dir,
     }
 }
