@@ -10,7 +10,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 
-use crate::auth::cache::CredentialCache;
+use crate::auth::cache::{CredentialCache, Lookup};
 use crate::auth::password::Hasher;
 use crate::jid::Jid;
 
@@ -107,7 +107,8 @@ impl Accounts {
     /// Checks Basic-auth credentials; the resource of `jid` is ignored.
     pub async fn authenticate(&self, jid: &Jid, password: &str) -> Result<bool, DbErr> {
         let bare = jid.bare_string();
-        if self.cache.contains(&bare, password) {
+        let cached = self.cache.lookup(&bare, password);
+        if cached == Lookup::Fresh {
             return Ok(true);
         }
         if !self.is_host(jid.domain()) || password.is_empty() {
@@ -115,9 +116,16 @@ impl Accounts {
         }
         let epoch = self.cache.epoch();
         let stored = self.find(jid).await?.map(|u| u.password_hash);
-        let ok = self.hasher.verify(password, stored).await;
-        if ok {
-            self.cache.insert_if_current(&bare, password, epoch);
+        // A stale entry verified against the hash still stored needs no new slow hash.
+        let ok = match (&cached, &stored) {
+            (Lookup::Stale(phc), Some(current)) if phc == current => true,
+            _ => self.hasher.verify(password, stored.clone()).await,
+        };
+        match (ok, stored) {
+            (true, Some(phc)) => self.cache.insert_if_current(&bare, password, &phc, epoch),
+            // The password was changed elsewhere: forget what this process still believed.
+            (false, _) if matches!(cached, Lookup::Stale(_)) => self.cache.invalidate(&bare),
+            _ => {}
         }
         Ok(ok)
     }

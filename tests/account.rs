@@ -110,3 +110,26 @@ fn unregister_with_a_login_resource_names_the_full_jid() {
         Some(format!("User {}/laptop successfully unregistered", u.jid))
     );
 }
+
+/// Another node changes the password: this node's cached credential is re-checked against the
+/// stored hash once it is older than the TTL (0 here), so the old password stops working.
+#[test]
+fn a_password_changed_on_another_node_is_seen() {
+    let (first, second) = common::two_nodes();
+    let u = first.new_user("nodes");
+    let on_first = first.client(&u);
+    assert_eq!(on_first.run(user::check_auth()).unwrap().status, 200);
+    assert_eq!(
+        on_first.run(user::check_auth()).unwrap().status,
+        200,
+        "revalidated, still valid"
+    );
+    let resp = second
+        .client(&u)
+        .run(account::change_password("elsewhere"))
+        .unwrap();
+    assert!(resp.errors.is_empty());
+    assert_eq!(on_first.run(user::check_auth()).unwrap().status, 401);
+    let new = Client::new(&first.user_url).with_basic_auth(&u.jid, "elsewhere");
+    assert_eq!(new.run(user::check_auth()).unwrap().status, 200);
+}

@@ -1,7 +1,10 @@
 //! Credentials verified recently, so Basic auth does not pay the slow hash on every request.
 //! Keys are SHA-256 digests of (process secret, JID, password): the cache never holds a
-//! password. Bounded (LRU), entries expire after a TTL, and every entry of a user is dropped
-//! when the password changes or the account is removed.
+//! password. Bounded (LRU); every entry of a user is dropped when the password changes or the
+//! account is removed here. An entry older than the TTL is *stale*: the caller re-reads the
+//! stored hash (one cheap query) and renews the entry if it is unchanged, so a change made by
+//! another process is seen within the TTL without every client paying the slow hash again at
+//! the same moment.
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
@@ -13,10 +16,27 @@ use sha2::{Digest, Sha256};
 
 type Key = [u8; 32];
 
+struct Entry {
+    jid: String,
+    /// The stored password hash the credential was verified against.
+    phc: String,
+    verified: Instant,
+}
+
+/// What the cache knows of a (JID, password) pair.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Verified within the TTL.
+    Fresh,
+    /// Verified against this stored hash, longer ago than the TTL.
+    Stale(String),
+    Miss,
+}
+
 pub struct CredentialCache {
     secret: [u8; 32],
     ttl: Duration,
-    entries: Option<Mutex<LruCache<Key, (String, Instant)>>>,
+    entries: Option<Mutex<LruCache<Key, Entry>>>,
     /// Bumped by every invalidation; a verification that started before one must not be
     /// cached, or it could re-admit a password that was just changed.
     epoch: AtomicU64,
@@ -42,22 +62,18 @@ impl CredentialCache {
         h.finalize().into()
     }
 
-    /// Whether this (bare JID, password) pair was verified within the TTL.
-    pub fn contains(&self, jid: &str, password: &str) -> bool {
+    pub fn lookup(&self, jid: &str, password: &str) -> Lookup {
         let Some(entries) = &self.entries else {
-            return false;
+            return Lookup::Miss;
         };
         let key = self.key(jid, password);
         let Ok(mut entries) = entries.lock() else {
-            return false;
+            return Lookup::Miss;
         };
         match entries.get(&key) {
-            Some((_, at)) if at.elapsed() < self.ttl => true,
-            Some(_) => {
-                entries.pop(&key);
-                false
-            }
-            None => false,
+            Some(e) if e.verified.elapsed() < self.ttl => Lookup::Fresh,
+            Some(e) => Lookup::Stale(e.phc.clone()),
+            None => Lookup::Miss,
         }
     }
 
@@ -66,14 +82,20 @@ impl CredentialCache {
         self.epoch.load(Ordering::SeqCst)
     }
 
-    /// Caches a verified credential unless an invalidation happened since `epoch`.
-    pub fn insert_if_current(&self, jid: &str, password: &str, epoch: u64) {
+    /// Caches a credential verified against `phc`, unless an invalidation happened since
+    /// `epoch`. Also renews a stale entry.
+    pub fn insert_if_current(&self, jid: &str, password: &str, phc: &str, epoch: u64) {
         if let Some(entries) = &self.entries {
             let key = self.key(jid, password);
             if let Ok(mut entries) = entries.lock()
                 && self.epoch() == epoch
             {
-                entries.put(key, (jid.to_string(), Instant::now()));
+                let entry = Entry {
+                    jid: jid.to_string(),
+                    phc: phc.to_string(),
+                    verified: Instant::now(),
+                };
+                entries.put(key, entry);
             }
         }
     }
@@ -86,7 +108,7 @@ impl CredentialCache {
             self.epoch.fetch_add(1, Ordering::SeqCst);
             let stale: Vec<Key> = entries
                 .iter()
-                .filter(|(_, (j, _))| j == jid)
+                .filter(|(_, e)| e.jid == jid)
                 .map(|(k, _)| *k)
                 .collect();
             for k in stale {
@@ -101,36 +123,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn caches_invalidates_and_expires() {
+    fn caches_invalidates_and_evicts() {
         let c = CredentialCache::new(2, Duration::from_secs(60));
-        c.insert_if_current("a@l", "pw", c.epoch());
-        assert!(c.contains("a@l", "pw"));
-        assert!(!c.contains("a@l", "other"));
-        assert!(!c.contains("b@l", "pw"));
+        c.insert_if_current("a@l", "pw", "h1", c.epoch());
+        assert_eq!(c.lookup("a@l", "pw"), Lookup::Fresh);
+        assert_eq!(c.lookup("a@l", "other"), Lookup::Miss);
+        assert_eq!(c.lookup("b@l", "pw"), Lookup::Miss);
         c.invalidate("a@l");
-        assert!(!c.contains("a@l", "pw"));
+        assert_eq!(c.lookup("a@l", "pw"), Lookup::Miss);
 
         let e = c.epoch();
-        c.insert_if_current("a@l", "1", e);
-        c.insert_if_current("b@l", "2", e);
-        c.insert_if_current("c@l", "3", e);
-        assert!(c.contains("c@l", "3"));
-        c.insert_if_current("d@l", "4", e - 1);
-        assert!(
-            !c.contains("d@l", "4"),
-            "a verification older than an invalidation is not cached"
-        );
-        assert!(
-            !c.contains("a@l", "1"),
+        c.insert_if_current("a@l", "1", "h", e);
+        c.insert_if_current("b@l", "2", "h", e);
+        c.insert_if_current("c@l", "3", "h", e);
+        assert_eq!(c.lookup("c@l", "3"), Lookup::Fresh);
+        assert_eq!(
+            c.lookup("a@l", "1"),
+            Lookup::Miss,
             "least recently used entry is evicted"
         );
+        c.insert_if_current("d@l", "4", "h", e - 1);
+        assert_eq!(
+            c.lookup("d@l", "4"),
+            Lookup::Miss,
+            "a verification older than an invalidation is not cached"
+        );
+    }
 
-        let expired = CredentialCache::new(2, Duration::ZERO);
-        expired.insert_if_current("a@l", "pw", 0);
-        assert!(!expired.contains("a@l", "pw"));
+    #[test]
+    fn old_entries_are_stale_with_their_hash() {
+        let c = CredentialCache::new(2, Duration::ZERO);
+        c.insert_if_current("a@l", "pw", "phc", 0);
+        assert_eq!(c.lookup("a@l", "pw"), Lookup::Stale("phc".into()));
 
         let off = CredentialCache::new(0, Duration::from_secs(60));
-        off.insert_if_current("a@l", "pw", 0);
-        assert!(!off.contains("a@l", "pw"));
+        off.insert_if_current("a@l", "pw", "phc", 0);
+        assert_eq!(off.lookup("a@l", "pw"), Lookup::Miss);
     }
 }

@@ -27,8 +27,19 @@ impl ErrorBody {
 pub struct Reply {
     pub status: u16,
     pub body: Json,
+    /// The body already encoded (executed responses are serialised straight from the
+    /// executor's values, without building a `Json` tree first); `body` is then `Null`.
+    encoded: Option<Vec<u8>>,
     /// Replies produced before content negotiation carry no content type (as the reference).
     pub typed: bool,
+}
+
+/// An executed response: `data`, and `errors` only when there are some.
+#[derive(serde::Serialize)]
+struct Executed<'a> {
+    data: &'a async_graphql::Value,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<Json>,
 }
 
 impl Reply {
@@ -36,6 +47,7 @@ impl Reply {
         Reply {
             status,
             body: json!({ "errors": errors.into_iter().map(|e| e.0).collect::<Vec<_>>() }),
+            encoded: None,
             typed: true,
         }
     }
@@ -47,7 +59,10 @@ impl Reply {
 
     pub fn into_response(self) -> HttpResponse {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self.body).unwrap_or_default();
+        let body = match self.encoded {
+            Some(bytes) => bytes,
+            None => serde_json::to_vec(&self.body).unwrap_or_default(),
+        };
         let mut resp = HttpResponse::build(status);
         if self.typed {
             resp.insert_header((
@@ -135,22 +150,25 @@ pub fn from_response(resp: async_graphql::Response) -> Reply {
             .collect();
         return Reply::errors(400, errors);
     }
-    let mut body = Map::new();
-    body.insert("data".into(), resp.data.into_json().unwrap_or(Json::Null));
-    if !resp.errors.is_empty() {
-        body.insert(
-            "errors".into(),
-            Json::Array(
-                resp.errors
-                    .into_iter()
-                    .map(|e| error_json(e, "resolver_error"))
-                    .collect(),
-            ),
-        );
-    }
-    Reply {
-        status: 200,
-        body: Json::Object(body),
-        typed: true,
+    let errors = resp
+        .errors
+        .into_iter()
+        .map(|e| error_json(e, "resolver_error"))
+        .collect();
+    let body = Executed {
+        data: &resp.data,
+        errors,
+    };
+    match serde_json::to_vec(&body) {
+        Ok(bytes) => Reply {
+            status: 200,
+            body: Json::Null,
+            encoded: Some(bytes),
+            typed: true,
+        },
+        Err(e) => {
+            tracing::error!(%e, "response not serialisable");
+            internal_error()
+        }
     }
 }

@@ -22,17 +22,27 @@ pub struct TestServer {
 pub const HOSTS: [&str; 3] = ["localhost", "example.com", "listing.test"];
 
 fn start(modify: impl FnOnce(&mut Config)) -> TestServer {
+    start_on(None, modify)
+}
+
+/// Starts a server on `db_url`, or on its own database when `None`.
+fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServer {
     let mut config = Config::default();
     config.general.hosts = HOSTS.iter().map(|h| h.to_string()).collect();
     config.general.log_level = "warn".into();
     config.listen.user.workers = 2;
-    let dir = match std::env::var("MIMQL_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => {
+    let shared = db_url.map(str::to_string).or_else(|| {
+        std::env::var("MIMQL_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+    });
+    let dir = match shared {
+        Some(url) => {
             config.database.url = url;
             config.database.pool_size = 4;
             None
         }
-        _ => {
+        None => {
             let dir = tempfile::tempdir().expect("temporary directory");
             config.database.url = format!(
                 "sqlite://{}?mode=rwc",
@@ -89,6 +99,17 @@ pub fn server_without_modules() -> &'static TestServer {
                 );
             }
         })
+    })
+}
+
+/// Two servers on one database (two nodes), the first caching credentials for no time at all,
+/// for checks that a change made on one node is seen on the other.
+pub fn two_nodes() -> &'static (TestServer, TestServer) {
+    static NODES: OnceLock<(TestServer, TestServer)> = OnceLock::new();
+    NODES.get_or_init(|| {
+        let first = start(|c| c.auth.cache_ttl_secs = 0);
+        let second = start_on(Some(&first.db_url), |_| {});
+        (first, second)
     })
 }
 
