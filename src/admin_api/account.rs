@@ -5,12 +5,12 @@ use async_graphql::{Context, Result};
 use super::AdminApi;
 use crate::accounts::Accounts;
 use crate::api::codes;
-use crate::generated::admin::*;
+use crate::generated::admin::{self as schema, *};
 use crate::jid::Jid;
 
 fn payload(jid: &Jid, message: String) -> Option<UserPayload> {
     Some(UserPayload {
-        jid: crate::generated::admin::Jid(jid.clone()),
+        jid: schema::Jid(jid.clone()),
         message,
     })
 }
@@ -43,7 +43,7 @@ impl AccountAdminQueryResolver for AdminApi {
     async fn check_password(
         &self,
         _ctx: &Context<'_>,
-        user: crate::generated::admin::Jid,
+        user: schema::Jid,
         password: String,
     ) -> Result<Option<CheckPasswordPayload>> {
         let jid = user.0.to_bare();
@@ -65,7 +65,7 @@ impl AccountAdminQueryResolver for AdminApi {
     async fn check_user(
         &self,
         _ctx: &Context<'_>,
-        user: crate::generated::admin::Jid,
+        user: schema::Jid,
     ) -> Result<Option<CheckUserPayload>> {
         let jid = user.0.to_bare();
         let exist = self
@@ -106,7 +106,7 @@ impl AccountAdminMutationResolver for AdminApi {
     async fn remove_user(
         &self,
         _ctx: &Context<'_>,
-        user: crate::generated::admin::Jid,
+        user: schema::Jid,
     ) -> Result<Option<UserPayload>> {
         let jid = user.0.to_bare();
         self.state
@@ -123,7 +123,7 @@ impl AccountAdminMutationResolver for AdminApi {
     async fn change_user_password(
         &self,
         _ctx: &Context<'_>,
-        user: crate::generated::admin::Jid,
+        user: schema::Jid,
         new_password: String,
     ) -> Result<Option<UserPayload>> {
         let jid = user.0.to_bare();
