@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONNECTIONS=${CONNECTIONS:-64}
-THREADS=${THREADS:-2}
+# One wrk thread: on a 2-core machine a second one takes CPU from the server under test.
+THREADS=${THREADS:-1}
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-5}
 MIMQL_PORT=15561
