@@ -52,6 +52,17 @@ fn populate(s: &TestServer, u: &User, friend: &User, pending: &User) {
     );
 }
 
+/// A user with all kinds of personal data and two contacts (see `populate`).
+fn doomed_with_contacts(s: &TestServer) -> (User, User, User) {
+    let (u, friend, pending) = (
+        s.new_user("doomed"),
+        s.new_user("friend"),
+        s.new_user("pending"),
+    );
+    populate(s, &u, &friend, &pending);
+    (u, friend, pending)
+}
+
 fn contact_state(s: &TestServer, owner: &User, jid: &str) -> Option<(ContactSub, ContactAsk)> {
     s.client(owner)
         .run(roster::get_contact(jid))
@@ -118,12 +129,7 @@ fn assert_gone(s: &TestServer, u: &User, friend: &User, pending: &User) {
 #[test]
 fn unregister_removes_all_personal_data() {
     let s = server();
-    let (u, friend, pending) = (
-        s.new_user("doomed"),
-        s.new_user("friend"),
-        s.new_user("pending"),
-    );
-    populate(s, &u, &friend, &pending);
+    let (u, friend, pending) = doomed_with_contacts(s);
     assert_eq!(
         contact_state(s, &friend, &u.jid),
         Some((ContactSub::Both, ContactAsk::None))
@@ -140,12 +146,7 @@ fn unregister_removes_all_personal_data() {
 #[test]
 fn admin_remove_user_removes_all_personal_data() {
     let s = server();
-    let (u, friend, pending) = (
-        s.new_user("doomed"),
-        s.new_user("friend"),
-        s.new_user("pending"),
-    );
-    populate(s, &u, &friend, &pending);
+    let (u, friend, pending) = doomed_with_contacts(s);
     let resp = s
         .admin()
         .run(mimql_client::admin::remove_user(&u.jid))
@@ -161,12 +162,7 @@ fn a_failed_removal_changes_nothing() {
     use sea_orm::{ConnectionTrait, DbBackend};
 
     let s = server();
-    let (u, friend, pending) = (
-        s.new_user("doomed"),
-        s.new_user("friend"),
-        s.new_user("pending"),
-    );
-    populate(s, &u, &friend, &pending);
+    let (u, friend, pending) = doomed_with_contacts(s);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
