@@ -321,11 +321,13 @@ pub fn prepare(
             None,
         ));
     }
-    let mut request = Request::new(input.query).variables(input.variables);
+    let mut request = Request::new(input.query);
     if let Some(name) = &input.operation_name {
         request = request.operation_name(name.clone());
     }
-    let variables = request.variables.clone();
+    // The checks borrow the variables; they go into the request once the document is no
+    // longer borrowed from it.
+    let variables = input.variables;
     let doc = match request.parsed_query() {
         Ok(doc) => doc,
         Err(e) => {
@@ -386,6 +388,7 @@ pub fn prepare(
         ));
     }
     let operation_type = op.ty;
+    request.variables = variables;
     Ok(Prepared {
         request,
         operation_type,
