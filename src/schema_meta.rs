@@ -47,7 +47,6 @@ pub struct SchemaMeta {
     pub objects: &'static [ObjectMeta],
     pub inputs: &'static [InputMeta],
     pub scalars: &'static [&'static str],
-    pub unions: &'static [&'static str],
 }
 
 impl SchemaMeta {

@@ -114,11 +114,6 @@ impl Element {
         self
     }
 
-    pub fn with_child(mut self, child: Element) -> Element {
-        self.children.push(Node::Element(child));
-        self
-    }
-
     pub fn with_text(mut self, text: impl Into<String>) -> Element {
         self.children.push(Node::Text(text.into()));
         self

@@ -41,13 +41,7 @@ fn change_password_replaces_the_old_one() {
     assert_eq!(resp.status, 401, "the old password is refused");
     assert_eq!(resp.code(), Some("wrong_credentials"));
     let new = Client::new(&s.user_url).with_basic_auth(&u.jid, "n3w-pass");
-    let info = new
-        .run(user::check_auth())
-        .unwrap()
-        .into_data()
-        .unwrap()
-        .check_auth
-        .unwrap();
+    let info = common::check_auth(&new);
     assert_eq!(info.username.unwrap().0, u.jid);
 }
 

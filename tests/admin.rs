@@ -6,27 +6,23 @@ use common::{server, unique};
 use mimql_client::Client;
 use mimql_client::admin::{self, AuthStatus, AuthType};
 
+fn auth_info(c: &Client) -> admin::AdminAuthInfo {
+    c.run(admin::check_auth())
+        .unwrap()
+        .into_data()
+        .unwrap()
+        .check_auth
+        .unwrap()
+}
+
 #[test]
 fn check_auth_reports_admin_or_unauthorized() {
     let s = server();
-    let info = s
-        .admin()
-        .run(admin::check_auth())
-        .unwrap()
-        .into_data()
-        .unwrap()
-        .check_auth
-        .unwrap();
+    let info = auth_info(&s.admin());
     assert_eq!(info.auth_status, AuthStatus::Authorized);
     assert_eq!(info.auth_type, Some(AuthType::Admin));
     let anon = Client::new(&s.admin_url);
-    let info = anon
-        .run(admin::check_auth())
-        .unwrap()
-        .into_data()
-        .unwrap()
-        .check_auth
-        .unwrap();
+    let info = auth_info(&anon);
     assert_eq!(info.auth_status, AuthStatus::Unauthorized);
     assert_eq!(info.auth_type, Some(AuthType::Unauthorized));
 }

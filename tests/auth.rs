@@ -21,13 +21,7 @@ fn check_auth_with_credentials_returns_the_normalised_jid() {
     let u = s.new_user("alice");
     let shouting = u.jid.to_uppercase();
     let client = mimql_client::Client::new(&s.user_url).with_basic_auth(&shouting, &u.password);
-    let info = client
-        .run(user::check_auth())
-        .unwrap()
-        .into_data()
-        .unwrap()
-        .check_auth
-        .unwrap();
+    let info = common::check_auth(&client);
     assert_eq!(info.username.unwrap().0, u.jid);
     assert_eq!(info.auth_status, Some(AuthStatus::Authorized));
 }
@@ -38,13 +32,7 @@ fn a_login_resource_is_kept() {
     let u = s.new_user("res");
     let client = mimql_client::Client::new(&s.user_url)
         .with_basic_auth(&format!("{}/Phone", u.jid), &u.password);
-    let info = client
-        .run(user::check_auth())
-        .unwrap()
-        .into_data()
-        .unwrap()
-        .check_auth
-        .unwrap();
+    let info = common::check_auth(&client);
     assert_eq!(info.username.unwrap().0, format!("{}/Phone", u.jid));
 }
 
@@ -80,13 +68,7 @@ fn malformed_header_is_request_error_and_other_schemes_are_anonymous() {
         Some("Malformed authorization header. Please consult the relevant specification")
     );
     let bearer = s.anonymous().with_authorization(Some("Bearer abc"));
-    let info = bearer
-        .run(user::check_auth())
-        .unwrap()
-        .into_data()
-        .unwrap()
-        .check_auth
-        .unwrap();
+    let info = common::check_auth(&bearer);
     assert_eq!(info.auth_status, Some(AuthStatus::Unauthorized));
 }
 

@@ -63,25 +63,15 @@ fn doomed_with_contacts(s: &TestServer) -> (User, User, User) {
     (u, friend, pending)
 }
 
-fn contact_state(s: &TestServer, owner: &User, jid: &str) -> Option<(ContactSub, ContactAsk)> {
-    s.client(owner)
-        .run(roster::get_contact(jid))
-        .unwrap()
-        .data
-        .and_then(|d| d.roster)
-        .and_then(|r| r.get_contact)
-        .map(|c| (c.subscription.unwrap(), c.ask.unwrap()))
-}
-
 /// After removal and re-registration under the same name, nothing of the old account is left,
 /// and the contacts' rosters show the cancelled subscriptions.
 fn assert_gone(s: &TestServer, u: &User, friend: &User, pending: &User) {
     assert_eq!(
-        contact_state(s, friend, &u.jid),
+        s.subscription_state(friend, &u.jid),
         Some((ContactSub::None, ContactAsk::None))
     );
     assert_eq!(
-        contact_state(s, pending, &u.jid),
+        s.subscription_state(pending, &u.jid),
         None,
         "the pending request is withdrawn"
     );
@@ -97,15 +87,7 @@ fn assert_gone(s: &TestServer, u: &User, friend: &User, pending: &User) {
         .unwrap();
     assert!(again.errors.is_empty());
     let c = mimql_client::Client::new(&s.user_url).with_basic_auth(&u.jid, "pw2");
-    let contacts = c
-        .run(roster::list_contacts())
-        .unwrap()
-        .into_data()
-        .unwrap()
-        .roster
-        .unwrap()
-        .list_contacts
-        .unwrap();
+    let contacts = common::contacts(&c);
     assert!(contacts.is_empty(), "{contacts:?}");
     assert_eq!(
         c.run(vcard::get_vcard(None)).unwrap().code(),
@@ -131,11 +113,11 @@ fn unregister_removes_all_personal_data() {
     let s = server();
     let (u, friend, pending) = doomed_with_contacts(s);
     assert_eq!(
-        contact_state(s, &friend, &u.jid),
+        s.subscription_state(&friend, &u.jid),
         Some((ContactSub::Both, ContactAsk::None))
     );
     assert_eq!(
-        contact_state(s, &pending, &u.jid),
+        s.subscription_state(&pending, &u.jid),
         Some((ContactSub::None, ContactAsk::In))
     );
     let resp = s.client(&u).run(account::unregister()).unwrap();
@@ -203,22 +185,14 @@ fn a_failed_removal_changes_nothing() {
     );
     // Everything is still there: login, roster on both sides, vCard, private data.
     let c = s.client(&u);
-    let contacts = c
-        .run(roster::list_contacts())
-        .unwrap()
-        .into_data()
-        .unwrap()
-        .roster
-        .unwrap()
-        .list_contacts
-        .unwrap();
+    let contacts = common::contacts(&c);
     assert_eq!(contacts.len(), 2);
     assert_eq!(
-        contact_state(s, &friend, &u.jid),
+        s.subscription_state(&friend, &u.jid),
         Some((ContactSub::Both, ContactAsk::None))
     );
     assert_eq!(
-        contact_state(s, &pending, &u.jid),
+        s.subscription_state(&pending, &u.jid),
         Some((ContactSub::None, ContactAsk::In))
     );
     assert!(c.run(vcard::get_vcard(None)).unwrap().errors.is_empty());

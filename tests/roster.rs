@@ -3,31 +3,13 @@
 mod common;
 
 use common::{TestServer, User, server};
-use mimql_client::Client;
 use mimql_client::user::roster::{self, Contact, ContactAsk, ContactInput, ContactSub, SubAction};
 
-fn list(c: &Client) -> Vec<Contact> {
-    c.run(roster::list_contacts())
-        .unwrap()
-        .into_data()
-        .unwrap()
-        .roster
-        .unwrap()
-        .list_contacts
-        .unwrap()
-}
-
-fn get(c: &Client, jid: &str) -> Option<Contact> {
-    c.run(roster::get_contact(jid))
-        .unwrap()
-        .data
-        .and_then(|d| d.roster)
-        .and_then(|r| r.get_contact)
-}
+use common::{contact as get, contacts as list};
 
 /// (subscription, ask) of `owner`'s item for `contact`, None when there is no item.
 fn state(s: &TestServer, owner: &User, contact: &User) -> Option<(ContactSub, ContactAsk)> {
-    get(&s.client(owner), &contact.jid).map(|c| (c.subscription.unwrap(), c.ask.unwrap()))
+    s.subscription_state(owner, &contact.jid)
 }
 
 fn sub(s: &TestServer, from: &User, to: &User, action: SubAction) -> String {

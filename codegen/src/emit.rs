@@ -641,7 +641,6 @@ impl<'a> Gen<'a> {
         let mut objects = Vec::new();
         let mut inputs = Vec::new();
         let mut scalars = Vec::new();
-        let mut abstracts = Vec::new();
         for t in self.schema.types.values() {
             let n = &t.name;
             match &t.kind {
@@ -661,8 +660,7 @@ impl<'a> Gen<'a> {
                     inputs.push(quote!(#meta::InputMeta { name: #n, fields: #fields }));
                 }
                 TypeKind::Scalar => scalars.push(quote!(#n)),
-                TypeKind::Union(_) => abstracts.push(quote!(#n)),
-                TypeKind::Enum(_) => {}
+                TypeKind::Union(_) | TypeKind::Enum(_) => {}
             }
         }
         quote! {
@@ -674,7 +672,6 @@ impl<'a> Gen<'a> {
                 objects: &[#(#objects),*],
                 inputs: &[#(#inputs),*],
                 scalars: &[#(#scalars),*],
-                unions: &[#(#abstracts),*],
             };
         }
     }

@@ -153,30 +153,47 @@ async fn current<C: ConnectionTrait>(
     Ok(find_item(c, user, contact).await?.as_ref().map(state_of))
 }
 
-/// Delivers a subscription presence from `from` (bare) to `to` (bare): the recipient's item for
-/// the sender changes per the inbound table, and an automatic reply goes back the same way.
-/// Recipients without an account here (remote or unknown users) are left alone.
+/// One side of a subscription exchange: a bare JID and, for a local account, its id.
+#[derive(Clone, Copy)]
+struct Party<'j> {
+    jid: &'j Jid,
+    id: Option<i64>,
+}
+
+/// Delivers a subscription presence from `from` to `to`: the recipient's item for the sender
+/// changes per the inbound table, and an automatic reply goes back the same way. Recipients
+/// without an account here (remote or unknown users) are left alone.
 async fn deliver<C: ConnectionTrait>(
     c: &C,
-    from: &Jid,
-    to: &Jid,
+    from: Party<'_>,
+    to: Party<'_>,
     p: Presence,
 ) -> Result<(), DbErr> {
-    let Some(to_id) = user_id(c, to).await? else {
+    let Some(to_id) = to.id else {
         return Ok(());
     };
-    let sender = from.bare_string();
+    let sender = from.jid.bare_string();
     let (change, reply) = state::inbound(current(c, to_id, &sender).await?, p);
     apply(c, to_id, &sender, change).await?;
-    if let Some(reply) = reply
-        && let Some(from_id) = user_id(c, from).await?
-    {
+    if let (Some(reply), Some(from_id)) = (reply, from.id) {
         // Replies are `subscribed`/`unsubscribed`, which never answer back.
-        let recipient = to.bare_string();
+        let recipient = to.jid.bare_string();
         let (change, _) = state::inbound(current(c, from_id, &recipient).await?, reply);
         apply(c, from_id, &recipient, change).await?;
     }
     Ok(())
+}
+
+/// The presences that end what an item in state `s` carried when the item goes: `unsubscribe`
+/// for the owner's subscription (and, with `withdraw_requests`, for a pending request of the
+/// owner's), `unsubscribed` for the contact's subscription.
+fn cancelling(s: State, withdraw_requests: bool) -> impl Iterator<Item = Presence> {
+    let to = matches!(s.sub, Sub::To | Sub::Both)
+        || (withdraw_requests && matches!(s.ask, Ask::Out | Ask::Both));
+    let from = matches!(s.sub, Sub::From | Sub::Both);
+    [(to, Presence::Unsubscribe), (from, Presence::Unsubscribed)]
+        .into_iter()
+        .filter_map(|(send, p)| send.then_some(p))
 }
 
 pub struct Roster<'a> {
@@ -194,11 +211,18 @@ impl<'a> Roster<'a> {
             .ok_or_else(|| RosterError::UserNotExist(owner.bare_string()))
     }
 
-    /// Both rosters a subscription change touches stay locked until the transaction ends.
-    async fn lock_pair<C: ConnectionTrait>(c: &C, owner: i64, contact: &Jid) -> Result<(), DbErr> {
+    /// Both rosters a subscription change touches stay locked until the transaction ends;
+    /// answers the contact's account id, if it is local.
+    async fn lock_pair<C: ConnectionTrait>(
+        c: &C,
+        owner: i64,
+        contact: &Jid,
+    ) -> Result<Option<i64>, DbErr> {
+        let contact_id = user_id(c, contact).await?;
         let mut ids = vec![owner];
-        ids.extend(user_id(c, contact).await?);
-        lock_users(c, &ids).await
+        ids.extend(contact_id);
+        lock_users(c, &ids).await?;
+        Ok(contact_id)
     }
 
     /// Creates or updates an item without touching its subscription. Both users must exist.
@@ -247,19 +271,22 @@ impl<'a> Roster<'a> {
     pub async fn delete(&self, owner: &Jid, contact: &Jid) -> Result<(), RosterError> {
         let txn = begin_write(self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
-        Self::lock_pair(&txn, owner_id, contact).await?;
+        let contact_id = Self::lock_pair(&txn, owner_id, contact).await?;
         let Some(item) = find_item(&txn, owner_id, &contact.to_string()).await? else {
             return Err(RosterError::ContactNotFound);
         };
-        let s = state_of(&item);
         delete_item(&txn, item.id).await?;
-        let bare_owner = owner.to_bare();
-        let bare_contact = contact.to_bare();
-        if matches!(s.sub, Sub::To | Sub::Both) {
-            deliver(&txn, &bare_owner, &bare_contact, Presence::Unsubscribe).await?;
-        }
-        if matches!(s.sub, Sub::From | Sub::Both) {
-            deliver(&txn, &bare_owner, &bare_contact, Presence::Unsubscribed).await?;
+        let (owner_jid, contact_jid) = (owner.to_bare(), contact.to_bare());
+        let from = Party {
+            jid: &owner_jid,
+            id: Some(owner_id),
+        };
+        let to = Party {
+            jid: &contact_jid,
+            id: contact_id,
+        };
+        for p in cancelling(state_of(&item), false) {
+            deliver(&txn, from, to, p).await?;
         }
         txn.commit().await?;
         Ok(())
@@ -275,11 +302,25 @@ impl<'a> Roster<'a> {
     ) -> Result<(), RosterError> {
         let txn = begin_write(self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
-        Self::lock_pair(&txn, owner_id, contact).await?;
+        let contact_id = Self::lock_pair(&txn, owner_id, contact).await?;
         let key = contact.to_string();
         let change = state::outbound(current(&txn, owner_id, &key).await?, p);
         apply(&txn, owner_id, &key, change).await?;
-        deliver(&txn, &owner.to_bare(), &contact.to_bare(), p).await?;
+        let (owner_jid, contact_jid) = (owner.to_bare(), contact.to_bare());
+        let from = Party {
+            jid: &owner_jid,
+            id: Some(owner_id),
+        };
+        deliver(
+            &txn,
+            from,
+            Party {
+                jid: &contact_jid,
+                id: contact_id,
+            },
+            p,
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -331,27 +372,36 @@ pub async fn remove_user<C: ConnectionTrait>(c: &C, user: i64, jid: &Jid) -> Res
         .all(c)
         .await?;
     let bare = jid.to_bare();
-    let mut ids = vec![user];
+    // Each contact looked up once: the ids serve the locks and the deliveries.
+    let mut contacts = Vec::with_capacity(items.len());
     for item in &items {
         if let Ok(contact) = Jid::parse(&item.contact) {
-            ids.extend(user_id(c, &contact).await?);
+            let contact = contact.to_bare();
+            if contact != bare {
+                let id = user_id(c, &contact).await?;
+                contacts.push((contact, id, state_of(item)));
+            }
         }
     }
+    let mut ids: Vec<i64> = contacts.iter().filter_map(|(_, id, _)| *id).collect();
+    ids.push(user);
     lock_users(c, &ids).await?;
-    for item in &items {
-        let Ok(contact) = Jid::parse(&item.contact) else {
-            continue;
-        };
-        let contact = contact.to_bare();
-        if contact == bare {
-            continue;
-        }
-        let s = state_of(item);
-        if matches!(s.sub, Sub::To | Sub::Both) || matches!(s.ask, Ask::Out | Ask::Both) {
-            deliver(c, &bare, &contact, Presence::Unsubscribe).await?;
-        }
-        if matches!(s.sub, Sub::From | Sub::Both) {
-            deliver(c, &bare, &contact, Presence::Unsubscribed).await?;
+    let from = Party {
+        jid: &bare,
+        id: Some(user),
+    };
+    for (contact, id, s) in &contacts {
+        for p in cancelling(*s, true) {
+            deliver(
+                c,
+                from,
+                Party {
+                    jid: contact,
+                    id: *id,
+                },
+                p,
+            )
+            .await?;
         }
     }
     let ids: Vec<i64> = items.iter().map(|i| i.id).collect();

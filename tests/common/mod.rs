@@ -184,3 +184,47 @@ pub fn code(body: &serde_json::Value) -> &str {
 pub fn message(body: &serde_json::Value) -> &str {
     body["errors"][0]["message"].as_str().unwrap_or_default()
 }
+
+/// `checkAuth` through the typed client, for a request that must succeed.
+pub fn check_auth(c: &Client) -> mimql_client::user::UserAuthInfo {
+    c.run(mimql_client::user::check_auth())
+        .expect("server reachable")
+        .into_data()
+        .expect("checkAuth answers")
+        .check_auth
+        .expect("checkAuth is never null")
+}
+
+/// The caller's whole roster, for a request that must succeed.
+pub fn contacts(c: &Client) -> Vec<mimql_client::user::roster::Contact> {
+    c.run(mimql_client::user::roster::list_contacts())
+        .expect("server reachable")
+        .into_data()
+        .expect("listContacts answers")
+        .roster
+        .and_then(|r| r.list_contacts)
+        .expect("listContacts is not null")
+}
+
+/// The caller's item for `jid`, or `None` when there is none.
+pub fn contact(c: &Client, jid: &str) -> Option<mimql_client::user::roster::Contact> {
+    c.run(mimql_client::user::roster::get_contact(jid))
+        .expect("server reachable")
+        .data
+        .and_then(|d| d.roster)
+        .and_then(|r| r.get_contact)
+}
+
+impl TestServer {
+    /// (subscription, ask) of `owner`'s item for `jid`, `None` when there is no item.
+    pub fn subscription_state(
+        &self,
+        owner: &User,
+        jid: &str,
+    ) -> Option<(
+        mimql_client::user::roster::ContactSub,
+        mimql_client::user::roster::ContactAsk,
+    )> {
+        contact(&self.client(owner), jid).map(|c| (c.subscription.unwrap(), c.ask.unwrap()))
+    }
+}

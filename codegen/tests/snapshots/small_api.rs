@@ -504,5 +504,4 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
         },
     ],
     scalars: &["JID"],
-    unions: &["Attachment"],
 };
