@@ -66,8 +66,13 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Deepest accepted selection nesting (GraphQL depth, as async-graphql counts it).
     pub max_query_depth: usize,
-    /// Largest accepted query complexity (one point per selected field).
+    /// Largest accepted query cost: one point per selected field (fragments expanded as
+    /// executed), more for `@cost` fields, plus one per item of list arguments.
     pub max_query_complexity: usize,
+    /// Longest list accepted in one argument (e.g. `addContacts`).
+    pub max_list_items: usize,
+    /// Seconds a client may take to send a request body.
+    pub body_timeout_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -144,6 +149,8 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             max_query_depth: 24,
             max_query_complexity: 2000,
+            max_list_items: 1000,
+            body_timeout_secs: 10,
         }
     }
 }

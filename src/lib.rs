@@ -16,6 +16,7 @@ pub mod http;
 pub mod jid;
 pub mod last;
 pub mod modules;
+pub mod pipeline;
 pub mod private;
 pub mod roster;
 pub mod scalars;

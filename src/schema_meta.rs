@@ -22,6 +22,8 @@ pub struct FieldMeta {
     /// The named type of the field's result, without list or non-null wrappers.
     pub ty: &'static str,
     pub protected: bool,
+    /// Cost of selecting the field once (`@cost(weight:)` in the SDL, else 1).
+    pub weight: u32,
     pub args: &'static [InputValueMeta],
 }
 
@@ -38,6 +40,12 @@ pub struct InputMeta {
     pub fields: &'static [InputValueMeta],
 }
 
+#[derive(Debug)]
+pub struct EnumMeta {
+    pub name: &'static str,
+    pub values: &'static [&'static str],
+}
+
 /// All slices are sorted by name.
 #[derive(Debug)]
 pub struct SchemaMeta {
@@ -46,6 +54,7 @@ pub struct SchemaMeta {
     pub subscription: Option<&'static str>,
     pub objects: &'static [ObjectMeta],
     pub inputs: &'static [InputMeta],
+    pub enums: &'static [EnumMeta],
     pub scalars: &'static [&'static str],
 }
 
@@ -62,6 +71,13 @@ impl SchemaMeta {
             .binary_search_by(|o| o.name.cmp(name))
             .ok()
             .map(|i| &self.inputs[i])
+    }
+
+    pub fn enumeration(&self, name: &str) -> Option<&'static EnumMeta> {
+        self.enums
+            .binary_search_by(|e| e.name.cmp(name))
+            .ok()
+            .map(|i| &self.enums[i])
     }
 
     pub fn is_scalar(&self, name: &str) -> bool {

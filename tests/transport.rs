@@ -258,18 +258,20 @@ fn subscriptions_over_plain_http_are_refused() {
 }
 
 /// Found in review: recursion per nesting level used to overflow the stack and abort the
-/// process. Deep documents are refused as input errors, even for anonymous callers.
+/// process. Deep documents are refused as input errors; an anonymous caller is refused (401)
+/// before the element is parsed at all, since parsing XML is the one expensive coercion.
 #[test]
 fn deeply_nested_xml_is_refused_without_crashing() {
     let s = server();
     let deep = format!("{}{}", "<a>".repeat(5000), "</a>".repeat(5000));
-    let (status, json) = s.post(
-        &s.anonymous(),
-        json!({"query": "mutation($x: XmlElement!) { private { setPrivate(elementString: $x) } }", "variables": {"x": deep}}),
-    );
+    let body = json!({"query": "mutation($x: XmlElement!) { private { setPrivate(elementString: $x) } }", "variables": {"x": deep}});
+    let (status, json) = s.post(&s.client(&s.new_user("deepxml")), body.clone());
     assert_eq!(status, 400);
     assert_eq!(code(&json), "input_coercion");
     assert!(message(&json).contains("nested deeper than 256"), "{json}");
+    let (status, json) = s.post(&s.anonymous(), body);
+    assert_eq!(status, 401);
+    assert_eq!(code(&json), "no_permissions");
     assert_eq!(
         s.anonymous()
             .run(mimql_client::user::check_auth())

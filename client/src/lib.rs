@@ -100,6 +100,16 @@ impl Client {
         }
     }
 
+    /// Gives up on a request after `timeout` (connect, send and receive together).
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Client {
+        self.agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(timeout))
+            .build()
+            .into();
+        self
+    }
+
     /// HTTP Basic credentials: the full JID as user name (or the admin user name).
     pub fn with_basic_auth(mut self, user: &str, password: &str) -> Client {
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));

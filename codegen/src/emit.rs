@@ -641,6 +641,7 @@ impl<'a> Gen<'a> {
         let mut objects = Vec::new();
         let mut inputs = Vec::new();
         let mut scalars = Vec::new();
+        let mut enums = Vec::new();
         for t in self.schema.types.values() {
             let n = &t.name;
             match &t.kind {
@@ -650,8 +651,9 @@ impl<'a> Gen<'a> {
                         let fname = &f.name;
                         let ty = f.ty.base();
                         let fp = f.protected;
+                        let weight = f.weight;
                         let args = self.args_meta(meta, &f.args);
-                        quote!(#meta::FieldMeta { name: #fname, ty: #ty, protected: #fp, args: #args })
+                        quote!(#meta::FieldMeta { name: #fname, ty: #ty, protected: #fp, weight: #weight, args: #args })
                     });
                     objects.push(quote!(#meta::ObjectMeta { name: #n, protected: #p, fields: &[#(#fields),*] }));
                 }
@@ -660,7 +662,11 @@ impl<'a> Gen<'a> {
                     inputs.push(quote!(#meta::InputMeta { name: #n, fields: #fields }));
                 }
                 TypeKind::Scalar => scalars.push(quote!(#n)),
-                TypeKind::Union(_) | TypeKind::Enum(_) => {}
+                TypeKind::Enum(values) => {
+                    let values = values.iter().map(|v| &v.name);
+                    enums.push(quote!(#meta::EnumMeta { name: #n, values: &[#(#values),*] }));
+                }
+                TypeKind::Union(_) => {}
             }
         }
         quote! {
@@ -671,6 +677,7 @@ impl<'a> Gen<'a> {
                 subscription: #s,
                 objects: &[#(#objects),*],
                 inputs: &[#(#inputs),*],
+                enums: &[#(#enums),*],
                 scalars: &[#(#scalars),*],
             };
         }
@@ -810,13 +817,13 @@ pub fn scalars(schema: &Schema, codecs: &str) -> Result<TokenStream, GenerateErr
             #d
             #[derive(Clone, Debug, PartialEq)]
             pub struct #id(pub <#codecs as #codec>::Repr);
+            // No `is_valid`: the request pipeline checks every argument against its scalar,
+            // with the reference's messages, before validation; the validator would only parse
+            // the same values a second time.
             #[gql::Scalar(name = #name)]
             impl gql::ScalarType for #id {
                 fn parse(value: gql::Value) -> gql::InputValueResult<Self> {
                     <#codecs as #codec>::parse(&value).map(#id).map_err(gql::InputValueError::custom)
-                }
-                fn is_valid(value: &gql::Value) -> bool {
-                    <#codecs as #codec>::parse(value).is_ok()
                 }
                 fn to_value(&self) -> gql::Value {
                     <#codecs as #codec>::to_value(&self.0)

@@ -1,7 +1,7 @@
 //! A small owned model of the SDL, independent of graphql-parser's AST.
 //!
 //! Only what the generator needs is kept: definitions in a stable (sorted) order, the
-//! `@protected` and `@use` directives, descriptions and argument defaults.
+//! `@protected`, `@use` and `@cost` directives, descriptions and argument defaults.
 
 use std::collections::BTreeMap;
 
@@ -70,6 +70,8 @@ pub struct FieldDef {
     pub ty: TypeRef,
     pub protected: bool,
     pub uses: Option<UseDirective>,
+    /// `@cost(weight: N)`: the field's weight in the request cost bound (1 without it).
+    pub weight: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -254,6 +256,7 @@ fn convert_type(t: ast::TypeDefinition<'_, String>) -> TypeDef {
                     .map(|f| FieldDef {
                         protected: has_directive(&f.directives, "protected"),
                         uses: use_directive(&f.directives),
+                        weight: cost_directive(&f.directives),
                         name: f.name,
                         description: f.description,
                         args: f.arguments.into_iter().map(convert_input_value).collect(),
@@ -328,6 +331,18 @@ fn convert_value(v: ast::Value<'_, String>) -> ConstValue {
 
 fn has_directive(ds: &[ast::Directive<'_, String>], name: &str) -> bool {
     ds.iter().any(|d| d.name == name)
+}
+
+/// The weight of `@cost(weight: N)`; 1 when absent.
+fn cost_directive(ds: &[ast::Directive<'_, String>]) -> u32 {
+    ds.iter()
+        .filter(|d| d.name == "cost")
+        .flat_map(|d| &d.arguments)
+        .find_map(|(k, v)| match (k.as_str(), v) {
+            ("weight", ast::Value::Int(n)) => n.as_i64().and_then(|n| u32::try_from(n).ok()),
+            _ => None,
+        })
+        .unwrap_or(1)
 }
 
 fn use_directive(ds: &[ast::Directive<'_, String>]) -> Option<UseDirective> {

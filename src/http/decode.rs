@@ -4,30 +4,29 @@
 use async_graphql::Variables;
 use serde_json::Value as Json;
 
-use super::precheck::Input;
-use super::reply::{ErrorBody, Reply};
+use crate::pipeline::{Input, Rejection};
 
-fn bad(code: &str, message: &str) -> Reply {
-    Reply::errors(400, vec![ErrorBody::new(code, message, None)])
+fn bad(code: &str, message: &str) -> Rejection {
+    Rejection::new(400, code, message, None)
 }
 
-fn invalid_body() -> Reply {
+fn invalid_body() -> Rejection {
     bad("invalid_json_body", "The request JSON body is invalid")
 }
 
-fn no_query() -> Reply {
+fn no_query() -> Rejection {
     bad(
         "no_query_supplied",
         "The query was not supplied in the request body",
     )
 }
 
-fn invalid_variables() -> Reply {
+fn invalid_variables() -> Rejection {
     bad("variables_invalid_json", "The variables' JSON is invalid")
 }
 
 /// `variables` may be an object, a string holding one, or null (meaning none).
-fn variables(v: Option<Json>) -> Result<Variables, Reply> {
+fn variables(v: Option<Json>) -> Result<Variables, Rejection> {
     match v {
         None | Some(Json::Null) => Ok(Variables::default()),
         Some(Json::Object(o)) => Ok(Variables::from_json(Json::Object(o))),
@@ -48,7 +47,7 @@ fn operation_name(v: Option<Json>) -> Option<String> {
     }
 }
 
-pub fn json_body(body: &[u8]) -> Result<Input, Reply> {
+pub fn json_body(body: &[u8]) -> Result<Input, Rejection> {
     let Ok(Json::Object(mut o)) = serde_json::from_slice::<Json>(body) else {
         return Err(invalid_body());
     };
@@ -63,7 +62,7 @@ pub fn json_body(body: &[u8]) -> Result<Input, Reply> {
     })
 }
 
-pub fn query_string(qs: &str) -> Result<Input, Reply> {
+pub fn query_string(qs: &str) -> Result<Input, Rejection> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(qs)
         .map_err(|_| bad("invalid_query_parameters", "The query string is invalid"))?;
     if pairs.iter().any(|(k, _)| k.is_empty()) {
@@ -90,13 +89,10 @@ pub fn query_string(qs: &str) -> Result<Input, Reply> {
 mod tests {
     use super::*;
 
-    fn code(r: Result<Input, Reply>) -> String {
+    fn code(r: Result<Input, Rejection>) -> String {
         match r {
             Ok(_) => "ok".into(),
-            Err(r) => r.body["errors"][0]["extensions"]["code"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
+            Err(r) => r.code().to_string(),
         }
     }
 

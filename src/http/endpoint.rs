@@ -1,116 +1,30 @@
-//! The GraphQL endpoint shared by the user and admin listeners. Order of checks, as in the
-//! reference: authorization header (401) → GraphiQL for browsers → content negotiation
-//! (406/415) → decoding (400) → parsing, operation selection, `@protected`, scalar coercion
-//! (400/401) → transport check → execution (200, or 400 for validation failures).
+//! The GraphQL endpoint for queries and mutations (`GET|POST /api/graphql`), shared by the user
+//! and admin listeners. Order of checks, as in the reference: authorization header (401) →
+//! GraphiQL for browsers → content negotiation (406/415) → decoding (400) → the request
+//! pipeline (parse, cost, input checks, validation: 400; `@protected`: 401; transport: 400) →
+//! execution (200).
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::http::Method;
 use actix_web::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::Executor;
-use async_graphql::parser::types::OperationType;
 use futures_util::{FutureExt, StreamExt};
 
-use super::reply::{self, ErrorBody, Reply};
-use super::{decode, graphiql, precheck};
-use crate::admin_api::AdminCaller;
-use crate::api::Caller;
-use crate::auth::basic::{self, Header};
-use crate::jid::Jid;
-use crate::schema_meta::SchemaMeta;
-use crate::state::AppState;
-
-/// Who may call an endpoint.
-pub enum Auth {
-    /// Users of the served hosts, with their passwords.
-    User(Arc<AppState>),
-    /// The configured admin credentials.
-    Admin { username: String, password: String },
-}
-
-/// What authentication established, attached to the request for the resolvers.
-enum Identity {
-    User(Option<Jid>),
-    Admin(bool),
-}
-
-impl Identity {
-    fn authenticated(&self) -> bool {
-        matches!(self, Identity::User(Some(_)) | Identity::Admin(true))
-    }
-
-    fn attach(self, req: async_graphql::Request) -> async_graphql::Request {
-        match self {
-            Identity::User(jid) => req.data(Caller(jid)),
-            Identity::Admin(ok) => req.data(AdminCaller(ok)),
-        }
-    }
-}
-
-fn unauthorized(code: &str, message: &str) -> Reply {
-    Reply::errors(401, vec![ErrorBody::new(code, message, None)]).untyped()
-}
-
-fn wrong_credentials() -> Reply {
-    unauthorized("wrong_credentials", "The provided credentials are wrong")
-}
-
-/// Constant-time comparison, so the admin password cannot be guessed byte by byte.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-impl Auth {
-    async fn identify(&self, header: Option<&[u8]>) -> Result<Identity, Reply> {
-        let creds = match basic::parse(header) {
-            Header::Absent | Header::OtherScheme => None,
-            Header::Malformed => {
-                return Err(unauthorized(
-                    "request_error",
-                    "Malformed authorization header. Please consult the relevant specification",
-                ));
-            }
-            Header::Basic { user, password } => Some((user, password)),
-        };
-        match (self, creds) {
-            (Auth::User(_), None) => Ok(Identity::User(None)),
-            (Auth::Admin { .. }, None) => Ok(Identity::Admin(false)),
-            (Auth::User(state), Some((user, password))) => {
-                let Ok(jid) = Jid::parse(&user) else {
-                    return Err(wrong_credentials());
-                };
-                match state.accounts.authenticate(&jid, &password).await {
-                    Ok(true) => Ok(Identity::User(Some(jid))),
-                    Ok(false) => Err(wrong_credentials()),
-                    Err(e) => {
-                        tracing::error!(%e, "authentication failed on a database error");
-                        Err(reply::internal_error())
-                    }
-                }
-            }
-            (Auth::Admin { username, password }, Some((user, pass))) => {
-                if same(&user, username) & same(&pass, password) {
-                    Ok(Identity::Admin(true))
-                } else {
-                    Err(wrong_credentials())
-                }
-            }
-        }
-    }
-}
+use super::identity::Auth;
+use super::reply::{self, Reply};
+use super::{decode, graphiql};
+use crate::pipeline::{self, Pipeline, Rejection, Transport};
 
 pub struct Endpoint<E> {
     pub executor: E,
-    pub meta: &'static SchemaMeta,
-    pub check_scalar: fn(&str, &async_graphql::Value) -> Option<Result<(), String>>,
+    pub pipeline: Pipeline,
     pub auth: Auth,
     pub max_body: usize,
+    /// How long a client may take to send its whole body.
+    pub body_timeout: Duration,
     pub graphiql_title: &'static str,
 }
 
@@ -149,32 +63,57 @@ fn is_json_content(req: &HttpRequest) -> bool {
         .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
 }
 
-async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, Reply> {
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            Reply::errors(
-                400,
-                vec![ErrorBody::new(
+fn not_acceptable() -> Rejection {
+    Rejection::new(
+        406,
+        "not_acceptable",
+        "The endpoint answers application/json or text/html",
+        None,
+    )
+}
+
+/// Reads the whole body (chunked or not), bounded in size and in time.
+async fn read_body(
+    mut payload: web::Payload,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, Rejection> {
+    let read = async {
+        let mut body = Vec::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| {
+                Rejection::new(
+                    400,
                     "invalid_json_body",
                     "The request JSON body is invalid",
                     None,
-                )],
-            )
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(Reply::errors(
-                413,
-                vec![ErrorBody::new(
+                )
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(Rejection::new(
+                    413,
                     "request_too_large",
                     format!("The request body exceeds {limit} bytes"),
                     None,
-                )],
-            ));
+                ));
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        Ok(body)
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Rejection::new(
+                408,
+                "request_timeout",
+                format!(
+                    "The request body was not received within {} s",
+                    timeout.as_secs()
+                ),
+                None,
+            ))
+        })
 }
 
 /// What the handler sends when it stops early: a JSON reply, or the GraphiQL page.
@@ -183,9 +122,9 @@ enum Early {
     Page(HttpResponse),
 }
 
-impl From<Reply> for Early {
-    fn from(r: Reply) -> Early {
-        Early::Reply(r)
+impl From<Rejection> for Early {
+    fn from(r: Rejection) -> Early {
+        Early::Reply(r.into())
     }
 }
 
@@ -207,56 +146,31 @@ impl<E: Executor> Endpoint<E> {
                     return Err(not_acceptable().into());
                 }
                 if !is_json_content(&req) {
-                    return Err(Early::Reply(Reply::errors(
+                    return Err(Rejection::new(
                         415,
-                        vec![ErrorBody::new(
-                            "unsupported_media_type",
-                            "POST bodies must be sent as application/json",
-                            None,
-                        )],
-                    )));
+                        "unsupported_media_type",
+                        "POST bodies must be sent as application/json",
+                        None,
+                    )
+                    .into());
                 }
-                let body = read_body(payload, self.max_body).await?;
+                let body = read_body(payload, self.max_body, self.body_timeout).await?;
                 decode::json_body(&body)?
             }
         };
-        let prepared = precheck::prepare(
-            self.meta,
-            self.check_scalar,
-            input,
-            identity.authenticated(),
-        )?;
-        if prepared.operation_type == OperationType::Subscription {
-            return Err(Early::Reply(Reply::errors(
-                400,
-                vec![ErrorBody::new(
-                    "unsupported_operation",
-                    "The http execution method does not support subscription operations.",
-                    Some(Vec::new()),
-                )],
-            )));
-        }
+        let prepared = self
+            .pipeline
+            .prepare(input, identity.authenticated(), Transport::Http)?;
         let request = identity.attach(prepared.request);
         let response = AssertUnwindSafe(self.executor.execute(request))
             .catch_unwind()
             .await
             .map_err(|_| {
                 tracing::error!("a resolver panicked");
-                reply::internal_error()
+                Early::from(pipeline::internal_error())
             })?;
         Ok(reply::from_response(response))
     }
-}
-
-fn not_acceptable() -> Reply {
-    Reply::errors(
-        406,
-        vec![ErrorBody::new(
-            "not_acceptable",
-            "The endpoint answers application/json or text/html",
-            None,
-        )],
-    )
 }
 
 /// The actix handler for `GET|POST /api/graphql`.

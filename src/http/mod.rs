@@ -3,7 +3,7 @@
 mod decode;
 pub mod endpoint;
 mod graphiql;
-mod precheck;
+pub mod identity;
 mod reply;
 
 use std::net::{SocketAddr, TcpListener};
@@ -17,8 +17,10 @@ use async_graphql::Executor;
 use crate::admin_api::AdminApi;
 use crate::api::UserApi;
 use crate::generated;
+use crate::pipeline::{GateExtension, Limits, Pipeline};
 use crate::state::AppState;
-use endpoint::{Auth, Endpoint};
+use endpoint::Endpoint;
+use identity::Auth;
 
 async fn method_not_allowed() -> HttpResponse {
     HttpResponse::MethodNotAllowed()
@@ -45,24 +47,38 @@ fn configure<E: Executor>(
     }
 }
 
+// Depth and complexity are bounded by the pipeline (memoised over fragments) before
+// async-graphql's own checks run; the schemas only keep their recursion bound.
 pub fn user_schema(state: &Arc<AppState>) -> generated::user::Schema {
-    let limits = &state.config.limits;
     generated::user::schema_builder()
         .data(UserApi::new(state.clone()))
-        .limit_depth(limits.max_query_depth)
-        .limit_complexity(limits.max_query_complexity)
+        .extension(GateExtension)
         .limit_recursive_depth(crate::http::MAX_RECURSION)
         .finish()
 }
 
 pub fn admin_schema(state: &Arc<AppState>) -> generated::admin::Schema {
-    let limits = &state.config.limits;
     generated::admin::schema_builder()
         .data(AdminApi::new(state.clone()))
-        .limit_depth(limits.max_query_depth)
-        .limit_complexity(limits.max_query_complexity)
+        .extension(GateExtension)
         .limit_recursive_depth(crate::http::MAX_RECURSION)
         .finish()
+}
+
+fn pipeline(
+    meta: &'static crate::schema_meta::SchemaMeta,
+    config: &crate::config::Config,
+) -> Pipeline {
+    let limits = &config.limits;
+    Pipeline {
+        meta,
+        check_scalar: generated::scalars::check_scalar,
+        limits: Limits {
+            max_depth: limits.max_query_depth,
+            max_complexity: limits.max_query_complexity as u64,
+            max_list_items: limits.max_list_items,
+        },
+    }
 }
 
 /// Recursion bound of async-graphql's own document checks.
@@ -113,21 +129,21 @@ pub fn start(
 
     let user_endpoint = web::Data::new(Endpoint {
         executor: user_schema(&state),
-        meta: &generated::user::META,
-        check_scalar: generated::scalars::check_scalar,
+        pipeline: pipeline(&generated::user::META, config),
         auth: Auth::User(state.clone()),
         max_body: config.limits.max_body_bytes,
+        body_timeout: std::time::Duration::from_secs(config.limits.body_timeout_secs),
         graphiql_title: "mimql user API",
     });
     let admin_endpoint = web::Data::new(Endpoint {
         executor: admin_schema(&state),
-        meta: &generated::admin::META,
-        check_scalar: generated::scalars::check_scalar,
+        pipeline: pipeline(&generated::admin::META, config),
         auth: Auth::Admin {
             username: config.listen.admin.username.clone(),
             password: config.listen.admin.password.clone(),
         },
         max_body: config.limits.max_body_bytes,
+        body_timeout: std::time::Duration::from_secs(config.limits.body_timeout_secs),
         graphiql_title: "mimql admin API",
     });
 

@@ -87,6 +87,11 @@ pub fn server() -> &'static TestServer {
     SERVER.get_or_init(|| start(|_| {}))
 }
 
+/// A server of its own with a modified configuration (on the shared test database).
+pub fn server_with(modify: impl FnOnce(&mut Config)) -> TestServer {
+    start(modify)
+}
+
 /// A server with every optional module disabled, for `deps_not_loaded`.
 pub fn server_without_modules() -> &'static TestServer {
     static SERVER: OnceLock<TestServer> = OnceLock::new();

@@ -24,9 +24,6 @@ impl gql::ScalarType for Jid {
             .map(Jid)
             .map_err(gql::InputValueError::custom)
     }
-    fn is_valid(value: &gql::Value) -> bool {
-        <crate::codecs::Codecs as JidCodec>::parse(value).is_ok()
-    }
     fn to_value(&self) -> gql::Value {
         <crate::codecs::Codecs as JidCodec>::to_value(&self.0)
     }

@@ -1,0 +1,104 @@
+//! Who is calling: the `Authorization` header (or, on WebSocket, the credentials of
+//! `connection_init`) checked against the endpoint's accounts.
+
+use std::sync::Arc;
+
+use crate::admin_api::AdminCaller;
+use crate::api::Caller;
+use crate::auth::basic::{self, Header};
+use crate::jid::Jid;
+use crate::pipeline::{self, Rejection};
+use crate::state::AppState;
+
+/// Who may call an endpoint.
+pub enum Auth {
+    /// Users of the served hosts, with their passwords.
+    User(Arc<AppState>),
+    /// The configured admin credentials.
+    Admin { username: String, password: String },
+}
+
+/// What authentication established, attached to the request for the resolvers.
+#[derive(Clone, Debug)]
+pub enum Identity {
+    User(Option<Jid>),
+    Admin(bool),
+}
+
+impl Identity {
+    pub fn authenticated(&self) -> bool {
+        matches!(self, Identity::User(Some(_)) | Identity::Admin(true))
+    }
+
+    pub fn attach(self, req: async_graphql::Request) -> async_graphql::Request {
+        match self {
+            Identity::User(jid) => req.data(Caller(jid)),
+            Identity::Admin(ok) => req.data(AdminCaller(ok)),
+        }
+    }
+
+    /// The user this identity stands for, if any.
+    pub fn user(&self) -> Option<&Jid> {
+        match self {
+            Identity::User(jid) => jid.as_ref(),
+            Identity::Admin(_) => None,
+        }
+    }
+}
+
+fn unauthorized(code: &str, message: &str) -> Rejection {
+    Rejection::new(401, code, message, None)
+}
+
+pub fn wrong_credentials() -> Rejection {
+    unauthorized("wrong_credentials", "The provided credentials are wrong")
+}
+
+/// Constant-time comparison, so the admin password cannot be guessed byte by byte.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl Auth {
+    /// Checks an `Authorization` header value (absent: anonymous).
+    pub async fn identify(&self, header: Option<&[u8]>) -> Result<Identity, Rejection> {
+        let creds = match basic::parse(header) {
+            Header::Absent | Header::OtherScheme => None,
+            Header::Malformed => {
+                return Err(unauthorized(
+                    "request_error",
+                    "Malformed authorization header. Please consult the relevant specification",
+                ));
+            }
+            Header::Basic { user, password } => Some((user, password)),
+        };
+        match (self, creds) {
+            (Auth::User(_), None) => Ok(Identity::User(None)),
+            (Auth::Admin { .. }, None) => Ok(Identity::Admin(false)),
+            (Auth::User(state), Some((user, password))) => {
+                let Ok(jid) = Jid::parse(&user) else {
+                    return Err(wrong_credentials());
+                };
+                match state.accounts.authenticate(&jid, &password).await {
+                    Ok(true) => Ok(Identity::User(Some(jid))),
+                    Ok(false) => Err(wrong_credentials()),
+                    Err(e) => {
+                        tracing::error!(%e, "authentication failed on a database error");
+                        Err(pipeline::internal_error())
+                    }
+                }
+            }
+            (Auth::Admin { username, password }, Some((user, pass))) => {
+                if same(&user, username) & same(&pass, password) {
+                    Ok(Identity::Admin(true))
+                } else {
+                    Err(wrong_credentials())
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The request pipeline every transport (POST/GET, SSE, WebSocket) runs a GraphQL request
+//! through, in the reference's order: decoded input → nesting guard → parse → operation
+//! selection → cost bound → input checks (coercion with the reference's messages) → async-graphql
+//! validation → authorization (`@protected`) → operation type vs transport → execution.
+//!
+//! [`Pipeline::prepare`] runs everything up to validation and returns typed errors that each
+//! transport renders its own way (an HTTP status, an SSE reply before the stream, a
+//! graphql-transport-ws `error` message). Validation runs inside the executor; the [`Gate`]
+//! extension then applies the authorization and transport decisions taken here, so that an
+//! anonymous request with an invalid document gets the validation error (400), not 401.
+
+pub mod cost;
+mod error;
+mod gate;
+pub mod guard;
+mod walk;
+
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
+};
+use async_graphql::{Request, Variables};
+
+pub use error::{ErrorBody, Rejection, assign_codes, internal_error, is_pre_execution, status_of};
+pub use gate::{Gate, GateExtension};
+pub use walk::CheckScalar;
+
+use crate::schema_meta::SchemaMeta;
+
+/// How the request arrived; decides which operation types may run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// `POST`/`GET /api/graphql`: queries and mutations.
+    Http,
+    /// `GET /api/graphql/sse`: subscriptions.
+    Sse,
+    /// graphql-transport-ws (and graphql-ws) on `/api/graphql`: every operation type.
+    WebSocket,
+}
+
+/// A decoded request.
+pub struct Input {
+    pub query: String,
+    pub variables: Variables,
+    pub operation_name: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: u64,
+    pub max_list_items: usize,
+}
+
+/// The checks of one API (user or admin).
+pub struct Pipeline {
+    pub meta: &'static SchemaMeta,
+    pub check_scalar: CheckScalar,
+    pub limits: Limits,
+}
+
+/// A request ready to execute, with its [`Gate`] attached.
+pub struct Prepared {
+    pub request: Request,
+    pub operation_type: OperationType,
+}
+
+fn select<'d>(
+    doc: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Result<(&'d OperationDefinition, Option<&'d str>), Rejection> {
+    match (name, &doc.operations) {
+        (Some(n), DocumentOperations::Multiple(ops)) => match ops.get_key_value(n) {
+            Some((k, op)) => Ok((&op.node, Some(k.as_str()))),
+            None => Err(operation_not_found(n)),
+        },
+        (Some(n), DocumentOperations::Single(_)) => Err(operation_not_found(n)),
+        (None, DocumentOperations::Single(op)) => Ok((&op.node, None)),
+        (None, DocumentOperations::Multiple(ops)) if ops.len() == 1 => {
+            let (k, op) = ops.iter().next().expect("one operation");
+            Ok((&op.node, Some(k.as_str())))
+        }
+        (None, DocumentOperations::Multiple(_)) => Err(Rejection::new(
+            200,
+            "more_than_one_operation",
+            "Error in execution: more_than_one_operation",
+            None,
+        )),
+    }
+}
+
+fn operation_not_found(name: &str) -> Rejection {
+    Rejection::new(
+        400,
+        "operation_not_found",
+        format!(
+            "Expected an operation {} but no such operation was found",
+            walk::render(&async_graphql::Value::from(name))
+        ),
+        Some(Vec::new()),
+    )
+}
+
+fn transport_refusal(transport: Transport, ty: OperationType) -> Option<Rejection> {
+    let (method, kind) = match (transport, ty) {
+        (Transport::Http, OperationType::Subscription) => ("http", "subscription"),
+        (Transport::Sse, OperationType::Query) => ("sse", "query"),
+        (Transport::Sse, OperationType::Mutation) => ("sse", "mutation"),
+        _ => return None,
+    };
+    Some(Rejection::new(
+        400,
+        "unsupported_operation",
+        format!("The {method} execution method does not support {kind} operations."),
+        Some(Vec::new()),
+    ))
+}
+
+impl Pipeline {
+    /// Parses and checks a request; on success it is ready to execute (validation, and the
+    /// authorization decision taken here, run when it does).
+    pub fn prepare(
+        &self,
+        input: Input,
+        authenticated: bool,
+        transport: Transport,
+    ) -> Result<Prepared, Rejection> {
+        if guard::nesting_depth(&input.query) > guard::MAX_NESTING {
+            return Err(Rejection::new(
+                400,
+                "query_too_deep",
+                "Query is nested too deep",
+                None,
+            ));
+        }
+        let mut request = Request::new(input.query);
+        if let Some(name) = &input.operation_name {
+            request = request.operation_name(name.clone());
+        }
+        // The checks borrow the variables; they go into the request once the document is no
+        // longer borrowed from it.
+        let variables = input.variables;
+        let doc = request.parsed_query().map_err(|e| {
+            let line = e.locations.first().map(|l| l.line).unwrap_or(1);
+            let reason = e.message.split_whitespace().collect::<Vec<_>>().join(" ");
+            Rejection::new(
+                400,
+                "parser_error",
+                format!("Cannot parse line {line} because of {reason}"),
+                Some(Vec::new()),
+            )
+        })?;
+        let (op, op_name) = select(doc, input.operation_name.as_deref())?;
+        let root = match op.ty {
+            OperationType::Query => Some(self.meta.query),
+            OperationType::Mutation => self.meta.mutation,
+            OperationType::Subscription => self.meta.subscription,
+        };
+        if let Some(root) = root {
+            let bounds = cost::Bounds {
+                max_complexity: self.limits.max_complexity,
+                max_depth: self.limits.max_depth,
+            };
+            cost::measure(self.meta, doc, op, root, &variables, &bounds).map_err(|e| match e {
+                cost::CostError::TooComplex => {
+                    Rejection::new(400, "query_too_complex", "Query is too complex.", None)
+                }
+                cost::CostError::TooDeep => {
+                    Rejection::new(400, "query_too_deep", "Query is nested too deep.", None)
+                }
+                cost::CostError::Cycle(name) => Rejection::new(
+                    400,
+                    "fragment_cycle",
+                    format!("Cannot spread fragment \"{name}\" within itself."),
+                    Some(Vec::new()),
+                ),
+            })?;
+        }
+        let findings = walk::walk(
+            self.meta,
+            self.check_scalar,
+            doc,
+            op,
+            op_name.unwrap_or(".."),
+            root,
+            &variables,
+            self.limits.max_list_items,
+            authenticated,
+        );
+        if let Some(r) = findings.rejection {
+            return Err(r);
+        }
+        // Decided now, applied after validation (see `Gate`).
+        let refusal = if findings.protected && !authenticated {
+            let label = op_name.unwrap_or("ROOT").to_string();
+            Some(Rejection::new(
+                401,
+                "no_permissions",
+                format!("Cannot execute query {label} without permissions"),
+                Some(vec![label]),
+            ))
+        } else {
+            transport_refusal(transport, op.ty)
+        };
+        let operation_type = op.ty;
+        request.variables = variables;
+        Ok(Prepared {
+            request: request.data(Gate::new(refusal)),
+            operation_type,
+        })
+    }
+}
