@@ -6,6 +6,7 @@ use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set};
 
 use crate::accounts::user_id;
 use crate::jid::Jid;
+use crate::xml::{InvalidChar, check_chars};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LastError {
@@ -13,6 +14,9 @@ pub enum LastError {
     UserNotFound,
     #[error("no last activity stored")]
     NotFound,
+    /// The status holds a character XML (and so XMPP) cannot carry.
+    #[error("the status contains {0}, which XML cannot carry")]
+    InvalidChar(InvalidChar),
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
@@ -23,6 +27,7 @@ pub async fn set(
     seconds: i64,
     status: &str,
 ) -> Result<(), LastError> {
+    check_chars(status).map_err(LastError::InvalidChar)?;
     let id = user_id(db, user).await?.ok_or(LastError::UserNotFound)?;
     let row = last_activity::ActiveModel {
         user_id: Set(id),

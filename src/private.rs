@@ -1,12 +1,12 @@
 //! XEP-0049 private XML storage: one element per (user, namespace), replaced on every set.
 
-use mimql_entities::private_item;
+use mimql_entities::{key_hash, private_item};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
 
 use crate::accounts::user_id;
 use crate::jid::Jid;
-use crate::xml::Element;
+use crate::xml::{Element, InvalidChar, InvalidCharAt, check_chars};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrivateError {
@@ -17,6 +17,14 @@ pub enum PrivateError {
     NoNamespace,
     #[error("namespace {0} is reserved")]
     ReservedNamespace(String),
+    /// The element holds a character XML cannot carry (a parsed element cannot; this guards
+    /// elements built otherwise).
+    #[error("{} contains {}, which XML cannot carry", .0.path, .0.ch)]
+    InvalidChar(InvalidCharAt),
+    /// The namespace asked for holds a character XML cannot carry, so nothing can be stored
+    /// under it.
+    #[error("the namespace contains {0}, which XML cannot carry")]
+    InvalidNamespace(InvalidChar),
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
@@ -27,6 +35,7 @@ pub fn is_reserved(ns: &str) -> bool {
 }
 
 pub async fn set(db: &DatabaseConnection, user: &Jid, el: &Element) -> Result<(), PrivateError> {
+    el.check_chars().map_err(PrivateError::InvalidChar)?;
     let ns = match el.attr("xmlns") {
         Some(ns) if !ns.is_empty() => ns.to_string(),
         _ => return Err(PrivateError::NoNamespace),
@@ -37,6 +46,7 @@ pub async fn set(db: &DatabaseConnection, user: &Jid, el: &Element) -> Result<()
     let id = user_id(db, user).await?.ok_or(PrivateError::UserNotFound)?;
     let row = private_item::ActiveModel {
         user_id: Set(id),
+        namespace_hash: Set(key_hash(&ns)),
         namespace: Set(ns),
         xml: Set(el.to_string()),
         ..Default::default()
@@ -45,7 +55,7 @@ pub async fn set(db: &DatabaseConnection, user: &Jid, el: &Element) -> Result<()
         .on_conflict(
             OnConflict::columns([
                 private_item::Column::UserId,
-                private_item::Column::Namespace,
+                private_item::Column::NamespaceHash,
             ])
             .update_column(private_item::Column::Xml)
             .to_owned(),
@@ -61,9 +71,12 @@ pub async fn get(
     user: &Jid,
     ns: &str,
 ) -> Result<Option<Element>, PrivateError> {
+    check_chars(ns).map_err(PrivateError::InvalidNamespace)?;
     let id = user_id(db, user).await?.ok_or(PrivateError::UserNotFound)?;
+    // Found through the hash index, matched on the full namespace.
     let Some(row) = private_item::Entity::find()
         .filter(private_item::Column::UserId.eq(id))
+        .filter(private_item::Column::NamespaceHash.eq(key_hash(ns)))
         .filter(private_item::Column::Namespace.eq(ns))
         .one(db)
         .await?

@@ -163,11 +163,16 @@ impl NonNegIntCodec for Codecs {
     }
 }
 
+/// Longest DateTime input: room for a nanosecond fraction and an offset, with margin; longer
+/// inputs (a fraction of thousands of digits) are refused before parsing.
+pub const MAX_DATETIME_LEN: usize = 64;
+
 /// Strict RFC 3339 with an offset or `Z`; fractional seconds optional and rounded to
 /// microseconds, as everything is stored with microsecond precision.
 pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
     let bytes = s.as_bytes();
     if bytes.len() < 20
+        || bytes.len() > MAX_DATETIME_LEN
         || !matches!(bytes[10], b'T' | b't')
         || !bytes[..4].iter().all(u8::is_ascii_digit)
     {
@@ -223,6 +228,12 @@ mod tests {
         assert!(parse_datetime("2022-04-17T25:58:30Z").is_none());
         assert!(parse_datetime("20222-04-17T12:58:30Z").is_none());
         assert!(parse_datetime("2022-04-17T12:58:30").is_none());
+        // Bounded: a long fraction is refused before chrono sees it.
+        let long = |digits: usize| format!("2022-04-17T12:58:30.{}Z", "1".repeat(digits));
+        assert_eq!(long(43).len(), MAX_DATETIME_LEN);
+        assert!(parse_datetime(&long(43)).is_some());
+        assert!(parse_datetime(&long(44)).is_none());
+        assert!(parse_datetime(&long(1_000_000)).is_none());
     }
 
     #[test]

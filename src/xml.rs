@@ -1,7 +1,11 @@
 //! XML elements as the API carries them (`XmlElement`): parsed with roxmltree into a small owned
 //! tree and serialised the way the reference does (single-quoted attributes, self-closed empty
-//! elements, no declaration, no indentation).
+//! elements, no declaration, no indentation). The serialiser is the only way XML leaves mimql
+//! (storage, replies), and it round-trips every value XML can carry: parsing its output gives
+//! back the same names, attribute values and text. Values XML cannot carry are refused when they
+//! come in ([`check_chars`]), never discovered when stored XML is read back.
 
+use std::collections::HashSet;
 use std::fmt::{self, Write};
 
 /// An owned element. Namespace declarations are kept as ordinary `xmlns`/`xmlns:p` attributes so
@@ -24,6 +28,156 @@ const NODES_LIMIT: u32 = 100_000;
 
 /// Deepest element nesting accepted: conversion and serialisation recurse per level.
 pub const MAX_DEPTH: usize = 256;
+
+/// Most attributes (namespace declarations included) one element may have. roxmltree checks
+/// an element's attributes for duplicates pairwise and resolves each prefix by scanning the
+/// namespaces in scope, so these two bounds keep parsing linear in the input's length; both are
+/// far above what any XMPP payload uses.
+pub const MAX_ATTRIBUTES: usize = 64;
+
+/// Most namespace declarations (`xmlns`, `xmlns:p`) one document may make.
+pub const MAX_NAMESPACE_DECLARATIONS: usize = 128;
+
+/// A character XML 1.0 cannot carry (`Char` production): C0 controls other than TAB, LF and
+/// CR, and U+FFFE/U+FFFF. Rust strings hold no surrogates, so nothing else is left out.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c,
+        '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// The first character of a value that XML cannot carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidChar(pub char);
+
+impl fmt::Display for InvalidChar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "U+{:04X}", u32::from(self.0))
+    }
+}
+
+/// Refuses a value XML cannot carry. Everything mimql stores ends up in XML (vCards, private
+/// storage, and over XMPP roster items and last activity too), so domain code checks every
+/// stored string with this before writing it. It also keeps NUL, which PostgreSQL text cannot
+/// hold, out of both databases alike.
+pub fn check_chars(s: &str) -> Result<(), InvalidChar> {
+    match s.chars().find(|c| !is_xml_char(*c)) {
+        Some(c) => Err(InvalidChar(c)),
+        None => Ok(()),
+    }
+}
+
+/// A character XML cannot carry inside an element: `path` names where (`vCard/N/FAMILY`,
+/// `el/@attr`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidCharAt {
+    pub path: String,
+    pub ch: InvalidChar,
+}
+
+/// `a/b/c` for element `i` of a visit list of (element, parent index), `a/b/c/@k` for an
+/// attribute of it.
+fn path_of(seen: &[(&Element, Option<usize>)], i: usize, attr: Option<&str>) -> String {
+    let mut names = Vec::new();
+    let mut cur = Some(i);
+    while let Some(j) = cur {
+        names.push(seen[j].0.name.as_str());
+        cur = seen[j].1;
+    }
+    names.reverse();
+    let mut path = names.join("/");
+    if let Some(k) = attr {
+        let _ = write!(path, "/@{k}");
+    }
+    path
+}
+
+/// Why a document was refused before roxmltree saw it.
+fn too_many(what: &str, limit: usize) -> String {
+    format!("more than {limit} {what}")
+}
+
+/// The end of the first `pat` at or after `from` (or the input's end): a forward scan.
+fn skip_past(b: &[u8], from: usize, pat: &[u8]) -> usize {
+    b.get(from..)
+        .and_then(|rest| rest.windows(pat.len()).position(|w| w == pat))
+        .map_or(b.len(), |i| from + i + pat.len())
+}
+
+/// One forward pass over the markup that counts the attributes of each start tag and the
+/// namespace declarations of the document, so that documents which would make the parser's
+/// per-element checks quadratic are refused before it runs. The position only moves forward,
+/// so the scan is linear. Comments, CDATA and processing instructions are skipped; the scan
+/// stops at anything malformed, because the parser stops there too.
+fn prescan(input: &str) -> Result<(), String> {
+    let b = input.as_bytes();
+    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    let name_end = |c: u8| is_space(c) || matches!(c, b'=' | b'>' | b'/');
+    let skip = |mut i: usize, f: &dyn Fn(u8) -> bool| {
+        while i < b.len() && f(b[i]) {
+            i += 1;
+        }
+        i
+    };
+    let mut declarations = 0usize;
+    let mut i = 0usize;
+    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+        i += off + 1;
+        let rest = &b[i..];
+        if rest.starts_with(b"!--") {
+            i = skip_past(b, i + 3, b"-->");
+            continue;
+        } else if rest.starts_with(b"![CDATA[") {
+            i = skip_past(b, i + 8, b"]]>");
+            continue;
+        } else if rest.starts_with(b"?") {
+            i = skip_past(b, i + 1, b"?>");
+            continue;
+        } else if rest.starts_with(b"!") {
+            // A DTD, which the parser refuses.
+            return Ok(());
+        } else if rest.starts_with(b"/") {
+            continue;
+        }
+        // A start tag: its name, then `name = 'value'` pairs up to `>` or `/>`.
+        i = skip(i, &|c| !name_end(c));
+        let mut attributes = 0usize;
+        loop {
+            i = skip(i, &is_space);
+            if i >= b.len() || matches!(b[i], b'>' | b'/') {
+                break;
+            }
+            let name_start = i;
+            i = skip(i, &|c| !name_end(c));
+            let name = &b[name_start..i];
+            attributes += 1;
+            if attributes > MAX_ATTRIBUTES {
+                return Err(too_many("attributes on one element", MAX_ATTRIBUTES));
+            }
+            if name == b"xmlns" || name.starts_with(b"xmlns:") {
+                declarations += 1;
+                if declarations > MAX_NAMESPACE_DECLARATIONS {
+                    return Err(too_many(
+                        "namespace declarations",
+                        MAX_NAMESPACE_DECLARATIONS,
+                    ));
+                }
+            }
+            i = skip(i, &is_space);
+            if b.get(i) != Some(&b'=') {
+                return Ok(());
+            }
+            i = skip(i + 1, &is_space);
+            let Some(&quote @ (b'\'' | b'"')) = b.get(i) else {
+                return Ok(());
+            };
+            match b[i + 1..].iter().position(|&c| c == quote) {
+                Some(len) => i += len + 2,
+                None => return Ok(()),
+            }
+        }
+    }
+    Ok(())
+}
 
 const WRAPPER: &str = "mimql-wrapper";
 
@@ -69,6 +223,7 @@ impl Element {
         if !body.starts_with('<') {
             return Err("expected <".into());
         }
+        prescan(body)?;
         // A synthetic root lets roxmltree read several top-level nodes (only its first element
         // child is used, so a client element of the same name does no harm).
         let wrapped = format!("<{WRAPPER}>{body}</{WRAPPER}>");
@@ -91,7 +246,38 @@ impl Element {
             return Err("expected <".into());
         }
         check_depth(first)?;
-        Ok(convert(first))
+        let outer: HashSet<(Option<&str>, &str)> =
+            wrapper.namespaces().map(|n| (n.name(), n.uri())).collect();
+        Ok(convert(first, &outer))
+    }
+
+    /// The first character anywhere in the element (names, attribute values, text) that XML
+    /// cannot carry, and where it is.
+    pub fn check_chars(&self) -> Result<(), InvalidCharAt> {
+        // Elements in visiting order with their parent's index, to name the path on failure.
+        let mut seen: Vec<(&Element, Option<usize>)> = vec![(self, None)];
+        let mut next = 0;
+        while let Some(&(el, _)) = seen.get(next) {
+            let at = |ch, attr: Option<&str>| InvalidCharAt {
+                path: path_of(&seen, next, attr),
+                ch,
+            };
+            check_chars(&el.name).map_err(|c| at(c, None))?;
+            for (k, v) in &el.attrs {
+                check_chars(k)
+                    .and_then(|()| check_chars(v))
+                    .map_err(|c| at(c, Some(k)))?;
+            }
+            for child in &el.children {
+                if let Node::Text(t) = child {
+                    check_chars(t).map_err(|c| at(c, None))?;
+                }
+            }
+            let parent = next;
+            seen.extend(el.elements().map(|e| (e, Some(parent))));
+            next += 1;
+        }
+        Ok(())
     }
 
     pub fn attr(&self, name: &str) -> Option<&str> {
@@ -152,13 +338,17 @@ fn qualified(node: roxmltree::Node<'_, '_>, ns: Option<&str>, local: &str, attr:
     }
 }
 
-fn convert(node: roxmltree::Node<'_, '_>) -> Element {
+/// Converts `node`, whose parent has the namespaces `parent_ns` in scope. The scopes are hash
+/// sets, so the work per element is linear in its scope (at most
+/// [`MAX_NAMESPACE_DECLARATIONS`] + 1), not quadratic.
+fn convert<'a>(
+    node: roxmltree::Node<'a, '_>,
+    parent_ns: &HashSet<(Option<&'a str>, &'a str)>,
+) -> Element {
     let tag = node.tag_name();
     let mut el = Element::new(qualified(node, tag.namespace(), tag.name(), false));
-    let parent_ns: Vec<(Option<&str>, &str)> = node
-        .parent_element()
-        .map(|p| p.namespaces().map(|n| (n.name(), n.uri())).collect())
-        .unwrap_or_default();
+    let scope: HashSet<(Option<&str>, &str)> =
+        node.namespaces().map(|n| (n.name(), n.uri())).collect();
     for ns in node.namespaces() {
         if ns.name() == Some("xml") || parent_ns.contains(&(ns.name(), ns.uri())) {
             continue;
@@ -171,7 +361,7 @@ fn convert(node: roxmltree::Node<'_, '_>) -> Element {
         }
     }
     let parent_default = parent_ns.iter().any(|(p, _)| p.is_none());
-    if parent_default && !node.namespaces().any(|n| n.name().is_none()) {
+    if parent_default && !scope.iter().any(|(p, _)| p.is_none()) {
         el.attrs.push(("xmlns".into(), String::new()));
     }
     for a in node.attributes() {
@@ -183,7 +373,7 @@ fn convert(node: roxmltree::Node<'_, '_>) -> Element {
     let has_element_child = node.children().any(|c| c.is_element());
     for child in node.children() {
         if child.is_element() {
-            el.children.push(Node::Element(convert(child)));
+            el.children.push(Node::Element(convert(child, &scope)));
         } else if let Some(text) = child.text()
             && child.is_text()
             && !(has_element_child && text.trim().is_empty())
@@ -197,6 +387,8 @@ fn convert(node: roxmltree::Node<'_, '_>) -> Element {
     el
 }
 
+/// Text: the reference's five entities, and CR as a character reference (a parser turns a raw
+/// CR, or CR LF, into LF).
 fn escape_text(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
@@ -205,11 +397,14 @@ fn escape_text(out: &mut String, s: &str) {
             '>' => out.push_str("&gt;"),
             '\'' => out.push_str("&apos;"),
             '"' => out.push_str("&quot;"),
+            '\r' => out.push_str("&#13;"),
             c => out.push(c),
         }
     }
 }
 
+/// Attribute values: as text, but only the enclosing quote is escaped, and TAB, LF and CR are
+/// character references (attribute-value normalisation turns raw ones into spaces).
 fn escape_attr(out: &mut String, s: &str, quote: char) {
     for c in s.chars() {
         match c {
@@ -218,6 +413,9 @@ fn escape_attr(out: &mut String, s: &str, quote: char) {
             '>' => out.push_str("&gt;"),
             '\'' if quote == '\'' => out.push_str("&apos;"),
             '"' if quote == '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
             c => out.push(c),
         }
     }
@@ -307,5 +505,158 @@ mod tests {
         assert!(Element::parse(&ok).is_ok());
         let deep = format!("{}{}", "<a>".repeat(50_000), "</a>".repeat(50_000));
         assert!(Element::parse(&deep).unwrap_err().contains("nested deeper"));
+    }
+
+    /// Every character XML can carry comes back from a serialise → parse round trip, in
+    /// attribute values and in text alike.
+    #[test]
+    fn serialisation_round_trips_every_value() {
+        let value = "a\tb\nc\rd\r\ne  f<g>h&i'j\"k ł 😀 \u{FFFD} \u{E000} end ";
+        let el = Element::new("x")
+            .with_attr("xmlns", "ns:tab\t")
+            .with_attr("double_quoted", value)
+            .with_attr("single_quoted", value.replace('\'', ""))
+            .with_text(value);
+        let out = el.to_string();
+        assert!(!out.contains('\r'), "{out}");
+        assert_eq!(Element::parse(&out).unwrap(), el);
+        assert_eq!(Element::parse(&out).unwrap().to_string(), out);
+    }
+
+    #[test]
+    fn whitespace_references_are_kept() {
+        let input = "<el xmlns='ns:x' a='1&#10;2&#9;3'>a&#13;b</el>";
+        let out = roundtrip(input);
+        assert_eq!(out, "<el xmlns='ns:x' a='1&#10;2&#9;3'>a&#13;b</el>");
+        assert_eq!(roundtrip(&out), out);
+        let el = Element::parse(&out).unwrap();
+        assert_eq!(el.attr("a"), Some("1\n2\t3"));
+        assert_eq!(el.text(), "a\rb");
+    }
+
+    #[test]
+    fn characters_xml_cannot_carry() {
+        for c in [
+            '\0', '\u{1}', '\u{8}', '\u{B}', '\u{C}', '\u{E}', '\u{1F}', '\u{FFFE}', '\u{FFFF}',
+        ] {
+            assert_eq!(check_chars(&format!("a{c}b")), Err(InvalidChar(c)));
+            assert!(Element::parse(&format!("<a>{c}</a>")).is_err(), "{c:?}");
+            let el = Element::new("a").with_attr("k", format!("{c}"));
+            assert_eq!(
+                el.check_chars(),
+                Err(InvalidCharAt {
+                    path: "a/@k".into(),
+                    ch: InvalidChar(c)
+                })
+            );
+        }
+        for c in [
+            '\t',
+            '\n',
+            '\r',
+            ' ',
+            '\u{D7FF}',
+            '\u{E000}',
+            '\u{FFFD}',
+            '\u{10000}',
+            '\u{10FFFF}',
+        ] {
+            assert_eq!(check_chars(&format!("a{c}b")), Ok(()));
+        }
+        assert_eq!(InvalidChar('\0').to_string(), "U+0000");
+        assert_eq!(InvalidChar('\u{FFFE}').to_string(), "U+FFFE");
+        let mut n = Element::new("N");
+        n.children
+            .push(Node::Element(Element::new("GIVEN").with_text("ok")));
+        n.children
+            .push(Node::Element(Element::new("FAMILY").with_text("x\u{2}")));
+        let mut v = Element::new("vCard").with_text("ok");
+        v.children
+            .push(Node::Element(Element::new("FN").with_text("ok")));
+        v.children.push(Node::Element(n));
+        assert_eq!(
+            v.check_chars(),
+            Err(InvalidCharAt {
+                path: "vCard/N/FAMILY".into(),
+                ch: InvalidChar('\u{2}')
+            })
+        );
+    }
+
+    fn with_attributes(n: usize, prefix: &str) -> String {
+        let attrs: String = (0..n).map(|i| format!(" {prefix}{i}='v'")).collect();
+        format!("<a{attrs}/>")
+    }
+
+    /// The parser's duplicate-attribute check is pairwise per element and its prefix lookup
+    /// scans the namespaces in scope: with both counts bounded, its work is at most a constant
+    /// times the input's length. The bounds are checked by a linear scan before it runs.
+    #[test]
+    fn attribute_and_namespace_counts_are_bounded() {
+        assert!(Element::parse(&with_attributes(MAX_ATTRIBUTES, "a")).is_ok());
+        assert_eq!(
+            Element::parse(&with_attributes(MAX_ATTRIBUTES + 1, "a")).unwrap_err(),
+            "more than 64 attributes on one element"
+        );
+        // The issue's document (65,000 attributes, about 900 KB), refused by the scan.
+        let big = with_attributes(65_000, "attr");
+        assert!(big.len() > 850_000);
+        assert_eq!(
+            prescan(&big),
+            Err("more than 64 attributes on one element".to_string())
+        );
+        // Many elements with many attributes each are fine.
+        let many = format!(
+            "<r>{}</r>",
+            with_attributes(MAX_ATTRIBUTES, "a").repeat(1000)
+        );
+        assert!(Element::parse(&many).is_ok());
+        // Namespace declarations count over the whole document.
+        let decls = |n: usize| {
+            let inner: String = (0..n)
+                .map(|i| format!("<c xmlns:p{i}='urn:{i}' p{i}:k='v'/>"))
+                .collect();
+            format!("<r xmlns='urn:r'>{inner}</r>")
+        };
+        assert!(Element::parse(&decls(MAX_NAMESPACE_DECLARATIONS - 1)).is_ok());
+        assert_eq!(
+            Element::parse(&decls(MAX_NAMESPACE_DECLARATIONS)).unwrap_err(),
+            "more than 128 namespace declarations"
+        );
+    }
+
+    #[test]
+    fn the_scan_reads_markup_like_the_parser() {
+        let attrs = |n: usize| -> String { (0..n).map(|i| format!(" a{i}='v'")).collect() };
+        // Markup-like text inside comments, CDATA, PIs and attribute values is not counted.
+        let hidden = attrs(MAX_ATTRIBUTES + 1);
+        for doc in [
+            format!("<a><!-- <b{hidden}/> --></a>"),
+            format!("<a><![CDATA[<b{hidden}/>]]></a>"),
+            format!("<a><?pi <b{hidden}/> ?></a>"),
+            format!("<a k=\"&lt;b{hidden}&gt;\"/>"),
+            format!("<a k='>{}'/>", hidden.replace('\'', "\"")),
+        ] {
+            assert_eq!(prescan(&doc), Ok(()), "{doc}");
+        }
+        // White space around `=` and both quote kinds.
+        let spaced: String = (0..=MAX_ATTRIBUTES)
+            .map(|i| format!(" a{i} =\n\"v\""))
+            .collect();
+        assert!(prescan(&format!("<a{spaced}/>")).is_err());
+        // Malformed input ends the scan; the parser reports it.
+        for doc in [
+            "<a b",
+            "<a b=",
+            "<a b='",
+            "<",
+            "<!--",
+            "<![CDATA[",
+            "<?",
+            "<!DOCTYPE a>",
+        ] {
+            assert_eq!(prescan(doc), Ok(()), "{doc}");
+            assert!(Element::parse(doc).is_err(), "{doc}");
+        }
     }
 }

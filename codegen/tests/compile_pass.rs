@@ -33,15 +33,24 @@ mod own_resolvers {
                 }))),
             }))
         }
-        async fn all(&self, _ctx: &Context<'_>) -> Result<Vec<Note>> {
-            Ok(Vec::new())
+        async fn all(&self, ctx: &Context<'_>) -> Result<Vec<Note>> {
+            match ctx.data_opt::<super::FailAll>() {
+                Some(_) => Err("all failed".into()),
+                None => Ok(Vec::new()),
+            }
         }
     }
 }
 
+/// Makes the non-null `NoteQuery.all` fail.
+struct FailAll;
+
 fn run(query: &str, authenticated: bool) -> serde_json::Value {
+    execute(async_graphql::Request::new(query).data(authenticated))
+}
+
+fn execute(request: async_graphql::Request) -> serde_json::Value {
     let schema = api::schema_builder().data(resolvers::Api).finish();
-    let request = async_graphql::Request::new(query).data(authenticated);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -78,6 +87,35 @@ fn hooks_guard_fields_and_errors_stay_on_their_field() {
         out["errors"][0]["path"],
         serde_json::json!(["notes", "get"])
     );
+}
+
+/// GraphQL's execution rules, which async-graphql 7.2 broke and the vendored copy restores
+/// (`vendor/README.md`): an error in a non-null field nulls the nearest nullable parent (and
+/// only it), and a skipped selection is absent, never null.
+#[test]
+fn non_null_errors_propagate_and_skipped_selections_are_empty() {
+    let out = execute(
+        async_graphql::Request::new(r#"{ hello notes { get { text } all { text } } }"#)
+            .data(true)
+            .data(FailAll),
+    );
+    assert_eq!(
+        out["data"],
+        serde_json::json!({"hello": "hi", "notes": null})
+    );
+    assert_eq!(out["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        out["errors"][0]["path"],
+        serde_json::json!(["notes", "all"])
+    );
+
+    assert_eq!(
+        run("{ hello @skip(if: true) }", true)["data"],
+        serde_json::json!({})
+    );
+    let out = run("{ notes { get { text @skip(if: true) } } }", true);
+    assert_eq!(out["data"], serde_json::json!({"notes": {"get": {}}}));
+    assert!(out.get("errors").is_none());
 }
 
 #[test]

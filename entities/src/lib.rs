@@ -8,3 +8,16 @@ pub mod roster_group;
 pub mod roster_item;
 pub mod user;
 pub mod vcard;
+
+use sha2::{Digest, Sha256};
+
+/// The value of the `*_hash` key columns (`roster_items.contact_hash`,
+/// `private_storage.namespace_hash`): SHA-256 of the UTF-8 key, lowercase hex. Unique indexes
+/// are on the hash, because a key may be longer than PostgreSQL can index; lookups match the
+/// hash and the full key.
+pub fn key_hash(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

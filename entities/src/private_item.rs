@@ -9,6 +9,8 @@ pub struct Model {
     pub id: i64,
     pub user_id: i64,
     pub namespace: String,
+    /// [`crate::key_hash`] of `namespace`; unique per user.
+    pub namespace_hash: String,
     pub xml: String,
 }
 

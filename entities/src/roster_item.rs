@@ -10,6 +10,8 @@ pub struct Model {
     pub id: i64,
     pub user_id: i64,
     pub contact: String,
+    /// [`crate::key_hash`] of `contact`; unique per user.
+    pub contact_hash: String,
     pub name: String,
     /// `none`, `to`, `from` or `both`.
     pub subscription: String,

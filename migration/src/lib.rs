@@ -5,6 +5,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_users;
 mod m20261125_000002_personal_data;
+mod m20261202_000003_key_hashes;
+
+pub use m20261202_000003_key_hashes::key_hash as key_hash_v3;
 
 pub struct Migrator;
 
@@ -14,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_users::Migration),
             Box::new(m20261125_000002_personal_data::Migration),
+            Box::new(m20261202_000003_key_hashes::Migration),
         ]
     }
 }

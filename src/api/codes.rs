@@ -9,6 +9,19 @@ use crate::jid::Jid;
 use crate::last::LastError;
 use crate::private::PrivateError;
 use crate::roster::RosterError;
+use crate::vcard::VcardError;
+use crate::xml::InvalidChar;
+
+/// A stored (or looked-up) string holds a character XML cannot carry: C0 controls other than
+/// TAB, LF and CR (NUL included), U+FFFE or U+FFFF. Everything mimql stores travels as XML
+/// over XMPP, and PostgreSQL cannot hold NUL, so such input is refused alike on every
+/// database. `what` names the value (`The name`, `vCard/N/FAMILY`).
+fn invalid_character(what: &str, c: InvalidChar) -> ApiError {
+    ApiError::new(
+        "invalid_character",
+        format!("{what} contains {c}, a character XML cannot carry"),
+    )
+}
 
 pub fn no_permissions() -> ApiError {
     ApiError::new(
@@ -88,6 +101,7 @@ pub fn roster(e: RosterError, action: &str, user: &Jid, contact: &Jid) -> ApiErr
             return ApiError::new("contact_not_found", "Given contact does not exist")
                 .with("contact", contact_s);
         }
+        RosterError::InvalidChar(what, c) => invalid_character(&format!("The {what}"), c),
         RosterError::Db(e) => internal(
             "internal",
             &format!("Cannot {action} a contact because: "),
@@ -134,6 +148,17 @@ pub fn vcard_internal(e: impl std::fmt::Display, user: &Jid) -> ApiError {
     ApiError::new("internal", "Internal server error").with("user", user.to_string())
 }
 
+pub fn vcard_store(e: VcardError, user: &Jid) -> ApiError {
+    match e {
+        VcardError::InvalidChar(at) => {
+            // The path below the root `vCard`: `N/FAMILY`.
+            let field = at.path.split_once('/').map_or(at.path.as_str(), |(_, p)| p);
+            invalid_character(&format!("The vCard's {field}"), at.ch).with("user", user.to_string())
+        }
+        VcardError::Db(e) => vcard_internal(e, user),
+    }
+}
+
 /// Private storage errors; `extra` are the field's context keys (`element`, `subElement`).
 pub fn private(e: PrivateError, user: &Jid, extra: &[(&'static str, String)]) -> ApiError {
     let err = match e {
@@ -149,6 +174,10 @@ pub fn private(e: PrivateError, user: &Jid, extra: &[(&'static str, String)]) ->
             "reserved_namespace",
             format!("The namespace {ns} is reserved and cannot be used for private storage"),
         ),
+        PrivateError::InvalidChar(at) => {
+            invalid_character(&format!("The element's {}", at.path), at.ch)
+        }
+        PrivateError::InvalidNamespace(c) => invalid_character("The namespace", c),
         PrivateError::Db(e) => ApiError::internal("private storage", e),
     };
     extra
@@ -185,6 +214,7 @@ pub fn last(e: LastError, user: &Jid) -> ApiError {
             format!("User {} does not exist", user.to_bare()),
         ),
         LastError::NotFound => ApiError::new("last_not_found", "Given user's last info not found"),
+        LastError::InvalidChar(c) => invalid_character("The status", c),
         LastError::Db(e) => ApiError::internal("last activity", e),
     };
     err.with("user", user.to_string())

@@ -11,6 +11,7 @@ impl VcardUserMutationResolver for UserApi {
     async fn set_vcard(&self, ctx: &Context<'_>, vcard: VcardInput) -> Result<Option<Vcard>> {
         let user = caller(ctx)?;
         let internal = |e| codes::vcard_internal(e, user);
+        let el = mapping::to_xml(&vcard);
         let txn = crate::db::begin_write(self.state.db())
             .await
             .map_err(internal)?;
@@ -18,9 +19,9 @@ impl VcardUserMutationResolver for UserApi {
             .await
             .map_err(internal)?
             .ok_or_else(|| codes::vcard_user_not_found(user))?;
-        store(&txn, id, &mapping::to_xml(&vcard))
+        store(&txn, id, &el)
             .await
-            .map_err(internal)?;
+            .map_err(|e| codes::vcard_store(e, user))?;
         // Read back what was stored, as the reference does, in the same transaction.
         let stored = load(&txn, id)
             .await

@@ -3,7 +3,7 @@
 
 pub mod state;
 
-use mimql_entities::{roster_group, roster_item};
+use mimql_entities::{key_hash, roster_group, roster_item};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, QueryFilter, QueryOrder, Set,
@@ -13,6 +13,7 @@ use crate::db::begin_write;
 
 use crate::accounts::{lock_users, user_id};
 use crate::jid::Jid;
+use crate::xml::{InvalidChar, check_chars};
 use state::{Ask, Change, Presence, State, Sub};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +31,9 @@ pub enum RosterError {
     UserNotExist(String),
     #[error("no such contact")]
     ContactNotFound,
+    /// A name or group holds a character XML (and so XMPP) cannot carry.
+    #[error("the {0} contains {1}, which XML cannot carry")]
+    InvalidChar(&'static str, InvalidChar),
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
@@ -68,16 +72,34 @@ fn state_of(m: &roster_item::Model) -> State {
     State { sub, ask }
 }
 
+/// The item of `user` for `contact`: found through the hash index, matched on the full key.
+fn item_key(user: i64, contact: &str) -> Condition {
+    Condition::all()
+        .add(roster_item::Column::UserId.eq(user))
+        .add(roster_item::Column::ContactHash.eq(key_hash(contact)))
+        .add(roster_item::Column::Contact.eq(contact))
+}
+
 async fn find_item<C: ConnectionTrait>(
     c: &C,
     user: i64,
     contact: &str,
 ) -> Result<Option<roster_item::Model>, DbErr> {
     roster_item::Entity::find()
-        .filter(roster_item::Column::UserId.eq(user))
-        .filter(roster_item::Column::Contact.eq(contact))
+        .filter(item_key(user, contact))
         .one(c)
         .await
+}
+
+/// Everything `addContact` stores must be carried by XML: roster items travel as XML.
+fn check_item(name: Option<&str>, groups: &[String]) -> Result<(), RosterError> {
+    if let Some(name) = name {
+        check_chars(name).map_err(|c| RosterError::InvalidChar("name", c))?;
+    }
+    for g in groups {
+        check_chars(g).map_err(|c| RosterError::InvalidChar("group", c))?;
+    }
+    Ok(())
 }
 
 async fn replace_groups<C: ConnectionTrait>(
@@ -134,6 +156,7 @@ async fn apply<C: ConnectionTrait>(
         (Change::Set(s), None) => roster_item::ActiveModel {
             user_id: Set(user),
             contact: Set(contact.to_string()),
+            contact_hash: Set(key_hash(contact)),
             name: Set(String::new()),
             subscription: Set(sub_to_str(s.sub).into()),
             ask: Set(ask_to_str(s.ask).into()),
@@ -233,6 +256,7 @@ impl<'a> Roster<'a> {
         name: Option<String>,
         groups: Option<Vec<String>>,
     ) -> Result<(), RosterError> {
+        check_item(name.as_deref(), groups.as_deref().unwrap_or_default())?;
         let txn = begin_write(self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
         let Some(contact_id) = user_id(&txn, contact).await? else {
@@ -251,6 +275,7 @@ impl<'a> Roster<'a> {
             None => {
                 roster_item::ActiveModel {
                     user_id: Set(owner_id),
+                    contact_hash: Set(key_hash(&key)),
                     contact: Set(key),
                     name: Set(name.unwrap_or_default()),
                     subscription: Set("none".into()),
@@ -335,10 +360,7 @@ impl<'a> Roster<'a> {
 
     pub async fn get(&self, owner: &Jid, contact: &Jid) -> Result<Item, RosterError> {
         let owner_id = Self::owner(self.db, owner).await?;
-        let filter = Condition::all()
-            .add(roster_item::Column::UserId.eq(owner_id))
-            .add(roster_item::Column::Contact.eq(contact.to_string()));
-        let mut items = self.items(filter).await?;
+        let mut items = self.items(item_key(owner_id, &contact.to_string())).await?;
         items.pop().ok_or(RosterError::ContactNotFound)
     }
 

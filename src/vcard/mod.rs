@@ -7,10 +7,24 @@ use mimql_entities::vcard;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 
-use crate::xml::Element;
+use crate::xml::{Element, InvalidCharAt};
 
-/// Stores (replaces) the user's vCard.
-pub async fn store<C: ConnectionTrait>(c: &C, user_id: i64, el: &Element) -> Result<(), DbErr> {
+#[derive(Debug, thiserror::Error)]
+pub enum VcardError {
+    /// A field holds a character XML cannot carry; the path names its element.
+    #[error("{} contains {}, which XML cannot carry", .0.path, .0.ch)]
+    InvalidChar(InvalidCharAt),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// Stores (replaces) the user's vCard; refuses one XML cannot carry before writing anything.
+pub async fn store<C: ConnectionTrait>(
+    c: &C,
+    user_id: i64,
+    el: &Element,
+) -> Result<(), VcardError> {
+    el.check_chars().map_err(VcardError::InvalidChar)?;
     let row = vcard::ActiveModel {
         user_id: Set(user_id),
         xml: Set(el.to_string()),
