@@ -49,6 +49,8 @@ pub struct UserListener {
     pub address: String,
     /// HTTP worker threads; 0 means one per CPU.
     pub workers: usize,
+    /// Seconds an SSE subscription may go without an event before it is closed (0: never).
+    pub sse_idle_timeout_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -129,6 +131,7 @@ impl Default for UserListener {
         UserListener {
             address: "127.0.0.1:5561".into(),
             workers: 0,
+            sse_idle_timeout_secs: 3600,
         }
     }
 }

@@ -161,8 +161,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     println!("User {jid} successfully registered");
                 } else {
                     state
-                        .accounts
-                        .remove(&jid)
+                        .remove_user(&jid)
                         .await
                         .map_err(|e| format!("{jid}: {e}"))?;
                     println!("User {jid} successfully unregistered");

@@ -1,22 +1,67 @@
-//! Shared server state, built once at start and handed to both APIs.
+//! Shared server state, built once at start and handed to both APIs: the configuration and the
+//! services (each owns its transactions and has its own error type).
+
+use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::accounts::Accounts;
+use crate::accounts::{AccountError, Accounts};
+use crate::archive::{Archive, IdGenerator};
 use crate::config::Config;
+use crate::inbox::Inbox;
+use crate::jid::Jid;
+use crate::router::{Features, Router, StandardRouter};
+use crate::sessions::{LocalSessions, SessionRegistry};
+
+/// Stanzas a session's mailbox holds before the session counts as stuck and is closed.
+const MAILBOX_CAPACITY: usize = 256;
 
 pub struct AppState {
     pub config: Config,
     pub accounts: Accounts,
+    pub archive: Archive,
+    pub inbox: Inbox,
+    pub sessions: Arc<dyn SessionRegistry>,
+    pub router: Arc<dyn Router>,
+    /// This node's name, as `listSessions` reports it.
+    pub node: String,
 }
 
 impl AppState {
     pub fn new(config: Config, db: DatabaseConnection) -> AppState {
-        let accounts = Accounts::new(db, config.hosts(), &config.auth);
-        AppState { config, accounts }
+        let accounts = Accounts::new(db.clone(), config.hosts(), &config.auth);
+        let sessions: Arc<dyn SessionRegistry> = Arc::new(LocalSessions::new(MAILBOX_CAPACITY));
+        let features = Features {
+            archive: config.module_enabled("mod_mam_pm"),
+            inbox: config.module_enabled("mod_inbox"),
+        };
+        let router = Arc::new(StandardRouter::new(
+            db.clone(),
+            sessions.clone(),
+            IdGenerator::new(0),
+            config.hosts(),
+            features,
+        ));
+        AppState {
+            node: format!("mimql@{}", config.listen.user.address),
+            archive: Archive::new(db.clone()),
+            inbox: Inbox::new(db),
+            accounts,
+            sessions,
+            router,
+            config,
+        }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
         self.accounts.db()
+    }
+
+    /// Removes an account with everything it owns (one transaction), then closes its live
+    /// sessions.
+    pub async fn remove_user(&self, jid: &Jid) -> Result<(), AccountError> {
+        self.accounts.remove(jid).await?;
+        self.sessions.close_user(&jid.to_bare()).await;
+        Ok(())
     }
 }

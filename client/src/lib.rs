@@ -14,7 +14,9 @@
 
 pub mod admin;
 pub mod scalars;
+pub mod sse;
 pub mod user;
+pub mod ws;
 
 use base64::Engine;
 use serde::de::DeserializeOwned;
@@ -127,6 +129,11 @@ impl Client {
         &self.url
     }
 
+    /// The `Authorization` header value sent, if any.
+    pub fn authorization(&self) -> Option<&str> {
+        self.authorization.as_deref()
+    }
+
     /// Runs a typed operation.
     pub fn run<T: DeserializeOwned, V: serde::Serialize>(
         &self,
@@ -189,7 +196,10 @@ fn read(mut resp: ureq::http::Response<ureq::Body>) -> Result<(u16, Json), Trans
     Ok((status, serde_json::from_str(&text).unwrap_or(Json::Null)))
 }
 
-fn decode<T: DeserializeOwned>(status: u16, json: Json) -> Result<Response<T>, TransportError> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    status: u16,
+    json: Json,
+) -> Result<Response<T>, TransportError> {
     let errors = json
         .get("errors")
         .and_then(Json::as_array)

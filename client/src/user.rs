@@ -1,9 +1,12 @@
 //! Typed operations of the user API, one module per category.
 
 pub mod account;
+pub mod inbox;
 pub mod last;
 pub mod private;
 pub mod roster;
+pub mod session;
+pub mod stanza;
 pub mod vcard;
 
 use cynic::QueryBuilder;

@@ -2,7 +2,9 @@
 //! microseconds since the Unix epoch (seconds where the data has second precision), which SQLite
 //! and PostgreSQL treat the same.
 
+pub mod inbox_entry;
 pub mod last_activity;
+pub mod mam_message;
 pub mod private_item;
 pub mod roster_group;
 pub mod roster_item;

@@ -8,6 +8,7 @@ mod m20261125_000002_personal_data;
 mod m20261202_000003_key_hashes;
 
 pub use m20261202_000003_key_hashes::key_hash as key_hash_v3;
+mod m20261202_000004_messaging;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_users::Migration),
             Box::new(m20261125_000002_personal_data::Migration),
             Box::new(m20261202_000003_key_hashes::Migration),
+            Box::new(m20261202_000004_messaging::Migration),
         ]
     }
 }

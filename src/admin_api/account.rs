@@ -110,8 +110,7 @@ impl AccountAdminMutationResolver for AdminApi {
     ) -> Result<Option<UserPayload>> {
         let jid = user.0.to_bare();
         self.state
-            .accounts
-            .remove(&jid)
+            .remove_user(&jid)
             .await
             .map_err(|e| codes::account_admin(e, &jid.to_string()))?;
         Ok(payload(

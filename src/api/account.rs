@@ -16,8 +16,7 @@ impl AccountUserMutationResolver for UserApi {
     async fn unregister(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let user = caller(ctx)?;
         self.state
-            .accounts
-            .remove(user)
+            .remove_user(user)
             .await
             .map_err(codes::account_user)?;
         Ok(Some(format!("User {user} successfully unregistered")))

@@ -4,11 +4,16 @@
 use async_graphql::Value;
 
 use crate::accounts::AccountError;
+use crate::archive::ArchiveError;
 use crate::errors::ApiError;
+use crate::inbox::InboxError;
 use crate::jid::Jid;
 use crate::last::LastError;
 use crate::private::PrivateError;
 use crate::roster::RosterError;
+use crate::router::RouteError;
+use crate::sessions::SessionError;
+use crate::stanza::StanzaError;
 use crate::vcard::VcardError;
 use crate::xml::InvalidChar;
 
@@ -216,6 +221,48 @@ pub fn last(e: LastError, user: &Jid) -> ApiError {
         LastError::NotFound => ApiError::new("last_not_found", "Given user's last info not found"),
         LastError::InvalidChar(c) => invalid_character("The status", c),
         LastError::Db(e) => ApiError::internal("last activity", e),
+    };
+    err.with("user", user.to_string())
+}
+
+/// Errors of the `stanza` mutations (no extra extensions, as in the reference).
+pub fn stanza(e: StanzaError) -> ApiError {
+    match e {
+        StanzaError::SpoofedSender => ApiError::new(
+            "invalid_sender",
+            "Sender's JID is different from the user's JID",
+        ),
+        StanzaError::InvalidSender => ApiError::new("invalid_sender", "Invalid sender JID"),
+        StanzaError::NoRecipient => ApiError::new("no_recipient", "Missing recipient JID"),
+        StanzaError::InvalidRecipient => {
+            ApiError::new("invalid_recipient", "Invalid recipient JID")
+        }
+        // The reference crashes here; mimql says what is missing.
+        StanzaError::NoStanza => ApiError::new("no_stanza", "No stanza was given to send"),
+        StanzaError::InvalidChar(what, c) => invalid_character(what, c),
+    }
+}
+
+/// A routing fault (the database or the session registry): nothing was acknowledged.
+pub fn route(e: RouteError) -> ApiError {
+    ApiError::internal("routing", e)
+}
+
+pub fn archive(e: ArchiveError, user: &Jid) -> ApiError {
+    ApiError::internal("archive", e).with("user", user.to_string())
+}
+
+pub fn sessions(e: SessionError) -> ApiError {
+    ApiError::internal("sessions", e)
+}
+
+pub fn inbox(e: InboxError, user: &Jid) -> ApiError {
+    let err = match e {
+        InboxError::UserNotFound => ApiError::new(
+            "user_does_not_exist",
+            format!("User {} does not exist", user.to_bare()),
+        ),
+        InboxError::Db(e) => ApiError::internal("inbox", e),
     };
     err.with("user", user.to_string())
 }

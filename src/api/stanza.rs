@@ -1,57 +1,195 @@
-use async_graphql::{Context, Result};
+//! `stanza`: sending messages and stanzas, the caller's archive, and the subscription to
+//! incoming messages (a live session for as long as the stream is open).
 
-use super::UserApi;
+use async_graphql::{Context, Result};
+use futures_util::StreamExt;
+
+use super::{SessionReady, SubscriptionTransport, UserApi, caller, codes};
+use crate::archive::Page;
 use crate::errors::ApiError;
 use crate::generated::user::*;
+use crate::router::Envelope;
+use crate::sessions::{self, LiveSession, SessionId, SessionInfo};
+use crate::stanza::Outgoing;
+
+/// The archive's page size cap (the reference's `max_result_limit` default).
+pub const MAX_RESULT_LIMIT: i64 = 50;
+
+fn datetime(micros: i64) -> Result<DateTime, ApiError> {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(DateTime)
+        .ok_or_else(|| ApiError::internal("archive", format!("time {micros} out of range")))
+}
+
+impl UserApi {
+    async fn send(&self, out: Outgoing) -> Result<Option<SendStanzaPayload>> {
+        let id = out.id.clone();
+        self.state
+            .router
+            .route(Envelope {
+                sender: out.sender,
+                to: out.to,
+                element: out.element,
+            })
+            .await
+            .map_err(codes::route)?;
+        Ok(Some(SendStanzaPayload {
+            id: Some(id.into()),
+        }))
+    }
+}
 
 impl StanzaUserMutationResolver for UserApi {
     async fn send_message(
         &self,
-        _ctx: &Context<'_>,
-        _from: Option<Jid>,
-        _to: Jid,
-        _body: String,
+        ctx: &Context<'_>,
+        from: Option<Jid>,
+        to: Jid,
+        body: String,
     ) -> Result<Option<SendStanzaPayload>> {
-        Err(ApiError::not_implemented("StanzaUserMutation.sendMessage").into())
+        let user = caller(ctx)?;
+        let out = crate::stanza::chat(user, from.as_ref().map(|j| &j.0), &to.0, &body)
+            .map_err(codes::stanza)?;
+        self.send(out).await
     }
 
     async fn send_message_head_line(
         &self,
-        _ctx: &Context<'_>,
-        _from: Option<Jid>,
-        _to: Jid,
-        _subject: Option<String>,
-        _body: Option<String>,
+        ctx: &Context<'_>,
+        from: Option<Jid>,
+        to: Jid,
+        subject: Option<String>,
+        body: Option<String>,
     ) -> Result<Option<SendStanzaPayload>> {
-        Err(ApiError::not_implemented("StanzaUserMutation.sendMessageHeadLine").into())
+        let user = caller(ctx)?;
+        let out = crate::stanza::headline(
+            user,
+            from.as_ref().map(|j| &j.0),
+            &to.0,
+            subject.as_deref(),
+            body.as_deref(),
+        )
+        .map_err(codes::stanza)?;
+        self.send(out).await
     }
 
     async fn send_stanza(
         &self,
-        _ctx: &Context<'_>,
-        _stanza: Option<XmlElement>,
+        ctx: &Context<'_>,
+        stanza: Option<XmlElement>,
     ) -> Result<Option<SendStanzaPayload>> {
-        Err(ApiError::not_implemented("StanzaUserMutation.sendStanza").into())
+        let user = caller(ctx)?;
+        let out = crate::stanza::stanza(user, stanza.map(|s| s.0)).map_err(codes::stanza)?;
+        self.send(out).await
     }
 }
 
 impl StanzaUserQueryResolver for UserApi {
     async fn get_last_messages(
         &self,
-        _ctx: &Context<'_>,
-        _with: Option<Jid>,
-        _limit: Option<PosInt>,
-        _before: Option<DateTime>,
+        ctx: &Context<'_>,
+        with: Option<Jid>,
+        limit: Option<PosInt>,
+        before: Option<DateTime>,
     ) -> Result<Option<StanzasPayload>> {
-        Err(ApiError::not_implemented("StanzaUserQuery.getLastMessages").into())
+        let user = caller(ctx)?;
+        let limit = limit
+            .map_or(MAX_RESULT_LIMIT, |l| l.0)
+            .min(MAX_RESULT_LIMIT);
+        let page = Page {
+            with: with.map(|j| j.0),
+            before_micros: before.map(|b| b.0.timestamp_micros()),
+            limit: limit as u64,
+        };
+        let rows = self
+            .state
+            .archive
+            .last_messages(user, &page)
+            .await
+            .map_err(|e| codes::archive(e, user))?;
+        let mut stanzas = Vec::with_capacity(rows.len());
+        for row in rows {
+            let stanza = crate::xml::Element::parse(&row.stanza).map_err(|e| {
+                ApiError::internal("archive", format!("stored stanza {}: {e}", row.id.0))
+            })?;
+            let sender = crate::jid::Jid::parse_any(&row.sender).map_err(|_| {
+                ApiError::internal("archive", format!("stored sender {:?}", row.sender))
+            })?;
+            stanzas.push(Some(StanzaMap {
+                sender: Some(Jid(sender)),
+                timestamp: Some(datetime(row.id.micros())?),
+                stanza_id: Some(row.id.to_base32()),
+                stanza: Some(XmlElement(stanza)),
+            }));
+        }
+        Ok(Some(StanzasPayload {
+            stanzas: Some(stanzas),
+            limit: Some(limit as i32),
+        }))
     }
+}
+
+/// What a subscriber sees of a routed message: the routing sender, the time of delivery, the
+/// stanza's `id` attribute (not a MAM id) and the element as routed.
+fn event(routed: &sessions::Routed) -> Option<StanzaUserSubscription> {
+    if routed.element.name != "message" {
+        return None;
+    }
+    Some(StanzaUserSubscription {
+        subscribe_for_messages: Some(StanzaMap {
+            sender: Some(Jid(routed.sender.clone())),
+            timestamp: datetime(crate::db::now_micros()).ok(),
+            stanza_id: Some(routed.element.attr("id").unwrap_or_default().to_string()),
+            stanza: Some(XmlElement(routed.element.clone())),
+        }),
+    })
 }
 
 impl UserSubscriptionResolver for UserApi {
     async fn stanza(
         &self,
-        _ctx: &Context<'_>,
+        ctx: &Context<'_>,
     ) -> Result<EventStream<Option<StanzaUserSubscription>>> {
-        Err(ApiError::not_implemented("UserSubscription.stanza").into())
+        let user = caller(ctx)?;
+        let transport = ctx
+            .data_opt::<SubscriptionTransport>()
+            .map_or(sessions::Transport::WebSocket, |t| t.0);
+        let jid = crate::jid::Jid::parse_full(&format!(
+            "{}/{}",
+            user.bare_string(),
+            sessions::resource(transport)
+        ))
+        .map_err(|_| ApiError::internal("sessions", "generated resource refused"))?;
+        let info = SessionInfo {
+            id: SessionId::random(),
+            jid,
+            priority: 1,
+            node: self.state.node.clone(),
+            transport,
+            opened_at: crate::db::now_micros(),
+        };
+        let live = LiveSession::open(self.state.sessions.clone(), info)
+            .await
+            .map_err(codes::sessions)?;
+        if let Some(ready) = ctx.data_opt::<SessionReady>() {
+            ready.fire();
+        }
+        let events = live.filter_map(|routed| async move { event(&routed).map(|e| Ok(Some(e))) });
+        Ok(Box::pin(events))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::MamId;
+
+    #[test]
+    fn a_mam_id_carries_its_time() {
+        let id = MamId((1_650_200_310_123_456 << 8) | 1);
+        assert_eq!(
+            crate::scalars::format_datetime(&datetime(id.micros()).unwrap().0),
+            "2022-04-17T12:58:30.123456Z"
+        );
     }
 }

@@ -25,6 +25,8 @@ pub struct Endpoint<E> {
     pub max_body: usize,
     /// How long a client may take to send its whole body.
     pub body_timeout: Duration,
+    /// How long an SSE stream may go without an event before it is closed.
+    pub sse_idle_timeout: Option<Duration>,
     pub graphiql_title: &'static str,
 }
 

@@ -64,6 +64,14 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 impl Auth {
+    /// The identity of a caller without credentials.
+    pub fn anonymous(&self) -> Identity {
+        match self {
+            Auth::User(_) => Identity::User(None),
+            Auth::Admin { .. } => Identity::Admin(false),
+        }
+    }
+
     /// Checks an `Authorization` header value (absent: anonymous).
     pub async fn identify(&self, header: Option<&[u8]>) -> Result<Identity, Rejection> {
         let creds = match basic::parse(header) {

@@ -5,6 +5,8 @@ pub mod endpoint;
 mod graphiql;
 pub mod identity;
 mod reply;
+mod sse;
+mod ws;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -28,6 +30,24 @@ async fn method_not_allowed() -> HttpResponse {
         .finish()
 }
 
+/// `Upgrade: websocket` (any case): the request opens a GraphQL WebSocket connection.
+fn websocket_upgrade() -> impl actix_web::guard::Guard {
+    actix_web::guard::fn_guard(|ctx| {
+        ctx.head()
+            .headers()
+            .get(header::UPGRADE)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+    })
+}
+
+/// Other methods on the SSE path: 405, `text/html`, empty body (as the reference).
+async fn sse_method_not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, "GET"))
+        .content_type("text/html")
+        .finish()
+}
+
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
@@ -39,9 +59,15 @@ fn configure<E: Executor>(
         cfg.app_data(endpoint.clone())
             .service(
                 web::resource("/api/graphql")
+                    .route(web::get().guard(websocket_upgrade()).to(ws::upgrade::<E>))
                     .route(web::get().to(endpoint::graphql::<E>))
                     .route(web::post().to(endpoint::graphql::<E>))
                     .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/api/graphql/sse")
+                    .route(web::get().to(sse::sse::<E>))
+                    .default_service(web::to(sse_method_not_allowed)),
             )
             .route("/health", web::get().to(health));
     }
@@ -133,6 +159,10 @@ pub fn start(
         auth: Auth::User(state.clone()),
         max_body: config.limits.max_body_bytes,
         body_timeout: std::time::Duration::from_secs(config.limits.body_timeout_secs),
+        sse_idle_timeout: match config.listen.user.sse_idle_timeout_secs {
+            0 => None,
+            s => Some(std::time::Duration::from_secs(s)),
+        },
         graphiql_title: "mimql user API",
     });
     let admin_endpoint = web::Data::new(Endpoint {
@@ -144,12 +174,16 @@ pub fn start(
         },
         max_body: config.limits.max_body_bytes,
         body_timeout: std::time::Duration::from_secs(config.limits.body_timeout_secs),
+        sse_idle_timeout: None,
         graphiql_title: "mimql admin API",
     });
 
     let user_cfg = configure(user_endpoint);
-    let mut user =
-        HttpServer::new(move || App::new().configure(user_cfg.clone())).listen(user_listener)?;
+    // A client that closes its side has gone: its SSE stream (and session) ends at once
+    // instead of at the next failed write.
+    let mut user = HttpServer::new(move || App::new().configure(user_cfg.clone()))
+        .h1_allow_half_closed(false)
+        .listen(user_listener)?;
     if config.listen.user.workers > 0 {
         user = user.workers(config.listen.user.workers);
     }

@@ -92,20 +92,23 @@ pub fn from_response(mut resp: async_graphql::Response) -> Reply {
             encoded: None,
         };
     }
+    Reply {
+        status: 200,
+        body: Json::Null,
+        encoded: Some(encode_executed(resp)),
+    }
+}
+
+/// An executed response as JSON: `data`, and `errors` (with their codes) when there are some.
+pub fn encode_executed(mut resp: async_graphql::Response) -> Vec<u8> {
+    pipeline::assign_codes(&mut resp);
     let errors = resp.errors.into_iter().map(error_json).collect();
     let body = Executed {
         data: &resp.data,
         errors,
     };
-    match serde_json::to_vec(&body) {
-        Ok(bytes) => Reply {
-            status: 200,
-            body: Json::Null,
-            encoded: Some(bytes),
-        },
-        Err(e) => {
-            tracing::error!(%e, "response not serialisable");
-            pipeline::internal_error().into()
-        }
-    }
+    serde_json::to_vec(&body).unwrap_or_else(|e| {
+        tracing::error!(%e, "response not serialisable");
+        br#"{"errors":[{"message":"GraphQL Internal Server Error","extensions":{"code":"internal_server_error"}}]}"#.to_vec()
+    })
 }

@@ -131,6 +131,16 @@ pub struct User {
     pub password: String,
 }
 
+impl User {
+    /// The `Authorization` header value of the user's Basic credentials.
+    pub fn basic_header(&self) -> String {
+        use base64::Engine;
+        let token = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", self.jid, self.password));
+        format!("Basic {token}")
+    }
+}
+
 impl TestServer {
     pub fn anonymous(&self) -> Client {
         Client::new(&self.user_url)
@@ -232,4 +242,68 @@ impl TestServer {
     )> {
         contact(&self.client(owner), jid).map(|c| (c.subscription.unwrap(), c.ask.unwrap()))
     }
+}
+
+/// Sends a chat message through the typed client; answers its id.
+pub fn send(c: &Client, to: &str, body: &str) -> String {
+    let resp = c
+        .run(mimql_client::user::stanza::send_message(None, to, body))
+        .expect("server reachable");
+    resp.into_data()
+        .expect("sendMessage succeeds")
+        .stanza
+        .and_then(|s| s.send_message)
+        .and_then(|p| p.id)
+        .expect("an id")
+        .into_inner()
+}
+
+/// The caller's newest archive page (`getLastMessages`), for a request that must succeed.
+pub fn archive(
+    c: &Client,
+    with: Option<&str>,
+    limit: Option<i64>,
+    before: Option<&str>,
+) -> (Vec<mimql_client::user::stanza::StanzaMap>, i32) {
+    let payload = c
+        .run(mimql_client::user::stanza::get_last_messages(
+            with, limit, before,
+        ))
+        .expect("server reachable")
+        .into_data()
+        .expect("getLastMessages succeeds")
+        .stanza
+        .and_then(|s| s.get_last_messages)
+        .expect("a payload");
+    (
+        payload
+            .stanzas
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| m.expect("no null items"))
+            .collect(),
+        payload.limit.expect("a limit"),
+    )
+}
+
+/// The caller's sessions as `session { listResources countResources listSessions }` shows them.
+pub fn sessions(c: &Client) -> mimql_client::user::session::SessionInfo {
+    c.run(mimql_client::user::session::sessions())
+        .expect("server reachable")
+        .into_data()
+        .expect("session queries succeed")
+        .session
+        .expect("session is not null")
+}
+
+/// Polls `cond` until it holds or `secs` pass.
+pub fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    cond()
 }

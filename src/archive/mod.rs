@@ -1,0 +1,171 @@
+//! The personal message archive (XEP-0313, as the reference keeps it): every archivable message
+//! is stored once per participant with an archive here, the sender's copy and the recipient's,
+//! each under its own MAM id. Rows are written by the router inside its transaction
+//! ([`append`]); [`Archive::last_messages`] reads a user's newest page.
+
+pub mod id;
+
+use mimql_entities::{key_hash, mam_message};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+pub use id::{IdGenerator, MamId};
+
+use crate::jid::Jid;
+use crate::xml::Element;
+
+/// Whether the reference archives a stanza: a `<message>` of type `chat` or `normal` (the
+/// default) with a body. Headlines, errors and bodiless messages (chat states) are not kept.
+pub fn is_archivable(el: &Element) -> bool {
+    el.name == "message"
+        && matches!(el.attr("type").unwrap_or("normal"), "chat" | "normal")
+        && el.elements().any(|c| c.name == "body")
+}
+
+/// One copy to write: whose archive, with whom, in which direction.
+pub struct NewEntry<'a> {
+    pub owner_id: i64,
+    pub peer: &'a Jid,
+    pub outgoing: bool,
+    pub sender: &'a Jid,
+    pub origin_id: &'a str,
+    pub stanza: &'a str,
+}
+
+/// Writes one copy in the caller's transaction.
+pub async fn append<C: ConnectionTrait>(c: &C, id: MamId, e: NewEntry<'_>) -> Result<(), DbErr> {
+    let peer = e.peer.bare_string();
+    mam_message::ActiveModel {
+        id: Set(id.0),
+        user_id: Set(e.owner_id),
+        peer_hash: Set(key_hash(&peer)),
+        peer: Set(peer),
+        peer_resource: Set(e.peer.resource().to_string()),
+        outgoing: Set(e.outgoing),
+        sender: Set(e.sender.to_string()),
+        origin_id: Set(e.origin_id.to_string()),
+        stanza: Set(e.stanza.to_string()),
+    }
+    .insert(c)
+    .await
+    .map(drop)
+}
+
+/// Deletes the user's archive (account removal, inside its transaction).
+pub async fn remove_user<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<(), DbErr> {
+    mam_message::Entity::delete_many()
+        .filter(mam_message::Column::UserId.eq(user_id))
+        .exec(c)
+        .await
+        .map(drop)
+}
+
+/// A message read back from an archive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Archived {
+    pub id: MamId,
+    pub sender: String,
+    pub stanza: String,
+}
+
+/// Which page of an archive to read.
+#[derive(Clone, Debug, Default)]
+pub struct Page {
+    /// Only the conversation with this JID (bare: every resource; full: that resource).
+    pub with: Option<Jid>,
+    /// Only messages archived at or before this time (microseconds).
+    pub before_micros: Option<i64>,
+    pub limit: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+pub struct Archive {
+    db: DatabaseConnection,
+}
+
+impl Archive {
+    pub fn new(db: DatabaseConnection) -> Archive {
+        Archive { db }
+    }
+
+    /// The newest `page.limit` messages of `owner`'s archive matching the page, oldest first.
+    /// A user without an account has an empty archive.
+    pub async fn last_messages(
+        &self,
+        owner: &Jid,
+        page: &Page,
+    ) -> Result<Vec<Archived>, ArchiveError> {
+        let Some(owner_id) = crate::accounts::user_id(&self.db, owner).await? else {
+            return Ok(Vec::new());
+        };
+        let mut q = mam_message::Entity::find()
+            .select_only()
+            .columns([
+                mam_message::Column::Id,
+                mam_message::Column::Sender,
+                mam_message::Column::Stanza,
+            ])
+            .filter(mam_message::Column::UserId.eq(owner_id));
+        if let Some(with) = &page.with {
+            let peer = with.bare_string();
+            q = q
+                .filter(mam_message::Column::PeerHash.eq(key_hash(&peer)))
+                .filter(mam_message::Column::Peer.eq(peer));
+            if !with.resource().is_empty() {
+                q = q.filter(mam_message::Column::PeerResource.eq(with.resource()));
+            }
+        }
+        if let Some(before) = page.before_micros {
+            q = q.filter(mam_message::Column::Id.lte(MamId::upper_bound(before).0));
+        }
+        let mut rows: Vec<(i64, String, String)> = q
+            .order_by_desc(mam_message::Column::Id)
+            .limit(page.limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        rows.reverse();
+        Ok(rows
+            .into_iter()
+            .map(|(id, sender, stanza)| Archived {
+                id: MamId(id),
+                sender,
+                stanza,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn el(s: &str) -> Element {
+        Element::parse(s).unwrap()
+    }
+
+    #[test]
+    fn archives_chat_and_normal_messages_with_a_body() {
+        assert!(is_archivable(&el(
+            "<message type='chat'><body>x</body></message>"
+        )));
+        assert!(is_archivable(&el("<message><body/></message>")));
+        assert!(!is_archivable(&el(
+            "<message type='headline'><body>x</body></message>"
+        )));
+        assert!(!is_archivable(&el(
+            "<message type='error'><body>x</body></message>"
+        )));
+        assert!(!is_archivable(&el(
+            "<message type='chat'><composing/></message>"
+        )));
+        assert!(!is_archivable(&el("<presence><body>x</body></presence>")));
+    }
+}

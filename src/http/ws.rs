@@ -1,0 +1,262 @@
+//! GraphQL over WebSocket on `/api/graphql` (graphql-transport-ws, and the legacy graphql-ws):
+//! async-graphql's protocol engine over an actix-ws connection. Every operation goes through
+//! the same request pipeline as POST/GET and SSE ([`Gated`]); a refused one gets an `error`
+//! message. Callers authenticate with the Basic header of the upgrade or with credentials in
+//! the `connection_init` payload (`{"Authorization": "Basic ..."}`, also accepted under
+//! `headers`).
+
+use std::any::TypeId;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
+use async_graphql::http::{ClientMessage, WebSocket, WebSocketProtocols as Protocols, WsMessage};
+use async_graphql::{Data, Executor, Request, Response};
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, stream};
+use serde_json::Value as Json;
+use tokio::sync::mpsc;
+
+use super::endpoint::Endpoint;
+use super::identity::Identity;
+use super::reply::Reply;
+use crate::api::SubscriptionTransport;
+use crate::pipeline::{self, Input, Transport};
+
+/// The endpoint's executor behind the request pipeline, as async-graphql's engine sees it.
+#[derive(Clone)]
+struct Gated<E: Executor> {
+    endpoint: web::Data<Endpoint<E>>,
+}
+
+fn identity_of(data: Option<&Arc<Data>>) -> Option<Identity> {
+    data?
+        .get(&TypeId::of::<Identity>())?
+        .downcast_ref::<Identity>()
+        .cloned()
+}
+
+impl<E: Executor> Gated<E> {
+    fn run(&self, request: Request, session: Option<Arc<Data>>) -> BoxStream<'static, Response> {
+        let identity =
+            identity_of(session.as_ref()).unwrap_or_else(|| self.endpoint.auth.anonymous());
+        let input = Input {
+            query: request.query,
+            variables: request.variables,
+            operation_name: request.operation_name.filter(|n| !n.is_empty()),
+        };
+        match self
+            .endpoint
+            .pipeline
+            .prepare(input, identity.authenticated(), Transport::WebSocket)
+        {
+            Err(r) => {
+                stream::once(async move { Response::from_errors(r.into_server_errors()) }).boxed()
+            }
+            Ok(prepared) => {
+                let request = identity
+                    .attach(prepared.request)
+                    .data(SubscriptionTransport(crate::sessions::Transport::WebSocket));
+                self.endpoint
+                    .executor
+                    .execute_stream(request, session)
+                    .map(|mut r| {
+                        pipeline::assign_codes(&mut r);
+                        r
+                    })
+                    .boxed()
+            }
+        }
+    }
+}
+
+impl<E: Executor> Executor for Gated<E> {
+    async fn execute(&self, request: Request) -> Response {
+        self.run(request, None)
+            .next()
+            .await
+            .unwrap_or_else(|| Response::new(async_graphql::Value::Null))
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        self.run(request, session_data)
+    }
+}
+
+/// Credentials in a `connection_init` payload, as an `Authorization` header value.
+fn payload_authorization(payload: &Json) -> Option<String> {
+    let pick = |o: &Json| {
+        ["Authorization", "authorization"]
+            .iter()
+            .find_map(|k| o.get(*k).and_then(Json::as_str).map(str::to_string))
+    };
+    pick(payload).or_else(|| payload.get("headers").and_then(pick))
+}
+
+/// Rewrites the engine's `next` carrying a refusal (errors, no data) as the first message of
+/// an operation into the protocol's `error` message, and drops the `complete` after it.
+struct Errors {
+    seen: HashSet<String>,
+    failed: HashSet<String>,
+}
+
+impl Errors {
+    fn rewrite(&mut self, text: String) -> Option<String> {
+        let Ok(mut m) = serde_json::from_str::<Json>(&text) else {
+            return Some(text);
+        };
+        let id = m["id"].as_str().unwrap_or_default().to_string();
+        match m["type"].as_str() {
+            Some("next" | "data") => {
+                let first = self.seen.insert(id.clone());
+                let p = &m["payload"];
+                let refused = p.get("data").is_none_or(Json::is_null)
+                    && p["errors"].as_array().is_some_and(|e| !e.is_empty());
+                if first && refused {
+                    self.failed.insert(id);
+                    let errors = p["errors"].clone();
+                    m["type"] = Json::from("error");
+                    m["payload"] = errors;
+                    return Some(m.to_string());
+                }
+                Some(text)
+            }
+            Some("complete") if self.failed.remove(&id) => None,
+            Some("complete") => {
+                self.seen.remove(&id);
+                Some(text)
+            }
+            _ => Some(text),
+        }
+    }
+}
+
+/// Upgrades `GET /api/graphql` with `Upgrade: websocket`.
+pub async fn upgrade<E: Executor>(
+    req: HttpRequest,
+    body: web::Payload,
+    endpoint: web::Data<Endpoint<E>>,
+) -> HttpResponse {
+    let header = req
+        .headers()
+        .get(AUTHORIZATION)
+        .map(|v| v.as_bytes().to_vec());
+    let identity = match endpoint.auth.identify(header.as_deref()).await {
+        Ok(i) => i,
+        Err(r) => return Reply::from(r).into_response(),
+    };
+    let offered = req
+        .headers()
+        .get(actix_web::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let protocol = offered
+        .split(',')
+        .map(str::trim)
+        .find_map(|p| p.parse::<Protocols>().ok())
+        .unwrap_or(Protocols::GraphQLWS);
+    let (response, mut session, messages) =
+        match actix_ws::handle_with_protocols(&req, body, &[protocol.sec_websocket_protocol()]) {
+            Ok(parts) => parts,
+            Err(e) => return HttpResponse::from_error(e),
+        };
+    let max_frame = endpoint.max_body;
+    let mut messages = messages
+        .max_frame_size(max_frame)
+        .aggregate_continuations()
+        .max_continuation_size(max_frame);
+    let (tx, rx) = mpsc::unbounded_channel::<serde_json::Result<ClientMessage>>();
+    let init_endpoint = endpoint.clone();
+    let mut engine = WebSocket::from_message_stream(
+        Gated {
+            endpoint: endpoint.clone(),
+        },
+        tokio_stream_from(rx),
+        protocol,
+    )
+    .on_connection_init(move |payload| async move {
+        let identity = match payload_authorization(&payload) {
+            Some(value) => init_endpoint
+                .auth
+                .identify(Some(value.as_bytes()))
+                .await
+                .map_err(|r| {
+                    async_graphql::Error::new(
+                        r.errors
+                            .first()
+                            .and_then(|e| e.0["message"].as_str())
+                            .unwrap_or("Forbidden")
+                            .to_string(),
+                    )
+                })?,
+            None => identity,
+        };
+        let mut data = Data::default();
+        data.insert(identity);
+        Ok(data)
+    });
+    actix_web::rt::spawn(async move {
+        let mut errors = Errors {
+            seen: HashSet::new(),
+            failed: HashSet::new(),
+        };
+        loop {
+            tokio::select! {
+                incoming = messages.next() => match incoming {
+                    Some(Ok(AggregatedMessage::Text(t))) => {
+                        if tx.send(ClientMessage::from_bytes(t.as_bytes())).is_err() {
+                            break;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Binary(b))) => {
+                        if tx.send(ClientMessage::from_bytes(&b)).is_err() {
+                            break;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Ping(p))) => {
+                        if session.pong(&p).await.is_err() {
+                            break;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => {}
+                    Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => break,
+                },
+                outgoing = engine.next() => match outgoing {
+                    Some(WsMessage::Text(t)) => {
+                        if let Some(t) = errors.rewrite(t)
+                            && session.text(t).await.is_err()
+                        {
+                            break;
+                        }
+                    }
+                    Some(WsMessage::Close(code, reason)) => {
+                        let _ = session
+                            .close(Some(CloseReason {
+                                code: CloseCode::Other(code),
+                                description: Some(reason),
+                            }))
+                            .await;
+                        return;
+                    }
+                    None => break,
+                },
+            }
+        }
+        let _ = session.close(None).await;
+    });
+    response
+}
+
+/// The channel's receiver as a stream.
+fn tokio_stream_from<T: Send + 'static>(
+    mut rx: mpsc::UnboundedReceiver<T>,
+) -> BoxStream<'static, T> {
+    stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
+}

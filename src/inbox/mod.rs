@@ -1,0 +1,143 @@
+//! Inbox (the reference's `mod_inbox`): one entry per conversation of a user, holding the last
+//! message, the unread count and the time of the last activity. The router records every
+//! inbox-worthy message in the same transaction as its archive rows ([`record`]); leaving a
+//! conversation (MUC Light kicks, room destruction) moves its entry to the bin
+//! ([`move_to_bin`]); `flushBin` empties the bin ([`Inbox::flush_bin`]).
+
+use mimql_entities::{inbox_entry, key_hash};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+};
+
+use crate::jid::Jid;
+
+pub const INBOX: &str = "inbox";
+pub const BIN: &str = "bin";
+
+/// The last message of a conversation, as seen by one of its participants.
+pub struct Activity<'a> {
+    pub user_id: i64,
+    /// The other party (bare).
+    pub remote: &'a Jid,
+    pub content: &'a str,
+    pub msg_id: &'a str,
+    pub micros: i64,
+    /// Received (counts as unread) rather than sent (marks the conversation read).
+    pub incoming: bool,
+}
+
+/// Upserts the conversation's entry in the caller's transaction; a conversation in the bin
+/// comes back to the inbox.
+pub async fn record<C: ConnectionTrait>(c: &C, a: Activity<'_>) -> Result<(), DbErr> {
+    let remote = a.remote.bare_string();
+    let unread = Expr::col((inbox_entry::Entity, inbox_entry::Column::Unread)).add(Expr::val(1));
+    let mut on_conflict =
+        OnConflict::columns([inbox_entry::Column::UserId, inbox_entry::Column::RemoteHash]);
+    on_conflict.update_columns([
+        inbox_entry::Column::Box,
+        inbox_entry::Column::Content,
+        inbox_entry::Column::MsgId,
+        inbox_entry::Column::Timestamp,
+    ]);
+    if a.incoming {
+        on_conflict.value(inbox_entry::Column::Unread, unread);
+    } else {
+        on_conflict.update_column(inbox_entry::Column::Unread);
+    }
+    inbox_entry::Entity::insert(inbox_entry::ActiveModel {
+        user_id: Set(a.user_id),
+        remote_hash: Set(key_hash(&remote)),
+        remote: Set(remote),
+        r#box: Set(INBOX.to_string()),
+        content: Set(a.content.to_string()),
+        msg_id: Set(a.msg_id.to_string()),
+        unread: Set(i64::from(a.incoming)),
+        timestamp: Set(a.micros),
+        ..Default::default()
+    })
+    .on_conflict(on_conflict)
+    .exec_without_returning(c)
+    .await
+    .map(drop)
+}
+
+/// Moves the user's entry for `remote` to the bin (the user left or was removed from the
+/// conversation), in the caller's transaction. Nothing happens when there is no entry.
+pub async fn move_to_bin<C: ConnectionTrait>(
+    c: &C,
+    user_id: i64,
+    remote: &Jid,
+) -> Result<(), DbErr> {
+    let remote = remote.bare_string();
+    inbox_entry::Entity::update_many()
+        .col_expr(inbox_entry::Column::Box, Expr::value(BIN))
+        .filter(inbox_entry::Column::UserId.eq(user_id))
+        .filter(inbox_entry::Column::RemoteHash.eq(key_hash(&remote)))
+        .filter(inbox_entry::Column::Remote.eq(remote))
+        .exec(c)
+        .await
+        .map(drop)
+}
+
+/// Deletes the user's inbox (account removal, inside its transaction).
+pub async fn remove_user<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<(), DbErr> {
+    inbox_entry::Entity::delete_many()
+        .filter(inbox_entry::Column::UserId.eq(user_id))
+        .exec(c)
+        .await
+        .map(drop)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    #[error("the user does not exist")]
+    UserNotFound,
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+pub struct Inbox {
+    db: DatabaseConnection,
+}
+
+/// The bin cut-off: entries whose last activity is strictly older are flushed.
+pub fn flush_cutoff(now_micros: i64, days: u32) -> i64 {
+    now_micros - i64::from(days) * 86_400 * 1_000_000
+}
+
+impl Inbox {
+    pub fn new(db: DatabaseConnection) -> Inbox {
+        Inbox { db }
+    }
+
+    /// Deletes the user's bin entries last active more than `days` days ago (all of them for
+    /// 0); answers how many were deleted.
+    pub async fn flush_bin(&self, user: &Jid, days: u32) -> Result<u64, InboxError> {
+        let user_id = crate::accounts::user_id(&self.db, user)
+            .await?
+            .ok_or(InboxError::UserNotFound)?;
+        let cutoff = flush_cutoff(crate::db::now_micros(), days);
+        let res = inbox_entry::Entity::delete_many()
+            .filter(inbox_entry::Column::UserId.eq(user_id))
+            .filter(inbox_entry::Column::Box.eq(BIN))
+            .filter(inbox_entry::Column::Timestamp.lt(cutoff))
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cutoff_is_days_before_now() {
+        assert_eq!(flush_cutoff(10_000_000_000_000, 0), 10_000_000_000_000);
+        assert_eq!(
+            flush_cutoff(10_000_000_000_000, 1),
+            10_000_000_000_000 - 86_400_000_000
+        );
+    }
+}

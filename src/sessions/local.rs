@@ -1,0 +1,189 @@
+//! The in-process session registry: every session and mailbox in this process's memory.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
+
+use super::{Routed, SessionError, SessionId, SessionInfo, SessionRegistry};
+use crate::jid::Jid;
+
+struct Entry {
+    info: SessionInfo,
+    tx: mpsc::Sender<Arc<Routed>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Sessions by bare JID.
+    by_user: HashMap<String, Vec<Entry>>,
+    /// The bare JID of each session.
+    owner: HashMap<SessionId, String>,
+}
+
+impl Inner {
+    fn remove(&mut self, id: SessionId) -> Option<Entry> {
+        let user = self.owner.remove(&id)?;
+        let list = self.by_user.get_mut(&user)?;
+        let pos = list.iter().position(|e| e.info.id == id)?;
+        let entry = list.swap_remove(pos);
+        if list.is_empty() {
+            self.by_user.remove(&user);
+        }
+        Some(entry)
+    }
+}
+
+pub struct LocalSessions {
+    /// Stanzas a mailbox holds before its session counts as stuck.
+    capacity: usize,
+    inner: Mutex<Inner>,
+}
+
+impl LocalSessions {
+    pub fn new(capacity: usize) -> LocalSessions {
+        LocalSessions {
+            capacity: capacity.max(1),
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Open sessions in this process.
+    pub fn count(&self) -> usize {
+        self.lock().owner.len()
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionRegistry for LocalSessions {
+    async fn open(&self, info: SessionInfo) -> Result<mpsc::Receiver<Arc<Routed>>, SessionError> {
+        let (tx, rx) = mpsc::channel(self.capacity);
+        let user = info.jid.bare_string();
+        let mut inner = self.lock();
+        inner.owner.insert(info.id, user.clone());
+        inner
+            .by_user
+            .entry(user)
+            .or_default()
+            .push(Entry { info, tx });
+        Ok(rx)
+    }
+
+    fn close(&self, id: SessionId) {
+        self.lock().remove(id);
+    }
+
+    async fn sessions_of(&self, user: &Jid) -> Result<Vec<SessionInfo>, SessionError> {
+        Ok(self
+            .lock()
+            .by_user
+            .get(&user.bare_string())
+            .map(|list| list.iter().map(|e| e.info.clone()).collect())
+            .unwrap_or_default())
+    }
+
+    async fn push(&self, targets: &[SessionInfo], stanza: Arc<Routed>) {
+        let mut inner = self.lock();
+        for t in targets {
+            let Some(user) = inner.owner.get(&t.id).cloned() else {
+                continue;
+            };
+            let sent = inner
+                .by_user
+                .get(&user)
+                .and_then(|list| list.iter().find(|e| e.info.id == t.id))
+                .map(|e| e.tx.try_send(stanza.clone()));
+            match sent {
+                Some(Err(TrySendError::Full(_))) => {
+                    tracing::warn!(session = %t.jid, "mailbox full: closing the session of a client that does not read");
+                    inner.remove(t.id);
+                }
+                Some(Err(TrySendError::Closed(_))) => {
+                    inner.remove(t.id);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn close_user(&self, user: &Jid) {
+        let mut inner = self.lock();
+        if let Some(list) = inner.by_user.remove(&user.bare_string()) {
+            for e in list {
+                inner.owner.remove(&e.info.id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Transport;
+    use super::*;
+    use crate::xml::Element;
+
+    fn info(jid: &str) -> SessionInfo {
+        SessionInfo {
+            id: SessionId::random(),
+            jid: Jid::parse(jid).unwrap(),
+            priority: 1,
+            node: "n".into(),
+            transport: Transport::Sse,
+            opened_at: 0,
+        }
+    }
+
+    fn routed() -> Arc<Routed> {
+        Arc::new(Routed {
+            sender: Jid::parse("bob@localhost").unwrap(),
+            element: Element::new("message"),
+        })
+    }
+
+    #[tokio::test]
+    async fn open_push_close() {
+        let reg = LocalSessions::new(2);
+        let a = info("alice@localhost/sse-1");
+        let mut rx = reg.open(a.clone()).await.unwrap();
+        let user = Jid::parse("alice@localhost").unwrap();
+        assert_eq!(reg.sessions_of(&user).await.unwrap(), vec![a.clone()]);
+        reg.push(std::slice::from_ref(&a), routed()).await;
+        assert!(rx.recv().await.is_some());
+        reg.close(a.id);
+        assert!(reg.sessions_of(&user).await.unwrap().is_empty());
+        assert!(
+            rx.recv().await.is_none(),
+            "the mailbox ends with its session"
+        );
+        assert_eq!(reg.count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_full_mailbox_closes_its_session() {
+        let reg = LocalSessions::new(1);
+        let a = info("alice@localhost/sse-1");
+        let mut rx = reg.open(a.clone()).await.unwrap();
+        reg.push(std::slice::from_ref(&a), routed()).await;
+        reg.push(std::slice::from_ref(&a), routed()).await;
+        assert_eq!(reg.count(), 0);
+        assert!(rx.recv().await.is_some());
+        assert!(rx.recv().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn removing_a_user_closes_every_session() {
+        let reg = LocalSessions::new(4);
+        let mut r1 = reg.open(info("alice@localhost/a")).await.unwrap();
+        let mut r2 = reg.open(info("alice@localhost/b")).await.unwrap();
+        let _r3 = reg.open(info("bob@localhost/a")).await.unwrap();
+        reg.close_user(&Jid::parse("alice@localhost").unwrap())
+            .await;
+        assert!(r1.recv().await.is_none() && r2.recv().await.is_none());
+        assert_eq!(reg.count(), 1);
+    }
+}

@@ -1,0 +1,162 @@
+//! Sessions: who is online, and the mailboxes live stanzas are pushed into. A session is an
+//! open subscription (SSE or WebSocket); it has a full JID (`sse-<uuid>` resource), a priority
+//! and the node it lives on.
+//!
+//! [`SessionRegistry`] is the seam for several nodes: this module's [`LocalSessions`] keeps
+//! everything in this process; a distributed registry keeps the same view cluster-wide and
+//! forwards pushes to the node holding the mailbox. No caller may assume a session lives here.
+
+mod local;
+pub mod select;
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
+use tokio::sync::mpsc;
+
+pub use local::LocalSessions;
+
+use crate::jid::Jid;
+use crate::xml::Element;
+
+/// How a session is connected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Sse,
+    WebSocket,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Sse => "sse",
+            Transport::WebSocket => "ws",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub u128);
+
+impl SessionId {
+    pub fn random() -> SessionId {
+        SessionId(rand::random())
+    }
+}
+
+/// What the registry knows about a session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    /// The full JID.
+    pub jid: Jid,
+    pub priority: i32,
+    pub node: String,
+    pub transport: Transport,
+    /// When it opened, in microseconds since the epoch.
+    pub opened_at: i64,
+}
+
+/// A stanza on its way to a session: the routing sender and the element as routed.
+#[derive(Clone, Debug)]
+pub struct Routed {
+    pub sender: Jid,
+    pub element: Element,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("the session registry is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Who is online and how to reach them, wherever they are.
+#[async_trait::async_trait]
+pub trait SessionRegistry: Send + Sync {
+    /// Registers a session and opens its mailbox.
+    async fn open(&self, info: SessionInfo) -> Result<mpsc::Receiver<Arc<Routed>>, SessionError>;
+    /// Forgets a session (its stream ended). Must not block: it runs from `Drop`.
+    fn close(&self, id: SessionId);
+    /// Every session of the bare JID `user`, on every node.
+    async fn sessions_of(&self, user: &Jid) -> Result<Vec<SessionInfo>, SessionError>;
+    /// Pushes a stanza into the sessions' mailboxes. A mailbox that is full (its client does
+    /// not read) is closed: the client reconnects and catches up from the archive.
+    async fn push(&self, targets: &[SessionInfo], stanza: Arc<Routed>);
+    /// Closes every session of the bare JID `user` (the account was removed).
+    async fn close_user(&self, user: &Jid);
+}
+
+/// An open session's stream of stanzas; closes the session when dropped.
+pub struct LiveSession {
+    pub info: SessionInfo,
+    rx: mpsc::Receiver<Arc<Routed>>,
+    registry: Arc<dyn SessionRegistry>,
+}
+
+impl LiveSession {
+    pub async fn open(
+        registry: Arc<dyn SessionRegistry>,
+        info: SessionInfo,
+    ) -> Result<LiveSession, SessionError> {
+        let rx = registry.open(info.clone()).await?;
+        Ok(LiveSession { info, rx, registry })
+    }
+}
+
+impl Stream for LiveSession {
+    type Item = Arc<Routed>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl Drop for LiveSession {
+    fn drop(&mut self) {
+        self.registry.close(self.info.id);
+    }
+}
+
+/// A new session's resource: `sse-<uuid>` as in the reference (`ws-<uuid>` for WebSocket).
+pub fn resource(transport: Transport) -> String {
+    let bytes: [u8; 16] = rand::random();
+    let mut b = bytes;
+    // UUID version 4, RFC 4122 variant.
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}-{}",
+        transport.as_str(),
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_are_uuid_v4() {
+        let r = resource(Transport::Sse);
+        let uuid = r.strip_prefix("sse-").unwrap();
+        let parts: Vec<&str> = uuid.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(parts[2].starts_with('4'));
+        assert!(matches!(&parts[3][..1], "8" | "9" | "a" | "b"));
+        assert!(
+            uuid.chars()
+                .all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert!(resource(Transport::WebSocket).starts_with("ws-"));
+    }
+}
