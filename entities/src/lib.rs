@@ -2,9 +2,11 @@
 //! microseconds since the Unix epoch (seconds where the data has second precision), which SQLite
 //! and PostgreSQL treat the same.
 
+pub mod auth_token;
 pub mod last_activity;
 pub mod private_item;
 pub mod roster_group;
 pub mod roster_item;
+pub mod server_secret;
 pub mod user;
 pub mod vcard;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_users;
 mod m20261125_000002_personal_data;
+mod m20261125_000009_tokens;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_users::Migration),
             Box::new(m20261125_000002_personal_data::Migration),
+            Box::new(m20261125_000009_tokens::Migration),
         ]
     }
 }

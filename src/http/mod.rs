@@ -5,6 +5,7 @@ pub mod endpoint;
 mod graphiql;
 mod precheck;
 mod reply;
+mod upload;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -132,8 +133,13 @@ pub fn start(
     });
 
     let user_cfg = configure(user_endpoint);
-    let mut user =
-        HttpServer::new(move || App::new().configure(user_cfg.clone())).listen(user_listener)?;
+    let upload_cfg = upload::configure(state.clone(), user_addr);
+    let mut user = HttpServer::new(move || {
+        App::new()
+            .configure(user_cfg.clone())
+            .configure(upload_cfg.clone())
+    })
+    .listen(user_listener)?;
     if config.listen.user.workers > 0 {
         user = user.workers(config.listen.user.workers);
     }
