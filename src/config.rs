@@ -464,4 +464,64 @@ mod tests {
         assert!(Config::parse("[general]\nhost = [\"x\"]").is_err());
         assert!(Config::parse("[modules.mod_lats]\nenabled = false").is_err());
     }
+
+    #[test]
+    fn module_options() {
+        let c = Config::default();
+        assert_eq!(c.auth_token.validity_period.access.seconds(), 3600);
+        assert_eq!(c.auth_token.validity_period.refresh.seconds(), 25 * 86_400);
+        assert_eq!(c.http_upload.backend, UploadBackend::Local);
+        assert_eq!(c.http_upload.max_file_size, 10_485_760);
+        let c = Config::parse(
+            r#"
+            [modules.mod_auth_token]
+            validity_period.access = {value = 13, unit = "minutes"}
+            validity_period.refresh = {value = 2, unit = "days"}
+            [modules.mod_http_upload]
+            enabled = true
+            backend = "s3"
+            max_file_size = 100
+            s3.bucket_url = "https://s3.eu-west-1.amazonaws.com/mybucket"
+            s3.region = "eu-west-1"
+            s3.access_key_id = "AKIAIOSFODNN7EXAMPLE"
+            s3.secret_access_key = "secret"
+            s3.add_acl = true
+            "#,
+        )
+        .unwrap();
+        assert!(c.module_enabled("mod_auth_token"));
+        assert_eq!(c.auth_token.validity_period.access.seconds(), 13 * 60);
+        assert_eq!(c.auth_token.validity_period.refresh.seconds(), 2 * 86_400);
+        assert_eq!(c.http_upload.backend, UploadBackend::S3);
+        assert_eq!(c.http_upload.max_file_size, 100);
+        assert!(c.http_upload.s3.as_ref().unwrap().add_acl);
+        let c = Config::parse(
+            "[modules.mod_http_upload]\nenabled = false\nlocal.directory = \"/srv/up\"",
+        )
+        .unwrap();
+        assert!(!c.module_enabled("mod_http_upload"));
+        assert_eq!(
+            c.http_upload.local.directory,
+            std::path::Path::new("/srv/up")
+        );
+    }
+
+    #[test]
+    fn rejects_bad_module_options() {
+        for bad in [
+            "[modules.mod_last]\nenabled = false\nfoo = 1",
+            "[modules.mod_last]\nenabled = \"no\"",
+            "[modules.mod_auth_token]\nvalidity = 1",
+            "[modules.mod_auth_token]\nvalidity_period.access = {value = 1, unit = \"weeks\"}",
+            "[modules.mod_auth_token]\nvalidity_period.access = {value = 0, unit = \"hours\"}",
+            "[modules.mod_http_upload]\nbackend = \"s3\"",
+            "[modules.mod_http_upload]\nbackend = \"ftp\"",
+            "[modules.mod_http_upload]\ntoken_bytes = 4",
+            "[modules.mod_http_upload]\nlocal.base_url = \"example.com\"",
+            "[modules.mod_http_upload]\nbackend = \"s3\"\ns3.bucket_url = \"ftp://x/b\"\n\
+             s3.region = \"r\"\ns3.access_key_id = \"k\"\ns3.secret_access_key = \"s\"",
+        ] {
+            assert!(Config::parse(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Everything a user owns, removed with the account (`unregister`, admin `removeUser`) inside
 //! the caller's transaction. Each category that stores per-user rows adds its delete here.
 
-use mimql_entities::{auth_token, last_activity, private_item, vcard};
+use mimql_entities::{last_activity, private_item, vcard};
 use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter};
 
 use crate::jid::Jid;
@@ -27,9 +27,6 @@ pub async fn remove_user_data(
         .exec(txn)
         .await?;
     // Every token of the user dies with this row (Bearer needs it).
-    auth_token::Entity::delete_many()
-        .filter(auth_token::Column::UserId.eq(user_id))
-        .exec(txn)
-        .await?;
+    crate::token::remove_user(txn, user_id, jid).await?;
     Ok(())
 }

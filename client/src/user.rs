@@ -1,9 +1,11 @@
 //! Typed operations of the user API, one module per category.
 
 pub mod account;
+pub mod http_upload;
 pub mod last;
 pub mod private;
 pub mod roster;
+pub mod token;
 pub mod vcard;
 
 use cynic::QueryBuilder;

@@ -13,6 +13,10 @@ pub struct Model {
     pub access_cutoff: i64,
     /// Refresh tokens expiring at or before this time (Gregorian seconds) are revoked.
     pub refresh_cutoff: i64,
+    /// The latest expiry of an access token issued so far (what a revocation cuts off).
+    pub access_issued: i64,
+    /// The latest expiry of a refresh token issued so far.
+    pub refresh_issued: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,5 +8,6 @@ pub mod private_item;
 pub mod roster_group;
 pub mod roster_item;
 pub mod server_secret;
+pub mod token_tombstone;
 pub mod user;
 pub mod vcard;

@@ -1,4 +1,5 @@
-//! Auth tokens (one row per user who requested one: sequence number and revocation cutoffs)
+//! Auth tokens (one row per user who requested one: sequence number, revocation cutoffs and
+//! the latest expiries issued; tombstones of removed users' cutoffs until their tokens expire)
 //! and server-wide secrets (the token and upload signing keys), shared by every node that uses
 //! the database.
 
@@ -18,6 +19,16 @@ enum AuthTokens {
     Table,
     UserId,
     SeqNo,
+    AccessCutoff,
+    RefreshCutoff,
+    AccessIssued,
+    RefreshIssued,
+}
+
+#[derive(DeriveIden, Clone)]
+enum TokenTombstones {
+    Table,
+    OwnerHash,
     AccessCutoff,
     RefreshCutoff,
 }
@@ -40,6 +51,8 @@ impl MigrationTrait for Migration {
                     .col(big_integer(AuthTokens::SeqNo))
                     .col(big_integer(AuthTokens::AccessCutoff))
                     .col(big_integer(AuthTokens::RefreshCutoff))
+                    .col(big_integer(AuthTokens::AccessIssued))
+                    .col(big_integer(AuthTokens::RefreshIssued))
                     .foreign_key(
                         ForeignKey::create()
                             .name("auth_tokens_user")
@@ -47,6 +60,16 @@ impl MigrationTrait for Migration {
                             .to(Users::Table, Users::Id)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(TokenTombstones::Table)
+                    .col(string(TokenTombstones::OwnerHash).primary_key())
+                    .col(big_integer(TokenTombstones::AccessCutoff))
+                    .col(big_integer(TokenTombstones::RefreshCutoff))
                     .to_owned(),
             )
             .await?;
@@ -62,7 +85,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [Alias::new("server_secrets"), Alias::new("auth_tokens")] {
+        for table in [
+            Alias::new("server_secrets"),
+            Alias::new("token_tombstones"),
+            Alias::new("auth_tokens"),
+        ] {
             manager
                 .drop_table(Table::drop().table(table).to_owned())
                 .await?;

@@ -3,22 +3,26 @@
 //! Bearer authentication accepts unexpired, unrevoked access tokens.
 //!
 //! Revocation: the reference bumps a per-user sequence number, which only refresh tokens carry.
-//! mimql bumps it too, and also records *cutoffs*: the latest expiry any token issued until
-//! now can have (now + validity). A token expiring at or before its kind's cutoff is revoked,
-//! and a token issued later gets an expiry past the cutoff (at most one second more than its
-//! validity, within the second of a revocation), so access tokens are revocable without
-//! changing their format. The row is created with cutoffs at the account's creation time plus
-//! validity, so a token issued to an earlier account of the same name is refused too; it is
-//! deleted with the account, and with it every token.
+//! mimql bumps it too, and also keeps *cutoffs*: a token expiring at or before its kind's
+//! cutoff is revoked. The row records the latest expiry issued for each kind; a revocation
+//! moves the cutoffs there, and a token issued later gets an expiry past the cutoff (a second
+//! more than its validity at most, when issued within the second of a revocation). So access
+//! tokens are revocable without changing their format, and no clock is compared across nodes.
+//! Issuing and revoking lock the row, so neither can slip between the other's read and write.
+//!
+//! The row is deleted with the account. Its cutoffs then live on in a tombstone (under a hash
+//! of the JID) until the last token has expired, so an account registered again under the same
+//! name does not accept the old tokens.
 
 pub mod format;
 
-use mimql_entities::{auth_token, user};
+use mimql_entities::{auth_token, token_tombstone};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, Set,
 };
+use sha2::{Digest, Sha256};
 
 use crate::config::AuthTokenOptions;
 use crate::jid::Jid;
@@ -73,54 +77,44 @@ impl Tokens {
         })
     }
 
-    /// (id, creation time in µs) of the user's account.
-    async fn account(&self, jid: &Jid) -> Result<Option<(i64, i64)>, DbErr> {
-        user::Entity::find()
-            .select_only()
-            .column(user::Column::Id)
-            .column(user::Column::CreatedAt)
-            .filter(user::Column::Server.eq(jid.domain()))
-            .filter(user::Column::Username.eq(jid.node()))
-            .into_tuple()
-            .one(&self.db)
-            .await
+    /// The id of the user's account.
+    async fn account<C: ConnectionTrait>(c: &C, jid: &Jid) -> Result<Option<i64>, DbErr> {
+        crate::accounts::user_id(c, jid).await
     }
 
     /// Issues a fresh access and refresh token for `user` (resource kept in the tokens).
     pub async fn request(&self, user: &Jid) -> Result<Issued, TokenError> {
-        let (id, created_at) = self.account(user).await?.ok_or(TokenError::UserNotFound)?;
-        let created = format::gregorian(created_at.div_euclid(1_000_000));
-        let row = auth_token::ActiveModel {
-            user_id: Set(id),
-            seq_no: Set(1),
-            access_cutoff: Set(created + self.access_validity),
-            refresh_cutoff: Set(created + self.refresh_validity),
-        };
-        auth_token::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(auth_token::Column::UserId)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.db)
-            .await?;
-        let row = auth_token::Entity::find_by_id(id)
-            .one(&self.db)
+        let txn = crate::db::begin_write(&self.db).await?;
+        let id = Self::account(&txn, user)
             .await?
             .ok_or(TokenError::UserNotFound)?;
+        crate::accounts::lock_users(&txn, &[id]).await?;
+        let row = match auth_token::Entity::find_by_id(id).one(&txn).await? {
+            Some(row) => row,
+            None => first_row(&txn, id, &user.to_bare()).await?,
+        };
         let now = now();
+        let access_expiry = (now + self.access_validity).max(row.access_cutoff + 1);
+        let refresh_expiry = (now + self.refresh_validity).max(row.refresh_cutoff + 1);
+        let seq_no = row.seq_no;
+        let (access_issued, refresh_issued) = (row.access_issued, row.refresh_issued);
+        let mut row: auth_token::ActiveModel = row.into();
+        row.access_issued = Set(access_issued.max(access_expiry));
+        row.refresh_issued = Set(refresh_issued.max(refresh_expiry));
+        row.update(&txn).await?;
+        txn.commit().await?;
         let jid = user.to_string();
         let access = Token {
             kind: Kind::Access,
             jid: jid.clone(),
-            expiry: (now + self.access_validity).max(row.access_cutoff + 1),
+            expiry: access_expiry,
             seq_no: None,
         };
         let refresh = Token {
             kind: Kind::Refresh,
             jid,
-            expiry: (now + self.refresh_validity).max(row.refresh_cutoff + 1),
-            seq_no: Some(row.seq_no),
+            expiry: refresh_expiry,
+            seq_no: Some(seq_no),
         };
         Ok(Issued {
             access: format::encode(&self.secret, &access),
@@ -130,20 +124,15 @@ impl Tokens {
 
     /// Invalidates every token `user` holds.
     pub async fn revoke(&self, user: &Jid) -> Result<(), TokenError> {
-        let Some((id, _)) = self.account(user).await? else {
-            return Err(TokenError::NoToken);
-        };
         let txn = crate::db::begin_write(&self.db).await?;
-        let Some(row) = auth_token::Entity::find_by_id(id)
-            .lock_exclusive()
-            .one(&txn)
-            .await?
-        else {
+        let Some(id) = Self::account(&txn, user).await? else {
             return Err(TokenError::NoToken);
         };
-        let now = now();
-        let access_cutoff = row.access_cutoff.max(now + self.access_validity);
-        let refresh_cutoff = row.refresh_cutoff.max(now + self.refresh_validity);
+        crate::accounts::lock_users(&txn, &[id]).await?;
+        let Some(row) = auth_token::Entity::find_by_id(id).one(&txn).await? else {
+            return Err(TokenError::NoToken);
+        };
+        let (access_cutoff, refresh_cutoff) = row.revoked_cutoffs();
         let seq_no = row.seq_no + 1;
         let mut row: auth_token::ActiveModel = row.into();
         row.seq_no = Set(seq_no);
@@ -166,7 +155,7 @@ impl Tokens {
         let Ok(jid) = Jid::parse(&token.jid) else {
             return Ok(None);
         };
-        let Some((id, _)) = self.account(&jid).await? else {
+        let Some(id) = Self::account(&self.db, &jid).await? else {
             return Ok(None);
         };
         let Some(row) = auth_token::Entity::find_by_id(id).one(&self.db).await? else {
@@ -185,4 +174,86 @@ impl Tokens {
     pub async fn authenticate(&self, bearer: &str) -> Result<Option<Jid>, DbErr> {
         self.verify(bearer, Kind::Access).await
     }
+}
+
+/// Cutoffs after revoking everything issued so far.
+trait Revoked {
+    fn revoked_cutoffs(&self) -> (i64, i64);
+}
+
+impl Revoked for auth_token::Model {
+    fn revoked_cutoffs(&self) -> (i64, i64) {
+        (
+            self.access_cutoff.max(self.access_issued),
+            self.refresh_cutoff.max(self.refresh_issued),
+        )
+    }
+}
+
+fn owner_hash(bare: &Jid) -> String {
+    crate::secrets::hex(&Sha256::digest(bare.to_string().as_bytes()))
+}
+
+/// The user's first token row, inheriting the cutoffs of an earlier account of the same name.
+async fn first_row(
+    txn: &DatabaseTransaction,
+    id: i64,
+    bare: &Jid,
+) -> Result<auth_token::Model, DbErr> {
+    let hash = owner_hash(bare);
+    let (access_cutoff, refresh_cutoff) = match token_tombstone::Entity::find_by_id(hash.clone())
+        .one(txn)
+        .await?
+    {
+        Some(t) => (t.access_cutoff, t.refresh_cutoff),
+        None => (0, 0),
+    };
+    token_tombstone::Entity::delete_by_id(hash)
+        .exec(txn)
+        .await?;
+    let row = auth_token::ActiveModel {
+        user_id: Set(id),
+        seq_no: Set(1),
+        access_cutoff: Set(access_cutoff),
+        refresh_cutoff: Set(refresh_cutoff),
+        access_issued: Set(0),
+        refresh_issued: Set(0),
+    };
+    row.insert(txn).await
+}
+
+/// Part of account removal (inside its transaction): deletes the user's token row, keeping
+/// its cutoffs in a tombstone while any of its tokens could still be unexpired. Tombstones of
+/// others whose tokens have all expired are pruned on the way.
+pub async fn remove_user(txn: &DatabaseTransaction, user_id: i64, bare: &Jid) -> Result<(), DbErr> {
+    token_tombstone::Entity::delete_many()
+        .filter(token_tombstone::Column::RefreshCutoff.lt(now()))
+        .filter(token_tombstone::Column::AccessCutoff.lt(now()))
+        .exec(txn)
+        .await?;
+    let Some(row) = auth_token::Entity::find_by_id(user_id).one(txn).await? else {
+        return Ok(());
+    };
+    let (access_cutoff, refresh_cutoff) = row.revoked_cutoffs();
+    auth_token::Entity::delete_by_id(user_id).exec(txn).await?;
+    if refresh_cutoff.max(access_cutoff) < now() {
+        return Ok(());
+    }
+    let tomb = token_tombstone::ActiveModel {
+        owner_hash: Set(owner_hash(bare)),
+        access_cutoff: Set(access_cutoff),
+        refresh_cutoff: Set(refresh_cutoff),
+    };
+    token_tombstone::Entity::insert(tomb)
+        .on_conflict(
+            OnConflict::column(token_tombstone::Column::OwnerHash)
+                .update_columns([
+                    token_tombstone::Column::AccessCutoff,
+                    token_tombstone::Column::RefreshCutoff,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
 }

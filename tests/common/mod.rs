@@ -21,7 +21,7 @@ pub struct TestServer {
 /// Extra hosts served in tests, for operations that need a domain of their own.
 pub const HOSTS: [&str; 3] = ["localhost", "example.com", "listing.test"];
 
-fn start(modify: impl FnOnce(&mut Config)) -> TestServer {
+pub fn start(modify: impl FnOnce(&mut Config)) -> TestServer {
     start_on(None, modify)
 }
 
