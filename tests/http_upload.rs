@@ -87,20 +87,33 @@ fn get(url: &str) -> (u16, String, Vec<u8>) {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    (status, ct, resp.body_mut().read_to_vec().unwrap_or_default())
+    (
+        status,
+        ct,
+        resp.body_mut().read_to_vec().unwrap_or_default(),
+    )
 }
 
 #[test]
 fn local_upload_and_download() {
     let s = server();
     let data: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
-    let f = urls(s, "holiday photo ż.jpg", data.len() as i64, Some("image/jpeg"), 60);
+    let f = urls(
+        s,
+        "holiday photo ż.jpg",
+        data.len() as i64,
+        Some("image/jpeg"),
+        60,
+    );
     let put_url = f.put_url.unwrap();
     let get_url = f.get_url.unwrap();
     assert_eq!(f.headers, Some(vec![]));
     let prefix = format!("{}/upload/", s.user_url);
     assert!(get_url.starts_with(&prefix), "{get_url}");
-    assert!(get_url.ends_with("/holiday%20photo%20%C5%BC.jpg"), "{get_url}");
+    assert!(
+        get_url.ends_with("/holiday%20photo%20%C5%BC.jpg"),
+        "{get_url}"
+    );
     assert!(put_url.starts_with(&format!("{get_url}?")), "{put_url}");
     // Nothing there before the upload.
     assert_eq!(get(&get_url).0, 404);
@@ -126,7 +139,10 @@ fn without_a_content_type_any_is_accepted_and_kept() {
         let (status, body) = put(&f.put_url.unwrap(), Some("text/plain"), b"hello");
         assert_eq!(status, 201, "{body}");
         let (status, got_ct, body) = get(&f.get_url.unwrap());
-        assert_eq!((status, got_ct.as_str(), body.as_slice()), (200, "text/plain", &b"hello"[..]));
+        assert_eq!(
+            (status, got_ct.as_str(), body.as_slice()),
+            (200, "text/plain", &b"hello"[..])
+        );
     }
 }
 
@@ -135,8 +151,14 @@ fn wrong_sizes_and_content_types_are_refused_and_leave_nothing() {
     let s = server();
     let f = urls(s, "doc.pdf", 10, Some("application/pdf"), 60);
     let (put_url, get_url) = (f.put_url.unwrap(), f.get_url.unwrap());
-    assert_eq!(put(&put_url, Some("application/pdf"), b"0123456789A").0, 413);
-    assert_eq!(put_chunked(&put_url, "application/pdf", b"0123456789ABCDEF"), 413);
+    assert_eq!(
+        put(&put_url, Some("application/pdf"), b"0123456789A").0,
+        413
+    );
+    assert_eq!(
+        put_chunked(&put_url, "application/pdf", b"0123456789ABCDEF"),
+        413
+    );
     assert_eq!(put(&put_url, Some("application/pdf"), b"012345678").0, 400);
     let (status, body) = put(&put_url, Some("text/html"), b"0123456789");
     assert_eq!(status, 415, "{body}");
@@ -222,13 +244,14 @@ fn get_url_validates_as_the_reference() {
     let resp = c.run(get_url("big.bin", 10_485_761, None, 10)).unwrap();
     assert_eq!(resp.errors[0].extensions["contentType"], json!(null));
 
-    let query = |args: &str| {
-        json!({"query": format!("mutation {{ httpUpload {{ getUrl({args}) {{ putUrl }} }} }}")})
-    };
+    let query = |args: &str| json!({"query": format!("mutation {{ httpUpload {{ getUrl({args}) {{ putUrl }} }} }}")});
     let (status, body) = s.post(&c, query(r#"filename: "", size: 1, timeout: 1"#));
     assert_eq!(status, 400);
     assert_eq!(common::code(&body), "input_coercion");
-    assert!(common::message(&body).contains("Given string is empty"), "{body}");
+    assert!(
+        common::message(&body).contains("Given string is empty"),
+        "{body}"
+    );
     for args in [
         r#"filename: "a", size: 0, timeout: 1"#,
         r#"filename: "a", size: 1, timeout: 0"#,
@@ -257,7 +280,11 @@ fn s3_urls_are_presigned_puts() {
         .unwrap();
     let (token, name) = rest.split_once('/').unwrap();
     assert_eq!(token.len(), 64);
-    assert!(token.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert!(
+        token
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
     assert_eq!(name, "my%20file.txt");
     let query = put_url.strip_prefix(&format!("{get_at}?")).unwrap();
     let params: Vec<(&str, &str)> = query
@@ -286,7 +313,10 @@ fn s3_urls_are_presigned_puts() {
     let date = value("X-Amz-Date");
     assert_eq!(
         value("X-Amz-Credential"),
-        format!("AKIAIOSFODNN7EXAMPLE%2F{}%2Feu-west-1%2Fs3%2Faws4_request", &date[..8])
+        format!(
+            "AKIAIOSFODNN7EXAMPLE%2F{}%2Feu-west-1%2Fs3%2Faws4_request",
+            &date[..8]
+        )
     );
     // The signature is the presigner's for the same inputs and clock, which matches botocore
     // (unit test `upload::s3::tests::matches_botocore`).
@@ -338,7 +368,10 @@ fn without_mod_http_upload() {
         json!(["mod_http_upload"])
     );
     assert_eq!(resp.errors[0].extensions["not_loaded_services"], json!([]));
-    assert_eq!(resp.errors[0].path, vec![json!("httpUpload"), json!("getUrl")]);
+    assert_eq!(
+        resp.errors[0].path,
+        vec![json!("httpUpload"), json!("getUrl")]
+    );
     assert_eq!(get(&format!("{}/upload/ab/x", s.user_url)).0, 404);
 }
 

@@ -156,7 +156,7 @@ mod tests {
             ..access()
         };
         let raw = serialize(SECRET, &t);
-        assert!(raw.starts_with("refresh\0alice@localhost\063900000000\07\0"));
+        assert!(raw.starts_with("refresh\x00alice@localhost\x0063900000000\x007\x00"));
         assert_eq!(decode(SECRET, &encode(SECRET, &t)), Ok(t));
     }
 
@@ -180,7 +180,7 @@ mod tests {
         let forged_text = base64::engine::general_purpose::STANDARD.encode(raw);
         assert_eq!(decode(SECRET, &forged_text), Err(Invalid::Signature));
         assert_eq!(decode(SECRET, "not base64!"), Err(Invalid::Encoding));
-        let unsigned = base64::engine::general_purpose::STANDARD.encode("access\0a@b\01");
+        let unsigned = base64::engine::general_purpose::STANDARD.encode("access\x00a@b\x001");
         assert_eq!(decode(SECRET, &unsigned), Err(Invalid::Shape));
         // Raw (not base64) tokens are refused: Bearer takes exactly what requestToken returned.
         assert!(decode(SECRET, &serialize(SECRET, &t)).is_err());
