@@ -126,6 +126,24 @@ fn local_upload_and_download() {
     // The first complete upload wins; the file does not change under its readers.
     assert_eq!(put(&put_url, Some("image/jpeg"), &data).0, 409);
     assert!(get(&get_url).2 == data);
+    let (status, ct, body) = {
+        let mut resp = agent().head(&get_url).call().unwrap();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        (
+            resp.status().as_u16(),
+            ct,
+            resp.body_mut().read_to_vec().unwrap_or_default(),
+        )
+    };
+    assert_eq!((status, ct.as_str(), body.len()), (200, "image/jpeg", 0));
+    let resp = agent().delete(&get_url).call().unwrap();
+    assert_eq!(resp.status().as_u16(), 405);
     // Another name under the same token is not the file.
     let other = format!("{}/other.jpg", get_url.rsplit_once('/').unwrap().0);
     assert_eq!(get(&other).0, 404);

@@ -133,7 +133,7 @@ pub fn start(
     });
 
     let user_cfg = configure(user_endpoint);
-    let upload_cfg = upload::configure(state.clone(), user_addr);
+    let upload_cfg = upload::configure(state.clone(), user_addr)?;
     let mut user = HttpServer::new(move || {
         App::new()
             .configure(user_cfg.clone())

@@ -12,15 +12,17 @@ use tokio::io::AsyncReadExt;
 use crate::state::AppState;
 use crate::upload::local::{LocalStore, PREFIX, Refused};
 
-/// Routes of the local backend, if it is the one in use; tells it the listener's address.
+/// Routes of the local backend, if it is the one in use; tells it the listener's address and
+/// prepares its directory.
 pub fn configure(
     state: Arc<AppState>,
     addr: SocketAddr,
-) -> impl Fn(&mut web::ServiceConfig) + Clone {
+) -> std::io::Result<impl Fn(&mut web::ServiceConfig) + Clone> {
     if let Some(store) = local(&state) {
         store.set_listener_address(addr);
+        store.prepare()?;
     }
-    move |cfg: &mut web::ServiceConfig| {
+    Ok(move |cfg: &mut web::ServiceConfig| {
         if local(&state).is_some() {
             cfg.app_data(web::Data::from(state.clone())).service(
                 web::resource(format!("{PREFIX}{{token}}/{{name:.*}}"))
@@ -34,7 +36,7 @@ pub fn configure(
                     })),
             );
         }
-    }
+    })
 }
 
 fn local(state: &AppState) -> Option<&LocalStore> {

@@ -105,22 +105,8 @@ pub fn parse_path(path: &str) -> Option<(String, String)> {
 }
 
 impl LocalStore {
-    /// Opens (creating) the directory and sweeps partial uploads left by a crash.
-    pub fn open(dir: &Path, secret: Vec<u8>, base_url: &str) -> std::io::Result<LocalStore> {
-        std::fs::create_dir_all(dir.join(PARTIAL))?;
-        if let Ok(entries) = std::fs::read_dir(dir.join(PARTIAL)) {
-            for e in entries.flatten() {
-                let stale = e
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| SystemTime::now().duration_since(t).ok())
-                    .is_some_and(|age| age > STALE_PARTIAL);
-                if stale {
-                    let _ = std::fs::remove_dir_all(e.path());
-                }
-            }
-        }
+    /// The store in `dir` (nothing is touched on disk until [`LocalStore::prepare`]).
+    pub fn open(dir: &Path, secret: Vec<u8>, base_url: &str) -> LocalStore {
         let store = LocalStore {
             dir: dir.to_path_buf(),
             secret,
@@ -131,7 +117,24 @@ impl LocalStore {
                 .base_url
                 .set(base_url.trim_end_matches('/').to_string());
         }
-        Ok(store)
+        store
+    }
+
+    /// Creates the directory and sweeps partial uploads left by a crash (at server start).
+    pub fn prepare(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(self.dir.join(PARTIAL))?;
+        for e in std::fs::read_dir(self.dir.join(PARTIAL))?.flatten() {
+            let stale = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| SystemTime::now().duration_since(t).ok())
+                .is_some_and(|age| age > STALE_PARTIAL);
+            if stale {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        Ok(())
     }
 
     /// Sets the base URL from the bound listener, unless configured.
@@ -253,7 +256,7 @@ impl LocalStore {
                 .join(PARTIAL)
                 .join(format!("{}-{nonce:016x}", grant.token)),
         );
-        tokio::fs::create_dir(&partial.0).await?;
+        tokio::fs::create_dir_all(&partial.0).await?;
         let mut file = tokio::fs::File::create(partial.0.join("data")).await?;
         let mut written: u64 = 0;
         while let Some(chunk) = body.next().await {
@@ -337,7 +340,8 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, LocalStore) {
         let dir = tempfile::tempdir().unwrap();
-        let s = LocalStore::open(dir.path(), b"k".to_vec(), "http://h:1/").unwrap();
+        let s = LocalStore::open(dir.path(), b"k".to_vec(), "http://h:1/");
+        s.prepare().unwrap();
         (dir, s)
     }
 
@@ -386,7 +390,7 @@ mod tests {
             s.verify(&path.replace("ab12", "ab13"), &query),
             Refused::Forbidden
         );
-        let other = LocalStore::open(_d.path(), b"other".to_vec(), "http://h:1").unwrap();
+        let other = LocalStore::open(_d.path(), b"other".to_vec(), "http://h:1");
         refused!(other.verify(&path, &query), Refused::Forbidden);
     }
 

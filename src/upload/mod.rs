@@ -57,8 +57,6 @@ pub struct Uploads {
 pub enum StartError {
     #[error("database: {0}")]
     Db(#[from] DbErr),
-    #[error("upload directory: {0}")]
-    Io(#[from] std::io::Error),
     #[error("{0}")]
     Config(String),
 }
@@ -81,7 +79,7 @@ impl Uploads {
             (UploadBackend::Local, _) => {
                 let secret = crate::secrets::load_or_create(db, SECRET_NAME, 32).await?;
                 let dir = &opts.local.directory;
-                Backend::Local(LocalStore::open(dir, secret, &opts.local.base_url)?)
+                Backend::Local(LocalStore::open(dir, secret, &opts.local.base_url))
             }
         };
         Ok(Uploads {
