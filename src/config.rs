@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(try_from = "RawConfig")]
 pub struct Config {
     pub general: General,
     pub database: Database,
@@ -17,6 +17,56 @@ pub struct Config {
     pub auth: Auth,
     /// `[modules.mod_last] enabled = false` and so on.
     pub modules: BTreeMap<String, ModuleConfig>,
+    /// The options of `[modules.mod_auth_token]` besides `enabled`.
+    pub auth_token: AuthTokenOptions,
+    /// The options of `[modules.mod_http_upload]` besides `enabled`.
+    pub http_upload: HttpUploadOptions,
+}
+
+/// The file as written: module tables are split into `enabled` and the module's options.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawConfig {
+    general: General,
+    database: Database,
+    listen: Listen,
+    limits: Limits,
+    auth: Auth,
+    modules: BTreeMap<String, toml::Table>,
+}
+
+impl TryFrom<RawConfig> for Config {
+    type Error = String;
+
+    fn try_from(raw: RawConfig) -> Result<Config, String> {
+        let mut config = Config {
+            general: raw.general,
+            database: raw.database,
+            listen: raw.listen,
+            limits: raw.limits,
+            auth: raw.auth,
+            ..Config::default()
+        };
+        for (name, mut table) in raw.modules {
+            let enabled = match table.remove("enabled") {
+                None => true,
+                Some(toml::Value::Boolean(b)) => b,
+                Some(_) => return Err(format!("[modules.{name}] enabled must be a boolean")),
+            };
+            let options = |e: toml::de::Error| format!("[modules.{name}]: {e}");
+            match name.as_str() {
+                "mod_auth_token" => config.auth_token = table.try_into().map_err(options)?,
+                "mod_http_upload" => config.http_upload = table.try_into().map_err(options)?,
+                _ => {
+                    if let Some(key) = table.keys().next() {
+                        return Err(format!("[modules.{name}] has no option {key:?}"));
+                    }
+                }
+            }
+            config.modules.insert(name, ModuleConfig { enabled });
+        }
+        Ok(config)
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -92,6 +142,130 @@ pub struct Auth {
 #[serde(deny_unknown_fields, default)]
 pub struct ModuleConfig {
     pub enabled: bool,
+}
+
+/// `[modules.mod_auth_token]`: how long tokens stay valid, in the reference's syntax
+/// (`validity_period.access = {value = 1, unit = "hours"}`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthTokenOptions {
+    pub validity_period: ValidityPeriods,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValidityPeriods {
+    pub access: Period,
+    pub refresh: Period,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    pub value: u64,
+    pub unit: TimeUnit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    Days,
+    Hours,
+    Minutes,
+    Seconds,
+}
+
+impl Period {
+    pub fn seconds(self) -> u64 {
+        let unit = match self.unit {
+            TimeUnit::Days => 86_400,
+            TimeUnit::Hours => 3_600,
+            TimeUnit::Minutes => 60,
+            TimeUnit::Seconds => 1,
+        };
+        self.value.saturating_mul(unit)
+    }
+}
+
+impl Default for ValidityPeriods {
+    fn default() -> Self {
+        ValidityPeriods {
+            access: Period {
+                value: 1,
+                unit: TimeUnit::Hours,
+            },
+            refresh: Period {
+                value: 25,
+                unit: TimeUnit::Days,
+            },
+        }
+    }
+}
+
+/// `[modules.mod_http_upload]`: where `getUrl` points uploads.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpUploadOptions {
+    pub backend: UploadBackend,
+    /// Largest declared size `getUrl` accepts, in bytes.
+    pub max_file_size: u64,
+    /// Random bytes in each upload's path (hex-encoded), which make its URL unguessable.
+    pub token_bytes: usize,
+    pub local: LocalUpload,
+    pub s3: Option<S3Upload>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UploadBackend {
+    /// mimql stores the files and serves the URLs it signs on the user listener.
+    Local,
+    /// Presigned URLs of an S3-compatible store.
+    S3,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LocalUpload {
+    /// Where uploaded files are kept (relative paths are relative to the working directory).
+    pub directory: std::path::PathBuf,
+    /// The URL clients reach the user listener at; empty means `http://<bound address>`.
+    pub base_url: String,
+}
+
+/// The reference's `s3.*` options.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Upload {
+    /// `https://s3.eu-west-1.amazonaws.com/mybucket` (path style) or the bucket's own host.
+    pub bucket_url: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Signs `x-amz-acl: public-read`, which the uploader must then send.
+    #[serde(default)]
+    pub add_acl: bool,
+}
+
+impl Default for HttpUploadOptions {
+    fn default() -> Self {
+        HttpUploadOptions {
+            backend: UploadBackend::Local,
+            max_file_size: 10_485_760,
+            token_bytes: 32,
+            local: LocalUpload::default(),
+            s3: None,
+        }
+    }
+}
+
+impl Default for LocalUpload {
+    fn default() -> Self {
+        LocalUpload {
+            directory: "uploads".into(),
+            base_url: String::new(),
+        }
+    }
 }
 
 /// The modules of the reference that the API depends on (`@use` in the schema).
@@ -209,7 +383,37 @@ impl Config {
         if self.auth.max_concurrent_hashes == 0 {
             return Err("[auth] max_concurrent_hashes must be at least 1".into());
         }
-        Ok(())
+        let validity = &self.auth_token.validity_period;
+        if validity.access.seconds() == 0 || validity.refresh.seconds() == 0 {
+            return Err("[modules.mod_auth_token] validity periods must be positive".into());
+        }
+        self.validate_upload()
+    }
+
+    fn validate_upload(&self) -> Result<(), String> {
+        let upload = &self.http_upload;
+        if !(16..=64).contains(&upload.token_bytes) {
+            return Err("[modules.mod_http_upload] token_bytes must be between 16 and 64".into());
+        }
+        if !upload.local.base_url.is_empty() {
+            let scheme_ok = ["http://", "https://"]
+                .iter()
+                .any(|s| upload.local.base_url.starts_with(s));
+            if !scheme_ok {
+                return Err(
+                    "[modules.mod_http_upload] local.base_url must be an http(s) URL".into(),
+                );
+            }
+        }
+        match (&upload.backend, &upload.s3) {
+            (UploadBackend::S3, None) => {
+                Err("[modules.mod_http_upload] backend = \"s3\" needs the s3.* options".into())
+            }
+            (UploadBackend::S3, Some(s3)) => crate::upload::s3::Presigner::new(s3)
+                .map(drop)
+                .map_err(|e| format!("[modules.mod_http_upload] {e}")),
+            (UploadBackend::Local, _) => Ok(()),
+        }
     }
 
     /// Hosts after nameprep, in configuration order.
@@ -269,5 +473,65 @@ mod tests {
     fn rejects_typos() {
         assert!(Config::parse("[general]\nhost = [\"x\"]").is_err());
         assert!(Config::parse("[modules.mod_lats]\nenabled = false").is_err());
+    }
+
+    #[test]
+    fn module_options() {
+        let c = Config::default();
+        assert_eq!(c.auth_token.validity_period.access.seconds(), 3600);
+        assert_eq!(c.auth_token.validity_period.refresh.seconds(), 25 * 86_400);
+        assert_eq!(c.http_upload.backend, UploadBackend::Local);
+        assert_eq!(c.http_upload.max_file_size, 10_485_760);
+        let c = Config::parse(
+            r#"
+            [modules.mod_auth_token]
+            validity_period.access = {value = 13, unit = "minutes"}
+            validity_period.refresh = {value = 2, unit = "days"}
+            [modules.mod_http_upload]
+            enabled = true
+            backend = "s3"
+            max_file_size = 100
+            s3.bucket_url = "https://s3.eu-west-1.amazonaws.com/mybucket"
+            s3.region = "eu-west-1"
+            s3.access_key_id = "AKIAIOSFODNN7EXAMPLE"
+            s3.secret_access_key = "secret"
+            s3.add_acl = true
+            "#,
+        )
+        .unwrap();
+        assert!(c.module_enabled("mod_auth_token"));
+        assert_eq!(c.auth_token.validity_period.access.seconds(), 13 * 60);
+        assert_eq!(c.auth_token.validity_period.refresh.seconds(), 2 * 86_400);
+        assert_eq!(c.http_upload.backend, UploadBackend::S3);
+        assert_eq!(c.http_upload.max_file_size, 100);
+        assert!(c.http_upload.s3.as_ref().unwrap().add_acl);
+        let c = Config::parse(
+            "[modules.mod_http_upload]\nenabled = false\nlocal.directory = \"/srv/up\"",
+        )
+        .unwrap();
+        assert!(!c.module_enabled("mod_http_upload"));
+        assert_eq!(
+            c.http_upload.local.directory,
+            std::path::Path::new("/srv/up")
+        );
+    }
+
+    #[test]
+    fn rejects_bad_module_options() {
+        for bad in [
+            "[modules.mod_last]\nenabled = false\nfoo = 1",
+            "[modules.mod_last]\nenabled = \"no\"",
+            "[modules.mod_auth_token]\nvalidity = 1",
+            "[modules.mod_auth_token]\nvalidity_period.access = {value = 1, unit = \"weeks\"}",
+            "[modules.mod_auth_token]\nvalidity_period.access = {value = 0, unit = \"hours\"}",
+            "[modules.mod_http_upload]\nbackend = \"s3\"",
+            "[modules.mod_http_upload]\nbackend = \"ftp\"",
+            "[modules.mod_http_upload]\ntoken_bytes = 4",
+            "[modules.mod_http_upload]\nlocal.base_url = \"example.com\"",
+            "[modules.mod_http_upload]\nbackend = \"s3\"\ns3.bucket_url = \"ftp://x/b\"\n\
+             s3.region = \"r\"\ns3.access_key_id = \"k\"\ns3.secret_access_key = \"s\"",
+        ] {
+            assert!(Config::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -14,7 +14,7 @@ pub async fn prepare(config: Config) -> Result<Arc<AppState>, String> {
     crate::db::migrate(&db)
         .await
         .map_err(|e| format!("database migration failed: {e}"))?;
-    Ok(Arc::new(AppState::new(config, db)))
+    Ok(Arc::new(AppState::new(config, db).await?))
 }
 
 /// Starts both APIs on the given listeners (or the configured addresses).

@@ -12,6 +12,8 @@ use crate::inbox::Inbox;
 use crate::jid::Jid;
 use crate::router::{Features, Router, StandardRouter};
 use crate::sessions::{LocalSessions, SessionRegistry};
+use crate::token::Tokens;
+use crate::upload::Uploads;
 
 /// Stanzas a session's mailbox holds before the session counts as stuck and is closed.
 const MAILBOX_CAPACITY: usize = 256;
@@ -23,12 +25,27 @@ pub struct AppState {
     pub inbox: Inbox,
     pub sessions: Arc<dyn SessionRegistry>,
     pub router: Arc<dyn Router>,
+    pub tokens: Tokens,
+    /// `None` when `mod_http_upload` is disabled.
+    pub uploads: Option<Uploads>,
     /// This node's name, as `listSessions` reports it.
     pub node: String,
 }
 
 impl AppState {
-    pub fn new(config: Config, db: DatabaseConnection) -> AppState {
+    /// Builds the services; loads (or creates) the signing keys kept in the database.
+    pub async fn new(config: Config, db: DatabaseConnection) -> Result<AppState, String> {
+        let tokens = Tokens::load(db.clone(), &config.auth_token)
+            .await
+            .map_err(|e| format!("cannot load the token key: {e}"))?;
+        let uploads = if config.module_enabled("mod_http_upload") {
+            let uploads = Uploads::load(&db, &config.http_upload)
+                .await
+                .map_err(|e| format!("cannot start mod_http_upload: {e}"))?;
+            Some(uploads)
+        } else {
+            None
+        };
         let accounts = Accounts::new(db.clone(), config.hosts(), &config.auth);
         let sessions: Arc<dyn SessionRegistry> = Arc::new(LocalSessions::new(MAILBOX_CAPACITY));
         let features = Features {
@@ -42,15 +59,17 @@ impl AppState {
             config.hosts(),
             features,
         ));
-        AppState {
+        Ok(AppState {
             node: format!("mimql@{}", config.listen.user.address),
             archive: Archive::new(db.clone()),
             inbox: Inbox::new(db),
             accounts,
             sessions,
             router,
+            tokens,
+            uploads,
             config,
-        }
+        })
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -28,5 +28,7 @@ pub async fn remove_user_data(
         .await?;
     crate::archive::remove_user(txn, user_id).await?;
     crate::inbox::remove_user(txn, user_id).await?;
+    // Every token of the user dies with this row (Bearer needs it).
+    crate::token::remove_user(txn, user_id, jid).await?;
     Ok(())
 }

@@ -119,6 +119,12 @@ impl Client {
         self
     }
 
+    /// An access token from `requestToken`, sent as `Authorization: Bearer <token>`.
+    pub fn with_bearer(mut self, token: &str) -> Client {
+        self.authorization = Some(format!("Bearer {token}"));
+        self
+    }
+
     /// Any `Authorization` header value (or none).
     pub fn with_authorization(mut self, value: Option<&str>) -> Client {
         self.authorization = value.map(str::to_string);

@@ -1,12 +1,14 @@
 //! Typed operations of the user API, one module per category.
 
 pub mod account;
+pub mod http_upload;
 pub mod inbox;
 pub mod last;
 pub mod private;
 pub mod roster;
 pub mod session;
 pub mod stanza;
+pub mod token;
 pub mod vcard;
 
 use cynic::QueryBuilder;

@@ -9,6 +9,7 @@ mod m20261202_000003_key_hashes;
 
 pub use m20261202_000003_key_hashes::key_hash as key_hash_v3;
 mod m20261202_000004_messaging;
+mod m20261202_000005_tokens;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_personal_data::Migration),
             Box::new(m20261202_000003_key_hashes::Migration),
             Box::new(m20261202_000004_messaging::Migration),
+            Box::new(m20261202_000005_tokens::Migration),
         ]
     }
 }

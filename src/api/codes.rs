@@ -14,6 +14,8 @@ use crate::roster::RosterError;
 use crate::router::RouteError;
 use crate::sessions::SessionError;
 use crate::stanza::StanzaError;
+use crate::token::TokenError;
+use crate::upload::{Declared, UploadError};
 use crate::vcard::VcardError;
 use crate::xml::InvalidChar;
 
@@ -265,4 +267,39 @@ pub fn inbox(e: InboxError, user: &Jid) -> ApiError {
         InboxError::Db(e) => ApiError::internal("inbox", e),
     };
     err.with("user", user.to_string())
+}
+
+/// Token errors; `extensions.user` is the caller's JID (the reference printed an Erlang
+/// record there, ruling 3).
+pub fn token(e: TokenError, user: &Jid) -> ApiError {
+    let err = match e {
+        TokenError::UserNotFound => ApiError::new("not_found", "User does not exist"),
+        TokenError::NoToken => ApiError::new("not_found", "User or token not found"),
+        TokenError::Db(e) => ApiError::internal("auth tokens", e),
+    };
+    err.with("user", user.to_string())
+}
+
+/// `getUrl` errors carry the arguments: `filename`, `size`, `contentType` (null when absent)
+/// and `timeout`.
+pub fn upload(e: UploadError, d: &Declared<'_>) -> ApiError {
+    let err = match e {
+        UploadError::TooLarge(_) => ApiError::new(
+            "file_too_large_error",
+            "Declared file size exceeds the host's maximum file size.",
+        ),
+        UploadError::InvalidFilename => ApiError::new(
+            "invalid_filename",
+            "The file name cannot be \".\" or \"..\"",
+        ),
+    };
+    let size = i64::try_from(d.size).unwrap_or(i64::MAX);
+    let timeout = i64::try_from(d.timeout).unwrap_or(i64::MAX);
+    err.with("filename", d.filename)
+        .with("size", size)
+        .with(
+            "contentType",
+            d.content_type.map_or(Value::Null, Value::from),
+        )
+        .with("timeout", timeout)
 }

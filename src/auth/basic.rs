@@ -1,5 +1,6 @@
 //! The `Authorization` header as the reference reads it: Basic credentials are checked, other
 //! well-formed schemes leave the request unauthenticated, a malformed header is an error.
+//! Beyond the reference, `Bearer <token>` carries an access token from `requestToken`.
 
 use base64::Engine;
 
@@ -12,6 +13,8 @@ pub enum Header {
         user: String,
         password: String,
     },
+    /// `Bearer <token>`: the token exactly as sent (verified by `token::Tokens`).
+    Bearer(String),
     Malformed,
 }
 
@@ -27,6 +30,9 @@ pub fn parse(value: Option<&[u8]>) -> Header {
         Some((s, r)) => (s, r.trim()),
         None => return Header::Malformed,
     };
+    if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
+        return Header::Bearer(rest.to_string());
+    }
     if !scheme.eq_ignore_ascii_case("basic") {
         let token_ok = !scheme.is_empty()
             && scheme
@@ -73,7 +79,13 @@ mod tests {
                 password: "p:w".into()
             }
         );
-        assert_eq!(parse(Some(b"Bearer abc.def")), Header::OtherScheme);
+        assert_eq!(
+            parse(Some(b"Bearer abc.def")),
+            Header::Bearer("abc.def".into())
+        );
+        assert_eq!(parse(Some(b"bearer  YWJj ")), Header::Bearer("YWJj".into()));
+        assert_eq!(parse(Some(b"Bearer")), Header::Malformed);
+        assert_eq!(parse(Some(b"Digest x=1")), Header::OtherScheme);
         assert_eq!(parse(Some(b"Basic !!!")), Header::Malformed);
         assert_eq!(parse(Some(b"Basic")), Header::Malformed);
         assert_eq!(

@@ -83,6 +83,20 @@ impl Auth {
                 ));
             }
             Header::Basic { user, password } => Some((user, password)),
+            // With mod_auth_token disabled, Bearer is just another scheme (the reference).
+            Header::Bearer(token) => match self {
+                Auth::User(state) if state.config.module_enabled("mod_auth_token") => {
+                    return match state.tokens.authenticate(&token).await {
+                        Ok(Some(jid)) => Ok(Identity::User(Some(jid))),
+                        Ok(None) => Err(wrong_credentials()),
+                        Err(e) => {
+                            tracing::error!(%e, "token authentication failed on a database error");
+                            Err(pipeline::internal_error())
+                        }
+                    };
+                }
+                _ => None,
+            },
         };
         match (self, creds) {
             (Auth::User(_), None) => Ok(Identity::User(None)),

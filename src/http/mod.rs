@@ -6,6 +6,7 @@ mod graphiql;
 pub mod identity;
 mod reply;
 mod sse;
+mod upload;
 mod ws;
 
 use std::net::{SocketAddr, TcpListener};
@@ -179,11 +180,16 @@ pub fn start(
     });
 
     let user_cfg = configure(user_endpoint);
+    let upload_cfg = upload::configure(state.clone(), user_addr)?;
     // A client that closes its side has gone: its SSE stream (and session) ends at once
     // instead of at the next failed write.
-    let mut user = HttpServer::new(move || App::new().configure(user_cfg.clone()))
-        .h1_allow_half_closed(false)
-        .listen(user_listener)?;
+    let mut user = HttpServer::new(move || {
+        App::new()
+            .configure(user_cfg.clone())
+            .configure(upload_cfg.clone())
+    })
+    .h1_allow_half_closed(false)
+    .listen(user_listener)?;
     if config.listen.user.workers > 0 {
         user = user.workers(config.listen.user.workers);
     }

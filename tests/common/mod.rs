@@ -21,7 +21,7 @@ pub struct TestServer {
 /// Extra hosts served in tests, for operations that need a domain of their own.
 pub const HOSTS: [&str; 3] = ["localhost", "example.com", "listing.test"];
 
-fn start(modify: impl FnOnce(&mut Config)) -> TestServer {
+pub fn start(modify: impl FnOnce(&mut Config)) -> TestServer {
     start_on(None, modify)
 }
 
@@ -36,19 +36,19 @@ fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServe
             .ok()
             .filter(|u| !u.is_empty())
     });
-    let dir = match shared {
+    // Uploads (and the SQLite file) go to a directory of this server's own.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    config.http_upload.local.directory = dir.path().join("uploads");
+    match shared {
         Some(url) => {
             config.database.url = url;
             config.database.pool_size = 4;
-            None
         }
         None => {
-            let dir = tempfile::tempdir().expect("temporary directory");
             config.database.url = format!(
                 "sqlite://{}?mode=rwc",
                 dir.path().join("mimql.db").display()
             );
-            Some(dir)
         }
     };
     modify(&mut config);
@@ -77,7 +77,7 @@ fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServe
         user_url: format!("http://{user_addr}"),
         admin_url: format!("http://{admin_addr}"),
         db_url,
-        _dir: dir,
+        _dir: Some(dir),
     }
 }
 
