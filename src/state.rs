@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::accounts::{AccountError, Accounts};
+use crate::archive::rooms::RoomArchive;
 use crate::archive::{Archive, IdGenerator};
 use crate::config::Config;
 use crate::inbox::Inbox;
@@ -22,6 +23,9 @@ pub struct AppState {
     pub config: Config,
     pub accounts: Accounts,
     pub archive: Archive,
+    pub room_archive: RoomArchive,
+    /// MAM ids for every archive this node writes (personal and rooms).
+    pub ids: Arc<IdGenerator>,
     pub inbox: Inbox,
     pub sessions: Arc<dyn SessionRegistry>,
     pub router: Arc<dyn Router>,
@@ -52,16 +56,19 @@ impl AppState {
             archive: config.module_enabled("mod_mam_pm"),
             inbox: config.module_enabled("mod_inbox"),
         };
+        let ids = Arc::new(IdGenerator::new(0));
         let router = Arc::new(StandardRouter::new(
             db.clone(),
             sessions.clone(),
-            IdGenerator::new(0),
+            ids.clone(),
             config.hosts(),
             features,
         ));
         Ok(AppState {
             node: format!("mimql@{}", config.listen.user.address),
             archive: Archive::new(db.clone()),
+            room_archive: RoomArchive::new(db.clone()),
+            ids,
             inbox: Inbox::new(db),
             accounts,
             sessions,

@@ -6,6 +6,7 @@ pub mod auth_token;
 pub mod inbox_entry;
 pub mod last_activity;
 pub mod mam_message;
+pub mod mam_room_message;
 pub mod private_item;
 pub mod roster_group;
 pub mod roster_item;

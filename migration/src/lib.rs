@@ -10,6 +10,7 @@ mod m20261202_000003_key_hashes;
 pub use m20261202_000003_key_hashes::key_hash as key_hash_v3;
 mod m20261202_000004_messaging;
 mod m20261202_000005_tokens;
+mod m20261202_000006_room_archive;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_key_hashes::Migration),
             Box::new(m20261202_000004_messaging::Migration),
             Box::new(m20261202_000005_tokens::Migration),
+            Box::new(m20261202_000006_room_archive::Migration),
         ]
     }
 }

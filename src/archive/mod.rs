@@ -1,9 +1,11 @@
 //! The personal message archive (XEP-0313, as the reference keeps it): every archivable message
 //! is stored once per participant with an archive here, the sender's copy and the recipient's,
 //! each under its own MAM id. Rows are written by the router inside its transaction
-//! ([`append`]); [`Archive::last_messages`] reads a user's newest page.
+//! ([`append`]); [`Archive::last_messages`] reads a user's newest page. Room archives are in
+//! [`rooms`].
 
 pub mod id;
+pub mod rooms;
 
 use mimql_entities::{key_hash, mam_message};
 use sea_orm::{

@@ -64,7 +64,7 @@ impl PairLocks {
 pub struct StandardRouter {
     db: DatabaseConnection,
     sessions: Arc<dyn SessionRegistry>,
-    ids: IdGenerator,
+    ids: Arc<IdGenerator>,
     hosts: Vec<String>,
     features: Features,
     pairs: PairLocks,
@@ -74,7 +74,7 @@ impl StandardRouter {
     pub fn new(
         db: DatabaseConnection,
         sessions: Arc<dyn SessionRegistry>,
-        ids: IdGenerator,
+        ids: Arc<IdGenerator>,
         hosts: Vec<String>,
         features: Features,
     ) -> StandardRouter {
