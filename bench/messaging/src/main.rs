@@ -1,0 +1,75 @@
+//! Messaging benchmarks (bench/README.md): `mimql-bench-messaging <path to mimql> [send|history|live|all]`.
+//! Environment: `PG_BASE` (e.g. `postgres://postgres@127.0.0.1:5432`) adds the PostgreSQL run
+//! of `send`; `ROUNDS` (5) and `DURATION` (seconds per round, 10).
+
+mod history;
+mod live;
+mod seed;
+mod send;
+mod server;
+mod stats;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use stats::ms;
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mimql = PathBuf::from(args.next().expect("usage: mimql-bench-messaging <mimql binary> [send|history|live|all]"));
+    let what = args.next().unwrap_or_else(|| "all".into());
+    let rounds = env_num("ROUNDS", 5) as usize;
+    let duration = Duration::from_secs(env_num("DURATION", 10));
+    let pg = std::env::var("PG_BASE").ok().filter(|s| !s.is_empty());
+    let dir = std::env::temp_dir().join(format!("mimql-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a work directory");
+    let mut report = Vec::new();
+
+    if what == "send" || what == "all" {
+        let mut backends = vec![("SQLite", None)];
+        if let Some(pg) = pg.as_deref() {
+            backends.push(("PostgreSQL", Some(pg)));
+        }
+        for (label, base) in backends {
+            let o = send::run(&mimql, &dir, base, rounds, duration);
+            report.push(format!(
+                "sendMessage, 64 senders, {label}: mimql {:.0} msgs/s, storage ceiling {:.0} msgs/s, ratio {:.2}",
+                o.mimql,
+                o.ceiling,
+                o.mimql / o.ceiling
+            ));
+        }
+    }
+    if what == "history" || what == "all" {
+        let o = history::run(&mimql, &dir, rounds, duration);
+        report.push(format!(
+            "getLastMessages, {} rows: p50 {} p99 {}; 1,000 rows: p50 {} p99 {}; p99 ratio {:.2}",
+            o.big_rows,
+            ms(o.big_p50),
+            ms(o.big_p99),
+            ms(o.small_p50),
+            ms(o.small_p99),
+            o.big_p99.as_secs_f64() / o.small_p99.as_secs_f64()
+        ));
+    }
+    if what == "live" || what == "all" {
+        let o = live::run(&mimql, &dir, env_num("SUBSCRIBERS", 1000) as usize, env_num("MESSAGES", 3000) as usize);
+        report.push(format!(
+            "live delivery, {} SSE subscribers, {} messages: p50 {} p99 {}; server memory {:.1} KiB per subscription",
+            o.subscribers,
+            o.messages,
+            ms(o.p50),
+            ms(o.p99),
+            o.kib_per_subscription
+        ));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("\n== messaging benchmarks (medians of {rounds} rounds of {}s)", duration.as_secs());
+    for line in report {
+        println!("{line}");
+    }
+}

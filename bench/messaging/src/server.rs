@@ -1,0 +1,81 @@
+//! A mimql process under test: its own config file and database, killed when dropped.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mimql_client::Client;
+
+pub struct Server {
+    child: Child,
+    pub user_url: String,
+    pub admin_url: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Server {
+    /// Starts `mimql serve` on `db_url`; waits until it answers.
+    pub fn start(mimql: &Path, dir: &Path, name: &str, db_url: &str) -> Server {
+        let (user_port, admin_port) = (free_port(), free_port());
+        let config: PathBuf = dir.join(format!("{name}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "[general]\nhosts = [\"localhost\"]\nlog_level = \"error\"\n\
+                 [database]\nurl = \"{db_url}\"\n\
+                 [listen.user]\naddress = \"127.0.0.1:{user_port}\"\n\
+                 [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\n"
+            ),
+        )
+        .expect("config written");
+        let child = Command::new(mimql)
+            .args(["serve", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("mimql starts");
+        let user_url = format!("http://127.0.0.1:{user_port}");
+        let probe = Client::new(&user_url).with_timeout(Duration::from_secs(2));
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while probe.run(mimql_client::user::check_auth()).is_err() {
+            assert!(Instant::now() < deadline, "mimql did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Server {
+            child,
+            user_url,
+            admin_url: format!("http://127.0.0.1:{admin_port}"),
+        }
+    }
+
+    /// Resident memory of the server process, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
+    pub fn client(&self, jid: &str, password: &str) -> Client {
+        Client::new(&self.user_url).with_basic_auth(jid, password)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
