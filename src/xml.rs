@@ -217,6 +217,9 @@ fn prescan(input: &str) -> Result<(), String> {
 
 const WRAPPER: &str = "mimql-wrapper";
 
+/// The namespace the `xml` prefix is bound to by definition.
+const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+
 /// Rejects documents nested deeper than [`MAX_DEPTH`], without recursing.
 fn check_depth(root: roxmltree::Node<'_, '_>) -> Result<(), String> {
     let mut stack = vec![(root, 1usize)];
@@ -250,8 +253,9 @@ impl Element {
         Self::parse_counted(input).map(|(el, _)| el)
     }
 
-    /// [`Element::parse`], also answering the [`Converter`]'s work count.
-    fn parse_counted(input: &str) -> Result<(Element, usize), String> {
+    /// [`Element::parse`], also answering the [`Converter`]'s work count (and how often it fell
+    /// back to comparing URIs as strings, for tests).
+    fn parse_counted(input: &str) -> Result<(Element, (usize, usize)), String> {
         let trimmed = input.trim_start();
         let body = if trimmed.starts_with("<?xml") {
             trimmed
@@ -289,7 +293,7 @@ impl Element {
         check_depth(first)?;
         let mut converter = Converter::default();
         let el = converter.element(first, &Scope::of(wrapper));
-        Ok((el, converter.work))
+        Ok((el, (converter.work, converter.fallbacks)))
     }
 
     /// The first character anywhere in the element (names, attribute values, text) that XML
@@ -391,6 +395,8 @@ impl<'a, 'i> Scope<'a, 'i> {
 #[derive(Default)]
 struct Converter {
     work: usize,
+    /// Names resolved by comparing URIs as strings (none are expected; tests check).
+    fallbacks: usize,
 }
 
 impl Converter {
@@ -403,7 +409,17 @@ impl Converter {
                 return ns.name();
             }
         }
-        None
+        // `xml` is bound without a declaration; anything else is found above, and the string
+        // comparison is only a safety net.
+        if uri == XML_NAMESPACE {
+            return Some("xml");
+        }
+        self.fallbacks += 1;
+        scope
+            .bindings
+            .iter()
+            .find(|ns| ns.uri() == uri)
+            .and_then(|ns| ns.name())
     }
 
     fn qualified(&mut self, scope: &Scope<'_, '_>, ns: Option<&str>, local: &str) -> String {
@@ -560,6 +576,19 @@ mod tests {
         assert_eq!(
             roundtrip("<a xmlns='u'><b xmlns=''/></a>"),
             "<a xmlns='u'><b xmlns=''/></a>"
+        );
+        assert_eq!(
+            roundtrip("<a xml:lang='en'><b xml:lang='pl'/></a>"),
+            "<a xml:lang='en'><b xml:lang='pl'/></a>"
+        );
+        // The prefix the input used, even when two are bound to the same URI.
+        assert_eq!(
+            roundtrip("<x:a xmlns:x='u' xmlns:y='u'><y:b y:k='1'/></x:a>"),
+            "<x:a xmlns:x='u' xmlns:y='u'><y:b y:k='1'/></x:a>"
+        );
+        assert_eq!(
+            roundtrip("<a xmlns:x='u'><b xmlns:x='v'><x:c/></b></a>"),
+            "<a xmlns:x='u'><b xmlns:x='v'><x:c/></b></a>"
         );
     }
 
@@ -762,8 +791,10 @@ mod tests {
             format!("<r{decls}>{children}</r>")
         };
         let (small, large) = (doc(2_000), doc(8_000));
-        let (_, w_small) = Element::parse_counted(&small).unwrap();
-        let (el, w_large) = Element::parse_counted(&large).unwrap();
+        let (_, (w_small, _)) = Element::parse_counted(&small).unwrap();
+        let (el, (w_large, fallbacks)) = Element::parse_counted(&large).unwrap();
+        // Every prefix was found by address.
+        assert_eq!(fallbacks, 0);
         assert_eq!(el.elements().count(), 8_000);
         // Four times the children, about four times the work.
         assert!(w_large <= 4 * w_small + 10_000, "{w_small} -> {w_large}");
