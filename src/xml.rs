@@ -29,14 +29,28 @@ const NODES_LIMIT: u32 = 100_000;
 /// Deepest element nesting accepted: conversion and serialisation recurse per level.
 pub const MAX_DEPTH: usize = 256;
 
-/// Most attributes (namespace declarations included) one element may have. roxmltree checks
-/// an element's attributes for duplicates pairwise and resolves each prefix by scanning the
-/// namespaces in scope, so these two bounds keep parsing linear in the input's length; both are
-/// far above what any XMPP payload uses.
+// roxmltree checks an element's attributes for duplicates pairwise (comparing namespace URIs
+// and names), resolves each prefix by scanning the namespaces in scope, and copies the scope
+// into every element that declares a namespace. The bounds below make each of those steps cost
+// at most a constant per byte of input, so parsing stays linear; all are far above what XMPP
+// payloads use. They are checked by one scan of the input before roxmltree runs.
+
+/// Most attributes (namespace declarations included) one element may have.
 pub const MAX_ATTRIBUTES: usize = 64;
 
+/// Most attributes in a namespace (`p:name`, `xml:lang`) one element may have.
+pub const MAX_NAMESPACED_ATTRIBUTES: usize = 8;
+
 /// Most namespace declarations (`xmlns`, `xmlns:p`) one document may make.
-pub const MAX_NAMESPACE_DECLARATIONS: usize = 128;
+pub const MAX_NAMESPACE_DECLARATIONS: usize = 64;
+
+/// Longest element or attribute name, prefix included, in bytes.
+pub const MAX_NAME_BYTES: usize = 256;
+
+/// Longest namespace bound to a prefix (`xmlns:p='…'`), in bytes as written. Attributes can
+/// only be in prefixed namespaces, so this bounds the cost of comparing their names; a default
+/// namespace (`xmlns='…'`, a private-storage key) may be as long as the document.
+pub const MAX_PREFIXED_NAMESPACE_BYTES: usize = 256;
 
 /// A character XML 1.0 cannot carry (`Char` production): C0 controls other than TAB, LF and
 /// CR, and U+FFFE/U+FFFF. Rust strings hold no surrogates, so nothing else is left out.
@@ -103,11 +117,11 @@ fn skip_past(b: &[u8], from: usize, pat: &[u8]) -> usize {
         .map_or(b.len(), |i| from + i + pat.len())
 }
 
-/// One forward pass over the markup that counts the attributes of each start tag and the
-/// namespace declarations of the document, so that documents which would make the parser's
-/// per-element checks quadratic are refused before it runs. The position only moves forward,
-/// so the scan is linear. Comments, CDATA and processing instructions are skipped; the scan
-/// stops at anything malformed, because the parser stops there too.
+/// One forward pass over the markup that checks the bounds above, so that documents which
+/// would make the parser's per-element checks quadratic are refused before it runs. The
+/// position only moves forward, so the scan is linear. Comments, CDATA and processing
+/// instructions are skipped; the scan stops at anything malformed, because the parser stops
+/// there too.
 fn prescan(input: &str) -> Result<(), String> {
     let b = input.as_bytes();
     let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
@@ -118,6 +132,7 @@ fn prescan(input: &str) -> Result<(), String> {
         }
         i
     };
+    let long_name = || format!("a name longer than {MAX_NAME_BYTES} bytes");
     let mut declarations = 0usize;
     let mut i = 0usize;
     while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
@@ -139,8 +154,12 @@ fn prescan(input: &str) -> Result<(), String> {
             continue;
         }
         // A start tag: its name, then `name = 'value'` pairs up to `>` or `/>`.
+        let tag_start = i;
         i = skip(i, &|c| !name_end(c));
-        let mut attributes = 0usize;
+        if i - tag_start > MAX_NAME_BYTES {
+            return Err(long_name());
+        }
+        let (mut attributes, mut namespaced) = (0usize, 0usize);
         loop {
             i = skip(i, &is_space);
             if i >= b.len() || matches!(b[i], b'>' | b'/') {
@@ -149,16 +168,28 @@ fn prescan(input: &str) -> Result<(), String> {
             let name_start = i;
             i = skip(i, &|c| !name_end(c));
             let name = &b[name_start..i];
+            if name.len() > MAX_NAME_BYTES {
+                return Err(long_name());
+            }
             attributes += 1;
             if attributes > MAX_ATTRIBUTES {
                 return Err(too_many("attributes on one element", MAX_ATTRIBUTES));
             }
-            if name == b"xmlns" || name.starts_with(b"xmlns:") {
+            let prefixed_declaration = name.starts_with(b"xmlns:");
+            if name == b"xmlns" || prefixed_declaration {
                 declarations += 1;
                 if declarations > MAX_NAMESPACE_DECLARATIONS {
                     return Err(too_many(
                         "namespace declarations",
                         MAX_NAMESPACE_DECLARATIONS,
+                    ));
+                }
+            } else if name.contains(&b':') {
+                namespaced += 1;
+                if namespaced > MAX_NAMESPACED_ATTRIBUTES {
+                    return Err(too_many(
+                        "namespaced attributes on one element",
+                        MAX_NAMESPACED_ATTRIBUTES,
                     ));
                 }
             }
@@ -170,16 +201,24 @@ fn prescan(input: &str) -> Result<(), String> {
             let Some(&quote @ (b'\'' | b'"')) = b.get(i) else {
                 return Ok(());
             };
-            match b[i + 1..].iter().position(|&c| c == quote) {
-                Some(len) => i += len + 2,
-                None => return Ok(()),
+            let Some(len) = b[i + 1..].iter().position(|&c| c == quote) else {
+                return Ok(());
+            };
+            if prefixed_declaration && len > MAX_PREFIXED_NAMESPACE_BYTES {
+                return Err(format!(
+                    "a namespace bound to a prefix longer than {MAX_PREFIXED_NAMESPACE_BYTES} bytes"
+                ));
             }
+            i += len + 2;
         }
     }
     Ok(())
 }
 
 const WRAPPER: &str = "mimql-wrapper";
+
+/// The namespace the `xml` prefix is bound to by definition.
+const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
 
 /// Rejects documents nested deeper than [`MAX_DEPTH`], without recursing.
 fn check_depth(root: roxmltree::Node<'_, '_>) -> Result<(), String> {
@@ -211,6 +250,12 @@ impl Element {
     /// after it is an error. The error is the reason reported to the client, in the reference's
     /// words for the common cases (`"expected <"`, `"expected >"`).
     pub fn parse(input: &str) -> Result<Element, String> {
+        Self::parse_counted(input).map(|(el, _)| el)
+    }
+
+    /// [`Element::parse`], also answering the [`Converter`]'s work count (and how often it fell
+    /// back to comparing URIs as strings, for tests).
+    fn parse_counted(input: &str) -> Result<(Element, (usize, usize)), String> {
         let trimmed = input.trim_start();
         let body = if trimmed.starts_with("<?xml") {
             trimmed
@@ -246,9 +291,9 @@ impl Element {
             return Err("expected <".into());
         }
         check_depth(first)?;
-        let outer: HashSet<(Option<&str>, &str)> =
-            wrapper.namespaces().map(|n| (n.name(), n.uri())).collect();
-        Ok(convert(first, &outer))
+        let mut converter = Converter::default();
+        let el = converter.element(first, &Scope::of(wrapper));
+        Ok((el, (converter.work, converter.fallbacks)))
     }
 
     /// The first character anywhere in the element (names, attribute values, text) that XML
@@ -325,66 +370,118 @@ impl Element {
     }
 }
 
-fn qualified(node: roxmltree::Node<'_, '_>, ns: Option<&str>, local: &str, attr: bool) -> String {
-    match ns {
-        // Unprefixed attributes have no namespace; an element in the default namespace has
-        // no prefix either.
-        Some(uri) => match node.lookup_prefix(uri) {
-            Some(p) if !p.is_empty() => format!("{p}:{local}"),
-            _ if attr && uri == "http://www.w3.org/XML/1998/namespace" => format!("xml:{local}"),
-            _ => local.to_string(),
-        },
-        None => local.to_string(),
+/// The namespaces in scope at an element. roxmltree stores each distinct (prefix, URI) binding
+/// once and hands out references to it, so bindings are compared by address: however long a
+/// URI is, comparing two costs nothing.
+struct Scope<'a, 'i> {
+    bindings: Vec<&'a roxmltree::Namespace<'i>>,
+    addresses: HashSet<*const roxmltree::Namespace<'i>>,
+    has_default: bool,
+}
+
+impl<'a, 'i> Scope<'a, 'i> {
+    fn of(node: roxmltree::Node<'a, 'i>) -> Self {
+        let bindings: Vec<_> = node.namespaces().collect();
+        Scope {
+            addresses: bindings.iter().map(|n| *n as *const _).collect(),
+            has_default: bindings.iter().any(|n| n.name().is_none()),
+            bindings,
+        }
     }
 }
 
-/// Converts `node`, whose parent has the namespaces `parent_ns` in scope. The scopes are hash
-/// sets, so the work per element is linear in its scope (at most
-/// [`MAX_NAMESPACE_DECLARATIONS`] + 1), not quadratic.
-fn convert<'a>(
-    node: roxmltree::Node<'a, '_>,
-    parent_ns: &HashSet<(Option<&'a str>, &'a str)>,
-) -> Element {
-    let tag = node.tag_name();
-    let mut el = Element::new(qualified(node, tag.namespace(), tag.name(), false));
-    let scope: HashSet<(Option<&str>, &str)> =
-        node.namespaces().map(|n| (n.name(), n.uri())).collect();
-    for ns in node.namespaces() {
-        if ns.name() == Some("xml") || parent_ns.contains(&(ns.name(), ns.uri())) {
-            continue;
-        }
-        match ns.name() {
-            Some(prefix) => el
-                .attrs
-                .push((format!("xmlns:{prefix}"), ns.uri().to_string())),
-            None => el.attrs.push(("xmlns".into(), ns.uri().to_string())),
-        }
-    }
-    let parent_default = parent_ns.iter().any(|(p, _)| p.is_none());
-    if parent_default && !scope.iter().any(|(p, _)| p.is_none()) {
-        el.attrs.push(("xmlns".into(), String::new()));
-    }
-    for a in node.attributes() {
-        el.attrs.push((
-            qualified(node, a.namespace(), a.name(), true),
-            a.value().to_string(),
-        ));
-    }
-    let has_element_child = node.children().any(|c| c.is_element());
-    for child in node.children() {
-        if child.is_element() {
-            el.children.push(Node::Element(convert(child, &scope)));
-        } else if let Some(text) = child.text()
-            && child.is_text()
-            && !(has_element_child && text.trim().is_empty())
-        {
-            match el.children.last_mut() {
-                Some(Node::Text(prev)) => prev.push_str(text),
-                _ => el.children.push(Node::Text(text.to_string())),
+/// Converts roxmltree nodes into [`Element`]s. `work` counts the namespace bindings looked at,
+/// the only part of the conversion that is not plainly one step per node, attribute or byte.
+#[derive(Default)]
+struct Converter {
+    work: usize,
+    /// Names resolved by comparing URIs as strings (none are expected; tests check).
+    fallbacks: usize,
+}
+
+impl Converter {
+    /// The prefix `uri` is bound to in `scope`: the binding whose URI is the very string the
+    /// parser resolved the name to.
+    fn prefix<'a>(&mut self, scope: &Scope<'a, '_>, uri: &str) -> Option<&'a str> {
+        for ns in &scope.bindings {
+            self.work += 1;
+            if std::ptr::eq(ns.uri(), uri) {
+                return ns.name();
             }
         }
+        // `xml` is bound without a declaration; anything else is found above, and the string
+        // comparison is only a safety net.
+        if uri == XML_NAMESPACE {
+            return Some("xml");
+        }
+        self.fallbacks += 1;
+        scope
+            .bindings
+            .iter()
+            .find(|ns| ns.uri() == uri)
+            .and_then(|ns| ns.name())
     }
-    el
+
+    fn qualified(&mut self, scope: &Scope<'_, '_>, ns: Option<&str>, local: &str) -> String {
+        // Unprefixed attributes have no namespace; an element in the default namespace has no
+        // prefix either.
+        match ns.and_then(|uri| self.prefix(scope, uri)) {
+            Some(p) => format!("{p}:{local}"),
+            None => local.to_string(),
+        }
+    }
+
+    /// Converts `node`, whose parent has `parent` in scope. An element that declares nothing
+    /// shares its parent's scope; only declaring elements (at most
+    /// [`MAX_NAMESPACE_DECLARATIONS`]) build one of their own.
+    fn element(&mut self, node: roxmltree::Node<'_, '_>, parent: &Scope<'_, '_>) -> Element {
+        let bindings = node.namespaces();
+        self.work += bindings.len();
+        let same = bindings.len() == parent.bindings.len()
+            && bindings
+                .zip(&parent.bindings)
+                .all(|(a, b)| std::ptr::eq(a, *b));
+        let own = (!same).then(|| Scope::of(node));
+        let scope = own.as_ref().unwrap_or(parent);
+        let tag = node.tag_name();
+        let mut el = Element::new(self.qualified(scope, tag.namespace(), tag.name()));
+        if let Some(own) = &own {
+            self.work += own.bindings.len();
+            for ns in &own.bindings {
+                if ns.name() == Some("xml") || parent.addresses.contains(&(*ns as *const _)) {
+                    continue;
+                }
+                match ns.name() {
+                    Some(prefix) => el
+                        .attrs
+                        .push((format!("xmlns:{prefix}"), ns.uri().to_string())),
+                    None => el.attrs.push(("xmlns".into(), ns.uri().to_string())),
+                }
+            }
+            if parent.has_default && !own.has_default {
+                el.attrs.push(("xmlns".into(), String::new()));
+            }
+        }
+        for a in node.attributes() {
+            let name = self.qualified(scope, a.namespace(), a.name());
+            el.attrs.push((name, a.value().to_string()));
+        }
+        let has_element_child = node.children().any(|c| c.is_element());
+        for child in node.children() {
+            if child.is_element() {
+                el.children.push(Node::Element(self.element(child, scope)));
+            } else if let Some(text) = child.text()
+                && child.is_text()
+                && !(has_element_child && text.trim().is_empty())
+            {
+                match el.children.last_mut() {
+                    Some(Node::Text(prev)) => prev.push_str(text),
+                    _ => el.children.push(Node::Text(text.to_string())),
+                }
+            }
+        }
+        el
+    }
 }
 
 /// Text: the reference's five entities, and CR as a character reference (a parser turns a raw
@@ -479,6 +576,19 @@ mod tests {
         assert_eq!(
             roundtrip("<a xmlns='u'><b xmlns=''/></a>"),
             "<a xmlns='u'><b xmlns=''/></a>"
+        );
+        assert_eq!(
+            roundtrip("<a xml:lang='en'><b xml:lang='pl'/></a>"),
+            "<a xml:lang='en'><b xml:lang='pl'/></a>"
+        );
+        // The prefix the input used, even when two are bound to the same URI.
+        assert_eq!(
+            roundtrip("<x:a xmlns:x='u' xmlns:y='u'><y:b y:k='1'/></x:a>"),
+            "<x:a xmlns:x='u' xmlns:y='u'><y:b y:k='1'/></x:a>"
+        );
+        assert_eq!(
+            roundtrip("<a xmlns:x='u'><b xmlns:x='v'><x:c/></b></a>"),
+            "<a xmlns:x='u'><b xmlns:x='v'><x:c/></b></a>"
         );
     }
 
@@ -621,8 +731,78 @@ mod tests {
         assert!(Element::parse(&decls(MAX_NAMESPACE_DECLARATIONS - 1)).is_ok());
         assert_eq!(
             Element::parse(&decls(MAX_NAMESPACE_DECLARATIONS)).unwrap_err(),
-            "more than 128 namespace declarations"
+            format!("more than {MAX_NAMESPACE_DECLARATIONS} namespace declarations")
         );
+        // Attributes in a namespace, per element.
+        let namespaced = |n: usize| {
+            let attrs: String = (0..n).map(|i| format!(" p:a{i}='v'")).collect();
+            format!("<r xmlns:p='urn:p' xml:lang='en'{attrs}/>")
+        };
+        assert!(Element::parse(&namespaced(MAX_NAMESPACED_ATTRIBUTES - 1)).is_ok());
+        assert_eq!(
+            Element::parse(&namespaced(MAX_NAMESPACED_ATTRIBUTES)).unwrap_err(),
+            format!("more than {MAX_NAMESPACED_ATTRIBUTES} namespaced attributes on one element")
+        );
+        // Names, and namespaces bound to prefixes; a default namespace may be long.
+        let name = "n".repeat(MAX_NAME_BYTES);
+        assert!(Element::parse(&format!("<{name} {name}='v'/>")).is_ok());
+        for doc in [format!("<{name}x/>"), format!("<a {name}x='v'/>")] {
+            assert_eq!(
+                Element::parse(&doc).unwrap_err(),
+                format!("a name longer than {MAX_NAME_BYTES} bytes")
+            );
+        }
+        let uri = "u".repeat(MAX_PREFIXED_NAMESPACE_BYTES);
+        assert!(Element::parse(&format!("<p:a xmlns:p='{uri}'/>")).is_ok());
+        assert_eq!(
+            Element::parse(&format!("<p:a xmlns:p='{uri}x'/>")).unwrap_err(),
+            format!(
+                "a namespace bound to a prefix longer than {MAX_PREFIXED_NAMESPACE_BYTES} bytes"
+            )
+        );
+        let long_default = "u".repeat(500_000);
+        assert!(Element::parse(&format!("<a xmlns='{long_default}'/>")).is_ok());
+    }
+
+    /// The conversion's namespace work grows with the document, not with the document times
+    /// the namespaces in scope or the length of their URIs: the worst a document can do within
+    /// the bounds is a constant number of bindings looked at per element and attribute.
+    #[test]
+    fn namespace_work_is_linear() {
+        // Every binding the bounds allow, with the longest URIs (long default namespaces
+        // sharing a prefix, so that comparing them as strings would be slow), and `n` children
+        // using the namespaces, each redeclaring one (so it gets a scope of its own) or not.
+        let doc = |n: usize| {
+            let common = "x".repeat(100_000);
+            let mut decls: String = (0..MAX_NAMESPACE_DECLARATIONS - 10)
+                .map(|i| format!(" xmlns:p{i}='{}{i}'", "u".repeat(250)))
+                .collect();
+            decls.push_str(&format!(" xmlns='{common}'"));
+            let children: String = (0..n)
+                .map(|i| {
+                    let q = MAX_NAMESPACE_DECLARATIONS - 12;
+                    if i < 8 {
+                        format!("<p{q}:c xmlns='{common}{i}' p{q}:a='1' p0:b='2'/>")
+                    } else {
+                        format!("<p{q}:c p{q}:a='1' p0:b='2' c='3'>t</p{q}:c>")
+                    }
+                })
+                .collect();
+            format!("<r{decls}>{children}</r>")
+        };
+        let (small, large) = (doc(2_000), doc(8_000));
+        let (_, (w_small, _)) = Element::parse_counted(&small).unwrap();
+        let (el, (w_large, fallbacks)) = Element::parse_counted(&large).unwrap();
+        // Every prefix was found by address.
+        assert_eq!(fallbacks, 0);
+        assert_eq!(el.elements().count(), 8_000);
+        // Four times the children, about four times the work.
+        assert!(w_large <= 4 * w_small + 10_000, "{w_small} -> {w_large}");
+        // And at most the bindings in scope per element and per attribute.
+        let per_item = MAX_NAMESPACE_DECLARATIONS + 2;
+        assert!(w_large <= 8_001 * 4 * per_item, "{w_large}");
+        // It round-trips.
+        assert_eq!(Element::parse(&el.to_string()).unwrap(), el);
     }
 
     #[test]
@@ -630,8 +810,12 @@ mod tests {
         let attrs = |n: usize| -> String { (0..n).map(|i| format!(" a{i}='v'")).collect() };
         // Markup-like text inside comments, CDATA, PIs and attribute values is not counted.
         let hidden = attrs(MAX_ATTRIBUTES + 1);
+        let hidden_ns: String = (0..=MAX_NAMESPACE_DECLARATIONS)
+            .map(|i| format!(" xmlns:p{i}='u'"))
+            .collect();
         for doc in [
             format!("<a><!-- <b{hidden}/> --></a>"),
+            format!("<a><!-- <b{hidden_ns}/> --></a>"),
             format!("<a><![CDATA[<b{hidden}/>]]></a>"),
             format!("<a><?pi <b{hidden}/> ?></a>"),
             format!("<a k=\"&lt;b{hidden}&gt;\"/>"),

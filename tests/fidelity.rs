@@ -318,6 +318,24 @@ fn nul_is_refused_alike_on_every_database() {
 }
 
 #[test]
+fn lone_surrogates_are_refused_as_input() {
+    // A Rust string cannot hold one, so they are refused where the request is decoded.
+    let s = server();
+    let alice = s.new_user("alice");
+    let c = s.client(&alice);
+    let set_last = "mutation($s: String!) { last { setLast(status: $s) { status } } }";
+    let body = format!(r#"{{"query": "{set_last}", "variables": {{"s": "a\ud800b"}}}}"#);
+    let (status, json) = c.post_raw("application/json", body.as_bytes()).unwrap();
+    assert_eq!((status, common::code(&json)), (400, "invalid_json_body"));
+    // Escaped inside the document, the GraphQL parser refuses it.
+    let (status, json) = s.post(
+        &c,
+        json!({"query": r#"mutation { last { setLast(status: "a\udfffb") { status } } }"#}),
+    );
+    assert_eq!((status, common::code(&json)), (400, "parser_error"));
+}
+
+#[test]
 fn an_element_with_too_many_attributes_is_refused_as_input() {
     // Issue 12's 65,000 attributes: refused by a linear scan before the XML parser runs.
     let s = server();

@@ -11,8 +11,15 @@ use mimql_entities::{key_hash, private_item, roster_item};
 use mimql_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 
-/// A database of its own; the temporary directory keeps a SQLite file alive.
-async fn fresh_database() -> (DatabaseConnection, Option<tempfile::TempDir>) {
+/// What a test database leaves behind: a SQLite file in a temporary directory, or a
+/// PostgreSQL database to drop through the connection it was created from.
+enum Owned {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(DatabaseConnection, String),
+}
+
+/// A database of its own.
+async fn fresh_database() -> (DatabaseConnection, Owned) {
     match std::env::var("MIMQL_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())
@@ -28,7 +35,7 @@ async fn fresh_database() -> (DatabaseConnection, Option<tempfile::TempDir>) {
             let db = mimql::db::connect(&format!("{base}/{name}"), 2)
                 .await
                 .unwrap();
-            (db, None)
+            (db, Owned::Postgres(admin, name))
         }
         None => {
             let dir = tempfile::tempdir().unwrap();
@@ -36,8 +43,21 @@ async fn fresh_database() -> (DatabaseConnection, Option<tempfile::TempDir>) {
                 "sqlite://{}?mode=rwc",
                 dir.path().join("mimql.db").display()
             );
-            (mimql::db::connect(&url, 2).await.unwrap(), Some(dir))
+            (
+                mimql::db::connect(&url, 2).await.unwrap(),
+                Owned::Sqlite(dir),
+            )
         }
+    }
+}
+
+async fn drop_database(db: DatabaseConnection, owned: Owned) {
+    db.close().await.unwrap();
+    if let Owned::Postgres(admin, name) = owned {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE {name}"))
+            .await
+            .unwrap();
     }
 }
 
@@ -49,7 +69,7 @@ async fn exec(db: &DatabaseConnection, sql: &str) {
 
 #[tokio::test]
 async fn key_hashes_are_added_to_existing_rows() {
-    let (db, _dir) = fresh_database().await;
+    let (db, owned) = fresh_database().await;
     // The schema as it was before the key-hash migration.
     Migrator::up(&db, Some(2)).await.unwrap();
     exec(
@@ -132,6 +152,7 @@ async fn key_hashes_are_added_to_existing_rows() {
     Migrator::down(&db, Some(1)).await.unwrap();
     mimql::db::migrate(&db).await.unwrap();
     assert_eq!(roster.list(&alice).await.unwrap().len(), 2);
+    drop_database(db, owned).await;
 }
 
 #[test]
