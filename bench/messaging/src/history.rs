@@ -25,11 +25,20 @@ struct Archive {
     readers: Vec<(String, String)>,
 }
 
-fn build(mimql: &std::path::Path, dir: &std::path::Path, name: &str, users: usize, per_user: usize, readers: usize) -> Archive {
+fn build(
+    mimql: &std::path::Path,
+    dir: &std::path::Path,
+    name: &str,
+    users: usize,
+    per_user: usize,
+    readers: usize,
+) -> Archive {
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     let url = seed::fresh_db(dir, name, None, &rt);
     let server = Server::start(mimql, dir, name, &url);
-    let db = rt.block_on(mimql::db::connect(&url, 4)).expect("the database");
+    let db = rt
+        .block_on(mimql::db::connect(&url, 4))
+        .expect("the database");
     let names: Vec<String> = (0..users).map(|i| format!("h{i}")).collect();
     let jids = seed::users(&server, &db, &rt, &names);
     let ids = seed::user_ids(&db, &rt, &jids);
@@ -57,7 +66,9 @@ fn round(a: &Archive, duration: Duration) -> Vec<Duration> {
             std::thread::spawn(move || {
                 let clients: Vec<_> = readers
                     .iter()
-                    .map(|(u, _)| mimql_client::Client::new(&url).with_basic_auth(u, seed::PASSWORD))
+                    .map(|(u, _)| {
+                        mimql_client::Client::new(&url).with_basic_auth(u, seed::PASSWORD)
+                    })
                     .collect();
                 let mut mine = Vec::new();
                 let mut i = t;
@@ -66,7 +77,11 @@ fn round(a: &Archive, duration: Duration) -> Vec<Duration> {
                     let with = (i % 2 == 0).then(|| readers[k].1.as_str());
                     let start = Instant::now();
                     let resp = clients[k]
-                        .run(mimql_client::user::stanza::get_last_messages(with, Some(50), None))
+                        .run(mimql_client::user::stanza::get_last_messages(
+                            with,
+                            Some(50),
+                            None,
+                        ))
                         .expect("server reachable");
                     mine.push(start.elapsed());
                     assert!(resp.errors.is_empty(), "{:?}", resp.errors);
@@ -84,7 +99,12 @@ fn round(a: &Archive, duration: Duration) -> Vec<Duration> {
     s
 }
 
-pub fn run(mimql: &std::path::Path, dir: &std::path::Path, rounds: usize, duration: Duration) -> Outcome {
+pub fn run(
+    mimql: &std::path::Path,
+    dir: &std::path::Path,
+    rounds: usize,
+    duration: Duration,
+) -> Outcome {
     let big = build(mimql, dir, "history_big", 10_000, 100, 100);
     let small = build(mimql, dir, "history_small", 10, 100, 10);
     // Warm-up: every reader authenticates once (the slow hash), caches fill.

@@ -21,11 +21,18 @@ pub struct Outcome {
     pub kib_per_subscription: f64,
 }
 
-pub fn run(mimql: &std::path::Path, dir: &std::path::Path, subscribers: usize, messages: usize) -> Outcome {
+pub fn run(
+    mimql: &std::path::Path,
+    dir: &std::path::Path,
+    subscribers: usize,
+    messages: usize,
+) -> Outcome {
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     let url = seed::fresh_db(dir, "live", None, &rt);
     let server = Server::start(mimql, dir, "live", &url);
-    let db = rt.block_on(mimql::db::connect(&url, 4)).expect("the database");
+    let db = rt
+        .block_on(mimql::db::connect(&url, 4))
+        .expect("the database");
     let mut names: Vec<String> = (0..subscribers).map(|i| format!("s{i}")).collect();
     names.push("sender".into());
     let jids = seed::users(&server, &db, &rt, &names);
@@ -49,9 +56,10 @@ pub fn run(mimql: &std::path::Path, dir: &std::path::Path, subscribers: usize, m
             std::thread::Builder::new()
                 .stack_size(256 * 1024)
                 .spawn(move || {
-                    let Ok(Opened::Stream(mut sub)) =
-                        SseSubscription::open(&c, &mimql_client::user::stanza::subscribe_for_messages())
-                    else {
+                    let Ok(Opened::Stream(mut sub)) = SseSubscription::open(
+                        &c,
+                        &mimql_client::user::stanza::subscribe_for_messages(),
+                    ) else {
                         panic!("subscription refused");
                     };
                     open.fetch_add(1, Ordering::SeqCst);
@@ -86,14 +94,20 @@ pub fn run(mimql: &std::path::Path, dir: &std::path::Path, subscribers: usize, m
     }
     std::thread::sleep(Duration::from_millis(500));
     let rss_after = server.rss_kib();
-    eprintln!("  live: {subscribers} subscriptions open; server RSS {rss_before} KiB -> {rss_after} KiB");
+    eprintln!(
+        "  live: {subscribers} subscriptions open; server RSS {rss_before} KiB -> {rss_after} KiB"
+    );
 
     let mut sent_at = HashMap::with_capacity(messages);
     for seq in 0..messages {
         let to = &jids[seq % subscribers];
         sent_at.insert(seq, Instant::now());
         let resp = sender
-            .run(mimql_client::user::stanza::send_message(None, to, &format!("seq:{seq}")))
+            .run(mimql_client::user::stanza::send_message(
+                None,
+                to,
+                &format!("seq:{seq}"),
+            ))
             .expect("server reachable");
         assert!(resp.errors.is_empty(), "{:?}", resp.errors);
     }
@@ -110,7 +124,11 @@ pub fn run(mimql: &std::path::Path, dir: &std::path::Path, subscribers: usize, m
     for t in threads {
         let _ = t.join();
     }
-    assert_eq!(latencies.len(), messages, "every message was delivered live");
+    assert_eq!(
+        latencies.len(),
+        messages,
+        "every message was delivered live"
+    );
     latencies.sort();
     Outcome {
         subscribers,

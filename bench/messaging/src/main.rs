@@ -15,12 +15,18 @@ use std::time::Duration;
 use stats::ms;
 
 fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let mimql = PathBuf::from(args.next().expect("usage: mimql-bench-messaging <mimql binary> [send|history|live|all]"));
+    let mimql = PathBuf::from(
+        args.next()
+            .expect("usage: mimql-bench-messaging <mimql binary> [send|history|live|all]"),
+    );
     let what = args.next().unwrap_or_else(|| "all".into());
     let rounds = env_num("ROUNDS", 5) as usize;
     let duration = Duration::from_secs(env_num("DURATION", 10));
@@ -57,7 +63,12 @@ fn main() {
         ));
     }
     if what == "live" || what == "all" {
-        let o = live::run(&mimql, &dir, env_num("SUBSCRIBERS", 1000) as usize, env_num("MESSAGES", 3000) as usize);
+        let o = live::run(
+            &mimql,
+            &dir,
+            env_num("SUBSCRIBERS", 1000) as usize,
+            env_num("MESSAGES", 3000) as usize,
+        );
         report.push(format!(
             "live delivery, {} SSE subscribers, {} messages: p50 {} p99 {}; server memory {:.1} KiB per subscription",
             o.subscribers,
@@ -68,7 +79,10 @@ fn main() {
         ));
     }
     let _ = std::fs::remove_dir_all(&dir);
-    println!("\n== messaging benchmarks (medians of {rounds} rounds of {}s)", duration.as_secs());
+    println!(
+        "\n== messaging benchmarks (medians of {rounds} rounds of {}s)",
+        duration.as_secs()
+    );
     for line in report {
         println!("{line}");
     }

@@ -10,9 +10,17 @@ pub const PASSWORD: &str = "bench-password";
 
 /// The database URL of a fresh database: a SQLite file in `dir`, or a new PostgreSQL
 /// database next to `pg_base` (`postgres://user@host:port`).
-pub fn fresh_db(dir: &std::path::Path, name: &str, pg_base: Option<&str>, rt: &tokio::runtime::Runtime) -> String {
+pub fn fresh_db(
+    dir: &std::path::Path,
+    name: &str,
+    pg_base: Option<&str>,
+    rt: &tokio::runtime::Runtime,
+) -> String {
     match pg_base {
-        None => format!("sqlite://{}?mode=rwc", dir.join(format!("{name}.db")).display()),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            dir.join(format!("{name}.db")).display()
+        ),
         Some(base) => {
             let db_name = format!("mimql_bench_{name}_{}", std::process::id());
             rt.block_on(async {
@@ -32,12 +40,25 @@ pub fn fresh_db(dir: &std::path::Path, name: &str, pg_base: Option<&str>, rt: &t
 
 /// Registers `seed@localhost` through the admin API (so the server hashes the password), then
 /// inserts `names` with the same hash. Answers the JIDs.
-pub fn users(server: &Server, db: &DatabaseConnection, rt: &tokio::runtime::Runtime, names: &[String]) -> Vec<String> {
+pub fn users(
+    server: &Server,
+    db: &DatabaseConnection,
+    rt: &tokio::runtime::Runtime,
+    names: &[String],
+) -> Vec<String> {
     let admin = mimql_client::Client::new(&server.admin_url).with_basic_auth("admin", "secret");
     let resp = admin
-        .run(mimql_client::admin::register_user("localhost", Some("seed"), PASSWORD))
+        .run(mimql_client::admin::register_user(
+            "localhost",
+            Some("seed"),
+            PASSWORD,
+        ))
         .expect("admin API reachable");
-    assert!(resp.errors.is_empty() || resp.code() == Some("exists"), "{:?}", resp.errors);
+    assert!(
+        resp.errors.is_empty() || resp.code() == Some("exists"),
+        "{:?}",
+        resp.errors
+    );
     rt.block_on(async {
         let hash = user::Entity::find()
             .all(db)
@@ -55,19 +76,31 @@ pub fn users(server: &Server, db: &DatabaseConnection, rt: &tokio::runtime::Runt
                 created_at: Set(mimql::db::now_micros()),
                 ..Default::default()
             });
-            user::Entity::insert_many(rows).exec(db).await.expect("users inserted");
+            user::Entity::insert_many(rows)
+                .exec(db)
+                .await
+                .expect("users inserted");
         }
     });
     names.iter().map(|n| format!("{n}@localhost")).collect()
 }
 
 /// The account id of every seeded user, in order.
-pub fn user_ids(db: &DatabaseConnection, rt: &tokio::runtime::Runtime, jids: &[String]) -> Vec<i64> {
+pub fn user_ids(
+    db: &DatabaseConnection,
+    rt: &tokio::runtime::Runtime,
+    jids: &[String],
+) -> Vec<i64> {
     rt.block_on(async {
         let mut ids = Vec::with_capacity(jids.len());
         for j in jids {
             let jid = mimql::jid::Jid::parse(j).expect("a JID");
-            ids.push(mimql::accounts::user_id(db, &jid).await.expect("readable").expect("seeded"));
+            ids.push(
+                mimql::accounts::user_id(db, &jid)
+                    .await
+                    .expect("readable")
+                    .expect("seeded"),
+            );
         }
         ids
     })
@@ -75,7 +108,13 @@ pub fn user_ids(db: &DatabaseConnection, rt: &tokio::runtime::Runtime, jids: &[S
 
 /// Writes `per_user` archive rows for each user (conversations with random other users),
 /// in batches; a progress line every 100,000 rows.
-pub fn archive(db: &DatabaseConnection, rt: &tokio::runtime::Runtime, jids: &[String], ids: &[i64], per_user: usize) {
+pub fn archive(
+    db: &DatabaseConnection,
+    rt: &tokio::runtime::Runtime,
+    jids: &[String],
+    ids: &[i64],
+    per_user: usize,
+) {
     let ids_gen = mimql::archive::IdGenerator::new(0);
     let total = jids.len() * per_user;
     let mut done = 0usize;

@@ -114,7 +114,11 @@ pub fn run(
     duration: Duration,
 ) -> Outcome {
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
-    let name = if pg.is_some() { "send_pg" } else { "send_sqlite" };
+    let name = if pg.is_some() {
+        "send_pg"
+    } else {
+        "send_sqlite"
+    };
     let url = seed::fresh_db(dir, name, pg, &rt);
     let server = Server::start(mimql, dir, name, &url);
     let db = rt
