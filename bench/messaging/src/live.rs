@@ -49,9 +49,8 @@ pub fn run(
     let stop = Arc::new(AtomicBool::new(false));
     let threads: Vec<_> = jids[..subscribers]
         .iter()
-        .cloned()
         .map(|jid| {
-            let c = server.client(&jid, seed::PASSWORD);
+            let c = server.client(jid, seed::PASSWORD);
             let (tx, open, stop) = (tx.clone(), open.clone(), stop.clone());
             std::thread::Builder::new()
                 .stack_size(256 * 1024)

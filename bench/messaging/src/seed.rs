@@ -144,7 +144,7 @@ pub fn archive(
                         .await
                         .expect("archive rows inserted");
                     done += 1000;
-                    if done % 100_000 == 0 {
+                    if done.is_multiple_of(100_000) {
                         eprintln!("  seeded {done} of {total} archive rows");
                     }
                 }
