@@ -42,6 +42,41 @@ pub async fn user_id<C: ConnectionTrait>(c: &C, jid: &Jid) -> Result<Option<i64>
         .await
 }
 
+/// The account ids of several JIDs in one query (resources ignored); `None` for those that are
+/// not registered.
+pub async fn user_ids<C: ConnectionTrait>(c: &C, jids: &[&Jid]) -> Result<Vec<Option<i64>>, DbErr> {
+    use sea_orm::Condition;
+    if jids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let any = jids.iter().fold(Condition::any(), |cond, j| {
+        cond.add(
+            Condition::all()
+                .add(user::Column::Server.eq(j.domain()))
+                .add(user::Column::Username.eq(j.node())),
+        )
+    });
+    let rows: Vec<(i64, String, String)> = user::Entity::find()
+        .select_only()
+        .columns([
+            user::Column::Id,
+            user::Column::Username,
+            user::Column::Server,
+        ])
+        .filter(any)
+        .into_tuple()
+        .all(c)
+        .await?;
+    Ok(jids
+        .iter()
+        .map(|j| {
+            rows.iter()
+                .find(|(_, u, s)| u == j.node() && s == j.domain())
+                .map(|(id, _, _)| *id)
+        })
+        .collect())
+}
+
 /// Locks the users' rows until the transaction ends (PostgreSQL; SQLite's write transactions
 /// are exclusive already), always in id order so that two transactions cannot deadlock.
 pub async fn lock_users<C: ConnectionTrait>(c: &C, ids: &[i64]) -> Result<(), DbErr> {

@@ -357,3 +357,13 @@ fn unregistering_deletes_the_archive() {
     // The sender keeps their copy.
     assert_eq!(archive(&s.client(&alice), None, None, None).0.len(), 1);
 }
+
+#[test]
+fn a_message_to_oneself_is_kept_once_per_direction() {
+    let s = server();
+    let alice = s.new_user("self");
+    let c = s.client(&alice);
+    send(&c, &alice.jid, "note to self");
+    send(&c, &alice.jid, "another");
+    assert_eq!(archive(&c, None, None, None).0.len(), 4);
+}

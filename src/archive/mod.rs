@@ -36,8 +36,7 @@ pub struct NewEntry<'a> {
     pub stanza: &'a str,
 }
 
-/// Writes one copy in the caller's transaction.
-pub async fn append<C: ConnectionTrait>(c: &C, id: MamId, e: NewEntry<'_>) -> Result<(), DbErr> {
+fn row(id: MamId, e: NewEntry<'_>) -> mam_message::ActiveModel {
     let peer = e.peer.bare_string();
     mam_message::ActiveModel {
         id: Set(id.0),
@@ -50,9 +49,25 @@ pub async fn append<C: ConnectionTrait>(c: &C, id: MamId, e: NewEntry<'_>) -> Re
         origin_id: Set(e.origin_id.to_string()),
         stanza: Set(e.stanza.to_string()),
     }
-    .insert(c)
-    .await
-    .map(drop)
+}
+
+/// Writes one copy in the caller's transaction.
+pub async fn append<C: ConnectionTrait>(c: &C, id: MamId, e: NewEntry<'_>) -> Result<(), DbErr> {
+    row(id, e).insert(c).await.map(drop)
+}
+
+/// Writes several copies with one statement, in the caller's transaction.
+pub async fn append_many<C: ConnectionTrait>(
+    c: &C,
+    entries: Vec<(MamId, NewEntry<'_>)>,
+) -> Result<(), DbErr> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    mam_message::Entity::insert_many(entries.into_iter().map(|(id, e)| row(id, e)))
+        .exec_without_returning(c)
+        .await
+        .map(drop)
 }
 
 /// Deletes the user's archive (account removal, inside its transaction).

@@ -5,7 +5,7 @@
 //! ([`move_to_bin`]); `flushBin` empties the bin ([`Inbox::flush_bin`]).
 
 use mimql_entities::{inbox_entry, key_hash};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
 };
@@ -27,25 +27,9 @@ pub struct Activity<'a> {
     pub incoming: bool,
 }
 
-/// Upserts the conversation's entry in the caller's transaction; a conversation in the bin
-/// comes back to the inbox.
-pub async fn record<C: ConnectionTrait>(c: &C, a: Activity<'_>) -> Result<(), DbErr> {
+fn row(a: &Activity<'_>) -> inbox_entry::ActiveModel {
     let remote = a.remote.bare_string();
-    let unread = Expr::col((inbox_entry::Entity, inbox_entry::Column::Unread)).add(Expr::val(1));
-    let mut on_conflict =
-        OnConflict::columns([inbox_entry::Column::UserId, inbox_entry::Column::RemoteHash]);
-    on_conflict.update_columns([
-        inbox_entry::Column::Box,
-        inbox_entry::Column::Content,
-        inbox_entry::Column::MsgId,
-        inbox_entry::Column::Timestamp,
-    ]);
-    if a.incoming {
-        on_conflict.value(inbox_entry::Column::Unread, unread);
-    } else {
-        on_conflict.update_column(inbox_entry::Column::Unread);
-    }
-    inbox_entry::Entity::insert(inbox_entry::ActiveModel {
+    inbox_entry::ActiveModel {
         user_id: Set(a.user_id),
         remote_hash: Set(key_hash(&remote)),
         remote: Set(remote),
@@ -55,11 +39,52 @@ pub async fn record<C: ConnectionTrait>(c: &C, a: Activity<'_>) -> Result<(), Db
         unread: Set(i64::from(a.incoming)),
         timestamp: Set(a.micros),
         ..Default::default()
-    })
-    .on_conflict(on_conflict)
-    .exec_without_returning(c)
-    .await
-    .map(drop)
+    }
+}
+
+/// Upserts the conversations' entries in the caller's transaction, with one statement: an
+/// incoming message adds to the unread count, an outgoing one marks the conversation read; a
+/// conversation in the bin comes back to the inbox.
+pub async fn record_many<C: ConnectionTrait>(c: &C, acts: &[Activity<'_>]) -> Result<(), DbErr> {
+    if acts.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<(i64, String)> = acts
+        .iter()
+        .map(|a| (a.user_id, a.remote.bare_string()))
+        .collect();
+    if keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k)) {
+        // One statement cannot update a row twice (a message to oneself).
+        for a in acts {
+            Box::pin(record_many(c, std::slice::from_ref(a))).await?;
+        }
+        return Ok(());
+    }
+    let mut on_conflict =
+        OnConflict::columns([inbox_entry::Column::UserId, inbox_entry::Column::RemoteHash]);
+    on_conflict
+        .update_columns([
+            inbox_entry::Column::Box,
+            inbox_entry::Column::Content,
+            inbox_entry::Column::MsgId,
+            inbox_entry::Column::Timestamp,
+        ])
+        .value(
+            inbox_entry::Column::Unread,
+            Expr::cust(
+                "CASE WHEN excluded.unread > 0 THEN inbox_entries.unread + excluded.unread ELSE 0 END",
+            ),
+        );
+    inbox_entry::Entity::insert_many(acts.iter().map(row))
+        .on_conflict(on_conflict)
+        .exec_without_returning(c)
+        .await
+        .map(drop)
+}
+
+/// Upserts one conversation's entry (see [`record_many`]).
+pub async fn record<C: ConnectionTrait>(c: &C, a: Activity<'_>) -> Result<(), DbErr> {
+    record_many(c, &[a]).await
 }
 
 /// Moves the user's entry for `remote` to the bin (the user left or was removed from the

@@ -92,51 +92,61 @@ impl StandardRouter {
         self.hosts.iter().any(|h| h == jid.domain())
     }
 
-    async fn local_user_id(&self, jid: &Jid) -> Result<Option<i64>, DbErr> {
-        if !self.is_local(jid) || jid.node().is_empty() {
-            return Ok(None);
-        }
-        crate::accounts::user_id(&self.db, jid).await
-    }
-
-    /// The archive and inbox rows of an archivable message, in one transaction.
+    /// The archive and inbox rows of an archivable message, in one transaction: the parties'
+    /// accounts in one query, both archive rows in one statement, both inbox entries in one.
     async fn store(&self, e: &Envelope) -> Result<(), DbErr> {
-        let (sender_id, recipient_id) = (
-            self.local_user_id(&e.sender).await?,
-            self.local_user_id(&e.to).await?,
-        );
-        if sender_id.is_none() && recipient_id.is_none() {
+        let parties: Vec<&Jid> = [&e.sender, &e.to]
+            .into_iter()
+            .filter(|j| self.is_local(j) && !j.node().is_empty())
+            .collect();
+        let ids = crate::accounts::user_ids(&self.db, &parties).await?;
+        let id_of = |j: &Jid| {
+            parties
+                .iter()
+                .position(|p| p.to_bare() == j.to_bare())
+                .and_then(|i| ids[i])
+        };
+        let copies: Vec<(i64, &Jid, bool)> = [(&e.sender, &e.to, true), (&e.to, &e.sender, false)]
+            .into_iter()
+            .filter_map(|(owner, peer, outgoing)| id_of(owner).map(|id| (id, peer, outgoing)))
+            .collect();
+        if copies.is_empty() {
             return Ok(());
         }
         let stanza = e.element.to_string();
         let origin_id = e.element.attr("id").unwrap_or_default();
-        let txn = crate::db::begin_write(&self.db).await?;
         let now = crate::db::now_micros();
-        let copies = [(sender_id, &e.to, true), (recipient_id, &e.sender, false)];
-        for (owner, peer, outgoing) in copies {
-            let Some(owner_id) = owner else { continue };
-            if self.features.archive {
-                let entry = NewEntry {
-                    owner_id,
-                    peer,
-                    outgoing,
-                    sender: &e.sender,
-                    origin_id,
-                    stanza: &stanza,
-                };
-                archive::append(&txn, self.ids.next(), entry).await?;
-            }
-            if self.features.inbox {
-                let activity = Activity {
-                    user_id: owner_id,
-                    remote: peer,
+        let txn = crate::db::begin_write(&self.db).await?;
+        if self.features.archive {
+            let rows = copies
+                .iter()
+                .map(|&(owner_id, peer, outgoing)| {
+                    let entry = NewEntry {
+                        owner_id,
+                        peer,
+                        outgoing,
+                        sender: &e.sender,
+                        origin_id,
+                        stanza: &stanza,
+                    };
+                    (self.ids.next(), entry)
+                })
+                .collect();
+            archive::append_many(&txn, rows).await?;
+        }
+        if self.features.inbox {
+            let acts: Vec<Activity> = copies
+                .iter()
+                .map(|&(user_id, remote, outgoing)| Activity {
+                    user_id,
+                    remote,
                     content: &stanza,
                     msg_id: origin_id,
                     micros: now,
                     incoming: !outgoing,
-                };
-                inbox::record(&txn, activity).await?;
-            }
+                })
+                .collect();
+            inbox::record_many(&txn, &acts).await?;
         }
         txn.commit().await
     }
