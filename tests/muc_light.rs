@@ -1588,3 +1588,86 @@ fn concurrent_changes_of_one_room_are_serialised() {
         .collect();
     assert_eq!(bodies.len(), 6);
 }
+
+/// Occupants removing their accounts while the room is busy: every request succeeds (no
+/// transaction waits on another in a cycle), and the room keeps whoever stayed.
+#[test]
+fn accounts_removed_while_their_room_is_busy() {
+    let (n1, n2) = common::two_nodes();
+    let owner = n1.new_user("mlbusyo");
+    let leavers: Vec<User> = (0..8).map(|i| n1.new_user(&format!("mlbusy{i}"))).collect();
+    let jid = create(&n1.client(&owner), Some("busy"), None).jid.0;
+    for u in &leavers {
+        invite(&n1.client(&owner), &jid, u);
+    }
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for (i, u) in leavers.iter().enumerate() {
+            let c = if i % 2 == 0 { n1 } else { n2 }.client(u);
+            handles.push(scope.spawn(move || {
+                let resp = c.run(account::unregister()).unwrap();
+                assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+            }));
+        }
+        for n in [n1, n2] {
+            let c = n.client(&owner);
+            let jid = jid.clone();
+            handles.push(scope.spawn(move || {
+                for i in 0..10 {
+                    let resp = c
+                        .run(ml::send_message_to_room(&jid, &format!("m{i}")))
+                        .unwrap();
+                    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+                }
+            }));
+        }
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+    assert_eq!(
+        users(&n1.client(&owner), &jid),
+        [(owner.jid.clone(), Affiliation::Owner)]
+    );
+}
+
+/// Owners removing their accounts while a member sends the room's first message (whose inbox
+/// entry for the owner is new): both succeed.
+#[test]
+fn owners_removed_while_their_rooms_start_talking() {
+    let (n1, n2) = common::two_nodes();
+    let pairs: Vec<(User, User, String)> = (0..8)
+        .map(|i| {
+            let (o, m) = (
+                n1.new_user(&format!("mlfirsto{i}")),
+                n1.new_user(&format!("mlfirstm{i}")),
+            );
+            let jid = create(&n1.client(&o), Some("first"), None).jid.0;
+            invite(&n1.client(&o), &jid, &m);
+            (o, m, jid)
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for (i, (o, m, jid)) in pairs.iter().enumerate() {
+            let (co, cm) = (n1.client(o), if i % 2 == 0 { n2 } else { n1 }.client(m));
+            handles.push(scope.spawn(move || {
+                let resp = co.run(account::unregister()).unwrap();
+                assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+            }));
+            handles.push(scope.spawn(move || {
+                let resp = cm.run(ml::send_message_to_room(jid, "first")).unwrap();
+                assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+            }));
+        }
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+    for (_, m, jid) in &pairs {
+        assert_eq!(
+            users(&n1.client(m), jid),
+            [(m.jid.clone(), Affiliation::Owner)]
+        );
+    }
+}

@@ -4,8 +4,8 @@
 //! Every change of a room runs in one transaction that locks the room's row ([`store::load`]),
 //! decides by the rules of [`room`], writes the room, its archive row and its occupants' inbox
 //! entries, and commits; only then are the room's messages routed to the occupants' sessions.
-//! Locks are always taken users first, then rooms by id, so no two transactions wait on each
-//! other. Changes of one room on one node are also serialised in process, through delivery, so
+//! Locks are always taken rooms first (by id), then users, so no two transactions wait on each
+//! other (see [`store`]). Changes of one room on one node are also serialised in process, through delivery, so
 //! every occupant sees the room's messages in archive order.
 //!
 //! As the room engine of the reference does, invitations, removals and configuration changes
@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr};
 
-use crate::accounts::{lock_users, user_id};
+use crate::accounts::user_id;
 use crate::archive::rooms::{self, RoomArchive, RoomEntry};
 use crate::archive::{ArchiveError, Archived, IdGenerator};
 use crate::config::MucLightOptions;
@@ -381,7 +381,10 @@ impl MucLight {
             let room = Jid::from_normalized(&node, domain);
             let txn = crate::db::begin_write(&self.db).await?;
             let creator_id = self.account(&txn, creator).await?;
-            lock_users(&txn, &[creator_id]).await?;
+            // The creator's room count holds still until the end.
+            if !store::lock_user_row(&txn, creator_id).await? {
+                return Err(MucLightError::UserNotFound);
+            }
             let affiliation =
                 room::create(store::room_count(&txn, creator_id).await?, &self.policy)?;
             let taken = store::exists(&txn, &room).await?;
@@ -484,12 +487,14 @@ impl MucLight {
         self.check_service(room.domain())?;
         let _room = self.locks.of(room).lock().await;
         let txn = crate::db::begin_write(&self.db).await?;
-        let recipient_id = user_id(&txn, recipient).await?;
+        let loaded = self.lock(&txn, room).await?;
+        let mut recipient_id = user_id(&txn, recipient).await?;
         if let Some(id) = recipient_id {
             // The recipient's blocking list and room count hold still until the end.
-            lock_users(&txn, &[id]).await?;
+            if !store::lock_user_row(&txn, id).await? {
+                recipient_id = None;
+            }
         }
-        let loaded = self.lock(&txn, room).await?;
         let facts = match recipient_id {
             Some(id) => {
                 let denials = store::denials_for(&txn, id, caller, room).await?;
@@ -738,7 +743,9 @@ impl MucLight {
         }
         let txn = crate::db::begin_write(&self.db).await?;
         let id = self.account(&txn, user).await?;
-        lock_users(&txn, &[id]).await?;
+        if !store::lock_user_row(&txn, id).await? {
+            return Err(MucLightError::UserNotFound);
+        }
         let current = store::denials(&txn, id).await?;
         let list: Vec<Denial> = current.iter().map(|(_, d)| d.clone()).collect();
         let wanted = blocking::apply(&list, changes);
@@ -753,6 +760,15 @@ impl MucLight {
         }
         txn.commit().await?;
         Ok(())
+    }
+}
+
+/// Part of removing an account, before the user's row is locked: the rooms it occupies are
+/// locked first, as every transaction locks rooms before users.
+pub async fn lock_rooms_of<C: ConnectionTrait>(c: &C, user: &Jid) -> Result<(), DbErr> {
+    match user_id(c, user).await? {
+        Some(id) => store::lock_rooms_of(c, id).await,
+        None => Ok(()),
     }
 }
 

@@ -1,10 +1,18 @@
 //! Persistence of rooms, occupants and blocking lists, inside the caller's transaction. A room
 //! about to change is read with its row locked ([`load`] with `lock`), so changes of one room
 //! are serialised on every node; SQLite's write transactions are exclusive already.
+//!
+//! Lock order: rooms (by id) before users. Writing a room's inbox rows and occupants checks
+//! foreign keys, which takes a key-share lock on the occupants' user rows while the room is
+//! locked; account removal therefore locks the user's rooms before the user
+//! ([`lock_rooms_of`]), and the user rows this module locks itself (an invitee's, a creator's,
+//! a blocking list owner's) are taken after any room and in the mode that does not conflict
+//! with key-share locks ([`lock_user_row`]).
 
 use std::collections::BTreeMap;
 
 use mimql_entities::{key_hash, muc_light_blocking, muc_light_occupant, muc_light_room, user};
+use sea_orm::sea_query::LockType;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -241,6 +249,27 @@ pub async fn rooms_of<C: ConnectionTrait>(
         .order_by_asc(muc_light_room::Column::Id)
         .all(c)
         .await
+}
+
+/// Locks a user's row against other changes of its rooms and blocking list (`FOR NO KEY
+/// UPDATE`, which lets foreign-key checks through); `false` when the account is gone (removed
+/// while this transaction waited).
+pub async fn lock_user_row<C: ConnectionTrait>(c: &C, id: i64) -> Result<bool, DbErr> {
+    let found = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Id.eq(id))
+        .lock(LockType::NoKeyUpdate)
+        .into_tuple::<i64>()
+        .one(c)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Locks the rooms the user occupies (account removal, before it locks the user's row).
+pub async fn lock_rooms_of<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<(), DbErr> {
+    let ids: Vec<i64> = rooms_of(c, user_id).await?.iter().map(|r| r.id).collect();
+    lock_rooms(c, &ids).await
 }
 
 /// Locks rooms' rows in id order (so that two transactions cannot deadlock).
