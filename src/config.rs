@@ -618,6 +618,45 @@ mod tests {
     }
 
     #[test]
+    fn muc_light_options() {
+        let c = Config::default();
+        assert_eq!(c.muc_light.rooms_per_user, Limit::Infinity);
+        assert!(c.muc_light.blocking && !c.muc_light.rooms_in_rosters);
+        assert_eq!(c.muc_light.config_schema.len(), 2);
+        let c = Config::parse(
+            r#"
+            [modules.mod_muc_light]
+            equal_occupants = true
+            rooms_per_user = 10
+            max_occupants = "infinity"
+            blocking = false
+            all_can_configure = true
+            all_can_invite = true
+            rooms_in_rosters = true
+            [[modules.mod_muc_light.config_schema]]
+            field = "roomname"
+            string_value = "The Room"
+            [[modules.mod_muc_light.config_schema]]
+            field = "display-lines"
+            integer_value = 30
+            [[modules.mod_muc_light.config_schema]]
+            field = "ratio"
+            float_value = 0.5
+            "#,
+        )
+        .unwrap();
+        let o = &c.muc_light;
+        assert!(o.equal_occupants && !o.blocking && o.all_can_configure && o.all_can_invite);
+        assert!(o.rooms_in_rosters);
+        assert_eq!(o.rooms_per_user, Limit::At(10));
+        assert_eq!(o.max_occupants, Limit::Infinity);
+        assert_eq!(o.config_schema.len(), 3);
+        assert_eq!(o.config_schema[1].integer_value, Some(30));
+        assert!(!Limit::At(2).exceeded_by(2) && Limit::At(2).exceeded_by(3));
+        assert!(!Limit::Infinity.exceeded_by(u64::MAX));
+    }
+
+    #[test]
     fn rejects_bad_module_options() {
         for bad in [
             "[modules.mod_last]\nenabled = false\nfoo = 1",
@@ -629,6 +668,13 @@ mod tests {
             "[modules.mod_http_upload]\nbackend = \"ftp\"",
             "[modules.mod_http_upload]\ntoken_bytes = 4",
             "[modules.mod_http_upload]\nlocal.base_url = \"example.com\"",
+            "[modules.mod_muc_light]\nrooms_per_user = 0",
+            "[modules.mod_muc_light]\nmax_occupants = \"lots\"",
+            "[modules.mod_muc_light]\nhost = \"group.@HOST@\"",
+            "[[modules.mod_muc_light.config_schema]]\nfield = \"a\"",
+            "[[modules.mod_muc_light.config_schema]]\nfield = \"a\"\nstring_value = \"\"\n\
+             integer_value = 1",
+            "[[modules.mod_muc_light.config_schema]]\nfield = \"a b\"\nstring_value = \"\"",
             "[modules.mod_http_upload]\nbackend = \"s3\"\ns3.bucket_url = \"ftp://x/b\"\n\
              s3.region = \"r\"\ns3.access_key_id = \"k\"\ns3.secret_access_key = \"s\"",
         ] {

@@ -155,6 +155,16 @@ struct AffChange {
     affiliation: Option<Affiliation>,
 }
 
+/// Affiliation changes to announce: by whom, the room's new version, and whether the room ends
+/// with them.
+struct AffEvent<'a> {
+    room: &'a Jid,
+    author: &'a Jid,
+    version: &'a str,
+    changes: &'a [AffChange],
+    room_ends: bool,
+}
+
 impl MucLight {
     pub fn new(
         db: DatabaseConnection,
@@ -275,12 +285,15 @@ impl MucLight {
         &self,
         txn: &DatabaseTransaction,
         loaded: &Loaded,
-        room: &Jid,
-        author: &Jid,
-        version: &str,
-        changes: &[AffChange],
-        room_ends: bool,
+        event: AffEvent<'_>,
     ) -> Result<Vec<Envelope>, DbErr> {
+        let AffEvent {
+            room,
+            author,
+            version,
+            changes,
+            room_ends,
+        } = event;
         let id = crate::stanza::new_id();
         let listed: Vec<(Jid, Option<&str>)> = changes
             .iter()
@@ -527,7 +540,17 @@ impl MucLight {
             affiliation: Some(occupant.affiliation),
         };
         let envelopes = self
-            .affiliation_event(&txn, &loaded, room, caller, &version, &[change], false)
+            .affiliation_event(
+                &txn,
+                &loaded,
+                AffEvent {
+                    room,
+                    author: caller,
+                    version: &version,
+                    changes: &[change],
+                    room_ends: false,
+                },
+            )
             .await?;
         txn.commit().await?;
         self.deliver(envelopes).await;
@@ -583,11 +606,13 @@ impl MucLight {
             .affiliation_event(
                 txn,
                 loaded,
-                room,
-                author,
-                &version,
-                &changes,
-                removal.destroyed,
+                AffEvent {
+                    room,
+                    author,
+                    version: &version,
+                    changes: &changes,
+                    room_ends: removal.destroyed,
+                },
             )
             .await?;
         if removal.destroyed {

@@ -185,7 +185,7 @@ impl Room {
         if aff != Affiliation::Owner && target != caller {
             return Err(RoomError::NotAllowed(Action::ChangeAffiliations));
         }
-        Ok(self.without(target)?)
+        self.without(target)
     }
 
     /// The room without `user` (account removal needs no permission).
