@@ -1672,3 +1672,161 @@ fn owners_removed_while_their_rooms_start_talking() {
         );
     }
 }
+
+/// Who may do what: every room field as the owner, a member and an outsider (each on a fresh
+/// room whose owner is Alice and whose members are Bob and Carol).
+#[test]
+fn the_owner_member_outsider_matrix() {
+    let s = server();
+    let (alice, bob, carol, eve) = (
+        s.new_user("mlmatrixa"),
+        s.new_user("mlmatrixb"),
+        s.new_user("mlmatrixc"),
+        s.new_user("mlmatrixe"),
+    );
+    type Op<'a> = Box<dyn Fn(&Client, &str) -> Vec<mimql_client::Error> + 'a>;
+    let ops: Vec<(&str, Op, [Option<&str>; 3])> = vec![
+        (
+            "getRoomConfig",
+            Box::new(|c, r| c.run(ml::get_room_config(r)).unwrap().errors),
+            [None, None, Some("not_room_member")],
+        ),
+        (
+            "listRoomUsers",
+            Box::new(|c, r| c.run(ml::list_room_users(r)).unwrap().errors),
+            [None, None, Some("not_room_member")],
+        ),
+        (
+            "getRoomMessages",
+            Box::new(|c, r| c.run(ml::get_room_messages(r, None, None)).unwrap().errors),
+            [None, None, Some("not_room_member")],
+        ),
+        (
+            "sendMessageToRoom",
+            Box::new(|c, r| c.run(ml::send_message_to_room(r, "hi")).unwrap().errors),
+            [None, None, Some("not_room_member")],
+        ),
+        (
+            "changeRoomConfiguration (subject)",
+            Box::new(|c, r| {
+                c.run(ml::change_room_configuration(r, None, Some("s"), &[]))
+                    .unwrap()
+                    .errors
+            }),
+            [None, None, Some("not_room_member")],
+        ),
+        (
+            "changeRoomConfiguration (name)",
+            Box::new(|c, r| {
+                c.run(ml::change_room_configuration(r, Some("n"), None, &[]))
+                    .unwrap()
+                    .errors
+            }),
+            [None, Some("not_allowed"), Some("not_room_member")],
+        ),
+        (
+            "inviteUser",
+            Box::new(|c, r| c.run(ml::invite_user(r, &eve.jid)).unwrap().errors),
+            [None, Some("not_allowed"), Some("not_room_member")],
+        ),
+        (
+            "kickUser (another member)",
+            Box::new(|c, r| c.run(ml::kick_user(r, Some(&carol.jid))).unwrap().errors),
+            [None, Some("not_allowed"), Some("not_room_member")],
+        ),
+        (
+            "kickUser (oneself)",
+            Box::new(|c, r| c.run(ml::kick_user(r, None)).unwrap().errors),
+            [None, None, Some("not_room_member")],
+        ),
+        (
+            "deleteRoom",
+            Box::new(|c, r| c.run(ml::delete_room(r)).unwrap().errors),
+            [None, Some("not_allowed"), Some("not_room_member")],
+        ),
+    ];
+    let a = s.client(&alice);
+    for (name, op, expected) in &ops {
+        for (who, want) in [&alice, &bob, &eve].into_iter().zip(expected) {
+            let room = create(&a, Some("matrix"), None).jid.0;
+            invite(&a, &room, &bob);
+            invite(&a, &room, &carol);
+            let errors = op(&s.client(who), &room);
+            let got = errors.first().and_then(|e| e.code.as_deref());
+            assert_eq!(got, *want, "{name} as {}: {errors:?}", who.jid);
+        }
+    }
+}
+
+/// Every room field: a domain that is not a MUC Light service, then a room that does not
+/// exist; with the reference's context in `extensions`.
+#[test]
+fn every_room_field_reports_unknown_services_and_rooms() {
+    let s = server();
+    let alice = s.new_user("mlunknown");
+    let c = s.client(&alice);
+    for room in ["r@muclight.unknown.org", "nosuchroom@muclight.localhost"] {
+        let (code, message) = if room.ends_with("unknown.org") {
+            ("muc_server_not_found", "MUC Light server not found")
+        } else {
+            ("room_not_found", "Room not found")
+        };
+        let room_ext = json!({"code": code, "room": room});
+        let cases: Vec<(&str, Vec<mimql_client::Error>, Json)> = vec![
+            (
+                "getRoomConfig",
+                c.run(ml::get_room_config(room)).unwrap().errors,
+                room_ext.clone(),
+            ),
+            (
+                "listRoomUsers",
+                c.run(ml::list_room_users(room)).unwrap().errors,
+                room_ext.clone(),
+            ),
+            (
+                "getRoomMessages",
+                c.run(ml::get_room_messages(room, None, None))
+                    .unwrap()
+                    .errors,
+                room_ext.clone(),
+            ),
+            (
+                "sendMessageToRoom",
+                c.run(ml::send_message_to_room(room, "x")).unwrap().errors,
+                room_ext.clone(),
+            ),
+            (
+                "changeRoomConfiguration",
+                c.run(ml::change_room_configuration(room, Some("x"), None, &[]))
+                    .unwrap()
+                    .errors,
+                room_ext.clone(),
+            ),
+            (
+                "inviteUser",
+                c.run(ml::invite_user(room, &alice.jid)).unwrap().errors,
+                json!({"code": code, "room": room, "recipient": alice.jid}),
+            ),
+            (
+                "kickUser",
+                c.run(ml::kick_user(room, None)).unwrap().errors,
+                json!({"code": code, "user": alice.jid}),
+            ),
+            (
+                "deleteRoom",
+                c.run(ml::delete_room(room)).unwrap().errors,
+                room_ext.clone(),
+            ),
+        ];
+        for (field, errors, ext) in cases {
+            assert_eq!(errors.len(), 1, "{field} {room}: {errors:?}");
+            assert_eq!(errors[0].message, message, "{field} {room}");
+            assert_eq!(errors[0].extensions, ext, "{field} {room}");
+            assert_eq!(
+                errors[0].path,
+                [json!("muc_light"), json!(field)],
+                "{field} {room}"
+            );
+        }
+    }
+}
