@@ -202,6 +202,8 @@ impl Accounts {
     pub async fn remove(&self, jid: &Jid) -> Result<(), AccountError> {
         let bare = jid.to_bare();
         let txn = crate::db::begin_write(&self.db).await?;
+        // Rooms are locked before users by every transaction that touches both.
+        crate::muc_light::lock_rooms_of(&txn, &bare).await?;
         // Locked first, so that nothing changes this user's rows while they are removed.
         let Some(row) = user::Entity::find()
             .filter(user::Column::Server.eq(bare.domain()))

@@ -21,6 +21,8 @@ pub struct Config {
     pub auth_token: AuthTokenOptions,
     /// The options of `[modules.mod_http_upload]` besides `enabled`.
     pub http_upload: HttpUploadOptions,
+    /// The options of `[modules.mod_muc_light]` besides `enabled`.
+    pub muc_light: MucLightOptions,
 }
 
 /// The file as written: module tables are split into `enabled` and the module's options.
@@ -57,6 +59,7 @@ impl TryFrom<RawConfig> for Config {
             match name.as_str() {
                 "mod_auth_token" => config.auth_token = table.try_into().map_err(options)?,
                 "mod_http_upload" => config.http_upload = table.try_into().map_err(options)?,
+                "mod_muc_light" => config.muc_light = table.try_into().map_err(options)?,
                 _ => {
                     if let Some(key) = table.keys().next() {
                         return Err(format!("[modules.{name}] has no option {key:?}"));
@@ -268,6 +271,101 @@ impl Default for LocalUpload {
     }
 }
 
+/// `[modules.mod_muc_light]`: the reference's options that shape rooms (`host`, `backend`,
+/// `legacy_mode`, `cache_affs` and `rooms_per_page` concern its XMPP side and are not taken).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MucLightOptions {
+    /// Rooms have no owner: creators are members like everyone else.
+    pub equal_occupants: bool,
+    /// Most rooms a user may occupy.
+    pub rooms_per_user: Limit,
+    /// Whether blocking lists are applied (and may be changed).
+    pub blocking: bool,
+    /// Members may change every configuration key (else only the subject).
+    pub all_can_configure: bool,
+    /// Members may invite.
+    pub all_can_invite: bool,
+    /// Most occupants a room may have.
+    pub max_occupants: Limit,
+    /// The rooms a user occupies are listed first in their roster (`listContacts`).
+    pub rooms_in_rosters: bool,
+    /// The configuration keys rooms have, with their types and defaults.
+    pub config_schema: Vec<ConfigField>,
+}
+
+/// A positive integer or `"infinity"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    Infinity,
+    At(u64),
+}
+
+impl Limit {
+    /// Whether `n` goes over the limit.
+    pub fn exceeded_by(self, n: u64) -> bool {
+        matches!(self, Limit::At(max) if n > max)
+    }
+}
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Limit, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(i64),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) if n > 0 => Ok(Limit::At(n as u64)),
+            Raw::Word(w) if w == "infinity" => Ok(Limit::Infinity),
+            _ => Err(serde::de::Error::custom(
+                "expected a positive integer or \"infinity\"",
+            )),
+        }
+    }
+}
+
+/// One `[[modules.mod_muc_light.config_schema]]` item: a field and its default, whose type is
+/// the type of the field.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigField {
+    pub field: String,
+    pub string_value: Option<String>,
+    pub integer_value: Option<i64>,
+    pub float_value: Option<f64>,
+}
+
+impl ConfigField {
+    fn string(field: &str, value: &str) -> ConfigField {
+        ConfigField {
+            field: field.into(),
+            string_value: Some(value.into()),
+            integer_value: None,
+            float_value: None,
+        }
+    }
+}
+
+impl Default for MucLightOptions {
+    fn default() -> Self {
+        MucLightOptions {
+            equal_occupants: false,
+            rooms_per_user: Limit::Infinity,
+            blocking: true,
+            all_can_configure: false,
+            all_can_invite: false,
+            max_occupants: Limit::Infinity,
+            rooms_in_rosters: false,
+            config_schema: vec![
+                ConfigField::string("roomname", "Untitled"),
+                ConfigField::string("subject", ""),
+            ],
+        }
+    }
+}
+
 /// The modules of the reference that the API depends on (`@use` in the schema).
 pub const MODULES: [&str; 10] = [
     "mod_auth_token",
@@ -387,7 +485,10 @@ impl Config {
         if validity.access.seconds() == 0 || validity.refresh.seconds() == 0 {
             return Err("[modules.mod_auth_token] validity periods must be positive".into());
         }
-        self.validate_upload()
+        self.validate_upload()?;
+        crate::muc_light::config::Schema::from_options(&self.muc_light.config_schema)
+            .map(drop)
+            .map_err(|e| format!("[modules.mod_muc_light] config_schema: {e}"))
     }
 
     fn validate_upload(&self) -> Result<(), String> {
@@ -517,6 +618,45 @@ mod tests {
     }
 
     #[test]
+    fn muc_light_options() {
+        let c = Config::default();
+        assert_eq!(c.muc_light.rooms_per_user, Limit::Infinity);
+        assert!(c.muc_light.blocking && !c.muc_light.rooms_in_rosters);
+        assert_eq!(c.muc_light.config_schema.len(), 2);
+        let c = Config::parse(
+            r#"
+            [modules.mod_muc_light]
+            equal_occupants = true
+            rooms_per_user = 10
+            max_occupants = "infinity"
+            blocking = false
+            all_can_configure = true
+            all_can_invite = true
+            rooms_in_rosters = true
+            [[modules.mod_muc_light.config_schema]]
+            field = "roomname"
+            string_value = "The Room"
+            [[modules.mod_muc_light.config_schema]]
+            field = "display-lines"
+            integer_value = 30
+            [[modules.mod_muc_light.config_schema]]
+            field = "ratio"
+            float_value = 0.5
+            "#,
+        )
+        .unwrap();
+        let o = &c.muc_light;
+        assert!(o.equal_occupants && !o.blocking && o.all_can_configure && o.all_can_invite);
+        assert!(o.rooms_in_rosters);
+        assert_eq!(o.rooms_per_user, Limit::At(10));
+        assert_eq!(o.max_occupants, Limit::Infinity);
+        assert_eq!(o.config_schema.len(), 3);
+        assert_eq!(o.config_schema[1].integer_value, Some(30));
+        assert!(!Limit::At(2).exceeded_by(2) && Limit::At(2).exceeded_by(3));
+        assert!(!Limit::Infinity.exceeded_by(u64::MAX));
+    }
+
+    #[test]
     fn rejects_bad_module_options() {
         for bad in [
             "[modules.mod_last]\nenabled = false\nfoo = 1",
@@ -528,6 +668,13 @@ mod tests {
             "[modules.mod_http_upload]\nbackend = \"ftp\"",
             "[modules.mod_http_upload]\ntoken_bytes = 4",
             "[modules.mod_http_upload]\nlocal.base_url = \"example.com\"",
+            "[modules.mod_muc_light]\nrooms_per_user = 0",
+            "[modules.mod_muc_light]\nmax_occupants = \"lots\"",
+            "[modules.mod_muc_light]\nhost = \"group.@HOST@\"",
+            "[[modules.mod_muc_light.config_schema]]\nfield = \"a\"",
+            "[[modules.mod_muc_light.config_schema]]\nfield = \"a\"\nstring_value = \"\"\n\
+             integer_value = 1",
+            "[[modules.mod_muc_light.config_schema]]\nfield = \"a b\"\nstring_value = \"\"",
             "[modules.mod_http_upload]\nbackend = \"s3\"\ns3.bucket_url = \"ftp://x/b\"\n\
              s3.region = \"r\"\ns3.access_key_id = \"k\"\ns3.secret_access_key = \"s\"",
         ] {

@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod jid;
 pub mod last;
 pub mod modules;
+pub mod muc_light;
 pub mod pipeline;
 pub mod private;
 pub mod roster;

@@ -11,6 +11,7 @@ use crate::archive::{Archive, IdGenerator};
 use crate::config::Config;
 use crate::inbox::Inbox;
 use crate::jid::Jid;
+use crate::muc_light::MucLight;
 use crate::router::{Features, Router, StandardRouter};
 use crate::sessions::{LocalSessions, SessionRegistry};
 use crate::token::Tokens;
@@ -27,6 +28,7 @@ pub struct AppState {
     /// MAM ids for every archive this node writes (personal and rooms).
     pub ids: Arc<IdGenerator>,
     pub inbox: Inbox,
+    pub muc_light: MucLight,
     pub sessions: Arc<dyn SessionRegistry>,
     pub router: Arc<dyn Router>,
     pub tokens: Tokens,
@@ -57,19 +59,33 @@ impl AppState {
             inbox: config.module_enabled("mod_inbox"),
         };
         let ids = Arc::new(IdGenerator::new(0));
-        let router = Arc::new(StandardRouter::new(
+        let router: Arc<dyn Router> = Arc::new(StandardRouter::new(
             db.clone(),
             sessions.clone(),
             ids.clone(),
             config.hosts(),
             features,
         ));
+        let muc_light = MucLight::new(
+            db.clone(),
+            config.hosts(),
+            &config.muc_light,
+            crate::muc_light::Features {
+                enabled: config.module_enabled("mod_muc_light"),
+                archive: config.module_enabled("mod_mam_muc"),
+                inbox: config.module_enabled("mod_inbox"),
+            },
+            ids.clone(),
+            router.clone(),
+        )
+        .map_err(|e| format!("cannot start mod_muc_light: {e}"))?;
         Ok(AppState {
             node: format!("mimql@{}", config.listen.user.address),
             archive: Archive::new(db.clone()),
             room_archive: RoomArchive::new(db.clone()),
             ids,
             inbox: Inbox::new(db),
+            muc_light,
             accounts,
             sessions,
             router,

@@ -26,6 +26,7 @@ pub async fn remove_user_data(
         .filter(last_activity::Column::UserId.eq(user_id))
         .exec(txn)
         .await?;
+    crate::muc_light::remove_user(txn, user_id).await?;
     crate::archive::remove_user(txn, user_id).await?;
     crate::inbox::remove_user(txn, user_id).await?;
     // Every token of the user dies with this row (Bearer needs it).

@@ -1,101 +1,282 @@
-use async_graphql::{Context, Result};
+//! `muc_light`: MUC Light rooms (creation, configuration, occupants, messages) and the caller's
+//! blocking list. The rules are in [`crate::muc_light`]; here arguments become domain values
+//! and rooms become `Room` objects.
 
-use super::UserApi;
-use crate::errors::ApiError;
+use async_graphql::{Context, Result, Value};
+
+use super::{UserApi, caller, codes};
 use crate::generated::user::*;
+use crate::muc_light::blocking::{self, Change, Denial};
+use crate::muc_light::room::{Affiliation as Aff, Occupant};
+use crate::muc_light::{MucLightError, RoomView};
+
+fn room_user(o: &Occupant) -> RoomUser {
+    RoomUser {
+        jid: Jid(o.jid.clone()),
+        affiliation: match o.affiliation {
+            Aff::Owner => Affiliation::Owner,
+            Aff::Member => Affiliation::Member,
+        },
+    }
+}
+
+/// `name` and `subject` are the `roomname` and `subject` keys (null when the room has none);
+/// `options` every key given, sorted.
+fn room(view: RoomView) -> Room {
+    Room {
+        name: view.config.get("roomname").cloned(),
+        subject: view.config.get("subject").cloned(),
+        participants: view.occupants.iter().map(room_user).collect(),
+        options: view
+            .config
+            .into_iter()
+            .map(|(key, value)| RoomConfigDictEntry { key, value })
+            .collect(),
+        jid: BareJid(view.jid),
+    }
+}
+
+/// The configuration a request sets: `options` (later duplicates win), then `name` as
+/// `roomname` and `subject` over them.
+fn config_pairs(
+    name: Option<String>,
+    subject: Option<String>,
+    options: Option<Vec<RoomConfigDictEntryInput>>,
+) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = options
+        .unwrap_or_default()
+        .into_iter()
+        .map(|o| (o.key, o.value))
+        .collect();
+    pairs.extend(name.map(|n| ("roomname".to_string(), n)));
+    pairs.extend(subject.map(|s| ("subject".to_string(), s)));
+    pairs
+}
+
+fn room_ext(room: &BareJid) -> Vec<(&'static str, Value)> {
+    vec![("room", Value::from(room.0.to_string()))]
+}
+
+fn err(ext: Vec<(&'static str, Value)>) -> impl FnOnce(MucLightError) -> async_graphql::Error {
+    move |e| codes::muc_light(e, ext).into()
+}
 
 impl MucLightUserMutationResolver for UserApi {
     async fn create_room(
         &self,
-        _ctx: &Context<'_>,
-        _muc_domain: DomainName,
-        _name: Option<String>,
-        _subject: Option<String>,
-        _id: Option<RoomName>,
-        _options: Option<Vec<RoomConfigDictEntryInput>>,
+        ctx: &Context<'_>,
+        muc_domain: DomainName,
+        name: Option<String>,
+        subject: Option<String>,
+        id: Option<RoomName>,
+        options: Option<Vec<RoomConfigDictEntryInput>>,
     ) -> Result<Option<Room>> {
-        Err(ApiError::not_implemented("MUCLightUserMutation.createRoom").into())
+        let user = caller(ctx)?;
+        let pairs = config_pairs(name, subject, options);
+        let id = id.map(|i| i.0);
+        let ext = vec![
+            ("mucDomain", Value::from(muc_domain.0.clone())),
+            ("id", id.clone().map_or(Value::Null, Value::from)),
+        ];
+        let view = self
+            .state
+            .muc_light
+            .create(user, &muc_domain.0, id.as_deref(), &pairs)
+            .await
+            .map_err(err(ext))?;
+        Ok(Some(room(view)))
     }
 
     async fn change_room_configuration(
         &self,
-        _ctx: &Context<'_>,
-        _room: BareJid,
-        _name: Option<String>,
-        _subject: Option<String>,
-        _options: Option<Vec<RoomConfigDictEntryInput>>,
+        ctx: &Context<'_>,
+        room_jid: BareJid,
+        name: Option<String>,
+        subject: Option<String>,
+        options: Option<Vec<RoomConfigDictEntryInput>>,
     ) -> Result<Option<Room>> {
-        Err(ApiError::not_implemented("MUCLightUserMutation.changeRoomConfiguration").into())
+        let user = caller(ctx)?;
+        let pairs = config_pairs(name, subject, options);
+        let view = self
+            .state
+            .muc_light
+            .configure(user, &room_jid.0, &pairs)
+            .await
+            .map_err(err(room_ext(&room_jid)))?;
+        Ok(Some(room(view)))
     }
 
     async fn invite_user(
         &self,
-        _ctx: &Context<'_>,
-        _room: BareJid,
-        _recipient: Jid,
+        ctx: &Context<'_>,
+        room: BareJid,
+        recipient: Jid,
     ) -> Result<Option<String>> {
-        Err(ApiError::not_implemented("MUCLightUserMutation.inviteUser").into())
+        let user = caller(ctx)?;
+        let mut ext = room_ext(&room);
+        ext.push(("recipient", Value::from(recipient.0.to_string())));
+        self.state
+            .muc_light
+            .invite(user, &room.0, &recipient.0)
+            .await
+            .map_err(err(ext))?;
+        Ok(Some("User invited successfully".into()))
     }
 
-    async fn delete_room(&self, _ctx: &Context<'_>, _room: BareJid) -> Result<Option<String>> {
-        Err(ApiError::not_implemented("MUCLightUserMutation.deleteRoom").into())
+    async fn delete_room(&self, ctx: &Context<'_>, room: BareJid) -> Result<Option<String>> {
+        let user = caller(ctx)?;
+        self.state
+            .muc_light
+            .delete(user, &room.0)
+            .await
+            .map_err(err(room_ext(&room)))?;
+        Ok(Some("Room deleted successfully".into()))
     }
 
     async fn kick_user(
         &self,
-        _ctx: &Context<'_>,
-        _room: BareJid,
-        _user: Option<Jid>,
+        ctx: &Context<'_>,
+        room: BareJid,
+        target: Option<Jid>,
     ) -> Result<Option<String>> {
-        Err(ApiError::not_implemented("MUCLightUserMutation.kickUser").into())
+        let user = caller(ctx)?;
+        // No `user`: the caller leaves. The errors name only the affected user, as in the
+        // reference.
+        let target = target.map_or_else(|| user.clone(), |t| t.0);
+        let ext = vec![("user", Value::from(target.to_string()))];
+        self.state
+            .muc_light
+            .kick(user, &room.0, &target)
+            .await
+            .map_err(err(ext))?;
+        Ok(Some("Affiliation change request sent successfully".into()))
     }
 
     async fn send_message_to_room(
         &self,
-        _ctx: &Context<'_>,
-        _room: BareJid,
-        _body: String,
+        ctx: &Context<'_>,
+        room: BareJid,
+        body: String,
     ) -> Result<Option<String>> {
-        Err(ApiError::not_implemented("MUCLightUserMutation.sendMessageToRoom").into())
+        let user = caller(ctx)?;
+        self.state
+            .muc_light
+            .send(user, &room.0, &body)
+            .await
+            .map_err(err(room_ext(&room)))?;
+        Ok(Some("Message sent successfully".into()))
     }
 
     async fn set_blocking_list(
         &self,
-        _ctx: &Context<'_>,
-        _items: Vec<BlockingInput>,
+        ctx: &Context<'_>,
+        items: Vec<BlockingInput>,
     ) -> Result<Option<String>> {
-        Err(ApiError::not_implemented("MUCLightUserMutation.setBlockingList").into())
+        let user = caller(ctx)?;
+        let changes: Vec<Change> = items
+            .into_iter()
+            .map(|i| Change {
+                kind: match i.entity_type {
+                    BlockedEntityType::User => blocking::Kind::User,
+                    BlockedEntityType::Room => blocking::Kind::Room,
+                },
+                action: match i.action {
+                    BlockingAction::Allow => blocking::Action::Allow,
+                    BlockingAction::Deny => blocking::Action::Deny,
+                },
+                entity: i.entity.0.to_bare(),
+            })
+            .collect();
+        let ext = vec![("user", Value::from(user.to_string()))];
+        self.state
+            .muc_light
+            .set_blocking(user, &changes)
+            .await
+            .map_err(err(ext))?;
+        Ok(Some("User blocking list updated successfully".into()))
+    }
+}
+
+fn blocking_item(d: Denial) -> BlockingItem {
+    BlockingItem {
+        entity_type: match d.kind {
+            blocking::Kind::User => BlockedEntityType::User,
+            blocking::Kind::Room => BlockedEntityType::Room,
+        },
+        action: BlockingAction::Deny,
+        entity: Jid(d.entity),
     }
 }
 
 impl MucLightUserQueryResolver for UserApi {
     async fn get_room_messages(
         &self,
-        _ctx: &Context<'_>,
-        _room: BareJid,
-        _page_size: Option<PosInt>,
-        _before: Option<DateTime>,
+        ctx: &Context<'_>,
+        room: BareJid,
+        page_size: Option<PosInt>,
+        before: Option<DateTime>,
     ) -> Result<Option<StanzasPayload>> {
-        Err(ApiError::not_implemented("MUCLightUserQuery.getRoomMessages").into())
+        let user = caller(ctx)?;
+        let limit = super::stanza::page_size(page_size);
+        let rows = self
+            .state
+            .muc_light
+            .messages(
+                user,
+                &room.0,
+                before.map(|b| b.0.timestamp_micros()),
+                limit as u64,
+            )
+            .await
+            .map_err(|e| codes::muc_light_messages(e, &room.0))?;
+        Ok(Some(super::stanza::payload(rows, limit)?))
     }
 
-    async fn get_room_config(&self, _ctx: &Context<'_>, _room: BareJid) -> Result<Option<Room>> {
-        Err(ApiError::not_implemented("MUCLightUserQuery.getRoomConfig").into())
+    async fn get_room_config(&self, ctx: &Context<'_>, room_jid: BareJid) -> Result<Option<Room>> {
+        let user = caller(ctx)?;
+        let view = self
+            .state
+            .muc_light
+            .room(user, &room_jid.0)
+            .await
+            .map_err(err(room_ext(&room_jid)))?;
+        Ok(Some(room(view)))
     }
 
     async fn list_room_users(
         &self,
-        _ctx: &Context<'_>,
-        _room: BareJid,
+        ctx: &Context<'_>,
+        room: BareJid,
     ) -> Result<Option<Vec<RoomUser>>> {
-        Err(ApiError::not_implemented("MUCLightUserQuery.listRoomUsers").into())
+        let user = caller(ctx)?;
+        let view = self
+            .state
+            .muc_light
+            .room(user, &room.0)
+            .await
+            .map_err(err(room_ext(&room)))?;
+        Ok(Some(view.occupants.iter().map(room_user).collect()))
     }
 
-    async fn list_rooms(&self, _ctx: &Context<'_>) -> Result<Option<Vec<Jid>>> {
-        Err(ApiError::not_implemented("MUCLightUserQuery.listRooms").into())
+    async fn list_rooms(&self, ctx: &Context<'_>) -> Result<Option<Vec<Jid>>> {
+        let user = caller(ctx)?;
+        let rooms = self
+            .state
+            .muc_light
+            .rooms_of(user)
+            .await
+            .map_err(err(vec![("user", Value::from(user.to_string()))]))?;
+        Ok(Some(rooms.into_iter().map(Jid).collect()))
     }
 
-    async fn get_blocking_list(&self, _ctx: &Context<'_>) -> Result<Option<Vec<BlockingItem>>> {
-        Err(ApiError::not_implemented("MUCLightUserQuery.getBlockingList").into())
+    async fn get_blocking_list(&self, ctx: &Context<'_>) -> Result<Option<Vec<BlockingItem>>> {
+        let user = caller(ctx)?;
+        let list = self
+            .state
+            .muc_light
+            .blocking_list(user)
+            .await
+            .map_err(err(vec![("user", Value::from(user.to_string()))]))?;
+        Ok(Some(list.into_iter().map(blocking_item).collect()))
     }
 }

@@ -5,7 +5,7 @@ use async_graphql::{Context, Result};
 use futures_util::StreamExt;
 
 use super::{SessionReady, SubscriptionTransport, UserApi, caller, codes};
-use crate::archive::Page;
+use crate::archive::{Archived, Page};
 use crate::errors::ApiError;
 use crate::generated::user::*;
 use crate::router::Envelope;
@@ -93,9 +93,7 @@ impl StanzaUserQueryResolver for UserApi {
         before: Option<DateTime>,
     ) -> Result<Option<StanzasPayload>> {
         let user = caller(ctx)?;
-        let limit = limit
-            .map_or(MAX_RESULT_LIMIT, |l| l.0)
-            .min(MAX_RESULT_LIMIT);
+        let limit = page_size(limit);
         let page = Page {
             with: with.map(|j| j.0),
             before_micros: before.map(|b| b.0.timestamp_micros()),
@@ -107,26 +105,39 @@ impl StanzaUserQueryResolver for UserApi {
             .last_messages(user, &page)
             .await
             .map_err(|e| codes::archive(e, user))?;
-        let mut stanzas = Vec::with_capacity(rows.len());
-        for row in rows {
-            let stanza = crate::xml::Element::parse(&row.stanza).map_err(|e| {
-                ApiError::internal("archive", format!("stored stanza {}: {e}", row.id.0))
-            })?;
-            let sender = crate::jid::Jid::parse_any(&row.sender).map_err(|_| {
-                ApiError::internal("archive", format!("stored sender {:?}", row.sender))
-            })?;
-            stanzas.push(Some(StanzaMap {
-                sender: Some(Jid(sender)),
-                timestamp: Some(datetime(row.id.micros())?),
-                stanza_id: Some(row.id.to_base32()),
-                stanza: Some(XmlElement(stanza)),
-            }));
-        }
-        Ok(Some(StanzasPayload {
-            stanzas: Some(stanzas),
-            limit: Some(limit as i32),
-        }))
+        Ok(Some(payload(rows, limit)?))
     }
+}
+
+/// A page of an archive (personal or a room's) as `StanzasPayload`: each message with its
+/// archived sender, the time and base-32 MAM id from its id, and the stored stanza.
+pub(super) fn payload(rows: Vec<Archived>, limit: i64) -> Result<StanzasPayload, ApiError> {
+    let mut stanzas = Vec::with_capacity(rows.len());
+    for row in rows {
+        let stanza = crate::xml::Element::parse(&row.stanza).map_err(|e| {
+            ApiError::internal("archive", format!("stored stanza {}: {e}", row.id.0))
+        })?;
+        let sender = crate::jid::Jid::parse_any(&row.sender).map_err(|_| {
+            ApiError::internal("archive", format!("stored sender {:?}", row.sender))
+        })?;
+        stanzas.push(Some(StanzaMap {
+            sender: Some(Jid(sender)),
+            timestamp: Some(datetime(row.id.micros())?),
+            stanza_id: Some(row.id.to_base32()),
+            stanza: Some(XmlElement(stanza)),
+        }));
+    }
+    Ok(StanzasPayload {
+        stanzas: Some(stanzas),
+        limit: Some(limit as i32),
+    })
+}
+
+/// The effective page size: `requested` capped at the archive's limit, the limit when absent.
+pub(super) fn page_size(requested: Option<PosInt>) -> i64 {
+    requested
+        .map_or(MAX_RESULT_LIMIT, |l| l.0)
+        .min(MAX_RESULT_LIMIT)
 }
 
 /// What a subscriber sees of a routed message: the routing sender, the time of delivery, the
