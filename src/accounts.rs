@@ -103,6 +103,8 @@ pub struct Accounts {
     hosts: Vec<String>,
     hasher: Hasher,
     cache: CredentialCache,
+    /// Where forgotten credentials are announced to the other nodes (`[cluster]`).
+    peers: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
 impl Accounts {
@@ -112,6 +114,25 @@ impl Accounts {
             hosts,
             hasher: Hasher::new(auth.max_concurrent_hashes),
             cache: CredentialCache::new(auth.cache_size, Duration::from_secs(auth.cache_ttl_secs)),
+            peers: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Announces every credential this node forgets (password change, removal) on `tx`, so
+    /// the other nodes forget it at once.
+    pub fn announce_to(&self, tx: tokio::sync::mpsc::UnboundedSender<String>) {
+        self.peers.set(tx).ok();
+    }
+
+    /// Forgets the cached credentials of a bare JID another node announced.
+    pub fn forget(&self, bare: &str) {
+        self.cache.invalidate(bare);
+    }
+
+    fn invalidate(&self, bare: &str) {
+        self.cache.invalidate(bare);
+        if let Some(tx) = self.peers.get() {
+            tx.send(bare.to_string()).ok();
         }
     }
 
@@ -217,7 +238,7 @@ impl Accounts {
         crate::userdata::remove_user_data(&txn, row.id, &bare).await?;
         user::Entity::delete_by_id(row.id).exec(&txn).await?;
         txn.commit().await?;
-        self.cache.invalidate(&bare.to_string());
+        self.invalidate(&bare.to_string());
         Ok(())
     }
 
@@ -232,7 +253,7 @@ impl Accounts {
         let mut row: user::ActiveModel = row.into();
         row.password_hash = Set(hash);
         row.update(&self.db).await?;
-        self.cache.invalidate(&jid.bare_string());
+        self.invalidate(&jid.bare_string());
         Ok(())
     }
 

@@ -23,6 +23,8 @@ pub struct Config {
     pub http_upload: HttpUploadOptions,
     /// The options of `[modules.mod_muc_light]` besides `enabled`.
     pub muc_light: MucLightOptions,
+    /// `[cluster]`: several nodes sharing PostgreSQL and NATS; absent for one process.
+    pub cluster: Option<Cluster>,
 }
 
 /// The file as written: module tables are split into `enabled` and the module's options.
@@ -35,6 +37,7 @@ struct RawConfig {
     limits: Limits,
     auth: Auth,
     modules: BTreeMap<String, toml::Table>,
+    cluster: Option<Cluster>,
 }
 
 impl TryFrom<RawConfig> for Config {
@@ -47,6 +50,7 @@ impl TryFrom<RawConfig> for Config {
             listen: raw.listen,
             limits: raw.limits,
             auth: raw.auth,
+            cluster: raw.cluster,
             ..Config::default()
         };
         for (name, mut table) in raw.modules {
@@ -69,6 +73,31 @@ impl TryFrom<RawConfig> for Config {
             config.modules.insert(name, ModuleConfig { enabled });
         }
         Ok(config)
+    }
+}
+
+/// `[cluster]`: this process is one node of several.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cluster {
+    /// The NATS server (JetStream not required), e.g. `nats://127.0.0.1:4222`.
+    pub nats_url: String,
+    /// This node's name; empty: `mimql@<host name>:<user listener port>`.
+    pub node: String,
+    /// How often the node announces that it is alive.
+    pub heartbeat_secs: u64,
+    /// A node silent for this long counts as gone, and its sessions with it.
+    pub session_ttl_secs: u64,
+}
+
+impl Default for Cluster {
+    fn default() -> Self {
+        Cluster {
+            nats_url: "nats://127.0.0.1:4222".into(),
+            node: String::new(),
+            heartbeat_secs: 2,
+            session_ttl_secs: 10,
+        }
     }
 }
 
@@ -461,6 +490,20 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), String> {
+        if let Some(c) = &self.cluster {
+            if !self.database.url.starts_with("postgres") {
+                return Err(
+                    "[cluster] needs PostgreSQL: several nodes share one database ([database] url = \"postgres://...\")"
+                        .into(),
+                );
+            }
+            if c.heartbeat_secs == 0 || c.session_ttl_secs <= c.heartbeat_secs {
+                return Err(
+                    "[cluster] needs heartbeat_secs > 0 and session_ttl_secs > heartbeat_secs"
+                        .into(),
+                );
+            }
+        }
         if self.general.hosts.is_empty() {
             return Err("[general] hosts must list at least one domain".into());
         }
@@ -524,6 +567,28 @@ impl Config {
             .iter()
             .filter_map(|h| crate::jid::prep_domain(h).ok())
             .collect()
+    }
+
+    /// This node's name: `[cluster] node`, else `mimql@<host name>:<user listener port>`.
+    pub fn node_name(&self) -> String {
+        if let Some(c) = &self.cluster
+            && !c.node.is_empty()
+        {
+            return c.node.clone();
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| "localhost".into());
+        let port = self
+            .listen
+            .user
+            .address
+            .rsplit_once(':')
+            .map_or("5561", |(_, p)| p);
+        format!("mimql@{host}:{port}")
     }
 
     pub fn module_enabled(&self, name: &str) -> bool {

@@ -9,6 +9,7 @@ pub mod admin_api;
 pub mod api;
 pub mod archive;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod errors;

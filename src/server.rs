@@ -25,6 +25,7 @@ pub async fn start(
     handle_signals: bool,
 ) -> Result<crate::http::Running, String> {
     let state = prepare(config).await?;
+    crate::cluster::run(state.clone());
     crate::http::start(state, user, admin, handle_signals)
         .map_err(|e| format!("cannot start the HTTP listeners: {e}"))
 }

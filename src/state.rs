@@ -36,6 +36,8 @@ pub struct AppState {
     pub uploads: Option<Uploads>,
     /// This node's name, as `listSessions` reports it.
     pub node: String,
+    /// The cluster this node belongs to (`[cluster]`), if any.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl AppState {
@@ -53,12 +55,26 @@ impl AppState {
             None
         };
         let accounts = Accounts::new(db.clone(), config.hosts(), &config.auth);
-        let sessions: Arc<dyn SessionRegistry> = Arc::new(LocalSessions::new(MAILBOX_CAPACITY));
+        let cluster = match &config.cluster {
+            Some(_) => Some(Arc::new(
+                crate::cluster::Cluster::connect(&config, db.clone()).await?,
+            )),
+            None => None,
+        };
+        let local = LocalSessions::new(MAILBOX_CAPACITY);
+        let sessions: Arc<dyn SessionRegistry> = match &cluster {
+            Some(c) => Arc::new(crate::cluster::sessions::ClusterSessions::new(
+                c.clone(),
+                local,
+                db.clone(),
+            )),
+            None => Arc::new(local),
+        };
         let features = Features {
             archive: config.module_enabled("mod_mam_pm"),
             inbox: config.module_enabled("mod_inbox"),
         };
-        let ids = Arc::new(IdGenerator::new(0));
+        let ids = Arc::new(IdGenerator::new(cluster.as_ref().map_or(0, |c| c.number)));
         let router: Arc<dyn Router> = Arc::new(StandardRouter::new(
             db.clone(),
             sessions.clone(),
@@ -80,7 +96,8 @@ impl AppState {
         )
         .map_err(|e| format!("cannot start mod_muc_light: {e}"))?;
         Ok(AppState {
-            node: format!("mimql@{}", config.listen.user.address),
+            node: config.node_name(),
+            cluster,
             archive: Archive::new(db.clone()),
             room_archive: RoomArchive::new(db.clone()),
             ids,

@@ -12,6 +12,7 @@ mod m20261202_000004_messaging;
 mod m20261202_000005_tokens;
 mod m20261202_000006_room_archive;
 mod m20261202_000008_muc_light;
+mod m20261202_000009_cluster;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_tokens::Migration),
             Box::new(m20261202_000006_room_archive::Migration),
             Box::new(m20261202_000008_muc_light::Migration),
+            Box::new(m20261202_000009_cluster::Migration),
         ]
     }
 }

@@ -57,6 +57,32 @@ impl LocalSessions {
     pub fn count(&self) -> usize {
         self.lock().owner.len()
     }
+
+    /// Pushes a stanza into the mailboxes of the sessions with these ids that live here
+    /// (the others are ignored); a full mailbox closes its session as in [`SessionRegistry::push`].
+    pub fn push_ids(&self, ids: &[SessionId], stanza: Arc<Routed>) {
+        let mut inner = self.lock();
+        for id in ids {
+            let Some(user) = inner.owner.get(id).cloned() else {
+                continue;
+            };
+            let sent = inner
+                .by_user
+                .get(&user)
+                .and_then(|list| list.iter().find(|e| e.info.id == *id))
+                .map(|e| e.tx.try_send(stanza.clone()));
+            match sent {
+                Some(Err(TrySendError::Full(_))) => {
+                    tracing::warn!(%user, "mailbox full: closing the session of a client that does not read");
+                    inner.remove(*id);
+                }
+                Some(Err(TrySendError::Closed(_))) => {
+                    inner.remove(*id);
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -88,27 +114,8 @@ impl SessionRegistry for LocalSessions {
     }
 
     async fn push(&self, targets: &[SessionInfo], stanza: Arc<Routed>) {
-        let mut inner = self.lock();
-        for t in targets {
-            let Some(user) = inner.owner.get(&t.id).cloned() else {
-                continue;
-            };
-            let sent = inner
-                .by_user
-                .get(&user)
-                .and_then(|list| list.iter().find(|e| e.info.id == t.id))
-                .map(|e| e.tx.try_send(stanza.clone()));
-            match sent {
-                Some(Err(TrySendError::Full(_))) => {
-                    tracing::warn!(session = %t.jid, "mailbox full: closing the session of a client that does not read");
-                    inner.remove(t.id);
-                }
-                Some(Err(TrySendError::Closed(_))) => {
-                    inner.remove(t.id);
-                }
-                _ => {}
-            }
-        }
+        let ids: Vec<SessionId> = targets.iter().map(|t| t.id).collect();
+        self.push_ids(&ids, stanza);
     }
 
     async fn close_user(&self, user: &Jid) {

@@ -1,0 +1,287 @@
+//! The cluster-wide session registry: every node's sessions in `cluster_sessions` (filtered by
+//! the nodes' heartbeats), mailboxes in the node that holds the session, and pushes to other
+//! nodes over the user's NATS subject, to which exactly the nodes holding that user's sessions
+//! subscribe.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures_util::StreamExt;
+use mimql_entities::key_hash;
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::{Cluster, stmt};
+use crate::jid::Jid;
+use crate::sessions::{
+    LocalSessions, Routed, SessionError, SessionId, SessionInfo, SessionRegistry, Transport,
+};
+use crate::xml::Element;
+
+/// What travels on a user's subject.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+enum Wire {
+    /// Push `stanza` from `sender` into these sessions (where they live).
+    Deliver {
+        ids: Vec<String>,
+        sender: String,
+        stanza: String,
+    },
+    /// The account was removed: close every session of the user.
+    Close,
+}
+
+fn subject(user_hash: &str) -> String {
+    format!("mimql.user.{}", &user_hash[..32])
+}
+
+fn id_text(id: SessionId) -> String {
+    format!("{:032x}", id.0)
+}
+
+fn transport_text(t: Transport) -> &'static str {
+    t.as_str()
+}
+
+/// Local sessions of one user, and the task relaying the user's subject into their mailboxes.
+struct Interest {
+    count: usize,
+    relay: tokio::task::JoinHandle<()>,
+}
+
+pub struct ClusterSessions {
+    cluster: Arc<Cluster>,
+    local: Arc<LocalSessions>,
+    db: DatabaseConnection,
+    /// Interests by user hash; a tokio mutex, held while subscribing, so a second session of a
+    /// user never returns before the subscription of the first is in place.
+    interests: Arc<tokio::sync::Mutex<HashMap<String, Interest>>>,
+    /// The user hash of every local session.
+    owners: Mutex<HashMap<SessionId, String>>,
+}
+
+#[derive(FromQueryResult)]
+struct Row {
+    id: String,
+    jid: String,
+    priority: i32,
+    node: String,
+    transport: String,
+    opened_at: i64,
+}
+
+impl ClusterSessions {
+    pub fn new(
+        cluster: Arc<Cluster>,
+        local: LocalSessions,
+        db: DatabaseConnection,
+    ) -> ClusterSessions {
+        ClusterSessions {
+            cluster,
+            local: Arc::new(local),
+            db,
+            interests: Arc::default(),
+            owners: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn relay(local: Arc<LocalSessions>, mut sub: async_nats::Subscriber, user: Jid) {
+        while let Some(msg) = sub.next().await {
+            match serde_json::from_slice::<Wire>(&msg.payload) {
+                Ok(Wire::Deliver {
+                    ids,
+                    sender,
+                    stanza,
+                }) => {
+                    let (Ok(sender), Ok(element)) =
+                        (Jid::parse_any(&sender), Element::parse(&stanza))
+                    else {
+                        tracing::warn!("undecodable delivery on a user subject");
+                        continue;
+                    };
+                    let ids: Vec<SessionId> = ids
+                        .iter()
+                        .filter_map(|i| u128::from_str_radix(i, 16).ok().map(SessionId))
+                        .collect();
+                    local.push_ids(&ids, Arc::new(Routed { sender, element }));
+                }
+                Ok(Wire::Close) => local.close_user(&user).await,
+                Err(e) => tracing::warn!(%e, "undecodable message on a user subject"),
+            }
+        }
+    }
+
+    async fn publish(&self, user_hash: &str, wire: &Wire) {
+        let payload = match serde_json::to_vec(wire) {
+            Ok(p) => p,
+            Err(e) => return tracing::error!(%e, "cannot encode a delivery"),
+        };
+        // Delivery is best effort once the archive has the message: a client that misses a
+        // live copy (NATS unreachable) catches up from the archive.
+        if let Err(e) = self
+            .cluster
+            .nats
+            .publish(subject(user_hash), payload.into())
+            .await
+        {
+            tracing::warn!(%e, "cannot publish a delivery to other nodes");
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionRegistry for ClusterSessions {
+    async fn open(&self, info: SessionInfo) -> Result<mpsc::Receiver<Arc<Routed>>, SessionError> {
+        let bare = info.jid.bare_string();
+        let hash = key_hash(&bare);
+        let unavailable = |e: &dyn std::fmt::Display| SessionError::Unavailable(e.to_string());
+        {
+            let mut interests = self.interests.lock().await;
+            match interests.get_mut(&hash) {
+                Some(i) => i.count += 1,
+                None => {
+                    let sub = self
+                        .cluster
+                        .nats
+                        .subscribe(subject(&hash))
+                        .await
+                        .map_err(|e| unavailable(&e))?;
+                    // The server has the subscription before anyone can route to the session.
+                    self.cluster
+                        .nats
+                        .flush()
+                        .await
+                        .map_err(|e| unavailable(&e))?;
+                    let relay =
+                        tokio::spawn(Self::relay(self.local.clone(), sub, info.jid.to_bare()));
+                    interests.insert(hash.clone(), Interest { count: 1, relay });
+                }
+            }
+        }
+        self.db
+            .execute_raw(stmt(
+                "INSERT INTO cluster_sessions (id, user_hash, user_bare, jid, priority, node, transport, opened_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                vec![
+                    id_text(info.id).into(),
+                    hash.clone().into(),
+                    bare.into(),
+                    info.jid.to_string().into(),
+                    info.priority.into(),
+                    info.node.clone().into(),
+                    transport_text(info.transport).into(),
+                    info.opened_at.into(),
+                ],
+            ))
+            .await
+            .map_err(|e| unavailable(&e))?;
+        self.owners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(info.id, hash);
+        self.local.open(info).await
+    }
+
+    fn close(&self, id: SessionId) {
+        self.local.close(id);
+        let Some(hash) = self
+            .owners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id)
+        else {
+            return;
+        };
+        let db = self.db.clone();
+        let interests = self.interests.clone();
+        tokio::spawn(async move {
+            if let Err(e) = db
+                .execute_raw(stmt(
+                    "DELETE FROM cluster_sessions WHERE id = $1",
+                    vec![id_text(id).into()],
+                ))
+                .await
+            {
+                tracing::warn!(%e, "cannot unregister a closed session");
+            }
+            let mut interests = interests.lock().await;
+            if let Some(i) = interests.get_mut(&hash) {
+                i.count -= 1;
+                if i.count == 0 {
+                    // Dropping the subscriber unsubscribes.
+                    if let Some(i) = interests.remove(&hash) {
+                        i.relay.abort();
+                    }
+                }
+            }
+        });
+    }
+
+    async fn sessions_of(&self, user: &Jid) -> Result<Vec<SessionInfo>, SessionError> {
+        let bare = user.bare_string();
+        let alive_since = crate::db::now_micros() - self.cluster.ttl().as_micros() as i64;
+        let rows = Row::find_by_statement(stmt(
+            "SELECT s.id, s.jid, s.priority, s.node, s.transport, s.opened_at \
+             FROM cluster_sessions s JOIN cluster_nodes n ON n.name = s.node \
+             WHERE s.user_hash = $1 AND s.user_bare = $2 AND n.heartbeat_at > $3",
+            vec![key_hash(&bare).into(), bare.into(), alive_since.into()],
+        ))
+        .all(&self.db)
+        .await
+        .map_err(|e| SessionError::Unavailable(e.to_string()))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(SessionInfo {
+                    id: SessionId(u128::from_str_radix(&r.id, 16).ok()?),
+                    jid: Jid::parse_any(&r.jid).ok()?,
+                    priority: r.priority,
+                    node: r.node,
+                    transport: if r.transport == "ws" {
+                        Transport::WebSocket
+                    } else {
+                        Transport::Sse
+                    },
+                    opened_at: r.opened_at,
+                })
+            })
+            .collect())
+    }
+
+    async fn push(&self, targets: &[SessionInfo], stanza: Arc<Routed>) {
+        let (here, there): (Vec<&SessionInfo>, Vec<&SessionInfo>) =
+            targets.iter().partition(|t| t.node == self.cluster.node);
+        if !here.is_empty() {
+            let ids: Vec<SessionId> = here.iter().map(|t| t.id).collect();
+            self.local.push_ids(&ids, stanza.clone());
+        }
+        if let Some(first) = there.first() {
+            let wire = Wire::Deliver {
+                ids: there.iter().map(|t| id_text(t.id)).collect(),
+                sender: stanza.sender.to_string(),
+                stanza: stanza.element.to_string(),
+            };
+            self.publish(&key_hash(&first.jid.bare_string()), &wire)
+                .await;
+        }
+    }
+
+    async fn close_user(&self, user: &Jid) {
+        let bare = user.bare_string();
+        let hash = key_hash(&bare);
+        self.local.close_user(user).await;
+        self.publish(&hash, &Wire::Close).await;
+        if let Err(e) = self
+            .db
+            .execute_raw(stmt(
+                "DELETE FROM cluster_sessions WHERE user_hash = $1 AND user_bare = $2",
+                vec![hash.into(), bare.into()],
+            ))
+            .await
+        {
+            tracing::warn!(%e, "cannot unregister a removed user's sessions");
+        }
+    }
+}
