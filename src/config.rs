@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub general: General,
@@ -19,16 +19,28 @@ pub struct Config {
     pub modules: BTreeMap<String, ModuleConfig>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct General {
     /// XMPP domains served.
     pub hosts: Vec<String>,
     /// Log filter (tracing `EnvFilter` syntax) used when `RUST_LOG` is unset.
     pub log_level: String,
+    /// `text` (human-readable, coloured on a terminal) or `json` (one object per line).
+    pub log_format: LogFormat,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT before they are cut.
+    pub shutdown_timeout_secs: u64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Database {
     pub url: String,
@@ -36,14 +48,15 @@ pub struct Database {
     pub pool_size: u32,
 }
 
-#[derive(Clone, Debug, Deserialize, Default)]
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Listen {
     pub user: UserListener,
     pub admin: AdminListener,
+    pub metrics: MetricsListener,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UserListener {
     pub address: String,
@@ -51,7 +64,7 @@ pub struct UserListener {
     pub workers: usize,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminListener {
     pub address: String,
@@ -59,7 +72,16 @@ pub struct AdminListener {
     pub password: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+/// `GET /metrics` (Prometheus text format) on a listener of its own, so that it can stay on a
+/// private interface while the APIs are public.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsListener {
+    pub enabled: bool,
+    pub address: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Largest accepted request body, in bytes.
@@ -75,7 +97,7 @@ pub struct Limits {
     pub body_timeout_secs: u64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Auth {
     /// Verified credentials kept in memory so Basic auth skips the slow hash.
@@ -86,7 +108,7 @@ pub struct Auth {
     pub max_concurrent_hashes: usize,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModuleConfig {
     pub enabled: bool,
@@ -111,6 +133,8 @@ impl Default for General {
         General {
             hosts: vec!["localhost".into()],
             log_level: "info".into(),
+            log_format: LogFormat::Text,
+            shutdown_timeout_secs: 30,
         }
     }
 }
@@ -139,6 +163,15 @@ impl Default for AdminListener {
             address: "127.0.0.1:5551".into(),
             username: "admin".into(),
             password: "secret".into(),
+        }
+    }
+}
+
+impl Default for MetricsListener {
+    fn default() -> Self {
+        MetricsListener {
+            enabled: true,
+            address: "127.0.0.1:9091".into(),
         }
     }
 }
@@ -206,7 +239,37 @@ impl Config {
         if self.auth.max_concurrent_hashes == 0 {
             return Err("[auth] max_concurrent_hashes must be at least 1".into());
         }
+        tracing_subscriber::EnvFilter::try_new(&self.general.log_level)
+            .map_err(|e| format!("[general] log_level {:?}: {e}", self.general.log_level))?;
+        for (section, address) in [
+            ("listen.user", &self.listen.user.address),
+            ("listen.admin", &self.listen.admin.address),
+            ("listen.metrics", &self.listen.metrics.address),
+        ] {
+            check_address(address).map_err(|e| format!("[{section}] address {address:?}: {e}"))?;
+        }
         Ok(())
+    }
+
+    /// The configuration as `mimql config check` prints it: every module listed with its
+    /// effective state, and passwords (the admin's, the database URL's) masked.
+    pub fn masked(&self) -> Config {
+        let mut c = self.clone();
+        c.listen.admin.password = MASK.into();
+        c.database.url = mask_url(&c.database.url);
+        c.modules = MODULES
+            .iter()
+            .map(|m| {
+                let enabled = self.module_enabled(m);
+                (m.to_string(), ModuleConfig { enabled })
+            })
+            .collect();
+        c
+    }
+
+    /// The configuration as TOML, every key included.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_else(|e| format!("# not representable as TOML: {e}\n"))
     }
 
     /// Hosts after nameprep, in configuration order.
@@ -221,6 +284,48 @@ impl Config {
     pub fn module_enabled(&self, name: &str) -> bool {
         self.modules.get(name).is_none_or(|m| m.enabled)
     }
+}
+
+/// What replaces a secret in printed configurations.
+pub const MASK: &str = "********";
+
+/// `host:port` with a numeric port (the host is resolved when the listener binds).
+fn check_address(address: &str) -> Result<(), String> {
+    let (host, port) = address.rsplit_once(':').ok_or("expected host:port")?;
+    if host.is_empty() {
+        return Err("expected host:port".into());
+    }
+    port.parse::<u16>()
+        .map(drop)
+        .map_err(|_| format!("invalid port {port:?}"))
+}
+
+/// A database URL with its password (`user:password@` or a `password=` parameter) masked.
+pub fn mask_url(url: &str) -> String {
+    let mut out = url.to_string();
+    if let Some(scheme_end) = out.find("://") {
+        let start = scheme_end + 3;
+        let authority_end = out[start..]
+            .find(['/', '?'])
+            .map_or(out.len(), |i| start + i);
+        if let Some(at) = out[start..authority_end].rfind('@')
+            && let Some(colon) = out[start..start + at].find(':')
+        {
+            out.replace_range(start + colon + 1..start + at, MASK);
+        }
+    }
+    if let Some(q) = out.find('?') {
+        let (base, query) = out.split_at(q + 1);
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}={MASK}"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out = format!("{base}{}", params.join("&"));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -260,6 +365,48 @@ mod tests {
         assert_eq!(c.hosts(), vec!["localhost", "example.com"]);
         assert!(!c.module_enabled("mod_last"));
         assert!(c.module_enabled("mod_vcard"));
+    }
+
+    #[test]
+    fn masks_passwords() {
+        assert_eq!(
+            mask_url("postgres://u:p%40ss@db.example:5432/mimql?sslmode=require"),
+            "postgres://u:********@db.example:5432/mimql?sslmode=require"
+        );
+        assert_eq!(
+            mask_url("postgres://u@h/db?password=x&user=u"),
+            "postgres://u@h/db?password=********&user=u"
+        );
+        assert_eq!(mask_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            mask_url("sqlite://mimql.db?mode=rwc"),
+            "sqlite://mimql.db?mode=rwc"
+        );
+        let c = Config::default().masked();
+        assert_eq!(c.listen.admin.password, MASK);
+        assert_eq!(c.modules.len(), MODULES.len());
+        let printed = c.to_toml();
+        assert!(!printed.contains("secret"), "{printed}");
+        let reparsed = Config::parse(&printed).unwrap();
+        assert_eq!(reparsed.general.shutdown_timeout_secs, 30);
+        assert_eq!(reparsed.general.log_format, LogFormat::Text);
+        assert_eq!(reparsed.listen.metrics.address, "127.0.0.1:9091");
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        assert!(Config::parse("[general]\nlog_format = \"xml\"").is_err());
+        assert!(Config::parse("[general]\nlog_level = \"mimql=loud\"").is_err());
+        assert!(Config::parse("[listen.metrics]\naddress = \"127.0.0.1\"").is_err());
+        assert!(Config::parse("[listen.user]\naddress = \"127.0.0.1:99999\"").is_err());
+        let c = Config::parse(
+            "[general]\nlog_format = \"json\"\nshutdown_timeout_secs = 5\n\
+             [listen.metrics]\nenabled = false",
+        )
+        .unwrap();
+        assert_eq!(c.general.log_format, LogFormat::Json);
+        assert_eq!(c.general.shutdown_timeout_secs, 5);
+        assert!(!c.listen.metrics.enabled);
     }
 
     #[test]

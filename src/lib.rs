@@ -15,6 +15,8 @@ pub mod generated;
 pub mod http;
 pub mod jid;
 pub mod last;
+pub mod logging;
+pub mod metrics;
 pub mod modules;
 pub mod pipeline;
 pub mod private;

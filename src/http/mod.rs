@@ -1,13 +1,16 @@
-//! The HTTP servers: the user API on `listen.user`, the admin API on `listen.admin`.
+//! The HTTP servers: the user API on `listen.user`, the admin API on `listen.admin`, and
+//! `GET /metrics` on `listen.metrics`.
 
 mod decode;
 pub mod endpoint;
-mod graphiql;
+pub mod graphiql;
+mod health;
 pub mod identity;
 mod reply;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::http::header;
@@ -28,23 +31,28 @@ async fn method_not_allowed() -> HttpResponse {
         .finish()
 }
 
-async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
-}
-
 fn configure<E: Executor>(
     endpoint: web::Data<Endpoint<E>>,
+    state: web::Data<AppState>,
 ) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(endpoint.clone())
+            .app_data(state.clone())
             .service(
                 web::resource("/api/graphql")
                     .route(web::get().to(endpoint::graphql::<E>))
                     .route(web::post().to(endpoint::graphql::<E>))
                     .default_service(web::to(method_not_allowed)),
             )
-            .route("/health", web::get().to(health));
+            .route("/health", web::get().to(health::health))
+            .configure(graphiql::assets);
     }
+}
+
+async fn metrics_page(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::metrics::render(state.db()))
 }
 
 // Depth and complexity are bounded by the pipeline (memoised over fragments) before
@@ -84,17 +92,19 @@ fn pipeline(
 /// Recursion bound of async-graphql's own document checks.
 pub const MAX_RECURSION: usize = 64;
 
-/// The running servers; dropping this does not stop them, call [`Running::stop`].
+/// The running servers. Dropping this does not stop them: call [`Running::shutdown`].
 pub struct Running {
     pub user_addr: SocketAddr,
     pub admin_addr: SocketAddr,
-    user: ServerHandle,
-    admin: ServerHandle,
+    /// `None` when `[listen.metrics] enabled = false`.
+    pub metrics_addr: Option<SocketAddr>,
+    pub state: Arc<AppState>,
+    handles: Vec<ServerHandle>,
     tasks: Vec<actix_web::rt::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Running {
-    /// Runs until both servers stop (on SIGINT/SIGTERM when signals are handled).
+    /// Runs until the servers stop.
     pub async fn wait(self) -> std::io::Result<()> {
         for t in self.tasks {
             t.await.map_err(std::io::Error::other)??;
@@ -102,38 +112,61 @@ impl Running {
         Ok(())
     }
 
-    pub async fn stop(&self) {
-        self.user.stop(true).await;
-        self.admin.stop(true).await;
+    /// Stops cleanly: cancels [`AppState::shutdown`] (streams end), stops accepting
+    /// connections, gives in-flight requests up to `[general] shutdown_timeout_secs` to finish
+    /// (then drops them), and closes the database pool.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        self.state.shutdown.cancel();
+        futures_util::future::join_all(self.handles.iter().map(|h| h.stop(true))).await;
+        for t in self.tasks {
+            t.await.map_err(std::io::Error::other)??;
+        }
+        if let Err(e) = self.state.db().close_by_ref().await {
+            tracing::warn!(%e, "closing the database pool failed");
+        }
+        Ok(())
     }
 }
 
-/// Binds both listeners (or uses the given ones) and starts serving.
+fn bind(listener: Option<TcpListener>, address: &str) -> std::io::Result<TcpListener> {
+    match listener {
+        Some(l) => Ok(l),
+        None => TcpListener::bind(address)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {address}: {e}"))),
+    }
+}
+
+/// Binds the listeners (or uses the given ones) and starts serving. Signals are left to the
+/// caller (see [`Running::shutdown`]).
 pub fn start(
     state: Arc<AppState>,
     user_listener: Option<TcpListener>,
     admin_listener: Option<TcpListener>,
-    handle_signals: bool,
 ) -> std::io::Result<Running> {
+    crate::metrics::install();
     let config = &state.config;
-    let user_listener = match user_listener {
-        Some(l) => l,
-        None => TcpListener::bind(&config.listen.user.address)?,
-    };
-    let admin_listener = match admin_listener {
-        Some(l) => l,
-        None => TcpListener::bind(&config.listen.admin.address)?,
+    let user_listener = bind(user_listener, &config.listen.user.address)?;
+    let admin_listener = bind(admin_listener, &config.listen.admin.address)?;
+    let metrics_listener = match config.listen.metrics.enabled {
+        true => Some(bind(None, &config.listen.metrics.address)?),
+        false => None,
     };
     let user_addr = user_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
+    let metrics_addr = metrics_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()?;
+    let grace = config.general.shutdown_timeout_secs;
 
     let user_endpoint = web::Data::new(Endpoint {
         executor: user_schema(&state),
         pipeline: pipeline(&generated::user::META, config),
         auth: Auth::User(state.clone()),
         max_body: config.limits.max_body_bytes,
-        body_timeout: std::time::Duration::from_secs(config.limits.body_timeout_secs),
-        graphiql_title: "mimql user API",
+        body_timeout: Duration::from_secs(config.limits.body_timeout_secs),
+        api: "user",
+        graphiql: &graphiql::USER_PAGE,
     });
     let admin_endpoint = web::Data::new(Endpoint {
         executor: admin_schema(&state),
@@ -143,33 +176,54 @@ pub fn start(
             password: config.listen.admin.password.clone(),
         },
         max_body: config.limits.max_body_bytes,
-        body_timeout: std::time::Duration::from_secs(config.limits.body_timeout_secs),
-        graphiql_title: "mimql admin API",
+        body_timeout: Duration::from_secs(config.limits.body_timeout_secs),
+        api: "admin",
+        graphiql: &graphiql::ADMIN_PAGE,
     });
+    let shared = web::Data::from(state.clone());
 
-    let user_cfg = configure(user_endpoint);
-    let mut user =
-        HttpServer::new(move || App::new().configure(user_cfg.clone())).listen(user_listener)?;
+    let user_cfg = configure(user_endpoint, shared.clone());
+    let mut user = HttpServer::new(move || App::new().configure(user_cfg.clone()))
+        .disable_signals()
+        .shutdown_timeout(grace)
+        .listen(user_listener)?;
     if config.listen.user.workers > 0 {
         user = user.workers(config.listen.user.workers);
     }
-    let admin_cfg = configure(admin_endpoint);
-    let mut admin = HttpServer::new(move || App::new().configure(admin_cfg.clone()))
+    let admin_cfg = configure(admin_endpoint, shared.clone());
+    let admin = HttpServer::new(move || App::new().configure(admin_cfg.clone()))
         .workers(1)
+        .disable_signals()
+        .shutdown_timeout(grace)
         .listen(admin_listener)?;
-    if !handle_signals {
-        user = user.disable_signals();
-        admin = admin.disable_signals();
+    let mut servers = vec![user.run(), admin.run()];
+    if let Some(listener) = metrics_listener {
+        let shared = shared.clone();
+        let metrics = HttpServer::new(move || {
+            App::new()
+                .app_data(shared.clone())
+                .route("/metrics", web::get().to(metrics_page))
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(grace)
+        .listen(listener)?;
+        servers.push(metrics.run());
     }
-    let user = user.run();
-    let admin = admin.run();
-    let (user_handle, admin_handle) = (user.handle(), admin.handle());
-    tracing::info!(%user_addr, %admin_addr, "mimql listening");
+    let handles = servers.iter().map(|s| s.handle()).collect();
+    let tasks = servers.into_iter().map(actix_web::rt::spawn).collect();
+    match metrics_addr {
+        Some(metrics_addr) => {
+            tracing::info!(%user_addr, %admin_addr, %metrics_addr, "mimql listening")
+        }
+        None => tracing::info!(%user_addr, %admin_addr, "mimql listening"),
+    }
     Ok(Running {
         user_addr,
         admin_addr,
-        user: user_handle,
-        admin: admin_handle,
-        tasks: vec![actix_web::rt::spawn(user), actix_web::rt::spawn(admin)],
+        metrics_addr,
+        state,
+        handles,
+        tasks,
     })
 }
