@@ -39,9 +39,9 @@ fn init_logging() {
     });
 }
 
-/// Starts a server on `db_url`, or on its own database when `None`.
-fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServer {
-    init_logging();
+/// The configuration tests run with: the test hosts, free ports for the metrics listener, and
+/// `db_url`, or the shared test database, or a fresh SQLite file in the returned directory.
+pub fn test_config(db_url: Option<&str>) -> (Config, Option<tempfile::TempDir>) {
     let mut config = Config::default();
     config.general.hosts = HOSTS.iter().map(|h| h.to_string()).collect();
     config.general.log_level = "warn".into();
@@ -67,6 +67,13 @@ fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServe
             Some(dir)
         }
     };
+    (config, dir)
+}
+
+/// Starts a server on `db_url`, or on its own database when `None`.
+fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServer {
+    init_logging();
+    let (mut config, dir) = test_config(db_url);
     modify(&mut config);
     let db_url = config.database.url.clone();
     let user = TcpListener::bind("127.0.0.1:0").expect("free port");
