@@ -234,7 +234,7 @@ fn sigterm_lets_requests_finish_within_the_timeout_and_exits_0() {
 }
 
 /// JSON log lines whose `message` is `message`.
-fn lines_with<'a>(log: &'a str, message: &str) -> Vec<Json> {
+fn lines_with(log: &str, message: &str) -> Vec<Json> {
     log.lines()
         .map(|l| serde_json::from_str::<Json>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .filter(|v| v["message"] == message)
