@@ -137,9 +137,17 @@ fn run(cli: Cli) -> Result<(), String> {
                     shutdown_timeout_secs = grace,
                     "stopping: no new connections; in-flight requests may finish"
                 );
-                running.shutdown().await.map_err(|e| e.to_string())?;
-                tracing::info!("mimql stopped");
-                Ok(())
+                tokio::select! {
+                    stopped = running.shutdown() => {
+                        stopped.map_err(|e| e.to_string())?;
+                        tracing::info!("mimql stopped");
+                        Ok(())
+                    }
+                    again = mimql::server::shutdown_signal() => {
+                        tracing::warn!(signal = again, "stopping without waiting for requests");
+                        Err(format!("{again}: stopped without waiting for in-flight requests"))
+                    }
+                }
             })
         }
         Command::Migrate(arg) => {

@@ -65,13 +65,39 @@ fn shutdown_ends_streams_first_then_stops_the_listeners() {
                 _ = tokio::time::sleep(Duration::from_secs(60)) => "still open",
             }
         });
+        // An idle keep-alive connection: it has had its answer and waits for more. (Blocking
+        // I/O off this thread, which runs the servers.)
+        let user_addr = addrs[0];
+        let mut idle = tokio::task::spawn_blocking(move || {
+            let mut idle = TcpStream::connect(user_addr).unwrap();
+            idle.write_all(b"GET /health HTTP/1.1\r\nHost: mimql\r\n\r\n")
+                .unwrap();
+            let mut answer = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !answer.ends_with(br#"{"status":"ok","database":"ok"}"#) {
+                let n = idle.read(&mut chunk).unwrap();
+                assert!(n > 0, "{}", String::from_utf8_lossy(&answer));
+                answer.extend_from_slice(&chunk[..n]);
+            }
+            idle
+        })
+        .await
+        .unwrap();
+        let mut chunk = [0u8; 16];
+
         assert!(!running.state.shutdown.is_cancelled());
         let began = Instant::now();
         running.shutdown().await.unwrap();
         assert_eq!(stream.await.unwrap(), "ended cleanly");
         assert!(
-            began.elapsed() < Duration::from_secs(5),
-            "nothing was in flight: no waiting"
+            began.elapsed() < Duration::from_secs(2),
+            "no request was in progress: an idle connection does not hold the stop ({:?})",
+            began.elapsed()
+        );
+        assert_eq!(
+            idle.read(&mut chunk).unwrap_or(0),
+            0,
+            "idle connection closed"
         );
         for addr in addrs {
             assert!(TcpStream::connect(addr).is_err(), "{addr} still accepts");
@@ -227,15 +253,64 @@ fn sigterm_lets_requests_finish_within_the_timeout_and_exits_0() {
     assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
 
     let log = s.stderr.take().unwrap().join().unwrap();
-    let stopped = log
-        .lines()
-        .any(|l| l.contains("\"message\":\"mimql stopped\""));
-    assert!(stopped, "{log}");
+    assert_eq!(lines_with(&log, "mimql stopped").len(), 1, "{log}");
+    assert_eq!(
+        lines_with(
+            &log,
+            "shutdown timeout: cutting the requests still in progress"
+        )[0]["requests"],
+        1
+    );
+    assert!(!log.contains("\"level\":\"ERROR\""), "{log}");
 }
 
-/// JSON log lines whose `message` is `message`.
+#[test]
+fn a_second_signal_stops_at_once() {
+    let mut s = serve(60);
+    let body = r#"{"query": "{ checkAuth { authStatus } }"}"#;
+    let _stuck = slow_request(s.user_addr, body, 5);
+    std::thread::sleep(Duration::from_millis(300));
+    sigterm(&s.child);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        s.child.try_wait().unwrap().is_none(),
+        "waits for the request"
+    );
+    let ok = Command::new("kill")
+        .args(["-INT", &s.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let second = Instant::now();
+    let status = loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(second.elapsed() < Duration::from_secs(10), "still running");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "requests were cut: not a clean stop"
+    );
+    let log = s.stderr.take().unwrap().join().unwrap();
+    assert_eq!(
+        lines_with(&log, "stopping without waiting for requests").len(),
+        1
+    );
+    assert!(
+        log.ends_with("mimql: SIGINT: stopped without waiting for in-flight requests\n"),
+        "{log}"
+    );
+}
+
+/// JSON log lines whose `message` is `message` (a failing command's last line, `mimql: ...`,
+/// is not a log line).
 fn lines_with(log: &str, message: &str) -> Vec<Json> {
     log.lines()
+        .filter(|l| !l.starts_with("mimql: "))
         .map(|l| serde_json::from_str::<Json>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .filter(|v| v["message"] == message)
         .collect()

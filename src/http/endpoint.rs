@@ -222,14 +222,9 @@ pub async fn graphql<E: Executor>(
         duration,
     });
     let status = reply.status;
-    let name: String = trace
-        .outline
-        .name
-        .as_deref()
-        .unwrap_or_default()
-        .chars()
-        .take(MAX_LOGGED_NAME)
-        .collect();
+    let name = trace.outline.name.as_deref().unwrap_or_default();
+    // Operation names are GraphQL names (ASCII); a cut can only fall on a character boundary.
+    let name = &name[..name.len().min(MAX_LOGGED_NAME)];
     macro_rules! request_line {
         ($level:ident, $message:literal) => {
             tracing::$level!(

@@ -6,6 +6,7 @@ pub mod endpoint;
 pub mod graphiql;
 mod health;
 pub mod identity;
+mod inflight;
 mod reply;
 
 use std::net::{SocketAddr, TcpListener};
@@ -16,6 +17,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::http::header;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use async_graphql::Executor;
+use tokio_util::task::TaskTracker;
 
 use crate::admin_api::AdminApi;
 use crate::api::UserApi;
@@ -99,6 +101,10 @@ pub struct Running {
     /// `None` when `[listen.metrics] enabled = false`.
     pub metrics_addr: Option<SocketAddr>,
     pub state: Arc<AppState>,
+    /// Requests in progress on every listener.
+    in_flight: TaskTracker,
+    /// The listening sockets (duplicates of those actix serves), closed at shutdown.
+    listeners: Vec<TcpListener>,
     handles: Vec<ServerHandle>,
     tasks: Vec<actix_web::rt::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -112,19 +118,54 @@ impl Running {
         Ok(())
     }
 
-    /// Stops cleanly: cancels [`AppState::shutdown`] (streams end), stops accepting
-    /// connections, gives in-flight requests up to `[general] shutdown_timeout_secs` to finish
-    /// (then drops them), and closes the database pool.
+    /// Stops cleanly: cancels [`AppState::shutdown`] (streams end), stops accepting (new
+    /// connections are refused), gives requests in progress up to
+    /// `[general] shutdown_timeout_secs` to finish (their responses included), then drops what
+    /// is left, idle keep-alive connections included, and closes the database pool.
+    ///
+    /// The servers are paused, not stopped, while requests finish: actix's graceful stop waits
+    /// for idle connections too, and a worker whose accept thread stops before it hears of the
+    /// stop exits at once, cutting its requests. What is waited for is our own count of
+    /// requests in progress ([`inflight`]).
     pub async fn shutdown(self) -> std::io::Result<()> {
+        let grace = Duration::from_secs(self.state.config.general.shutdown_timeout_secs);
         self.state.shutdown.cancel();
-        futures_util::future::join_all(self.handles.iter().map(|h| h.stop(true))).await;
+        self.in_flight.close();
+        futures_util::future::join_all(self.handles.iter().map(|h| h.pause())).await;
+        // The accept threads apply the pause asynchronously: let them, before their sockets
+        // stop listening (else one may log a failed accept).
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        for listener in &self.listeners {
+            refuse_connections(listener);
+        }
+        if tokio::time::timeout(grace, self.in_flight.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                requests = self.in_flight.len(),
+                "shutdown timeout: cutting the requests still in progress"
+            );
+        }
+        futures_util::future::join_all(self.handles.iter().map(|h| h.stop(false))).await;
         for t in self.tasks {
-            t.await.map_err(std::io::Error::other)??;
+            if let Err(e) = t.await.map_err(std::io::Error::other).and_then(|r| r) {
+                tracing::warn!(%e, "an HTTP server failed while stopping");
+            }
         }
         if let Err(e) = self.state.db().close_by_ref().await {
             tracing::warn!(%e, "closing the database pool failed");
         }
         Ok(())
+    }
+}
+
+/// Makes a listening socket refuse new connections at once (connections waiting in its queue,
+/// never accepted, are reset). Linux stops listening on `shutdown(SHUT_RD)`; elsewhere the
+/// socket stays open, unaccepted, until the process exits.
+fn refuse_connections(listener: &TcpListener) {
+    if let Err(e) = socket2::SockRef::from(listener).shutdown(std::net::Shutdown::Read) {
+        tracing::debug!(%e, "listening socket left open until exit");
     }
 }
 
@@ -157,7 +198,11 @@ pub fn start(
         .as_ref()
         .map(TcpListener::local_addr)
         .transpose()?;
-    let grace = config.general.shutdown_timeout_secs;
+    let in_flight = TaskTracker::new();
+    let mut listeners = vec![user_listener.try_clone()?, admin_listener.try_clone()?];
+    if let Some(l) = &metrics_listener {
+        listeners.push(l.try_clone()?);
+    }
 
     let user_endpoint = web::Data::new(Endpoint {
         executor: user_schema(&state),
@@ -183,30 +228,42 @@ pub fn start(
     let shared = web::Data::from(state.clone());
 
     let user_cfg = configure(user_endpoint, shared.clone());
-    let mut user = HttpServer::new(move || App::new().configure(user_cfg.clone()))
-        .disable_signals()
-        .shutdown_timeout(grace)
-        .listen(user_listener)?;
+    let tracker = in_flight.clone();
+    let mut user = HttpServer::new(move || {
+        let tracker = tracker.clone();
+        App::new()
+            .wrap_fn(move |req, srv| inflight::count(&tracker, req, srv))
+            .configure(user_cfg.clone())
+    })
+    .disable_signals()
+    .listen(user_listener)?;
     if config.listen.user.workers > 0 {
         user = user.workers(config.listen.user.workers);
     }
     let admin_cfg = configure(admin_endpoint, shared.clone());
-    let admin = HttpServer::new(move || App::new().configure(admin_cfg.clone()))
-        .workers(1)
-        .disable_signals()
-        .shutdown_timeout(grace)
-        .listen(admin_listener)?;
+    let tracker = in_flight.clone();
+    let admin = HttpServer::new(move || {
+        let tracker = tracker.clone();
+        App::new()
+            .wrap_fn(move |req, srv| inflight::count(&tracker, req, srv))
+            .configure(admin_cfg.clone())
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(admin_listener)?;
     let mut servers = vec![user.run(), admin.run()];
     if let Some(listener) = metrics_listener {
         let shared = shared.clone();
+        let tracker = in_flight.clone();
         let metrics = HttpServer::new(move || {
+            let tracker = tracker.clone();
             App::new()
+                .wrap_fn(move |req, srv| inflight::count(&tracker, req, srv))
                 .app_data(shared.clone())
                 .route("/metrics", web::get().to(metrics_page))
         })
         .workers(1)
         .disable_signals()
-        .shutdown_timeout(grace)
         .listen(listener)?;
         servers.push(metrics.run());
     }
@@ -223,6 +280,8 @@ pub fn start(
         admin_addr,
         metrics_addr,
         state,
+        in_flight,
+        listeners,
         handles,
         tasks,
     })
