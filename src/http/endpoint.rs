@@ -223,8 +223,11 @@ pub async fn graphql<E: Executor>(
     });
     let status = reply.status;
     let name = trace.outline.name.as_deref().unwrap_or_default();
-    // Operation names are GraphQL names (ASCII); a cut can only fall on a character boundary.
-    let name = &name[..name.len().min(MAX_LOGGED_NAME)];
+    let cut = (0..=name.len().min(MAX_LOGGED_NAME))
+        .rev()
+        .find(|&i| name.is_char_boundary(i))
+        .unwrap_or(0);
+    let name = &name[..cut];
     macro_rules! request_line {
         ($level:ident, $message:literal) => {
             tracing::$level!(

@@ -126,7 +126,7 @@ impl Running {
     /// The servers are paused, not stopped, while requests finish: actix's graceful stop waits
     /// for idle connections too, and a worker whose accept thread stops before it hears of the
     /// stop exits at once, cutting its requests. What is waited for is our own count of
-    /// requests in progress ([`inflight`]).
+    /// requests in progress (`inflight.rs`).
     pub async fn shutdown(self) -> std::io::Result<()> {
         let grace = Duration::from_secs(self.state.config.general.shutdown_timeout_secs);
         self.state.shutdown.cancel();
