@@ -11,6 +11,7 @@ DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-5}
 MIMQL_PORT=15561
 ADMIN_PORT=15551
+METRICS_PORT=15591
 CEILING_PORT=15600
 
 command -v wrk >/dev/null || { echo "installing wrk"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }
@@ -34,6 +35,8 @@ address = "127.0.0.1:$MIMQL_PORT"
 address = "127.0.0.1:$ADMIN_PORT"
 username = "admin"
 password = "secret"
+[listen.metrics]
+address = "127.0.0.1:$METRICS_PORT"
 TOML
 
 "$bin/mimql" serve --config "$work/mimql.toml" 2>"$work/mimql.log" & pids+=($!)

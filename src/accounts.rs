@@ -164,6 +164,11 @@ impl Accounts {
     pub async fn authenticate(&self, jid: &Jid, password: &str) -> Result<bool, DbErr> {
         let bare = jid.bare_string();
         let cached = self.cache.lookup(&bare, password);
+        crate::metrics::credential_cache(match cached {
+            Lookup::Fresh => "hit",
+            Lookup::Stale(_) => "stale",
+            Lookup::Miss => "miss",
+        });
         if cached == Lookup::Fresh {
             return Ok(true);
         }

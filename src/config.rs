@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(try_from = "RawConfig")]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(try_from = "RawConfig", into = "RawConfig")]
 pub struct Config {
     pub general: General,
     pub database: Database,
@@ -28,7 +28,7 @@ pub struct Config {
 }
 
 /// The file as written: module tables are split into `enabled` and the module's options.
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawConfig {
     general: General,
@@ -37,7 +37,43 @@ struct RawConfig {
     limits: Limits,
     auth: Auth,
     modules: BTreeMap<String, toml::Table>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     cluster: Option<Cluster>,
+}
+
+impl From<Config> for RawConfig {
+    /// The file a configuration reads from: every module listed with `enabled` and its options.
+    fn from(c: Config) -> RawConfig {
+        let table = |v: Result<toml::Value, toml::ser::Error>| match v {
+            Ok(toml::Value::Table(t)) => t,
+            _ => toml::Table::new(),
+        };
+        let modules = MODULES
+            .iter()
+            .map(|name| {
+                let mut t = match *name {
+                    "mod_auth_token" => table(toml::Value::try_from(&c.auth_token)),
+                    "mod_http_upload" => table(toml::Value::try_from(&c.http_upload)),
+                    "mod_muc_light" => table(toml::Value::try_from(&c.muc_light)),
+                    _ => toml::Table::new(),
+                };
+                t.insert(
+                    "enabled".into(),
+                    toml::Value::Boolean(c.module_enabled(name)),
+                );
+                (name.to_string(), t)
+            })
+            .collect();
+        RawConfig {
+            general: c.general,
+            database: c.database,
+            listen: c.listen,
+            limits: c.limits,
+            auth: c.auth,
+            modules,
+            cluster: c.cluster,
+        }
+    }
 }
 
 impl TryFrom<RawConfig> for Config {
@@ -77,7 +113,7 @@ impl TryFrom<RawConfig> for Config {
 }
 
 /// `[cluster]`: this process is one node of several.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Cluster {
     /// The NATS server (JetStream not required), e.g. `nats://127.0.0.1:4222`.
@@ -101,16 +137,28 @@ impl Default for Cluster {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct General {
     /// XMPP domains served.
     pub hosts: Vec<String>,
     /// Log filter (tracing `EnvFilter` syntax) used when `RUST_LOG` is unset.
     pub log_level: String,
+    /// `text` (human-readable, coloured on a terminal) or `json` (one object per line).
+    pub log_format: LogFormat,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT before they are cut.
+    pub shutdown_timeout_secs: u64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Database {
     pub url: String,
@@ -118,14 +166,15 @@ pub struct Database {
     pub pool_size: u32,
 }
 
-#[derive(Clone, Debug, Deserialize, Default)]
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Listen {
     pub user: UserListener,
     pub admin: AdminListener,
+    pub metrics: MetricsListener,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UserListener {
     pub address: String,
@@ -135,7 +184,7 @@ pub struct UserListener {
     pub sse_idle_timeout_secs: u64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminListener {
     pub address: String,
@@ -143,7 +192,16 @@ pub struct AdminListener {
     pub password: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+/// `GET /metrics` (Prometheus text format) on a listener of its own, so that it can stay on a
+/// private interface while the APIs are public.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsListener {
+    pub enabled: bool,
+    pub address: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Largest accepted request body, in bytes.
@@ -159,7 +217,7 @@ pub struct Limits {
     pub body_timeout_secs: u64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Auth {
     /// Verified credentials kept in memory so Basic auth skips the slow hash.
@@ -170,7 +228,7 @@ pub struct Auth {
     pub max_concurrent_hashes: usize,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModuleConfig {
     pub enabled: bool,
@@ -178,27 +236,27 @@ pub struct ModuleConfig {
 
 /// `[modules.mod_auth_token]`: how long tokens stay valid, in the reference's syntax
 /// (`validity_period.access = {value = 1, unit = "hours"}`).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthTokenOptions {
     pub validity_period: ValidityPeriods,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ValidityPeriods {
     pub access: Period,
     pub refresh: Period,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Period {
     pub value: u64,
     pub unit: TimeUnit,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TimeUnit {
     Days,
@@ -235,7 +293,7 @@ impl Default for ValidityPeriods {
 }
 
 /// `[modules.mod_http_upload]`: where `getUrl` points uploads.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpUploadOptions {
     pub backend: UploadBackend,
@@ -247,7 +305,7 @@ pub struct HttpUploadOptions {
     pub s3: Option<S3Upload>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UploadBackend {
     /// mimql stores the files and serves the URLs it signs on the user listener.
@@ -256,7 +314,7 @@ pub enum UploadBackend {
     S3,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LocalUpload {
     /// Where uploaded files are kept (relative paths are relative to the working directory).
@@ -266,7 +324,7 @@ pub struct LocalUpload {
 }
 
 /// The reference's `s3.*` options.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct S3Upload {
     /// `https://s3.eu-west-1.amazonaws.com/mybucket` (path style) or the bucket's own host.
@@ -302,7 +360,7 @@ impl Default for LocalUpload {
 
 /// `[modules.mod_muc_light]`: the reference's options that shape rooms (`host`, `backend`,
 /// `legacy_mode`, `cache_affs` and `rooms_per_page` concern its XMPP side and are not taken).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MucLightOptions {
     /// Rooms have no owner: creators are members like everyone else.
@@ -337,6 +395,15 @@ impl Limit {
     }
 }
 
+impl Serialize for Limit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Limit::Infinity => s.serialize_str("infinity"),
+            Limit::At(n) => s.serialize_u64(*n),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Limit {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Limit, D::Error> {
         #[derive(Deserialize)]
@@ -357,7 +424,7 @@ impl<'de> Deserialize<'de> for Limit {
 
 /// One `[[modules.mod_muc_light.config_schema]]` item: a field and its default, whose type is
 /// the type of the field.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigField {
     pub field: String,
@@ -414,6 +481,8 @@ impl Default for General {
         General {
             hosts: vec!["localhost".into()],
             log_level: "info".into(),
+            log_format: LogFormat::Text,
+            shutdown_timeout_secs: 30,
         }
     }
 }
@@ -443,6 +512,15 @@ impl Default for AdminListener {
             address: "127.0.0.1:5551".into(),
             username: "admin".into(),
             password: "secret".into(),
+        }
+    }
+}
+
+impl Default for MetricsListener {
+    fn default() -> Self {
+        MetricsListener {
+            enabled: true,
+            address: "127.0.0.1:9091".into(),
         }
     }
 }
@@ -524,6 +602,15 @@ impl Config {
         if self.auth.max_concurrent_hashes == 0 {
             return Err("[auth] max_concurrent_hashes must be at least 1".into());
         }
+        tracing_subscriber::EnvFilter::try_new(&self.general.log_level)
+            .map_err(|e| format!("[general] log_level {:?}: {e}", self.general.log_level))?;
+        for (section, address) in [
+            ("listen.user", &self.listen.user.address),
+            ("listen.admin", &self.listen.admin.address),
+            ("listen.metrics", &self.listen.metrics.address),
+        ] {
+            check_address(address).map_err(|e| format!("[{section}] address {address:?}: {e}"))?;
+        }
         let validity = &self.auth_token.validity_period;
         if validity.access.seconds() == 0 || validity.refresh.seconds() == 0 {
             return Err("[modules.mod_auth_token] validity periods must be positive".into());
@@ -560,6 +647,30 @@ impl Config {
         }
     }
 
+    /// The configuration as `mimql config check` prints it: every module listed with its
+    /// effective state, and passwords (the admin's, the database URL's) masked.
+    pub fn masked(&self) -> Config {
+        let mut c = self.clone();
+        c.listen.admin.password = MASK.into();
+        c.database.url = mask_url(&c.database.url);
+        if let Some(s3) = &mut c.http_upload.s3 {
+            s3.secret_access_key = MASK.into();
+        }
+        c.modules = MODULES
+            .iter()
+            .map(|m| {
+                let enabled = self.module_enabled(m);
+                (m.to_string(), ModuleConfig { enabled })
+            })
+            .collect();
+        c
+    }
+
+    /// The configuration as TOML, every key included.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_else(|e| format!("# not representable as TOML: {e}\n"))
+    }
+
     /// Hosts after nameprep, in configuration order.
     pub fn hosts(&self) -> Vec<String> {
         self.general
@@ -594,6 +705,48 @@ impl Config {
     pub fn module_enabled(&self, name: &str) -> bool {
         self.modules.get(name).is_none_or(|m| m.enabled)
     }
+}
+
+/// What replaces a secret in printed configurations.
+pub const MASK: &str = "********";
+
+/// `host:port` with a numeric port (the host is resolved when the listener binds).
+fn check_address(address: &str) -> Result<(), String> {
+    let (host, port) = address.rsplit_once(':').ok_or("expected host:port")?;
+    if host.is_empty() {
+        return Err("expected host:port".into());
+    }
+    port.parse::<u16>()
+        .map(drop)
+        .map_err(|_| format!("invalid port {port:?}"))
+}
+
+/// A database URL with its password (`user:password@` or a `password=` parameter) masked.
+pub fn mask_url(url: &str) -> String {
+    let mut out = url.to_string();
+    if let Some(scheme_end) = out.find("://") {
+        let start = scheme_end + 3;
+        let authority_end = out[start..]
+            .find(['/', '?'])
+            .map_or(out.len(), |i| start + i);
+        if let Some(at) = out[start..authority_end].rfind('@')
+            && let Some(colon) = out[start..start + at].find(':')
+        {
+            out.replace_range(start + colon + 1..start + at, MASK);
+        }
+    }
+    if let Some(q) = out.find('?') {
+        let (base, query) = out.split_at(q + 1);
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}={MASK}"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out = format!("{base}{}", params.join("&"));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -633,6 +786,48 @@ mod tests {
         assert_eq!(c.hosts(), vec!["localhost", "example.com"]);
         assert!(!c.module_enabled("mod_last"));
         assert!(c.module_enabled("mod_vcard"));
+    }
+
+    #[test]
+    fn masks_passwords() {
+        assert_eq!(
+            mask_url("postgres://u:p%40ss@db.example:5432/mimql?sslmode=require"),
+            "postgres://u:********@db.example:5432/mimql?sslmode=require"
+        );
+        assert_eq!(
+            mask_url("postgres://u@h/db?password=x&user=u"),
+            "postgres://u@h/db?password=********&user=u"
+        );
+        assert_eq!(mask_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            mask_url("sqlite://mimql.db?mode=rwc"),
+            "sqlite://mimql.db?mode=rwc"
+        );
+        let c = Config::default().masked();
+        assert_eq!(c.listen.admin.password, MASK);
+        assert_eq!(c.modules.len(), MODULES.len());
+        let printed = c.to_toml();
+        assert!(!printed.contains("secret"), "{printed}");
+        let reparsed = Config::parse(&printed).unwrap();
+        assert_eq!(reparsed.general.shutdown_timeout_secs, 30);
+        assert_eq!(reparsed.general.log_format, LogFormat::Text);
+        assert_eq!(reparsed.listen.metrics.address, "127.0.0.1:9091");
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        assert!(Config::parse("[general]\nlog_format = \"xml\"").is_err());
+        assert!(Config::parse("[general]\nlog_level = \"mimql=loud\"").is_err());
+        assert!(Config::parse("[listen.metrics]\naddress = \"127.0.0.1\"").is_err());
+        assert!(Config::parse("[listen.user]\naddress = \"127.0.0.1:99999\"").is_err());
+        let c = Config::parse(
+            "[general]\nlog_format = \"json\"\nshutdown_timeout_secs = 5\n\
+             [listen.metrics]\nenabled = false",
+        )
+        .unwrap();
+        assert_eq!(c.general.log_format, LogFormat::Json);
+        assert_eq!(c.general.shutdown_timeout_secs, 5);
+        assert!(!c.listen.metrics.enabled);
     }
 
     #[test]

@@ -25,7 +25,11 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<DatabaseConnection, Db
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-        });
+        })
+        // sqlx times every wait for a pooled connection; `metrics::pool_wait_layer` turns these
+        // (TRACE) events into the pool wait histogram.
+        .map_sqlx_sqlite_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Trace))
+        .map_sqlx_postgres_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Trace));
     Database::connect(opts).await
 }
 
@@ -40,14 +44,22 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+/// Applies pending migrations; answers the names of those it applied (none when the schema was
+/// up to date).
+pub async fn migrate(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
     let txn = begin_write(db).await?;
     if db.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
             .await?;
     }
+    let pending: Vec<String> = Migrator::get_pending_migrations(&txn)
+        .await?
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
     Migrator::up(&txn, None).await?;
-    txn.commit().await
+    txn.commit().await?;
+    Ok(pending)
 }
 
 /// Microseconds since the Unix epoch, the unit every stored time uses.

@@ -18,6 +18,8 @@ pub mod http;
 pub mod inbox;
 pub mod jid;
 pub mod last;
+pub mod logging;
+pub mod metrics;
 pub mod modules;
 pub mod muc_light;
 pub mod pipeline;

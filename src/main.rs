@@ -43,6 +43,17 @@ enum Command {
         #[command(subcommand)]
         command: SchemaCommand,
     },
+    /// Check the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the config file and print the effective configuration (passwords masked).
+    Check(ConfigArg),
 }
 
 #[derive(Subcommand)]
@@ -85,14 +96,15 @@ fn load(arg: &ConfigArg) -> Result<Config, String> {
     }
 }
 
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.general.log_level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+/// `serve` logs at the configured level; the other commands print what they did on stdout and
+/// log only warnings and errors (unless `RUST_LOG` says otherwise).
+fn init_logging(config: &Config, serving: bool) -> Result<(), String> {
+    let level = if serving {
+        config.general.log_level.as_str()
+    } else {
+        "warn"
+    };
+    mimql::logging::init(level, config.general.log_format)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -112,25 +124,60 @@ fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(arg) => {
             let config = load(&arg)?;
-            init_logging(&config);
+            init_logging(&config, true)?;
             if arg.config.is_none() {
                 tracing::warn!("no --config given: using the defaults, admin credentials included");
             }
+            let grace = config.general.shutdown_timeout_secs;
             actix_web::rt::System::new().block_on(async move {
-                let running = mimql::server::start(config, None, None, true).await?;
-                running.wait().await.map_err(|e| e.to_string())?;
-                tracing::info!("mimql stopped");
-                Ok(())
+                let running = mimql::server::start(config, None, None).await?;
+                let signal = mimql::server::shutdown_signal().await;
+                tracing::info!(
+                    signal,
+                    shutdown_timeout_secs = grace,
+                    "stopping: no new connections; in-flight requests may finish"
+                );
+                tokio::select! {
+                    stopped = running.shutdown() => {
+                        stopped.map_err(|e| e.to_string())?;
+                        tracing::info!("mimql stopped");
+                        Ok(())
+                    }
+                    again = mimql::server::shutdown_signal() => {
+                        tracing::warn!(signal = again, "stopping without waiting for requests");
+                        Err(format!("{again}: stopped without waiting for in-flight requests"))
+                    }
+                }
             })
         }
         Command::Migrate(arg) => {
             let config = load(&arg)?;
-            init_logging(&config);
+            init_logging(&config, false)?;
             runtime()?.block_on(async {
-                mimql::server::prepare(config).await?;
-                tracing::info!("migrations applied");
+                let (db, applied) = mimql::server::open_database(&config).await?;
+                db.close().await.ok();
+                if applied.is_empty() {
+                    println!("Database schema is up to date");
+                } else {
+                    println!("Applied {} migrations:", applied.len());
+                    for name in applied {
+                        println!("  {name}");
+                    }
+                }
                 Ok(())
             })
+        }
+        Command::Config {
+            command: ConfigCommand::Check(arg),
+        } => {
+            let config = load(&arg)?;
+            let source = match &arg.config {
+                Some(path) => format!("{} is valid", path.display()),
+                None => "no --config: the defaults".to_string(),
+            };
+            let text = config.masked().to_toml();
+            let _ = write!(std::io::stdout().lock(), "# {source}\n{text}");
+            Ok(())
         }
         Command::User { command } => {
             let (jid, arg, add) = match &command {
@@ -138,7 +185,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 UserCommand::Remove { jid, config } => (jid, config, false),
             };
             let config = load(arg)?;
-            init_logging(&config);
+            init_logging(&config, false)?;
             let jid = parse_jid(jid)?;
             let password = if add {
                 let mut line = String::new();

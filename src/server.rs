@@ -3,29 +3,68 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use sea_orm::DatabaseConnection;
+
 use crate::config::Config;
 use crate::state::AppState;
 
-/// Connects to the database, applies pending migrations and builds the shared state.
-pub async fn prepare(config: Config) -> Result<Arc<AppState>, String> {
+/// Connects to the database and applies pending migrations; answers the connection and the
+/// names of the migrations applied.
+pub async fn open_database(config: &Config) -> Result<(DatabaseConnection, Vec<String>), String> {
     let db = crate::db::connect(&config.database.url, config.database.pool_size)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
-    crate::db::migrate(&db)
+    let applied = crate::db::migrate(&db)
         .await
         .map_err(|e| format!("database migration failed: {e}"))?;
+    Ok((db, applied))
+}
+
+/// Connects to the database, applies pending migrations and builds the shared state.
+pub async fn prepare(config: Config) -> Result<Arc<AppState>, String> {
+    let (db, applied) = open_database(&config).await?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "database migrations applied");
+    }
     Ok(Arc::new(AppState::new(config, db).await?))
 }
 
-/// Starts both APIs on the given listeners (or the configured addresses).
+/// Starts the APIs (and the metrics listener) on the given listeners, or on the configured
+/// addresses. Signals are not handled here: `mimql serve` waits for them and calls
+/// [`crate::http::Running::shutdown`].
 pub async fn start(
     config: Config,
     user: Option<TcpListener>,
     admin: Option<TcpListener>,
-    handle_signals: bool,
 ) -> Result<crate::http::Running, String> {
     let state = prepare(config).await?;
     crate::cluster::run(state.clone());
-    crate::http::start(state, user, admin, handle_signals)
+    crate::http::start(state, user, admin)
         .map_err(|e| format!("cannot start the HTTP listeners: {e}"))
+}
+
+/// Waits for SIGTERM or SIGINT (Ctrl-C); answers which one came.
+pub async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            },
+            _ => {
+                tracing::warn!("cannot handle SIGTERM/SIGINT; stop the server with SIGKILL");
+                std::future::pending().await
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.ok();
+        "Ctrl-C"
+    }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
 
 use crate::accounts::{AccountError, Accounts};
 use crate::archive::rooms::RoomArchive;
@@ -38,6 +39,11 @@ pub struct AppState {
     pub node: String,
     /// The cluster this node belongs to (`[cluster]`), if any.
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// Cancelled when the server starts shutting down (SIGTERM/SIGINT), before in-flight
+    /// requests are waited for. Anything long-lived (an SSE or WebSocket stream, a background
+    /// task) selects on `shutdown.cancelled()` and ends cleanly when it fires, so that it does
+    /// not hold the shutdown until `[general] shutdown_timeout_secs` cuts it.
+    pub shutdown: CancellationToken,
 }
 
 impl AppState {
@@ -109,6 +115,7 @@ impl AppState {
             tokens,
             uploads,
             config,
+            shutdown: CancellationToken::new(),
         })
     }
 

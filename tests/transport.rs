@@ -222,7 +222,7 @@ fn browsers_get_graphiql_and_health_answers() {
         .get_raw("", Some("text/html,application/xhtml+xml,*/*;q=0.8"))
         .unwrap();
     assert_eq!(status, 200);
-    assert!(body.contains("Loading..."), "{body}");
+    assert!(body.contains("<title>mimql user API</title>"), "{body}");
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -231,7 +231,7 @@ fn browsers_get_graphiql_and_health_answers() {
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(
         resp.body_mut().read_to_string().unwrap(),
-        "{\"status\":\"ok\"}"
+        "{\"status\":\"ok\",\"database\":\"ok\"}"
     );
 }
 

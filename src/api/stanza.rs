@@ -146,6 +146,8 @@ fn event(routed: &sessions::Routed) -> Option<StanzaUserSubscription> {
     if routed.element.name != "message" {
         return None;
     }
+    let lag = (crate::db::now_micros() - routed.routed_at).max(0);
+    crate::metrics::delivery_lag(std::time::Duration::from_micros(lag as u64));
     Some(StanzaUserSubscription {
         subscribe_for_messages: Some(StanzaMap {
             sender: Some(Jid(routed.sender.clone())),

@@ -34,8 +34,9 @@ pub async fn append<C: ConnectionTrait>(c: &C, id: MamId, e: RoomEntry<'_>) -> R
         stanza: Set(e.stanza.to_string()),
     }
     .insert(c)
-    .await
-    .map(drop)
+    .await?;
+    crate::metrics::messages_archived(1);
+    Ok(())
 }
 
 /// Deletes a room's archive (the room was destroyed), in the caller's transaction.

@@ -44,14 +44,29 @@ impl Hasher {
         }
     }
 
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-        let _permit = self.permits.acquire().await.ok()?;
-        tokio::task::spawn_blocking(f).await.ok()
+    /// Runs `f` (a hash of `kind`, for metrics) when a slot is free. The slot and the
+    /// "running" gauge move into the blocking task: a caller that goes away (client gone,
+    /// shutdown) does not free the slot before the hash it started has finished.
+    async fn run<T: Send + 'static>(
+        &self,
+        kind: &'static str,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let queued = crate::metrics::password_hash_queued();
+        let permit = self.permits.clone().acquire_owned().await.ok()?;
+        drop(queued);
+        let running = crate::metrics::password_hash_running(kind);
+        tokio::task::spawn_blocking(move || {
+            let _slot = (permit, running);
+            f()
+        })
+        .await
+        .ok()
     }
 
     pub async fn hash(&self, password: &str) -> Option<String> {
         let password = password.to_string();
-        self.run(move || hash_blocking(&password))
+        self.run("hash", move || hash_blocking(&password))
             .await
             .filter(|h| !h.is_empty())
     }
@@ -59,7 +74,7 @@ impl Hasher {
     /// Verifies against `phc`, or against a dummy hash when there is none (unknown user).
     pub async fn verify(&self, password: &str, phc: Option<String>) -> bool {
         let password = password.to_string();
-        self.run(move || match phc {
+        self.run("verify", move || match phc {
             Some(phc) => verify_blocking(&password, &phc),
             None => {
                 verify_blocking(&password, &DUMMY_HASH);

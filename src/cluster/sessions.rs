@@ -28,6 +28,7 @@ enum Wire {
         ids: Vec<String>,
         sender: String,
         stanza: String,
+        routed_at: i64,
     },
     /// The account was removed: close every session of the user.
     Close,
@@ -94,6 +95,7 @@ impl ClusterSessions {
                     ids,
                     sender,
                     stanza,
+                    routed_at,
                 }) => {
                     let (Ok(sender), Ok(element)) =
                         (Jid::parse_any(&sender), Element::parse(&stanza))
@@ -105,7 +107,12 @@ impl ClusterSessions {
                         .iter()
                         .filter_map(|i| u128::from_str_radix(i, 16).ok().map(SessionId))
                         .collect();
-                    local.push_ids(&ids, Arc::new(Routed { sender, element }));
+                    let routed = Routed {
+                        sender,
+                        element,
+                        routed_at,
+                    };
+                    local.push_ids(&ids, Arc::new(routed));
                 }
                 Ok(Wire::Close) => local.close_user(&user).await,
                 Err(e) => tracing::warn!(%e, "undecodable message on a user subject"),
@@ -262,6 +269,7 @@ impl SessionRegistry for ClusterSessions {
                 ids: there.iter().map(|t| id_text(t.id)).collect(),
                 sender: stanza.sender.to_string(),
                 stanza: stanza.element.to_string(),
+                routed_at: stanza.routed_at,
             };
             self.publish(&key_hash(&first.jid.bare_string()), &wire)
                 .await;

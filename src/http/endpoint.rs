@@ -5,7 +5,7 @@
 //! execution (200).
 
 use std::panic::AssertUnwindSafe;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
 use actix_web::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
@@ -16,7 +16,7 @@ use futures_util::{FutureExt, StreamExt};
 use super::identity::Auth;
 use super::reply::{self, Reply};
 use super::{decode, graphiql};
-use crate::pipeline::{self, Pipeline, Rejection, Transport};
+use crate::pipeline::{self, Outline, Pipeline, Rejection, Transport};
 
 pub struct Endpoint<E> {
     pub executor: E,
@@ -27,7 +27,18 @@ pub struct Endpoint<E> {
     pub body_timeout: Duration,
     /// How long an SSE stream may go without an event before it is closed.
     pub sse_idle_timeout: Option<Duration>,
-    pub graphiql_title: &'static str,
+    /// Cancelled when the server shuts down: long-lived streams (SSE, WebSocket) end then.
+    pub shutdown: tokio_util::sync::CancellationToken,
+    /// `user` or `admin`, for logs and metrics.
+    pub api: &'static str,
+    pub graphiql: &'static graphiql::Page,
+}
+
+/// What a request turned out to be, for its log line and metrics.
+struct Trace {
+    outline: Outline,
+    /// The authenticated caller's domain.
+    domain: Option<String>,
 }
 
 enum Wants {
@@ -131,13 +142,20 @@ impl From<Rejection> for Early {
 }
 
 impl<E: Executor> Endpoint<E> {
-    async fn handle(&self, req: HttpRequest, payload: web::Payload) -> Result<Reply, Early> {
+    async fn handle(
+        &self,
+        req: HttpRequest,
+        payload: web::Payload,
+        trace: &mut Trace,
+    ) -> Result<Reply, Early> {
         let header = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-        let identity = self.auth.identify(header).await?;
+        let peer = req.peer_addr().map(|a| a.ip());
+        let identity = self.auth.identify_from(header, peer).await?;
+        trace.domain = identity.user().map(|jid| jid.domain().to_string());
         let input = match *req.method() {
             Method::GET => {
                 match wants(&req) {
-                    Wants::Html => return Err(Early::Page(graphiql::page(self.graphiql_title))),
+                    Wants::Html => return Err(Early::Page(graphiql::page(self.graphiql))),
                     Wants::Neither => return Err(not_acceptable().into()),
                     Wants::Json => {}
                 }
@@ -160,9 +178,12 @@ impl<E: Executor> Endpoint<E> {
                 decode::json_body(&body)?
             }
         };
-        let prepared = self
-            .pipeline
-            .prepare(input, identity.authenticated(), Transport::Http)?;
+        let prepared = self.pipeline.prepare_outlined(
+            input,
+            identity.authenticated(),
+            Transport::Http,
+            &mut trace.outline,
+        )?;
         let request = identity.attach(prepared.request);
         let response = AssertUnwindSafe(self.executor.execute(request))
             .catch_unwind()
@@ -175,24 +196,62 @@ impl<E: Executor> Endpoint<E> {
     }
 }
 
+/// Longest operation name quoted in a log line.
+const MAX_LOGGED_NAME: usize = 128;
+
 /// The actix handler for `GET|POST /api/graphql`.
 pub async fn graphql<E: Executor>(
     req: HttpRequest,
     payload: web::Payload,
     endpoint: web::Data<Endpoint<E>>,
 ) -> HttpResponse {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let method = req.method().clone();
-    let response = match endpoint.handle(req, payload).await {
-        Ok(reply) | Err(Early::Reply(reply)) => reply.into_response(),
-        Err(Early::Page(page)) => page,
+    let mut trace = Trace {
+        outline: Outline::new(),
+        domain: None,
     };
-    let status = response.status().as_u16();
-    let micros = started.elapsed().as_micros() as u64;
-    if status >= 500 {
-        tracing::warn!(%method, status, micros, "graphql request failed");
-    } else {
-        tracing::debug!(%method, status, micros, "graphql request");
+    let reply = match endpoint.handle(req, payload, &mut trace).await {
+        Ok(reply) | Err(Early::Reply(reply)) => reply,
+        Err(Early::Page(page)) => return page,
+    };
+    let duration = started.elapsed();
+    let result = reply.code.as_deref().unwrap_or("ok");
+    crate::metrics::graphql_request(&crate::metrics::GraphqlRequest {
+        api: endpoint.api,
+        transport: "http",
+        operation: trace.outline.operation_label(),
+        category: trace.outline.category,
+        result,
+        duration,
+    });
+    let status = reply.status;
+    let name = trace.outline.name.as_deref().unwrap_or_default();
+    let cut = (0..=name.len().min(MAX_LOGGED_NAME))
+        .rev()
+        .find(|&i| name.is_char_boundary(i))
+        .unwrap_or(0);
+    let name = &name[..cut];
+    macro_rules! request_line {
+        ($level:ident, $message:literal) => {
+            tracing::$level!(
+                api = endpoint.api,
+                %method,
+                operation = trace.outline.operation_label(),
+                name,
+                category = trace.outline.category,
+                status,
+                code = result,
+                micros = duration.as_micros() as u64,
+                domain = trace.domain.as_deref().unwrap_or_default(),
+                $message
+            )
+        };
     }
-    response
+    if status >= 500 {
+        request_line!(warn, "graphql request failed");
+    } else {
+        request_line!(debug, "graphql request");
+    }
+    reply.into_response()
 }

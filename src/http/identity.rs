@@ -1,12 +1,15 @@
 //! Who is calling: the `Authorization` header (or, on WebSocket, the credentials of
 //! `connection_init`) checked against the endpoint's accounts.
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::admin_api::AdminCaller;
 use crate::api::Caller;
 use crate::auth::basic::{self, Header};
 use crate::jid::Jid;
+use crate::logging::Throttle;
 use crate::pipeline::{self, Rejection};
 use crate::state::AppState;
 
@@ -63,6 +66,21 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// Refused logins are logged, but a password-guessing client must not flood the log: at most
+/// this many warnings a minute, then one that says how many were left out.
+static REFUSED: Throttle = Throttle::new(20, Duration::from_secs(60));
+
+/// Longest attempted user name quoted in a warning.
+const MAX_LOGGED_USER: usize = 128;
+
+fn warn_refused(api: &'static str, user: &str, peer: Option<IpAddr>) {
+    if let Some(suppressed) = REFUSED.admit() {
+        let user: String = user.chars().take(MAX_LOGGED_USER).collect();
+        let peer = peer.map(|p| p.to_string()).unwrap_or_default();
+        tracing::warn!(api, user, peer, suppressed, "login refused");
+    }
+}
+
 impl Auth {
     /// The identity of a caller without credentials.
     pub fn anonymous(&self) -> Identity {
@@ -72,9 +90,55 @@ impl Auth {
         }
     }
 
+    /// `user` or `admin`, for logs and metrics.
+    pub fn api(&self) -> &'static str {
+        match self {
+            Auth::User(_) => "user",
+            Auth::Admin { .. } => "admin",
+        }
+    }
+
     /// Checks an `Authorization` header value (absent: anonymous).
     pub async fn identify(&self, header: Option<&[u8]>) -> Result<Identity, Rejection> {
-        let creds = match basic::parse(header) {
+        self.identify_from(header, None).await
+    }
+
+    /// [`Auth::identify`] for a caller at `peer`, which refused-login warnings name. Counts
+    /// every attempt that carried credentials ([`crate::metrics::auth_attempt`]).
+    pub async fn identify_from(
+        &self,
+        header: Option<&[u8]>,
+        peer: Option<IpAddr>,
+    ) -> Result<Identity, Rejection> {
+        let header = basic::parse(header);
+        let attempted = matches!(
+            header,
+            Header::Basic { .. } | Header::Bearer(_) | Header::Malformed
+        );
+        let user = match &header {
+            Header::Basic { user, .. } => user.clone(),
+            _ => String::new(),
+        };
+        let result = self.check(header).await;
+        if attempted {
+            let outcome = match &result {
+                Ok(_) => "ok",
+                Err(r) => match r.code() {
+                    "wrong_credentials" => "wrong_credentials",
+                    "request_error" => "request_error",
+                    _ => "error",
+                },
+            };
+            crate::metrics::auth_attempt(self.api(), outcome);
+            if outcome == "wrong_credentials" {
+                warn_refused(self.api(), &user, peer);
+            }
+        }
+        result
+    }
+
+    async fn check(&self, header: Header) -> Result<Identity, Rejection> {
+        let creds = match header {
             Header::Absent | Header::OtherScheme => None,
             Header::Malformed => {
                 return Err(unauthorized(

@@ -1,9 +1,12 @@
-//! The HTTP servers: the user API on `listen.user`, the admin API on `listen.admin`.
+//! The HTTP servers: the user API on `listen.user`, the admin API on `listen.admin`, and
+//! `GET /metrics` on `listen.metrics`.
 
 mod decode;
 pub mod endpoint;
-mod graphiql;
+pub mod graphiql;
+mod health;
 pub mod identity;
+mod inflight;
 mod reply;
 mod sse;
 mod upload;
@@ -11,11 +14,13 @@ mod ws;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::http::header;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use async_graphql::Executor;
+use tokio_util::task::TaskTracker;
 
 use crate::admin_api::AdminApi;
 use crate::api::UserApi;
@@ -49,15 +54,13 @@ async fn sse_method_not_allowed() -> HttpResponse {
         .finish()
 }
 
-async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
-}
-
 fn configure<E: Executor>(
     endpoint: web::Data<Endpoint<E>>,
+    state: web::Data<AppState>,
 ) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(endpoint.clone())
+            .app_data(state.clone())
             .service(
                 web::resource("/api/graphql")
                     .route(web::get().guard(websocket_upgrade()).to(ws::upgrade::<E>))
@@ -70,8 +73,15 @@ fn configure<E: Executor>(
                     .route(web::get().to(sse::sse::<E>))
                     .default_service(web::to(sse_method_not_allowed)),
             )
-            .route("/health", web::get().to(health));
+            .route("/health", web::get().to(health::health))
+            .configure(graphiql::assets);
     }
+}
+
+async fn metrics_page(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::metrics::render(state.db()))
 }
 
 // Depth and complexity are bounded by the pipeline (memoised over fragments) before
@@ -111,17 +121,23 @@ fn pipeline(
 /// Recursion bound of async-graphql's own document checks.
 pub const MAX_RECURSION: usize = 64;
 
-/// The running servers; dropping this does not stop them, call [`Running::stop`].
+/// The running servers. Dropping this does not stop them: call [`Running::shutdown`].
 pub struct Running {
     pub user_addr: SocketAddr,
     pub admin_addr: SocketAddr,
-    user: ServerHandle,
-    admin: ServerHandle,
+    /// `None` when `[listen.metrics] enabled = false`.
+    pub metrics_addr: Option<SocketAddr>,
+    pub state: Arc<AppState>,
+    /// Requests in progress on every listener.
+    in_flight: TaskTracker,
+    /// The listening sockets (duplicates of those actix serves), closed at shutdown.
+    listeners: Vec<TcpListener>,
+    handles: Vec<ServerHandle>,
     tasks: Vec<actix_web::rt::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Running {
-    /// Runs until both servers stop (on SIGINT/SIGTERM when signals are handled).
+    /// Runs until the servers stop.
     pub async fn wait(self) -> std::io::Result<()> {
         for t in self.tasks {
             t.await.map_err(std::io::Error::other)??;
@@ -129,42 +145,105 @@ impl Running {
         Ok(())
     }
 
-    pub async fn stop(&self) {
-        self.user.stop(true).await;
-        self.admin.stop(true).await;
+    /// Stops cleanly: cancels [`AppState::shutdown`] (streams end), stops accepting (new
+    /// connections are refused), gives requests in progress up to
+    /// `[general] shutdown_timeout_secs` to finish (their responses included), then drops what
+    /// is left, idle keep-alive connections included, and closes the database pool.
+    ///
+    /// The servers are paused, not stopped, while requests finish: actix's graceful stop waits
+    /// for idle connections too, and a worker whose accept thread stops before it hears of the
+    /// stop exits at once, cutting its requests. What is waited for is our own count of
+    /// requests in progress (`inflight.rs`).
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let grace = Duration::from_secs(self.state.config.general.shutdown_timeout_secs);
+        self.state.shutdown.cancel();
+        self.in_flight.close();
+        futures_util::future::join_all(self.handles.iter().map(|h| h.pause())).await;
+        // The accept threads apply the pause asynchronously: let them, before their sockets
+        // stop listening (else one may log a failed accept).
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        for listener in &self.listeners {
+            refuse_connections(listener);
+        }
+        if tokio::time::timeout(grace, self.in_flight.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                requests = self.in_flight.len(),
+                "shutdown timeout: cutting the requests still in progress"
+            );
+        }
+        futures_util::future::join_all(self.handles.iter().map(|h| h.stop(false))).await;
+        for t in self.tasks {
+            if let Err(e) = t.await.map_err(std::io::Error::other).and_then(|r| r) {
+                tracing::warn!(%e, "an HTTP server failed while stopping");
+            }
+        }
+        if let Err(e) = self.state.db().close_by_ref().await {
+            tracing::warn!(%e, "closing the database pool failed");
+        }
+        Ok(())
     }
 }
 
-/// Binds both listeners (or uses the given ones) and starts serving.
+/// Makes a listening socket refuse new connections at once (connections waiting in its queue,
+/// never accepted, are reset). Linux stops listening on `shutdown(SHUT_RD)`; elsewhere the
+/// socket stays open, unaccepted, until the process exits.
+fn refuse_connections(listener: &TcpListener) {
+    if let Err(e) = socket2::SockRef::from(listener).shutdown(std::net::Shutdown::Read) {
+        tracing::debug!(%e, "listening socket left open until exit");
+    }
+}
+
+fn bind(listener: Option<TcpListener>, address: &str) -> std::io::Result<TcpListener> {
+    match listener {
+        Some(l) => Ok(l),
+        None => TcpListener::bind(address)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {address}: {e}"))),
+    }
+}
+
+/// Binds the listeners (or uses the given ones) and starts serving. Signals are left to the
+/// caller (see [`Running::shutdown`]).
 pub fn start(
     state: Arc<AppState>,
     user_listener: Option<TcpListener>,
     admin_listener: Option<TcpListener>,
-    handle_signals: bool,
 ) -> std::io::Result<Running> {
+    crate::metrics::install();
     let config = &state.config;
-    let user_listener = match user_listener {
-        Some(l) => l,
-        None => TcpListener::bind(&config.listen.user.address)?,
-    };
-    let admin_listener = match admin_listener {
-        Some(l) => l,
-        None => TcpListener::bind(&config.listen.admin.address)?,
+    let user_listener = bind(user_listener, &config.listen.user.address)?;
+    let admin_listener = bind(admin_listener, &config.listen.admin.address)?;
+    let metrics_listener = match config.listen.metrics.enabled {
+        true => Some(bind(None, &config.listen.metrics.address)?),
+        false => None,
     };
     let user_addr = user_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
+    let metrics_addr = metrics_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()?;
+    let in_flight = TaskTracker::new();
+    let mut listeners = vec![user_listener.try_clone()?, admin_listener.try_clone()?];
+    if let Some(l) = &metrics_listener {
+        listeners.push(l.try_clone()?);
+    }
 
     let user_endpoint = web::Data::new(Endpoint {
         executor: user_schema(&state),
         pipeline: pipeline(&generated::user::META, config),
         auth: Auth::User(state.clone()),
         max_body: config.limits.max_body_bytes,
-        body_timeout: std::time::Duration::from_secs(config.limits.body_timeout_secs),
+        body_timeout: Duration::from_secs(config.limits.body_timeout_secs),
         sse_idle_timeout: match config.listen.user.sse_idle_timeout_secs {
             0 => None,
-            s => Some(std::time::Duration::from_secs(s)),
+            s => Some(Duration::from_secs(s)),
         },
-        graphiql_title: "mimql user API",
+        shutdown: state.shutdown.clone(),
+        api: "user",
+        graphiql: &graphiql::USER_PAGE,
     });
     let admin_endpoint = web::Data::new(Endpoint {
         executor: admin_schema(&state),
@@ -174,42 +253,75 @@ pub fn start(
             password: config.listen.admin.password.clone(),
         },
         max_body: config.limits.max_body_bytes,
-        body_timeout: std::time::Duration::from_secs(config.limits.body_timeout_secs),
+        body_timeout: Duration::from_secs(config.limits.body_timeout_secs),
         sse_idle_timeout: None,
-        graphiql_title: "mimql admin API",
+        shutdown: state.shutdown.clone(),
+        api: "admin",
+        graphiql: &graphiql::ADMIN_PAGE,
     });
+    let shared = web::Data::from(state.clone());
 
-    let user_cfg = configure(user_endpoint);
+    let user_cfg = configure(user_endpoint, shared.clone());
     let upload_cfg = upload::configure(state.clone(), user_addr)?;
+    let tracker = in_flight.clone();
     // A client that closes its side has gone: its SSE stream (and session) ends at once
     // instead of at the next failed write.
     let mut user = HttpServer::new(move || {
+        let tracker = tracker.clone();
         App::new()
+            .wrap_fn(move |req, srv| inflight::count(&tracker, req, srv))
             .configure(user_cfg.clone())
             .configure(upload_cfg.clone())
     })
     .h1_allow_half_closed(false)
+    .disable_signals()
     .listen(user_listener)?;
     if config.listen.user.workers > 0 {
         user = user.workers(config.listen.user.workers);
     }
-    let admin_cfg = configure(admin_endpoint);
-    let mut admin = HttpServer::new(move || App::new().configure(admin_cfg.clone()))
+    let admin_cfg = configure(admin_endpoint, shared.clone());
+    let tracker = in_flight.clone();
+    let admin = HttpServer::new(move || {
+        let tracker = tracker.clone();
+        App::new()
+            .wrap_fn(move |req, srv| inflight::count(&tracker, req, srv))
+            .configure(admin_cfg.clone())
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(admin_listener)?;
+    let mut servers = vec![user.run(), admin.run()];
+    if let Some(listener) = metrics_listener {
+        let shared = shared.clone();
+        let tracker = in_flight.clone();
+        let metrics = HttpServer::new(move || {
+            let tracker = tracker.clone();
+            App::new()
+                .wrap_fn(move |req, srv| inflight::count(&tracker, req, srv))
+                .app_data(shared.clone())
+                .route("/metrics", web::get().to(metrics_page))
+        })
         .workers(1)
-        .listen(admin_listener)?;
-    if !handle_signals {
-        user = user.disable_signals();
-        admin = admin.disable_signals();
+        .disable_signals()
+        .listen(listener)?;
+        servers.push(metrics.run());
     }
-    let user = user.run();
-    let admin = admin.run();
-    let (user_handle, admin_handle) = (user.handle(), admin.handle());
-    tracing::info!(%user_addr, %admin_addr, "mimql listening");
+    let handles = servers.iter().map(|s| s.handle()).collect();
+    let tasks = servers.into_iter().map(actix_web::rt::spawn).collect();
+    match metrics_addr {
+        Some(metrics_addr) => {
+            tracing::info!(%user_addr, %admin_addr, %metrics_addr, "mimql listening")
+        }
+        None => tracing::info!(%user_addr, %admin_addr, "mimql listening"),
+    }
     Ok(Running {
         user_addr,
         admin_addr,
-        user: user_handle,
-        admin: admin_handle,
-        tasks: vec![actix_web::rt::spawn(user), actix_web::rt::spawn(admin)],
+        metrics_addr,
+        state,
+        in_flight,
+        listeners,
+        handles,
+        tasks,
     })
 }

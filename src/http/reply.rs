@@ -16,6 +16,17 @@ pub struct Reply {
     /// The body already encoded (executed responses are serialised straight from the
     /// executor's values, without building a `Json` tree first); `body` is then `Null`.
     encoded: Option<Vec<u8>>,
+    /// The first error's code (`None`: no errors), for logs and metrics.
+    pub code: Option<String>,
+}
+
+fn first_code(errors: &[Json]) -> Option<String> {
+    errors.first().map(|e| {
+        e["extensions"]["code"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_string()
+    })
 }
 
 /// An executed response: `data`, and `errors` only when there are some.
@@ -28,9 +39,11 @@ struct Executed<'a> {
 
 impl From<Rejection> for Reply {
     fn from(r: Rejection) -> Reply {
+        let errors: Vec<Json> = r.errors.into_iter().map(|e| e.0).collect();
         Reply {
             status: r.status,
-            body: json!({ "errors": r.errors.into_iter().map(|e| e.0).collect::<Vec<_>>() }),
+            code: first_code(&errors),
+            body: json!({ "errors": errors }),
             encoded: None,
         }
     }
@@ -88,14 +101,25 @@ pub fn from_response(mut resp: async_graphql::Response) -> Reply {
             pipeline::status_of(errors[0]["extensions"]["code"].as_str().unwrap_or_default());
         return Reply {
             status,
+            code: first_code(&errors),
             body: json!({ "errors": errors }),
             encoded: None,
         };
     }
+    let code = resp
+        .errors
+        .first()
+        .and_then(|e| e.extensions.as_ref())
+        .and_then(|x| x.get("code"))
+        .and_then(|v| match v {
+            async_graphql::Value::String(s) => Some(s.clone()),
+            _ => None,
+        });
     Reply {
         status: 200,
         body: Json::Null,
         encoded: Some(encode_executed(resp)),
+        code,
     }
 }
 

@@ -18,7 +18,8 @@ use super::decode;
 use super::endpoint::Endpoint;
 use super::reply::{self, Reply};
 use crate::api::{SessionReady, SubscriptionTransport};
-use crate::pipeline::{self, Rejection, Transport};
+use crate::pipeline::{self, Outline, Rejection, Transport};
+use tokio_util::sync::CancellationToken;
 
 /// One event frame.
 fn frame(n: u64, resp: async_graphql::Response) -> Bytes {
@@ -34,26 +35,44 @@ fn body(
     first: Option<async_graphql::Response>,
     rest: BoxStream<'static, async_graphql::Response>,
     idle: Option<Duration>,
+    shutdown: CancellationToken,
 ) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
     let events = stream::iter(first).chain(rest);
-    stream::unfold((events, 0u64), move |(mut events, n)| async move {
-        let next = match idle {
-            Some(d) => tokio::time::timeout(d, events.next()).await.ok()?,
-            None => events.next().await,
-        }?;
-        let n = n + 1;
-        Some((Ok(frame(n, next)), (events, n)))
+    stream::unfold((events, 0u64), move |(mut events, n)| {
+        let shutdown = shutdown.clone();
+        async move {
+            let next = async {
+                match idle {
+                    Some(d) => tokio::time::timeout(d, events.next()).await.ok()?,
+                    None => events.next().await,
+                }
+            };
+            let next = tokio::select! {
+                _ = shutdown.cancelled() => None,
+                next = next => next,
+            }?;
+            let n = n + 1;
+            Some((Ok(frame(n, next)), (events, n)))
+        }
     })
 }
 
 impl<E: Executor> Endpoint<E> {
-    async fn subscribe(&self, req: HttpRequest) -> Result<HttpResponse, Rejection> {
+    async fn subscribe(
+        &self,
+        req: HttpRequest,
+        outline: &mut Outline,
+    ) -> Result<HttpResponse, Rejection> {
         let header = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-        let identity = self.auth.identify(header).await?;
+        let peer = req.peer_addr().map(|a| a.ip());
+        let identity = self.auth.identify_from(header, peer).await?;
         let input = decode::query_string(req.query_string())?;
-        let prepared = self
-            .pipeline
-            .prepare(input, identity.authenticated(), Transport::Sse)?;
+        let prepared = self.pipeline.prepare_outlined(
+            input,
+            identity.authenticated(),
+            Transport::Sse,
+            outline,
+        )?;
         let (ready, mut ready_rx) = SessionReady::new();
         let request = identity
             .attach(prepared.request)
@@ -75,20 +94,47 @@ impl<E: Executor> Endpoint<E> {
         if let Some(resp) = &first
             && pipeline::is_pre_execution(resp)
         {
-            let resp = first.expect("checked above");
-            return Ok(reply::from_response(resp).into_response());
+            let mut resp = first.expect("checked above");
+            pipeline::assign_codes(&mut resp);
+            let errors: Vec<pipeline::ErrorBody> = resp
+                .errors
+                .into_iter()
+                .map(|e| pipeline::ErrorBody(reply::error_json(e)))
+                .collect();
+            let status = pipeline::status_of(errors.first().map_or("", |e| e.code()));
+            return Err(Rejection { status, errors });
         }
         Ok(HttpResponse::Ok()
             .insert_header((CONTENT_TYPE, "text/event-stream"))
             .insert_header((CACHE_CONTROL, "no-cache"))
-            .streaming(body(first, events, self.sse_idle_timeout)))
+            .streaming(body(
+                first,
+                events,
+                self.sse_idle_timeout,
+                self.shutdown.clone(),
+            )))
     }
 }
 
-/// The actix handler for `GET /api/graphql/sse`.
+/// The actix handler for `GET /api/graphql/sse`; the request counts (metrics) once the stream
+/// is open or refused.
 pub async fn sse<E: Executor>(req: HttpRequest, endpoint: web::Data<Endpoint<E>>) -> HttpResponse {
-    match endpoint.subscribe(req).await {
-        Ok(resp) => resp,
-        Err(r) => Reply::from(r).into_response(),
-    }
+    let started = std::time::Instant::now();
+    let mut outline = Outline::new();
+    let (response, code) = match endpoint.subscribe(req, &mut outline).await {
+        Ok(resp) => (resp, None),
+        Err(r) => {
+            let code = r.code().to_string();
+            (Reply::from(r).into_response(), Some(code))
+        }
+    };
+    crate::metrics::graphql_request(&crate::metrics::GraphqlRequest {
+        api: endpoint.api,
+        transport: "sse",
+        operation: outline.operation_label(),
+        category: outline.category,
+        result: code.as_deref().unwrap_or("ok"),
+        duration: started.elapsed(),
+    });
+    response
 }

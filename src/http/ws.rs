@@ -23,7 +23,7 @@ use super::endpoint::Endpoint;
 use super::identity::Identity;
 use super::reply::Reply;
 use crate::api::SubscriptionTransport;
-use crate::pipeline::{self, Input, Transport};
+use crate::pipeline::{self, Input, Outline, Transport};
 
 /// The endpoint's executor behind the request pipeline, as async-graphql's engine sees it.
 #[derive(Clone)]
@@ -40,6 +40,7 @@ fn identity_of(data: Option<&Arc<Data>>) -> Option<Identity> {
 
 impl<E: Executor> Gated<E> {
     fn run(&self, request: Request, session: Option<Arc<Data>>) -> BoxStream<'static, Response> {
+        let started = std::time::Instant::now();
         let identity =
             identity_of(session.as_ref()).unwrap_or_else(|| self.endpoint.auth.anonymous());
         let input = Input {
@@ -47,11 +48,22 @@ impl<E: Executor> Gated<E> {
             variables: request.variables,
             operation_name: request.operation_name.filter(|n| !n.is_empty()),
         };
-        match self
-            .endpoint
-            .pipeline
-            .prepare(input, identity.authenticated(), Transport::WebSocket)
-        {
+        let mut outline = Outline::new();
+        let prepared = self.endpoint.pipeline.prepare_outlined(
+            input,
+            identity.authenticated(),
+            Transport::WebSocket,
+            &mut outline,
+        );
+        crate::metrics::graphql_request(&crate::metrics::GraphqlRequest {
+            api: self.endpoint.api,
+            transport: "ws",
+            operation: outline.operation_label(),
+            category: outline.category,
+            result: prepared.as_ref().err().map_or("ok", |r| r.code()),
+            duration: started.elapsed(),
+        });
+        match prepared {
             Err(r) => {
                 stream::once(async move { Response::from_errors(r.into_server_errors()) }).boxed()
             }
@@ -202,6 +214,7 @@ pub async fn upgrade<E: Executor>(
         data.insert(identity);
         Ok(data)
     });
+    let shutdown = endpoint.shutdown.clone();
     actix_web::rt::spawn(async move {
         let mut errors = Errors {
             seen: HashSet::new(),
@@ -209,6 +222,15 @@ pub async fn upgrade<E: Executor>(
         };
         loop {
             tokio::select! {
+                _ = shutdown.cancelled() => {
+                    let _ = session
+                        .close(Some(CloseReason {
+                            code: CloseCode::Away,
+                            description: Some("the server is shutting down".into()),
+                        }))
+                        .await;
+                    return;
+                }
                 incoming = messages.next() => match incoming {
                     Some(Ok(AggregatedMessage::Text(t))) => {
                         if tx.send(ClientMessage::from_bytes(t.as_bytes())).is_err() {

@@ -13,6 +13,7 @@ pub mod cost;
 mod error;
 mod gate;
 pub mod guard;
+pub mod outline;
 mod walk;
 
 use async_graphql::parser::types::{
@@ -22,6 +23,7 @@ use async_graphql::{Request, Variables};
 
 pub use error::{ErrorBody, Rejection, assign_codes, internal_error, is_pre_execution, status_of};
 pub use gate::{Gate, GateExtension};
+pub use outline::Outline;
 pub use walk::CheckScalar;
 
 use crate::schema_meta::SchemaMeta;
@@ -124,6 +126,18 @@ impl Pipeline {
         authenticated: bool,
         transport: Transport,
     ) -> Result<Prepared, Rejection> {
+        self.prepare_outlined(input, authenticated, transport, &mut Outline::new())
+    }
+
+    /// [`Pipeline::prepare`], also telling what the request is (for logs and metrics) as far as
+    /// the checks got before accepting or refusing it.
+    pub fn prepare_outlined(
+        &self,
+        input: Input,
+        authenticated: bool,
+        transport: Transport,
+        outline: &mut Outline,
+    ) -> Result<Prepared, Rejection> {
         if guard::nesting_depth(&input.query) > guard::MAX_NESTING {
             return Err(Rejection::new(
                 400,
@@ -155,6 +169,9 @@ impl Pipeline {
             OperationType::Mutation => self.meta.mutation,
             OperationType::Subscription => self.meta.subscription,
         };
+        outline.operation = Some(op.ty);
+        outline.name = op_name.map(str::to_string);
+        outline.category = outline::category(self.meta, doc, op, root);
         if let Some(root) = root {
             let bounds = cost::Bounds {
                 max_complexity: self.limits.max_complexity,

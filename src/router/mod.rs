@@ -117,6 +117,7 @@ impl StandardRouter {
         let origin_id = e.element.attr("id").unwrap_or_default();
         let now = crate::db::now_micros();
         let txn = crate::db::begin_write(&self.db).await?;
+        let mut archived = 0;
         if self.features.archive {
             let rows = copies
                 .iter()
@@ -133,6 +134,7 @@ impl StandardRouter {
                 })
                 .collect();
             archive::append_many(&txn, rows).await?;
+            archived = copies.len() as u64;
         }
         if self.features.inbox {
             let acts: Vec<Activity> = copies
@@ -148,10 +150,12 @@ impl StandardRouter {
                 .collect();
             inbox::record_many(&txn, &acts).await?;
         }
-        txn.commit().await
+        txn.commit().await?;
+        crate::metrics::messages_archived(archived);
+        Ok(())
     }
 
-    async fn deliver(&self, e: Envelope) -> Result<(), RouteError> {
+    async fn deliver(&self, e: Envelope, routed_at: i64) -> Result<(), RouteError> {
         if !self.is_local(&e.to) {
             return Ok(());
         }
@@ -166,6 +170,7 @@ impl StandardRouter {
         let routed = Arc::new(Routed {
             sender: e.sender,
             element: e.element,
+            routed_at,
         });
         self.sessions.push(&targets, routed).await;
         Ok(())
@@ -180,9 +185,13 @@ impl Router for StandardRouter {
             .of(&e.sender.bare_string(), &e.to.bare_string())
             .lock()
             .await;
+        let routed_at = crate::db::now_micros();
         if (self.features.archive || self.features.inbox) && archive::is_archivable(&e.element) {
             self.store(&e).await?;
+            crate::metrics::stanza_routed("archived");
+        } else {
+            crate::metrics::stanza_routed("live");
         }
-        self.deliver(e).await
+        self.deliver(e, routed_at).await
     }
 }

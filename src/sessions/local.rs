@@ -62,6 +62,7 @@ impl LocalSessions {
     /// (the others are ignored); a full mailbox closes its session as in [`SessionRegistry::push`].
     pub fn push_ids(&self, ids: &[SessionId], stanza: Arc<Routed>) {
         let mut inner = self.lock();
+        let mut delivered = 0;
         for id in ids {
             let Some(user) = inner.owner.get(id).cloned() else {
                 continue;
@@ -79,9 +80,11 @@ impl LocalSessions {
                 Some(Err(TrySendError::Closed(_))) => {
                     inner.remove(*id);
                 }
-                _ => {}
+                Some(Ok(())) => delivered += 1,
+                None => {}
             }
         }
+        crate::metrics::messages_delivered(delivered);
     }
 }
 
@@ -149,6 +152,7 @@ mod tests {
         Arc::new(Routed {
             sender: Jid::parse("bob@localhost").unwrap(),
             element: Element::new("message"),
+            routed_at: 0,
         })
     }
 

@@ -64,6 +64,8 @@ pub struct SessionInfo {
 pub struct Routed {
     pub sender: Jid,
     pub element: Element,
+    /// When the router took it, in microseconds since the epoch (for the delivery-lag metric).
+    pub routed_at: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +95,7 @@ pub struct LiveSession {
     pub info: SessionInfo,
     rx: mpsc::Receiver<Arc<Routed>>,
     registry: Arc<dyn SessionRegistry>,
+    _open: crate::metrics::Raised,
 }
 
 impl LiveSession {
@@ -101,7 +104,13 @@ impl LiveSession {
         info: SessionInfo,
     ) -> Result<LiveSession, SessionError> {
         let rx = registry.open(info.clone()).await?;
-        Ok(LiveSession { info, rx, registry })
+        let _open = crate::metrics::session_open(info.transport.as_str());
+        Ok(LiveSession {
+            info,
+            rx,
+            registry,
+            _open,
+        })
     }
 }
 

@@ -5,16 +5,21 @@
 #![allow(dead_code)]
 
 use std::net::TcpListener;
-use std::sync::OnceLock;
+use std::sync::{Arc, Once, OnceLock};
 
-use mimql::config::Config;
+use mimql::config::{Config, LogFormat};
+use mimql::state::AppState;
 use mimql_client::Client;
 
 pub struct TestServer {
     pub user_url: String,
     pub admin_url: String,
+    /// `None` when the test disabled the metrics listener.
+    pub metrics_url: Option<String>,
     /// The server's database, for tests that must reach under the API (fault injection).
     pub db_url: String,
+    /// The server's state, for tests that must reach under the API.
+    pub state: Arc<AppState>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -25,12 +30,23 @@ pub fn start(modify: impl FnOnce(&mut Config)) -> TestServer {
     start_on(None, modify)
 }
 
-/// Starts a server on `db_url`, or on its own database when `None`.
-fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServer {
+/// The subscriber `mimql serve` installs, once per test process: silent unless `RUST_LOG` is
+/// set, and feeding the pool wait metric as in production.
+fn init_logging() {
+    static LOGGING: Once = Once::new();
+    LOGGING.call_once(|| {
+        mimql::logging::init("off", LogFormat::Text).ok();
+    });
+}
+
+/// The configuration tests run with: the test hosts, free ports for the metrics listener, and
+/// `db_url`, or the shared test database, or a fresh SQLite file in the returned directory.
+pub fn test_config(db_url: Option<&str>) -> (Config, Option<tempfile::TempDir>) {
     let mut config = Config::default();
     config.general.hosts = HOSTS.iter().map(|h| h.to_string()).collect();
     config.general.log_level = "warn".into();
     config.listen.user.workers = 2;
+    config.listen.metrics.address = "127.0.0.1:0".into();
     let shared = db_url.map(str::to_string).or_else(|| {
         std::env::var("MIMQL_TEST_DATABASE_URL")
             .ok()
@@ -51,6 +67,13 @@ fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServe
             );
         }
     };
+    (config, Some(dir))
+}
+
+/// Starts a server on `db_url`, or on its own database when `None`.
+fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServer {
+    init_logging();
+    let (mut config, dir) = test_config(db_url);
     modify(&mut config);
     let db_url = config.database.url.clone();
     let user = TcpListener::bind("127.0.0.1:0").expect("free port");
@@ -58,9 +81,15 @@ fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServe
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            match mimql::server::start(config, Some(user), Some(admin), false).await {
+            match mimql::server::start(config, Some(user), Some(admin)).await {
                 Ok(running) => {
-                    tx.send(Ok((running.user_addr, running.admin_addr))).ok();
+                    let started = (
+                        running.user_addr,
+                        running.admin_addr,
+                        running.metrics_addr,
+                        running.state.clone(),
+                    );
+                    tx.send(Ok(started)).ok();
                     running.wait().await.ok();
                 }
                 Err(e) => {
@@ -69,15 +98,17 @@ fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServe
             }
         });
     });
-    let (user_addr, admin_addr) = rx
+    let (user_addr, admin_addr, metrics_addr, state) = rx
         .recv()
         .expect("server thread")
         .unwrap_or_else(|e| panic!("server did not start: {e}"));
     TestServer {
         user_url: format!("http://{user_addr}"),
         admin_url: format!("http://{admin_addr}"),
+        metrics_url: metrics_addr.map(|a| format!("http://{a}")),
         db_url,
-        _dir: Some(dir),
+        state,
+        _dir: dir,
     }
 }
 
