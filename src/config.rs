@@ -831,6 +831,20 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_needs_postgresql() {
+        let e = Config::parse("[cluster]\nnats_url = \"nats://127.0.0.1:4222\"").unwrap_err();
+        assert!(e.contains("needs PostgreSQL"), "{e}");
+        let c = Config::parse("[database]\nurl = \"postgres://u@h/db\"\n[cluster]\nnode = \"n1\"")
+            .unwrap();
+        assert_eq!(c.node_name(), "n1");
+        assert_eq!(c.cluster.unwrap().session_ttl_secs, 10);
+        assert!(Config::parse(
+            "[database]\nurl = \"postgres://u@h/db\"\n[cluster]\nheartbeat_secs = 5\nsession_ttl_secs = 5"
+        )
+        .is_err());
+    }
+
+    #[test]
     fn rejects_typos() {
         assert!(Config::parse("[general]\nhost = [\"x\"]").is_err());
         assert!(Config::parse("[modules.mod_lats]\nenabled = false").is_err());

@@ -71,7 +71,7 @@ pub fn test_config(db_url: Option<&str>) -> (Config, Option<tempfile::TempDir>) 
 }
 
 /// Starts a server on `db_url`, or on its own database when `None`.
-fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServer {
+pub fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServer {
     init_logging();
     let (mut config, dir) = test_config(db_url);
     modify(&mut config);
