@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
+use mimql_client::Client;
 use mimql_client::sse::{Opened, SseSubscription};
 
 use crate::seed;
@@ -19,6 +20,132 @@ pub struct Outcome {
     pub p50: Duration,
     pub p99: Duration,
     pub kib_per_subscription: f64,
+}
+
+/// Open SSE subscriptions, one thread each, reporting `(sequence number, receipt time)` of
+/// every `seq:<n>` message they receive.
+pub struct Subscribers {
+    threads: Vec<std::thread::JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    pub received: mpsc::Receiver<(usize, Instant)>,
+}
+
+impl Subscribers {
+    /// Authenticates every client once (so the slow hash is not counted later), then opens
+    /// their subscriptions; answers when all are open.
+    pub fn open(clients: Vec<Client>) -> Subscribers {
+        let n = clients.len();
+        let (tx, received) = mpsc::channel::<(usize, Instant)>();
+        let open = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = clients
+            .into_iter()
+            .map(|c| {
+                let (tx, open, stop) = (tx.clone(), open.clone(), stop.clone());
+                std::thread::Builder::new()
+                    .stack_size(256 * 1024)
+                    .spawn(move || {
+                        let Ok(Opened::Stream(mut sub)) = SseSubscription::open(
+                            &c,
+                            &mimql_client::user::stanza::subscribe_for_messages(),
+                        ) else {
+                            panic!("subscription refused");
+                        };
+                        open.fetch_add(1, Ordering::SeqCst);
+                        while !stop.load(Ordering::Relaxed) {
+                            match sub.next_event(Duration::from_millis(500)) {
+                                Ok(Some(e)) => {
+                                    let now = Instant::now();
+                                    if let Some(seq) = e
+                                        .data
+                                        .split("seq:")
+                                        .nth(1)
+                                        .and_then(|r| r.split('<').next())
+                                        .and_then(|n| n.parse().ok())
+                                    {
+                                        tx.send((seq, now)).ok();
+                                    }
+                                }
+                                Ok(None) => {}
+                                Err(_) => break,
+                            }
+                        }
+                        sub.close();
+                    })
+                    .expect("a subscriber thread")
+            })
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while open.load(Ordering::SeqCst) < n {
+            assert!(Instant::now() < deadline, "subscriptions did not open");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Subscribers {
+            threads,
+            stop,
+            received,
+        }
+    }
+
+    /// Sends `seq:<i>` to `targets[i % len]` one after the other through `sender`; answers
+    /// the latency of each message, by target index.
+    pub fn measure(
+        &self,
+        sender: &Client,
+        targets: &[String],
+        messages: usize,
+    ) -> Vec<(usize, Duration)> {
+        let mut sent_at = HashMap::with_capacity(messages);
+        for seq in 0..messages {
+            let to = &targets[seq % targets.len()];
+            sent_at.insert(seq, Instant::now());
+            let resp = sender
+                .run(mimql_client::user::stanza::send_message(
+                    None,
+                    to,
+                    &format!("seq:{seq}"),
+                ))
+                .expect("server reachable");
+            assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+        }
+        let mut latencies = Vec::with_capacity(messages);
+        let wait_until = Instant::now() + Duration::from_secs(60);
+        while latencies.len() < messages && Instant::now() < wait_until {
+            if let Ok((seq, at)) = self.received.recv_timeout(Duration::from_secs(1))
+                && let Some(sent) = sent_at.get(&seq)
+            {
+                latencies.push((seq % targets.len(), at.duration_since(*sent)));
+            }
+        }
+        assert_eq!(
+            latencies.len(),
+            messages,
+            "every message was delivered live"
+        );
+        latencies
+    }
+
+    pub fn close(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Authenticates each user once on `server` (warming the credential cache).
+pub fn warm(server: &Server, jids: &[String]) {
+    std::thread::scope(|scope| {
+        for chunk in jids.chunks(jids.len().div_ceil(8).max(1)) {
+            scope.spawn(move || {
+                for j in chunk {
+                    let _ = server
+                        .client(j, seed::PASSWORD)
+                        .run(mimql_client::user::check_auth());
+                }
+            });
+        }
+    });
 }
 
 pub fn run(
@@ -43,104 +170,25 @@ pub fn run(
     }
     // Every subscriber authenticates once before the baseline, so the slow hash's memory (and
     // the allocator's arenas it warms) is not counted as the subscriptions'.
-    std::thread::scope(|scope| {
-        for chunk in jids[..subscribers].chunks(subscribers.div_ceil(8)) {
-            let server = &server;
-            scope.spawn(move || {
-                for j in chunk {
-                    let c = server.client(j, seed::PASSWORD);
-                    let _ = c.run(mimql_client::user::check_auth());
-                }
-            });
-        }
-    });
+    warm(&server, &jids[..subscribers]);
     std::thread::sleep(Duration::from_millis(500));
     let rss_before = server.rss_kib();
-
-    let (tx, rx) = mpsc::channel::<(usize, Instant)>();
-    let open = Arc::new(AtomicUsize::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let threads: Vec<_> = jids[..subscribers]
+    let clients = jids[..subscribers]
         .iter()
-        .map(|jid| {
-            let c = server.client(jid, seed::PASSWORD);
-            let (tx, open, stop) = (tx.clone(), open.clone(), stop.clone());
-            std::thread::Builder::new()
-                .stack_size(256 * 1024)
-                .spawn(move || {
-                    let Ok(Opened::Stream(mut sub)) = SseSubscription::open(
-                        &c,
-                        &mimql_client::user::stanza::subscribe_for_messages(),
-                    ) else {
-                        panic!("subscription refused");
-                    };
-                    open.fetch_add(1, Ordering::SeqCst);
-                    while !stop.load(Ordering::Relaxed) {
-                        match sub.next_event(Duration::from_millis(500)) {
-                            Ok(Some(e)) => {
-                                let now = Instant::now();
-                                if let Some(seq) = e
-                                    .data
-                                    .split("seq:")
-                                    .nth(1)
-                                    .and_then(|r| r.split('<').next())
-                                    .and_then(|n| n.parse().ok())
-                                {
-                                    tx.send((seq, now)).ok();
-                                }
-                            }
-                            Ok(None) => {}
-                            Err(_) => break,
-                        }
-                    }
-                    sub.close();
-                })
-                .expect("a subscriber thread")
-        })
+        .map(|j| server.client(j, seed::PASSWORD))
         .collect();
-    drop(tx);
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while open.load(Ordering::SeqCst) < subscribers {
-        assert!(Instant::now() < deadline, "subscriptions did not open");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let subs = Subscribers::open(clients);
     std::thread::sleep(Duration::from_millis(500));
     let rss_after = server.rss_kib();
     eprintln!(
         "  live: {subscribers} subscriptions open; server RSS {rss_before} KiB -> {rss_after} KiB"
     );
-
-    let mut sent_at = HashMap::with_capacity(messages);
-    for seq in 0..messages {
-        let to = &jids[seq % subscribers];
-        sent_at.insert(seq, Instant::now());
-        let resp = sender
-            .run(mimql_client::user::stanza::send_message(
-                None,
-                to,
-                &format!("seq:{seq}"),
-            ))
-            .expect("server reachable");
-        assert!(resp.errors.is_empty(), "{:?}", resp.errors);
-    }
-    let mut latencies = Vec::with_capacity(messages);
-    let wait_until = Instant::now() + Duration::from_secs(30);
-    while latencies.len() < messages && Instant::now() < wait_until {
-        if let Ok((seq, at)) = rx.recv_timeout(Duration::from_secs(1))
-            && let Some(sent) = sent_at.get(&seq)
-        {
-            latencies.push(at.duration_since(*sent));
-        }
-    }
-    stop.store(true, Ordering::Relaxed);
-    for t in threads {
-        let _ = t.join();
-    }
-    assert_eq!(
-        latencies.len(),
-        messages,
-        "every message was delivered live"
-    );
+    let mut latencies: Vec<Duration> = subs
+        .measure(&sender, &jids[..subscribers], messages)
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect();
+    subs.close();
     latencies.sort();
     Outcome {
         subscribers,

@@ -1,7 +1,9 @@
-//! Messaging benchmarks (bench/README.md): `mimql-bench-messaging <path to mimql> [send|history|live|all]`.
+//! Messaging benchmarks (bench/README.md):
+//! `mimql-bench-messaging <path to mimql> [send|history|live|cluster|all]`.
 //! Environment: `PG_BASE` (e.g. `postgres://postgres@127.0.0.1:5432`) adds the PostgreSQL run
 //! of `send`; `ROUNDS` (5) and `DURATION` (seconds per round, 10).
 
+mod cluster;
 mod history;
 mod live;
 mod seed;
@@ -77,6 +79,37 @@ fn main() {
             ms(o.p99),
             o.kib_per_subscription
         ));
+    }
+    if what == "cluster" || what == "all" {
+        match pg.as_deref() {
+            None => {
+                report.push("cluster: skipped (set PG_BASE: several nodes need PostgreSQL)".into())
+            }
+            Some(base) => {
+                let o = cluster::run(
+                    &mimql,
+                    &dir,
+                    base,
+                    env_num("SUBSCRIBERS", 1000) as usize,
+                    env_num("MESSAGES", 3000) as usize,
+                    rounds,
+                    duration,
+                );
+                report.push(format!(
+                    "two nodes, {} SSE subscribers (half on each): same-node p50 {} p99 {}; cross-node p50 {} p99 {}; p99 ratio {:.2}",
+                    o.subscribers,
+                    ms(o.same_p50),
+                    ms(o.same_p99),
+                    ms(o.cross_p50),
+                    ms(o.cross_p99),
+                    o.cross_p99.as_secs_f64() / o.same_p99.as_secs_f64()
+                ));
+                report.push(format!(
+                    "sendMessage, 32 senders, PostgreSQL: one node {:.0} msgs/s, two nodes {:.0} msgs/s (2-core machine: the overhead, not the scaling)",
+                    o.one_node, o.two_nodes
+                ));
+            }
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     println!(

@@ -25,12 +25,18 @@ fn body() -> String {
 }
 
 fn mimql_round(server: &Server, pairs: &[(String, String)], duration: Duration) -> f64 {
+    rate(&[(server, pairs)], duration)
+}
+
+/// Messages per second that one sender thread per pair achieves for `duration`, each pair
+/// sending through the server it is listed with.
+pub fn rate(groups: &[(&Server, &[(String, String)])], duration: Duration) -> f64 {
     let sent = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let threads: Vec<_> = pairs
+    let threads: Vec<_> = groups
         .iter()
-        .cloned()
-        .map(|(from, to)| {
+        .flat_map(|(server, pairs)| pairs.iter().map(move |p| (*server, p.clone())))
+        .map(|(server, (from, to))| {
             let c = server.client(&from, seed::PASSWORD);
             let (sent, stop) = (sent.clone(), stop.clone());
             std::thread::spawn(move || {

@@ -13,7 +13,7 @@ pub struct Server {
     pub admin_url: String,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -23,7 +23,12 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts `mimql serve` on `db_url`; waits until it answers.
     pub fn start(mimql: &Path, dir: &Path, name: &str, db_url: &str) -> Server {
-        let (user_port, admin_port) = (free_port(), free_port());
+        Server::start_with(mimql, dir, name, db_url, "")
+    }
+
+    /// [`Server::start`] with more configuration (TOML appended to the file).
+    pub fn start_with(mimql: &Path, dir: &Path, name: &str, db_url: &str, extra: &str) -> Server {
+        let (user_port, admin_port, metrics_port) = (free_port(), free_port(), free_port());
         let config: PathBuf = dir.join(format!("{name}.toml"));
         std::fs::write(
             &config,
@@ -31,7 +36,8 @@ impl Server {
                 "[general]\nhosts = [\"localhost\"]\nlog_level = \"error\"\n\
                  [database]\nurl = \"{db_url}\"\n\
                  [listen.user]\naddress = \"127.0.0.1:{user_port}\"\n\
-                 [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\n"
+                 [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\n\
+                 [listen.metrics]\naddress = \"127.0.0.1:{metrics_port}\"\n{extra}"
             ),
         )
         .expect("config written");
