@@ -74,7 +74,7 @@ pub fn run(
     let (throughput_jids, sender) = rest.split_at(64);
     let sender = a.client(&sender[0], seed::PASSWORD);
     // Even subscribers on the sender's node, odd ones on the other.
-    let on = |i: usize| if i % 2 == 0 { &a } else { &b };
+    let on = |i: usize| if i.is_multiple_of(2) { &a } else { &b };
     let evens: Vec<String> = subs_jids.iter().step_by(2).cloned().collect();
     let odds: Vec<String> = subs_jids.iter().skip(1).step_by(2).cloned().collect();
     warm(&a, &evens);
@@ -91,7 +91,7 @@ pub fn run(
     subs.close();
     let (mut same, mut cross): (Vec<Duration>, Vec<Duration>) = (Vec::new(), Vec::new());
     for (target, d) in latencies {
-        if target % 2 == 0 {
+        if target.is_multiple_of(2) {
             same.push(d);
         } else {
             cross.push(d);
