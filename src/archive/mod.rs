@@ -79,6 +79,18 @@ pub async fn remove_user<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<(), 
         .map(drop)
 }
 
+/// A page read newest first, as `(id, sender, stanza)` rows, turned oldest first.
+fn oldest_first(mut rows: Vec<(i64, String, String)>) -> Vec<Archived> {
+    rows.reverse();
+    rows.into_iter()
+        .map(|(id, sender, stanza)| Archived {
+            id: MamId(id),
+            sender,
+            stanza,
+        })
+        .collect()
+}
+
 /// A message read back from an archive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Archived {
@@ -142,21 +154,13 @@ impl Archive {
         if let Some(before) = page.before_micros {
             q = q.filter(mam_message::Column::Id.lte(MamId::upper_bound(before).0));
         }
-        let mut rows: Vec<(i64, String, String)> = q
+        let rows = q
             .order_by_desc(mam_message::Column::Id)
             .limit(page.limit)
             .into_tuple()
             .all(&self.db)
             .await?;
-        rows.reverse();
-        Ok(rows
-            .into_iter()
-            .map(|(id, sender, stanza)| Archived {
-                id: MamId(id),
-                sender,
-                stanza,
-            })
-            .collect())
+        Ok(oldest_first(rows))
     }
 }
 

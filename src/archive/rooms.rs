@@ -80,20 +80,12 @@ impl RoomArchive {
         if let Some(before) = before_micros {
             q = q.filter(mam_room_message::Column::Id.lte(MamId::upper_bound(before).0));
         }
-        let mut rows: Vec<(i64, String, String)> = q
+        let rows = q
             .order_by_desc(mam_room_message::Column::Id)
             .limit(limit)
             .into_tuple()
             .all(&self.db)
             .await?;
-        rows.reverse();
-        Ok(rows
-            .into_iter()
-            .map(|(id, sender, stanza)| Archived {
-                id: MamId(id),
-                sender,
-                stanza,
-            })
-            .collect())
+        Ok(super::oldest_first(rows))
     }
 }
