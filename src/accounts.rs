@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::auth::cache::{CredentialCache, Lookup};
-use crate::auth::password::Hasher;
+use crate::auth::password::{Busy, HashError, Hasher};
 use crate::jid::Jid;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +26,26 @@ pub enum AccountError {
     EmptyPassword,
     #[error("password hashing failed")]
     Hash,
+    /// Every password hash slot stayed busy for longer than `[auth] max_hash_wait_ms`.
+    #[error("the server is busy hashing passwords")]
+    Busy,
     #[error("database: {0}")]
     Db(#[from] DbErr),
+}
+
+impl From<Busy> for AccountError {
+    fn from(_: Busy) -> Self {
+        AccountError::Busy
+    }
+}
+
+impl From<HashError> for AccountError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy(_) => AccountError::Busy,
+            HashError::Failed => AccountError::Hash,
+        }
+    }
 }
 
 /// The account id of `jid` (resource ignored), if it is registered.
@@ -79,12 +97,13 @@ pub async fn user_ids<C: ConnectionTrait>(c: &C, jids: &[&Jid]) -> Result<Vec<Op
 
 /// Locks the users' rows until the transaction ends (PostgreSQL; SQLite's write transactions
 /// are exclusive already), always in id order so that two transactions cannot deadlock.
-pub async fn lock_users<C: ConnectionTrait>(c: &C, ids: &[i64]) -> Result<(), DbErr> {
+/// Answers the ids that still exist once locked: an account removed meanwhile is missing.
+pub async fn lock_users<C: ConnectionTrait>(c: &C, ids: &[i64]) -> Result<Vec<i64>, DbErr> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
-        return Ok(());
+        return Ok(ids);
     }
     user::Entity::find()
         .select_only()
@@ -95,7 +114,21 @@ pub async fn lock_users<C: ConnectionTrait>(c: &C, ids: &[i64]) -> Result<(), Db
         .into_tuple::<i64>()
         .all(c)
         .await
-        .map(drop)
+}
+
+/// The account id of `jid` with its row locked until the transaction ends: a write of the
+/// user's own data takes it first, so that it either completes before the account's removal
+/// or finds no account (never a foreign-key failure half-way).
+pub async fn lock_user<C: ConnectionTrait>(c: &C, jid: &Jid) -> Result<Option<i64>, DbErr> {
+    user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Server.eq(jid.domain()))
+        .filter(user::Column::Username.eq(jid.node()))
+        .lock_exclusive()
+        .into_tuple()
+        .one(c)
+        .await
 }
 
 pub struct Accounts {
@@ -112,7 +145,10 @@ impl Accounts {
         Accounts {
             db,
             hosts,
-            hasher: Hasher::new(auth.max_concurrent_hashes),
+            hasher: Hasher::new(
+                auth.max_concurrent_hashes,
+                Duration::from_millis(auth.max_hash_wait_ms),
+            ),
             cache: CredentialCache::new(auth.cache_size, Duration::from_secs(auth.cache_ttl_secs)),
             peers: std::sync::OnceLock::new(),
         }
@@ -161,7 +197,7 @@ impl Accounts {
     }
 
     /// Checks Basic-auth credentials; the resource of `jid` is ignored.
-    pub async fn authenticate(&self, jid: &Jid, password: &str) -> Result<bool, DbErr> {
+    pub async fn authenticate(&self, jid: &Jid, password: &str) -> Result<bool, AccountError> {
         let bare = jid.bare_string();
         let cached = self.cache.lookup(&bare, password);
         crate::metrics::credential_cache(match cached {
@@ -180,7 +216,7 @@ impl Accounts {
         // A stale entry verified against the hash still stored needs no new slow hash.
         let ok = match (&cached, &stored) {
             (Lookup::Stale(phc), Some(current)) if phc == current => true,
-            _ => self.hasher.verify(password, stored.clone()).await,
+            _ => self.hasher.verify(password, stored.clone()).await?,
         };
         match (ok, stored) {
             (true, Some(phc)) => self.cache.insert_if_current(&bare, password, &phc, epoch),
@@ -201,7 +237,7 @@ impl Accounts {
         if self.exists(jid).await? {
             return Err(AccountError::AlreadyExists);
         }
-        let hash = self.hasher.hash(password).await.ok_or(AccountError::Hash)?;
+        let hash = self.hasher.hash(password).await?;
         let row = user::ActiveModel {
             username: Set(jid.node().to_string()),
             server: Set(jid.domain().to_string()),
@@ -254,10 +290,20 @@ impl Accounts {
         let Some(row) = self.find(jid).await? else {
             return Err(AccountError::NotFound);
         };
-        let hash = self.hasher.hash(password).await.ok_or(AccountError::Hash)?;
-        let mut row: user::ActiveModel = row.into();
-        row.password_hash = Set(hash);
-        row.update(&self.db).await?;
+        let hash = self.hasher.hash(password).await?;
+        // By id: an account removed while the hash was computed (or earlier in the same
+        // request) updates nothing and is reported as gone.
+        let updated = user::Entity::update_many()
+            .col_expr(
+                user::Column::PasswordHash,
+                sea_orm::sea_query::Expr::value(hash),
+            )
+            .filter(user::Column::Id.eq(row.id))
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(AccountError::NotFound);
+        }
         self.invalidate(&jid.bare_string());
         Ok(())
     }
@@ -267,7 +313,10 @@ impl Accounts {
         let Some(row) = self.find(jid).await? else {
             return Err(AccountError::NotFound);
         };
-        Ok(self.hasher.verify(password, Some(row.password_hash)).await)
+        Ok(self
+            .hasher
+            .verify(password, Some(row.password_hash))
+            .await?)
     }
 
     /// Bare JIDs of the domain's users, sorted.

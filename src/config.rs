@@ -215,6 +215,17 @@ pub struct Limits {
     pub max_list_items: usize,
     /// Seconds a client may take to send a request body.
     pub body_timeout_secs: u64,
+    /// Largest response, in bytes (JSON as sent, approximately); a larger one is replaced by a
+    /// `response_too_large` error.
+    pub max_response_bytes: usize,
+    /// Per user: bytes of XML kept in private storage, all namespaces together.
+    pub max_private_bytes: usize,
+    /// Per user: bytes of the stored vCard (as XML).
+    pub max_vcard_bytes: usize,
+    /// Per user: contacts in the roster.
+    pub max_roster_size: usize,
+    /// Per contact: groups it is in.
+    pub max_groups_per_contact: usize,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -225,7 +236,10 @@ pub struct Auth {
     /// Seconds a cached credential stays valid (bounds staleness across nodes).
     pub cache_ttl_secs: u64,
     /// Concurrent password hash computations; more wait (bounds CPU spent on guessing).
+    /// Default: half the cores, at least one.
     pub max_concurrent_hashes: usize,
+    /// Milliseconds a request waits for a hash slot before it is refused (503 `server_busy`).
+    pub max_hash_wait_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -533,6 +547,11 @@ impl Default for Limits {
             max_query_complexity: 2000,
             max_list_items: 1000,
             body_timeout_secs: 10,
+            max_response_bytes: 16 * 1024 * 1024,
+            max_private_bytes: 1024 * 1024,
+            max_vcard_bytes: 256 * 1024,
+            max_roster_size: 10_000,
+            max_groups_per_contact: 100,
         }
     }
 }
@@ -542,7 +561,8 @@ impl Default for Auth {
         Auth {
             cache_size: 10_000,
             cache_ttl_secs: 60,
-            max_concurrent_hashes: 4,
+            max_concurrent_hashes: crate::auth::password::default_concurrency(),
+            max_hash_wait_ms: 5000,
         }
     }
 }
@@ -611,6 +631,7 @@ impl Config {
         ] {
             check_address(address).map_err(|e| format!("[{section}] address {address:?}: {e}"))?;
         }
+        self.validate_admin()?;
         let validity = &self.auth_token.validity_period;
         if validity.access.seconds() == 0 || validity.refresh.seconds() == 0 {
             return Err("[modules.mod_auth_token] validity periods must be positive".into());
@@ -619,6 +640,20 @@ impl Config {
         crate::muc_light::config::Schema::from_options(&self.muc_light.config_schema)
             .map(drop)
             .map_err(|e| format!("[modules.mod_muc_light] config_schema: {e}"))
+    }
+
+    /// The admin API reachable from other machines needs a password of its own.
+    fn validate_admin(&self) -> Result<(), String> {
+        let admin = &self.listen.admin;
+        let weak = admin.password.is_empty() || admin.password == AdminListener::default().password;
+        if weak && !is_loopback(&admin.address) {
+            return Err(format!(
+                "[listen.admin] address {:?} is not a loopback address: set a password of your own \
+                 (the admin API refuses to listen there with an empty or the default password)",
+                admin.address
+            ));
+        }
+        Ok(())
     }
 
     fn validate_upload(&self) -> Result<(), String> {
@@ -719,6 +754,16 @@ fn check_address(address: &str) -> Result<(), String> {
     port.parse::<u16>()
         .map(drop)
         .map_err(|_| format!("invalid port {port:?}"))
+}
+
+/// Whether `host:port` names a loopback host (`127.0.0.0/8`, `::1`, `localhost`).
+fn is_loopback(address: &str) -> bool {
+    let host = address.rsplit_once(':').map_or(address, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
 }
 
 /// A database URL with its password (`user:password@` or a `password=` parameter) masked.
@@ -842,6 +887,36 @@ mod tests {
             "[database]\nurl = \"postgres://u@h/db\"\n[cluster]\nheartbeat_secs = 5\nsession_ttl_secs = 5"
         )
         .is_err());
+    }
+
+    #[test]
+    fn admin_needs_a_password_off_loopback() {
+        for address in [
+            "0.0.0.0:5551",
+            "[::]:5551",
+            "192.0.2.1:5551",
+            "example.com:5551",
+        ] {
+            for password in ["", "secret"] {
+                let e = Config::parse(&format!(
+                    "[listen.admin]\naddress = \"{address}\"\npassword = \"{password}\""
+                ))
+                .unwrap_err();
+                assert!(e.contains("[listen.admin]"), "{e}");
+            }
+            Config::parse(&format!(
+                "[listen.admin]\naddress = \"{address}\"\npassword = \"long and mine\""
+            ))
+            .unwrap();
+        }
+        for address in [
+            "127.0.0.1:5551",
+            "127.1.2.3:1",
+            "[::1]:5551",
+            "localhost:5551",
+        ] {
+            Config::parse(&format!("[listen.admin]\naddress = \"{address}\"")).unwrap();
+        }
     }
 
     #[test]

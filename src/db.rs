@@ -66,3 +66,44 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
 pub fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
+
+/// Whether an error means the database cannot serve now (unreachable, pool exhausted, shutting
+/// down, or read-only), as opposed to a fault in what was asked: such requests get
+/// `database_unavailable` (503) and may be retried; the pool reconnects by itself once the
+/// database is back.
+pub fn is_unavailable(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match e {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return matches!(e, DbErr::Conn(_));
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed => true,
+        Sqlx::Protocol(_) => true,
+        Sqlx::Database(d) => {
+            let code = d.code();
+            let code = code.as_deref().unwrap_or_default();
+            // PostgreSQL: connection exceptions (class 08), shutting down (57P01-57P03),
+            // read-only transaction (25006). SQLite: SQLITE_READONLY (8, with its extended
+            // codes), SQLITE_CANTOPEN (14), SQLITE_IOERR (10, with its extended codes).
+            code.starts_with("08")
+                || matches!(code, "57P01" | "57P02" | "57P03" | "25006")
+                || (d
+                    .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                    .is_some()
+                    && code
+                        .parse::<i32>()
+                        .is_ok_and(|c| matches!(c & 0xff, 8 | 10 | 14)))
+        }
+        _ => false,
+    }
+}

@@ -4,6 +4,10 @@
 
 use async_graphql::{ErrorExtensionValues, Value};
 
+/// Codes of conditions that pass: answered with HTTP 503 (see `http::reply`).
+pub const UNAVAILABLE: &str = "database_unavailable";
+pub const BUSY: &str = "server_busy";
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiError {
     pub code: &'static str,
@@ -26,10 +30,33 @@ impl ApiError {
         self
     }
 
-    /// A fault on our side: the details go to the log, the client sees a generic message.
-    pub fn internal(context: &str, err: impl std::fmt::Display) -> ApiError {
+    /// A fault on our side: the details go to the log, the client sees a generic message. A
+    /// database that cannot serve now is not a fault of ours: `database_unavailable`.
+    pub fn internal(context: &str, err: impl std::fmt::Display + 'static) -> ApiError {
+        if let Some(e) = ApiError::unavailable(&err) {
+            return e;
+        }
         tracing::error!(%err, "{context}");
         ApiError::new("internal_server_error", "Internal server error")
+    }
+
+    /// `database_unavailable` when `err` is a database error meaning the database cannot serve
+    /// now (see [`crate::db::is_unavailable`]); such replies are sent with HTTP 503.
+    pub fn unavailable(err: &(impl std::fmt::Display + 'static)) -> Option<ApiError> {
+        let db = (err as &dyn std::any::Any).downcast_ref::<sea_orm::DbErr>()?;
+        if !crate::db::is_unavailable(db) {
+            return None;
+        }
+        tracing::warn!(err = %db, "database unavailable");
+        Some(ApiError::new(
+            UNAVAILABLE,
+            "The database is unavailable; try again later",
+        ))
+    }
+
+    /// Every password hash slot stayed busy for longer than `[auth] max_hash_wait_ms`.
+    pub fn busy() -> ApiError {
+        ApiError::new(BUSY, "The server is busy; try again later")
     }
 
     pub fn not_implemented(field: &str) -> ApiError {

@@ -4,7 +4,8 @@ use mimql_entities::last_activity;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set};
 
-use crate::accounts::user_id;
+use crate::accounts::{lock_user, user_id};
+use crate::db::begin_write;
 use crate::jid::Jid;
 use crate::xml::{InvalidChar, check_chars};
 
@@ -28,7 +29,11 @@ pub async fn set(
     status: &str,
 ) -> Result<(), LastError> {
     check_chars(status).map_err(LastError::InvalidChar)?;
-    let id = user_id(db, user).await?.ok_or(LastError::UserNotFound)?;
+    let txn = begin_write(db).await?;
+    // Locked: a removal of the account waits, or has happened (no foreign-key failure).
+    let id = lock_user(&txn, user)
+        .await?
+        .ok_or(LastError::UserNotFound)?;
     let row = last_activity::ActiveModel {
         user_id: Set(id),
         seconds: Set(seconds),
@@ -43,8 +48,9 @@ pub async fn set(
                 ])
                 .to_owned(),
         )
-        .exec(db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -1,10 +1,11 @@
 //! XEP-0049 private XML storage: one element per (user, namespace), replaced on every set.
 
 use mimql_entities::{key_hash, private_item};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
 
-use crate::accounts::user_id;
+use crate::accounts::{lock_user, user_id};
+use crate::db::begin_write;
 use crate::jid::Jid;
 use crate::xml::{Element, InvalidChar, InvalidCharAt, check_chars};
 
@@ -25,6 +26,9 @@ pub enum PrivateError {
     /// under it.
     #[error("the namespace contains {0}, which XML cannot carry")]
     InvalidNamespace(InvalidChar),
+    /// Storing the element would take the user's private storage past its quota.
+    #[error("private storage is limited to {0} bytes")]
+    QuotaExceeded(usize),
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
@@ -34,7 +38,14 @@ pub fn is_reserved(ns: &str) -> bool {
     ns.starts_with("jabber:") || ns.starts_with("http://jabber.org/") || ns == "vcard-temp"
 }
 
-pub async fn set(db: &DatabaseConnection, user: &Jid, el: &Element) -> Result<(), PrivateError> {
+/// Stores `el` under its namespace, replacing what was there, within `quota` bytes of XML for
+/// all the user's namespaces together.
+pub async fn set(
+    db: &DatabaseConnection,
+    user: &Jid,
+    el: &Element,
+    quota: usize,
+) -> Result<(), PrivateError> {
     el.check_chars().map_err(PrivateError::InvalidChar)?;
     let ns = match el.attr("xmlns") {
         Some(ns) if !ns.is_empty() => ns.to_string(),
@@ -43,12 +54,39 @@ pub async fn set(db: &DatabaseConnection, user: &Jid, el: &Element) -> Result<()
     if is_reserved(&ns) {
         return Err(PrivateError::ReservedNamespace(ns));
     }
-    let id = user_id(db, user).await?.ok_or(PrivateError::UserNotFound)?;
+    let xml = el.to_string();
+    if xml.len() > quota {
+        return Err(PrivateError::QuotaExceeded(quota));
+    }
+    let txn = begin_write(db).await?;
+    let id = lock_user(&txn, user)
+        .await?
+        .ok_or(PrivateError::UserNotFound)?;
+    let hash = key_hash(&ns);
+    // What the other namespaces hold (the one being replaced does not count).
+    let others: Vec<(String, String, i64)> = private_item::Entity::find()
+        .select_only()
+        .column(private_item::Column::NamespaceHash)
+        .column(private_item::Column::Namespace)
+        // Characters, which is bytes for the ASCII most XML is (LENGTH works on both databases).
+        .expr(Expr::cust("CAST(LENGTH(xml) AS BIGINT)"))
+        .filter(private_item::Column::UserId.eq(id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let used: usize = others
+        .iter()
+        .filter(|(h, n, _)| !(h == &hash && n == &ns))
+        .map(|(_, _, len)| usize::try_from(*len).unwrap_or(usize::MAX))
+        .fold(0, usize::saturating_add);
+    if used.saturating_add(xml.len()) > quota {
+        return Err(PrivateError::QuotaExceeded(quota));
+    }
     let row = private_item::ActiveModel {
         user_id: Set(id),
-        namespace_hash: Set(key_hash(&ns)),
+        namespace_hash: Set(hash),
         namespace: Set(ns),
-        xml: Set(el.to_string()),
+        xml: Set(xml),
         ..Default::default()
     };
     private_item::Entity::insert(row)
@@ -60,8 +98,9 @@ pub async fn set(db: &DatabaseConnection, user: &Jid, el: &Element) -> Result<()
             .update_column(private_item::Column::Xml)
             .to_owned(),
         )
-        .exec(db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     Ok(())
 }
 

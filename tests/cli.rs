@@ -208,7 +208,10 @@ fn config_check_prints_the_effective_configuration_masked() {
     assert!(!effective.listen.metrics.enabled);
     assert_eq!(effective.listen.metrics.address, "127.0.0.1:9091");
     assert_eq!(effective.general.shutdown_timeout_secs, 30);
-    assert_eq!(effective.auth.max_concurrent_hashes, 4);
+    assert_eq!(
+        effective.auth.max_concurrent_hashes,
+        mimql::auth::password::default_concurrency()
+    );
     assert!(!effective.module_enabled("mod_last"));
     assert_eq!(effective.modules.len(), mimql::config::MODULES.len());
     for key in [
@@ -234,6 +237,11 @@ fn config_check_names_what_is_wrong() {
         (
             "[general]\nshutdown_timeout_secs = -1\n",
             "shutdown_timeout_secs",
+        ),
+        // The admin API off loopback with the default password.
+        (
+            "[listen.admin]\naddress = \"0.0.0.0:5551\"\n",
+            "not a loopback address",
         ),
     ] {
         let dir = tempfile::tempdir().unwrap();

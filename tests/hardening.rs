@@ -272,3 +272,255 @@ fn a_trickling_body_is_cut_off() {
     assert!(resp.starts_with("HTTP/1.1 408"), "{resp}");
     assert!(resp.contains("request_timeout"), "{resp}");
 }
+
+/// `{ private { a0: getPrivate(...) a1: getPrivate(...) ... } }`.
+fn private_aliases(n: usize) -> String {
+    let fields: String = (0..n)
+        .map(|i| format!(" a{i}: getPrivate(element: \"big\", nameSpace: \"ns:big\")"))
+        .collect();
+    format!("{{ private {{{fields} }} }}")
+}
+
+/// A 1 MB private element read back by 2,000 aliases would be 2 GB of response: the aliases
+/// are refused by the cost bound (`getPrivate` weighs 50); the 30 that fit under it are
+/// refused by the response bound, without the values piling up.
+#[test]
+fn large_private_elements_cannot_be_amplified() {
+    let s = server();
+    let c = impatient(s.client(&s.new_user("amplify")));
+    let element = format!("<big xmlns='ns:big'>{}</big>", "x".repeat(1_000_000));
+    let (status, json) = s.post(
+        &c,
+        json!({"query": "mutation($x: XmlElement!) { private { setPrivate(elementString: $x) } }", "variables": {"x": element}}),
+    );
+    assert_eq!(status, 200, "{json}");
+    assert!(json.get("errors").is_none(), "{}", code(&json));
+
+    let (status, json) = s.post(&c, json!({ "query": private_aliases(2000) }));
+    assert_eq!(status, 400);
+    assert_eq!(code(&json), "query_too_complex");
+
+    let (status, json) = s.post(&c, json!({ "query": private_aliases(30) }));
+    assert_eq!(status, 200, "{}", code(&json));
+    assert_eq!(code(&json), "response_too_large");
+    assert_eq!(json["errors"].as_array().unwrap().len(), 1);
+    assert!(json.get("data").is_none());
+    // One is fine.
+    let (status, json) = s.post(&c, json!({ "query": private_aliases(1) }));
+    assert_eq!(status, 200);
+    assert_eq!(
+        json["data"]["private"]["a0"].as_str().map(str::len),
+        Some(element.len())
+    );
+    common::check_auth(&c);
+}
+
+/// One 40,000-contact variable used by 1,000 `addContacts` aliases: refused before anything
+/// runs, whether the list bound or only the cost bound stands in the way.
+#[test]
+fn a_large_variable_reused_by_many_aliases_is_refused() {
+    let contacts: Vec<serde_json::Value> = (0..40_000)
+        .map(|i| json!({"jid": format!("c{i}@localhost"), "name": "n"}))
+        .collect();
+    let aliases: String = (0..1000)
+        .map(|i| format!(" a{i}: addContacts(contacts: $c)"))
+        .collect();
+    let query = format!("mutation($c: [ContactInput!]!) {{ roster {{{aliases} }} }}");
+    for max_list_items in [1000, 100_000] {
+        let s = common::server_with(|c| {
+            c.limits.max_body_bytes = 16 * 1024 * 1024;
+            c.limits.max_list_items = max_list_items;
+        });
+        let c = impatient(s.client(&s.new_user("bigvar")));
+        let (status, json) = s.post(
+            &c,
+            json!({ "query": query, "variables": { "c": contacts } }),
+        );
+        assert_eq!(status, 400, "{json}");
+        assert!(
+            ["query_too_complex", "list_too_long"].contains(&code(&json)),
+            "{json}"
+        );
+        assert!(common::contacts(&c).is_empty());
+    }
+}
+
+fn run(
+    s: &common::TestServer,
+    c: &mimql_client::Client,
+    query: &str,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    let (status, json) = s.post(c, json!({ "query": query, "variables": variables }));
+    assert_eq!(status, 200, "{json}");
+    json
+}
+
+#[test]
+fn per_user_quotas() {
+    let s = common::server_with(|c| {
+        c.limits.max_private_bytes = 1000;
+        c.limits.max_vcard_bytes = 500;
+        c.limits.max_roster_size = 2;
+        c.limits.max_groups_per_contact = 3;
+    });
+    let user = s.new_user("quota");
+    let c = s.client(&user);
+    let set_private = "mutation($x: XmlElement!) { private { setPrivate(elementString: $x) } }";
+    let el = |ns: &str, n: usize| format!("<q xmlns='{ns}'>{}</q>", "x".repeat(n));
+    // Private storage: all namespaces together; a replaced element does not count twice.
+    let json = run(&s, &c, set_private, json!({"x": el("ns:1", 600)}));
+    assert!(json.get("errors").is_none(), "{json}");
+    let json = run(&s, &c, set_private, json!({"x": el("ns:2", 600)}));
+    assert_eq!(code(&json), "private_quota_exceeded", "{json}");
+    assert_eq!(json["errors"][0]["extensions"]["limit"], 1000);
+    let json = run(&s, &c, set_private, json!({"x": el("ns:1", 300)}));
+    assert!(json.get("errors").is_none(), "{json}");
+    let json = run(&s, &c, set_private, json!({"x": el("ns:2", 600)}));
+    assert!(json.get("errors").is_none(), "{json}");
+    let json = run(&s, &c, set_private, json!({"x": el("ns:3", 2000)}));
+    assert_eq!(code(&json), "private_quota_exceeded", "{json}");
+
+    // vCard size, as XML.
+    let set_vcard = "mutation($v: VcardInput!) { vcard { setVcard(vcard: $v) { formattedName } } }";
+    let json = run(
+        &s,
+        &c,
+        set_vcard,
+        json!({"v": {"formattedName": "short", "nameComponents": {}}}),
+    );
+    assert!(json.get("errors").is_none(), "{json}");
+    let json = run(
+        &s,
+        &c,
+        set_vcard,
+        json!({"v": {"formattedName": "y".repeat(600), "nameComponents": {}}}),
+    );
+    assert_eq!(code(&json), "vcard_too_large", "{json}");
+    let json = run(
+        &s,
+        &c,
+        "{ vcard { getVcard { formattedName } } }",
+        json!({}),
+    );
+    assert_eq!(json["data"]["vcard"]["getVcard"]["formattedName"], "short");
+
+    // Roster size and groups per contact.
+    let others: Vec<_> = (0..3).map(|_| s.new_user("quotac")).collect();
+    let add =
+        "mutation($c: JID!, $g: [String!]) { roster { addContact(contact: $c, groups: $g) } }";
+    let json = run(
+        &s,
+        &c,
+        add,
+        json!({"c": others[0].jid, "g": ["a", "b", "c", "d"]}),
+    );
+    assert_eq!(code(&json), "too_many_groups", "{json}");
+    for o in &others[..2] {
+        let json = run(&s, &c, add, json!({"c": o.jid, "g": ["a", "b", "c"]}));
+        assert!(json.get("errors").is_none(), "{json}");
+    }
+    let json = run(&s, &c, add, json!({"c": others[2].jid}));
+    assert_eq!(code(&json), "roster_full", "{json}");
+    // Changing an existing item is not a new one.
+    let json = run(&s, &c, add, json!({"c": others[0].jid, "g": ["z"]}));
+    assert!(json.get("errors").is_none(), "{json}");
+    let json = run(
+        &s,
+        &c,
+        "mutation($c: JID!) { roster { subscription(contact: $c, action: INVITE) } }",
+        json!({"c": others[2].jid}),
+    );
+    assert_eq!(code(&json), "roster_full", "{json}");
+    assert_eq!(common::contacts(&c).len(), 2);
+}
+
+/// Fields of one mutation run in order: after `unregister`, `changePassword` finds no account
+/// and says so (it used to answer `internal_server_error`).
+#[test]
+fn a_field_after_unregister_gets_a_clear_error() {
+    let s = server();
+    let user = s.new_user("unregpw");
+    let c = s.client(&user);
+    let json = run(
+        s,
+        &c,
+        "mutation { account { unregister changePassword(newPassword: \"x\") } }",
+        json!({}),
+    );
+    assert!(json["data"]["account"]["unregister"].is_string(), "{json}");
+    assert!(
+        json["data"]["account"]["changePassword"].is_null(),
+        "{json}"
+    );
+    assert_eq!(code(&json), "not_allowed", "{json}");
+    assert_eq!(
+        json["errors"][0]["path"],
+        json!(["account", "changePassword"])
+    );
+    let (status, json) = s.post(&c, json!({"query": "{ checkAuth { authStatus } }"}));
+    assert_eq!(status, 401);
+    assert_eq!(code(&json), "wrong_credentials");
+}
+
+/// With one hash slot and a short wait, a burst of logins that each need a slow hash gets
+/// some 503 `server_busy` answers instead of queueing without end; the server stays usable.
+#[test]
+fn password_hash_waits_are_bounded() {
+    let s = common::server_with(|c| {
+        c.auth.max_concurrent_hashes = 1;
+        c.auth.max_hash_wait_ms = 1;
+        c.auth.cache_size = 0;
+    });
+    let user = s.new_user("busy");
+    let statuses: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let s = &s;
+                scope.spawn(move || {
+                    let c = impatient(
+                        s.anonymous()
+                            .with_basic_auth(&format!("nobody{i}@localhost"), "wrong"),
+                    );
+                    let (status, json) =
+                        s.post(&c, json!({"query": "{ checkAuth { authStatus } }"}));
+                    (status, code(&json).to_string())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (status, code) in &statuses {
+        match status {
+            401 => assert_eq!(code, "wrong_credentials"),
+            503 => assert_eq!(code, "server_busy"),
+            other => panic!("unexpected {other} {code}"),
+        }
+    }
+    assert!(statuses.iter().any(|(s, _)| *s == 503), "{statuses:?}");
+    assert_eq!(
+        common::check_auth(&s.client(&user)).auth_status,
+        Some(mimql_client::user::AuthStatus::Authorized)
+    );
+}
+
+/// Every failed admin login in a row answers later than the one before.
+#[test]
+fn failed_admin_logins_slow_down() {
+    let s = common::server_with(|_| {});
+    let wrong = mimql_client::Client::new(&s.admin_url).with_basic_auth("admin", "guess");
+    let mut took = Vec::new();
+    for _ in 0..4 {
+        let started = std::time::Instant::now();
+        let (status, json) = s.post(&wrong, json!({"query": "{ checkAuth { authStatus } }"}));
+        assert_eq!(status, 401, "{json}");
+        assert_eq!(code(&json), "wrong_credentials");
+        took.push(started.elapsed());
+    }
+    // 100 ms, 200 ms, 400 ms, 800 ms (lower bounds only).
+    assert!(took[3] >= Duration::from_millis(750), "{took:?}");
+    assert!(took[2] >= Duration::from_millis(350), "{took:?}");
+    // The right credentials still work, and reset the count.
+    let (status, _) = s.post(&s.admin(), json!({"query": "{ checkAuth { authStatus } }"}));
+    assert_eq!(status, 200);
+}

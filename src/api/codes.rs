@@ -60,6 +60,7 @@ pub fn account_user(e: AccountError) -> ApiError {
             )
         }
         AccountError::Hash => ApiError::internal("password hashing", e),
+        AccountError::Busy => ApiError::busy(),
         AccountError::Db(e) => e.into(),
     }
 }
@@ -85,13 +86,17 @@ fn admin(e: AccountError, jid: &str) -> ApiError {
         }
         AccountError::EmptyPassword => ApiError::new("empty_password", "Empty password"),
         AccountError::Hash => ApiError::internal("password hashing", e),
+        AccountError::Busy => ApiError::busy(),
         AccountError::Db(e) => e.into(),
     }
 }
 
 /// A database fault inside a field whose spec names a code and message prefix for it: the
 /// details go to the log.
-fn internal(code: &'static str, prefix: &str, e: impl std::fmt::Display) -> ApiError {
+fn internal(code: &'static str, prefix: &str, e: impl std::fmt::Display + 'static) -> ApiError {
+    if let Some(e) = ApiError::unavailable(&e) {
+        return e;
+    }
     tracing::error!(%e, "{prefix}");
     ApiError::new(code, format!("{prefix}database error"))
 }
@@ -112,6 +117,7 @@ pub fn roster(e: RosterError, action: &str, user: &Jid, contact: &Jid) -> ApiErr
                 .with("contact", contact_s);
         }
         RosterError::InvalidChar(what, c) => invalid_character(&format!("The {what}"), c),
+        RosterError::RosterFull(_) | RosterError::TooManyGroups(_) => roster_quota(e),
         RosterError::Db(e) => internal(
             "internal",
             &format!("Cannot {action} a contact because: "),
@@ -120,6 +126,23 @@ pub fn roster(e: RosterError, action: &str, user: &Jid, contact: &Jid) -> ApiErr
     };
     err.with("user", user.to_string())
         .with("contact", contact_s)
+}
+
+/// A roster quota (`[limits] max_roster_size`, `max_groups_per_contact`) was reached.
+fn roster_quota(e: RosterError) -> ApiError {
+    match e {
+        RosterError::RosterFull(limit) => ApiError::new(
+            "roster_full",
+            format!("A roster is limited to {limit} contacts"),
+        )
+        .with("limit", limit as u64),
+        RosterError::TooManyGroups(limit) => ApiError::new(
+            "too_many_groups",
+            format!("A contact is limited to {limit} groups"),
+        )
+        .with("limit", limit as u64),
+        other => ApiError::internal("roster quota", other),
+    }
 }
 
 pub fn roster_list(e: RosterError, user: &Jid) -> ApiError {
@@ -153,7 +176,10 @@ pub fn vcard_not_found(user: &Jid) -> ApiError {
     ApiError::new("vcard_not_found", "Vcard for user not found").with("user", user.to_string())
 }
 
-pub fn vcard_internal(e: impl std::fmt::Display, user: &Jid) -> ApiError {
+pub fn vcard_internal(e: impl std::fmt::Display + 'static, user: &Jid) -> ApiError {
+    if let Some(e) = ApiError::unavailable(&e) {
+        return e.with("user", user.to_string());
+    }
     tracing::error!(%e, "vCard storage");
     ApiError::new("internal", "Internal server error").with("user", user.to_string())
 }
@@ -165,6 +191,12 @@ pub fn vcard_store(e: VcardError, user: &Jid) -> ApiError {
             let field = at.path.split_once('/').map_or(at.path.as_str(), |(_, p)| p);
             invalid_character(&format!("The vCard's {field}"), at.ch).with("user", user.to_string())
         }
+        VcardError::TooLarge(limit) => ApiError::new(
+            "vcard_too_large",
+            format!("A vCard is limited to {limit} bytes (as XML)"),
+        )
+        .with("user", user.to_string())
+        .with("limit", limit as u64),
         VcardError::Db(e) => vcard_internal(e, user),
     }
 }
@@ -188,6 +220,11 @@ pub fn private(e: PrivateError, user: &Jid, extra: &[(&'static str, String)]) ->
             invalid_character(&format!("The element's {}", at.path), at.ch)
         }
         PrivateError::InvalidNamespace(c) => invalid_character("The namespace", c),
+        PrivateError::QuotaExceeded(limit) => ApiError::new(
+            "private_quota_exceeded",
+            format!("Private storage is limited to {limit} bytes per user"),
+        )
+        .with("limit", limit as u64),
         PrivateError::Db(e) => ApiError::internal("private storage", e),
     };
     extra
@@ -212,6 +249,7 @@ pub fn invalid_element(user: &Jid, name: &str, ns: &str) -> ApiError {
 pub fn roster_subscription(e: RosterError, contact: &Jid) -> ApiError {
     let err = match e {
         RosterError::Db(e) => internal("internal", "Cannot send the subscription because: ", e),
+        e @ RosterError::RosterFull(_) => roster_quota(e),
         other => ApiError::new("user_not_exist", other.to_string()),
     };
     err.with("contact", contact.to_string())

@@ -21,7 +21,8 @@ impl PrivateUserMutationResolver for UserApi {
     ) -> Result<Option<XmlElement>> {
         let user = caller(ctx)?;
         let el = element_string.0;
-        crate::private::set(self.state.db(), user, &el)
+        let quota = self.state.config.limits.max_private_bytes;
+        crate::private::set(self.state.db(), user, &el, quota)
             .await
             .map_err(|e| codes::private(e, user, &[("element", el.to_string())]))?;
         Ok(Some(XmlElement(el)))

@@ -35,6 +35,14 @@ fn contact(item: Item) -> Result<Contact, ApiError> {
 }
 
 impl UserApi {
+    fn roster_quota(&self) -> crate::roster::Quota {
+        let limits = &self.state.config.limits;
+        crate::roster::Quota {
+            max_items: limits.max_roster_size,
+            max_groups: limits.max_groups_per_contact,
+        }
+    }
+
     async fn add_one(
         &self,
         ctx: &Context<'_>,
@@ -44,6 +52,7 @@ impl UserApi {
     ) -> Result<Option<String>> {
         let user = caller(ctx)?;
         Roster::new(self.state.db())
+            .with_quota(self.roster_quota())
             .add(user, &jid.0, name, groups)
             .await
             .map_err(|e| codes::roster(e, "create", user, &jid.0))?;
@@ -53,6 +62,7 @@ impl UserApi {
     async fn delete_one(&self, ctx: &Context<'_>, jid: Jid) -> Result<Option<String>> {
         let user = caller(ctx)?;
         Roster::new(self.state.db())
+            .with_quota(self.roster_quota())
             .delete(user, &jid.0)
             .await
             .map_err(|e| codes::roster(e, "delete", user, &jid.0))?;
@@ -124,6 +134,7 @@ impl RosterUserMutationResolver for UserApi {
             SubAction::Cancel => Presence::Unsubscribe,
         };
         Roster::new(self.state.db())
+            .with_quota(self.roster_quota())
             .subscription(user, &contact.0, presence)
             .await
             .map_err(|e| codes::roster_subscription(e, &contact.0))?;
@@ -154,6 +165,7 @@ impl RosterUserQueryResolver for UserApi {
     async fn list_contacts(&self, ctx: &Context<'_>) -> Result<Option<Vec<Contact>>> {
         let user = caller(ctx)?;
         let items = Roster::new(self.state.db())
+            .with_quota(self.roster_quota())
             .list(user)
             .await
             .map_err(|e| codes::roster_list(e, user))?;
@@ -167,6 +179,7 @@ impl RosterUserQueryResolver for UserApi {
     async fn get_contact(&self, ctx: &Context<'_>, jid: Jid) -> Result<Option<Contact>> {
         let user = caller(ctx)?;
         let item = Roster::new(self.state.db())
+            .with_quota(self.roster_quota())
             .get(user, &jid.0)
             .await
             .map_err(|e| codes::roster(e, "get", user, &jid.0))?;

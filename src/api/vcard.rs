@@ -3,7 +3,7 @@
 use async_graphql::{Context, Result};
 
 use super::{UserApi, caller, codes};
-use crate::accounts::user_id;
+use crate::accounts::{lock_user, user_id};
 use crate::generated::user::*;
 use crate::vcard::{load, mapping, store};
 
@@ -15,11 +15,12 @@ impl VcardUserMutationResolver for UserApi {
         let txn = crate::db::begin_write(self.state.db())
             .await
             .map_err(internal)?;
-        let id = user_id(&txn, user)
+        // Locked: a removal of the account waits, or has happened (no foreign-key failure).
+        let id = lock_user(&txn, user)
             .await
             .map_err(internal)?
             .ok_or_else(|| codes::vcard_user_not_found(user))?;
-        store(&txn, id, &el)
+        store(&txn, id, &el, self.state.config.limits.max_vcard_bytes)
             .await
             .map_err(|e| codes::vcard_store(e, user))?;
         // Read back what was stored, as the reference does, in the same transaction.

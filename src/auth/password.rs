@@ -2,6 +2,7 @@
 //! at most `max_concurrent_hashes` at a time, so password guessing cannot take every core.
 
 use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -32,28 +33,54 @@ fn verify_blocking(password: &str, phc: &str) -> bool {
     })
 }
 
+/// Every hash slot stayed taken for longer than the wait bound (`[auth] max_hash_wait_ms`):
+/// the request is refused rather than queued without end.
+#[derive(Debug, thiserror::Error)]
+#[error("every password hash slot is busy")]
+pub struct Busy;
+
+/// Why no hash was computed.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    #[error("password hashing failed")]
+    Failed,
+}
+
 #[derive(Clone)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
+    max_wait: Duration,
+}
+
+/// Half the cores, at least one: the other half keeps serving requests that need no hash.
+pub fn default_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 impl Hasher {
-    pub fn new(max_concurrent: usize) -> Hasher {
+    pub fn new(max_concurrent: usize, max_wait: Duration) -> Hasher {
         Hasher {
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            max_wait,
         }
     }
 
-    /// Runs `f` (a hash of `kind`, for metrics) when a slot is free. The slot and the
-    /// "running" gauge move into the blocking task: a caller that goes away (client gone,
-    /// shutdown) does not free the slot before the hash it started has finished.
+    /// Runs `f` (a hash of `kind`, for metrics) when a slot is free, waiting at most the
+    /// bound. The slot and the "running" gauge move into the blocking task: a caller that
+    /// goes away (client gone, shutdown) does not free the slot before the hash it started
+    /// has finished.
     async fn run<T: Send + 'static>(
         &self,
         kind: &'static str,
         f: impl FnOnce() -> T + Send + 'static,
-    ) -> Option<T> {
+    ) -> Result<T, HashError> {
         let queued = crate::metrics::password_hash_queued();
-        let permit = self.permits.clone().acquire_owned().await.ok()?;
+        let permit = tokio::time::timeout(self.max_wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| Busy)?
+            .map_err(|_| HashError::Failed)?;
         drop(queued);
         let running = crate::metrics::password_hash_running(kind);
         tokio::task::spawn_blocking(move || {
@@ -61,28 +88,35 @@ impl Hasher {
             f()
         })
         .await
-        .ok()
+        .map_err(|_| HashError::Failed)
     }
 
-    pub async fn hash(&self, password: &str) -> Option<String> {
+    pub async fn hash(&self, password: &str) -> Result<String, HashError> {
         let password = password.to_string();
-        self.run("hash", move || hash_blocking(&password))
-            .await
-            .filter(|h| !h.is_empty())
+        let h = self.run("hash", move || hash_blocking(&password)).await?;
+        if h.is_empty() {
+            return Err(HashError::Failed);
+        }
+        Ok(h)
     }
 
     /// Verifies against `phc`, or against a dummy hash when there is none (unknown user).
-    pub async fn verify(&self, password: &str, phc: Option<String>) -> bool {
+    pub async fn verify(&self, password: &str, phc: Option<String>) -> Result<bool, Busy> {
         let password = password.to_string();
-        self.run("verify", move || match phc {
-            Some(phc) => verify_blocking(&password, &phc),
-            None => {
-                verify_blocking(&password, &DUMMY_HASH);
-                false
-            }
-        })
-        .await
-        .unwrap_or(false)
+        match self
+            .run("verify", move || match phc {
+                Some(phc) => verify_blocking(&password, &phc),
+                None => {
+                    verify_blocking(&password, &DUMMY_HASH);
+                    false
+                }
+            })
+            .await
+        {
+            Ok(ok) => Ok(ok),
+            Err(HashError::Busy(b)) => Err(b),
+            Err(HashError::Failed) => Ok(false),
+        }
     }
 }
 
@@ -99,5 +133,25 @@ mod tests {
         assert!(verify_blocking("pw", &a));
         assert!(!verify_blocking("other", &a));
         assert!(!verify_blocking("pw", ""));
+    }
+
+    /// A slot is held until its hash has finished, even when the caller is gone; waiting for a
+    /// slot ends at the bound.
+    #[tokio::test]
+    async fn slots_outlive_their_callers_and_waits_are_bounded() {
+        let h = Hasher::new(1, Duration::from_millis(50));
+        let hasher = h.clone();
+        let caller = tokio::spawn(async move {
+            hasher
+                .run("test", || std::thread::sleep(Duration::from_millis(400)))
+                .await
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        caller.abort();
+        assert_eq!(h.permits.available_permits(), 0, "the hash still runs");
+        assert!(matches!(h.verify("pw", None).await, Err(Busy)));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(h.permits.available_permits(), 1);
+        assert!(matches!(h.verify("pw", None).await, Ok(false)));
     }
 }

@@ -192,7 +192,7 @@ impl<E: Executor> Endpoint<E> {
                 tracing::error!("a resolver panicked");
                 Early::from(pipeline::internal_error())
             })?;
-        Ok(reply::from_response(response))
+        Ok(reply::from_response(response).bounded(self.pipeline.limits.max_response_bytes))
     }
 }
 

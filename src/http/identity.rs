@@ -5,9 +5,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::accounts::AccountError;
 use crate::admin_api::AdminCaller;
 use crate::api::Caller;
 use crate::auth::basic::{self, Header};
+use crate::errors;
 use crate::jid::Jid;
 use crate::logging::Throttle;
 use crate::pipeline::{self, Rejection};
@@ -18,7 +20,11 @@ pub enum Auth {
     /// Users of the served hosts, with their passwords.
     User(Arc<AppState>),
     /// The configured admin credentials.
-    Admin { username: String, password: String },
+    Admin {
+        username: String,
+        password: String,
+        failures: AdminFailures,
+    },
 }
 
 /// What authentication established, attached to the request for the resolvers.
@@ -53,17 +59,82 @@ fn unauthorized(code: &str, message: &str) -> Rejection {
     Rejection::new(401, code, message, None)
 }
 
+/// A database error while checking credentials: 503 when the database cannot serve now.
+fn database_failure(e: sea_orm::DbErr) -> Rejection {
+    if crate::db::is_unavailable(&e) {
+        tracing::warn!(%e, "authentication: database unavailable");
+        Rejection::new(
+            503,
+            errors::UNAVAILABLE,
+            "The database is unavailable; try again later",
+            None,
+        )
+    } else {
+        tracing::error!(%e, "authentication failed on a database error");
+        pipeline::internal_error()
+    }
+}
+
 pub fn wrong_credentials() -> Rejection {
     unauthorized("wrong_credentials", "The provided credentials are wrong")
 }
 
-/// Constant-time comparison, so the admin password cannot be guessed byte by byte.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+/// The admin credentials compared in constant time: both sides are hashed first, so neither
+/// the bytes nor the lengths of the configured values can be learnt from response times.
+fn same_credentials(user: &str, pass: &str, username: &str, password: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    let digest = |a: &str, b: &str| {
+        let mut h = Sha256::new();
+        h.update((a.len() as u64).to_le_bytes());
+        h.update(a.as_bytes());
+        h.update(b.as_bytes());
+        h.finalize()
+    };
+    bool::from(
+        digest(user, pass)
+            .as_slice()
+            .ct_eq(digest(username, password).as_slice()),
+    )
+}
+
+/// Failed admin logins in a row, and when the last one was: each failure answers later than
+/// the one before (doubling from [`ADMIN_FIRST_DELAY`] up to [`ADMIN_MAX_DELAY`]), and admin
+/// credential checks run one at a time, so guessing is bounded to about one try per
+/// [`ADMIN_MAX_DELAY`] whatever the number of connections. The count is forgotten after a
+/// success or [`ADMIN_FORGET`] without failures.
+#[derive(Default)]
+pub struct AdminFailures {
+    state: tokio::sync::Mutex<(u32, Option<std::time::Instant>)>,
+}
+
+const ADMIN_FIRST_DELAY: Duration = Duration::from_millis(100);
+const ADMIN_MAX_DELAY: Duration = Duration::from_secs(2);
+const ADMIN_FORGET: Duration = Duration::from_secs(300);
+
+impl AdminFailures {
+    /// The delay before answering the `n`th failure in a row.
+    fn delay(n: u32) -> Duration {
+        ADMIN_FIRST_DELAY
+            .saturating_mul(1u32 << n.saturating_sub(1).min(16))
+            .min(ADMIN_MAX_DELAY)
+    }
+
+    /// Checks the credentials, one check at a time, slowing down failures.
+    async fn check(&self, ok: impl FnOnce() -> bool) -> bool {
+        let mut state = self.state.lock().await;
+        if state.1.is_some_and(|t| t.elapsed() > ADMIN_FORGET) {
+            *state = (0, None);
+        }
+        if ok() {
+            *state = (0, None);
+            return true;
+        }
+        state.0 = state.0.saturating_add(1);
+        state.1 = Some(std::time::Instant::now());
+        tokio::time::sleep(Self::delay(state.0)).await;
+        false
+    }
 }
 
 /// Refused logins are logged, but a password-guessing client must not flood the log: at most
@@ -153,10 +224,7 @@ impl Auth {
                     return match state.tokens.authenticate(&token).await {
                         Ok(Some(jid)) => Ok(Identity::User(Some(jid))),
                         Ok(None) => Err(wrong_credentials()),
-                        Err(e) => {
-                            tracing::error!(%e, "token authentication failed on a database error");
-                            Err(pipeline::internal_error())
-                        }
+                        Err(e) => Err(database_failure(e)),
                     };
                 }
                 _ => None,
@@ -172,19 +240,58 @@ impl Auth {
                 match state.accounts.authenticate(&jid, &password).await {
                     Ok(true) => Ok(Identity::User(Some(jid))),
                     Ok(false) => Err(wrong_credentials()),
+                    Err(AccountError::Busy) => Err(Rejection::new(
+                        503,
+                        errors::BUSY,
+                        "The server is busy; try again later",
+                        None,
+                    )),
+                    Err(AccountError::Db(e)) => Err(database_failure(e)),
                     Err(e) => {
-                        tracing::error!(%e, "authentication failed on a database error");
+                        tracing::error!(%e, "authentication failed");
                         Err(pipeline::internal_error())
                     }
                 }
             }
-            (Auth::Admin { username, password }, Some((user, pass))) => {
-                if same(&user, username) & same(&pass, password) {
+            (
+                Auth::Admin {
+                    username,
+                    password,
+                    failures,
+                },
+                Some((user, pass)),
+            ) => {
+                if failures
+                    .check(|| same_credentials(&user, &pass, username, password))
+                    .await
+                {
                     Ok(Identity::Admin(true))
                 } else {
                     Err(wrong_credentials())
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_credentials_compare_whole() {
+        assert!(same_credentials("admin", "secret", "admin", "secret"));
+        assert!(!same_credentials("admin", "secreT", "admin", "secret"));
+        assert!(!same_credentials("admin", "secret1", "admin", "secret"));
+        // The split between user and password counts.
+        assert!(!same_credentials("admins", "ecret", "admin", "secret"));
+        assert!(!same_credentials("", "", "admin", "secret"));
+    }
+
+    #[test]
+    fn admin_failure_delays_grow_to_a_bound() {
+        assert_eq!(AdminFailures::delay(1), ADMIN_FIRST_DELAY);
+        assert_eq!(AdminFailures::delay(2), ADMIN_FIRST_DELAY * 2);
+        assert_eq!(AdminFailures::delay(40), ADMIN_MAX_DELAY);
     }
 }

@@ -25,7 +25,7 @@ use tokio_util::task::TaskTracker;
 use crate::admin_api::AdminApi;
 use crate::api::UserApi;
 use crate::generated;
-use crate::pipeline::{GateExtension, Limits, Pipeline};
+use crate::pipeline::{GateExtension, Limits, Pipeline, ResponseBudget};
 use crate::state::AppState;
 use endpoint::Endpoint;
 use identity::Auth;
@@ -90,6 +90,9 @@ pub fn user_schema(state: &Arc<AppState>) -> generated::user::Schema {
     generated::user::schema_builder()
         .data(UserApi::new(state.clone()))
         .extension(GateExtension)
+        .extension(ResponseBudget {
+            limit: state.config.limits.max_response_bytes,
+        })
         .limit_recursive_depth(crate::http::MAX_RECURSION)
         .finish()
 }
@@ -98,6 +101,9 @@ pub fn admin_schema(state: &Arc<AppState>) -> generated::admin::Schema {
     generated::admin::schema_builder()
         .data(AdminApi::new(state.clone()))
         .extension(GateExtension)
+        .extension(ResponseBudget {
+            limit: state.config.limits.max_response_bytes,
+        })
         .limit_recursive_depth(crate::http::MAX_RECURSION)
         .finish()
 }
@@ -114,6 +120,7 @@ fn pipeline(
             max_depth: limits.max_query_depth,
             max_complexity: limits.max_query_complexity as u64,
             max_list_items: limits.max_list_items,
+            max_response_bytes: limits.max_response_bytes,
         },
     }
 }
@@ -251,6 +258,7 @@ pub fn start(
         auth: Auth::Admin {
             username: config.listen.admin.username.clone(),
             password: config.listen.admin.password.clone(),
+            failures: Default::default(),
         },
         max_body: config.limits.max_body_bytes,
         body_timeout: Duration::from_secs(config.limits.body_timeout_secs),

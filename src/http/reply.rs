@@ -50,6 +50,23 @@ impl From<Rejection> for Reply {
 }
 
 impl Reply {
+    /// The reply, or a `response_too_large` error when its encoding is longer than `limit`
+    /// (the per-field count of [`pipeline::budget`] estimates; this is the exact check).
+    pub fn bounded(self, limit: usize) -> Reply {
+        match &self.encoded {
+            Some(bytes) if bytes.len() > limit => {
+                let e = error_json(pipeline::budget::too_large(limit));
+                Reply {
+                    status: 200,
+                    code: first_code(std::slice::from_ref(&e)),
+                    body: json!({ "errors": [e] }),
+                    encoded: None,
+                }
+            }
+            _ => self,
+        }
+    }
+
     pub fn into_response(self) -> HttpResponse {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = match self.encoded {
@@ -115,8 +132,19 @@ pub fn from_response(mut resp: async_graphql::Response) -> Reply {
             async_graphql::Value::String(s) => Some(s.clone()),
             _ => None,
         });
+    // A field that met an unavailable database (or no free hash slot) makes the whole reply
+    // 503, so that clients and proxies know to retry; the body still says what ran.
+    let passing = resp.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| {
+                matches!(c, async_graphql::Value::String(s)
+                if s == crate::errors::UNAVAILABLE || s == crate::errors::BUSY)
+            })
+    });
     Reply {
-        status: 200,
+        status: if passing { 503 } else { 200 },
         body: Json::Null,
         encoded: Some(encode_executed(resp)),
         code,

@@ -150,20 +150,21 @@ impl<'a> Measure<'a> {
         Ok(cost)
     }
 
-    fn variable(&self, name: &Name) -> Option<Value> {
-        self.variables.get(name).cloned().or_else(|| {
+    /// Borrowed, not cloned: one large variable may be used by many fields.
+    fn variable(&self, name: &Name) -> Option<&'a Value> {
+        self.variables.get(name).or_else(|| {
             self.op
                 .variable_definitions
                 .iter()
                 .find(|d| &d.node.name.node == name)
-                .and_then(|d| d.node.default_value.as_ref().map(|v| v.node.clone()))
+                .and_then(|d| d.node.default_value.as_ref().map(|v| &v.node))
         })
     }
 
     /// Items of every list inside an argument value, variables substituted.
     fn list_items(&self, value: &DocValue) -> u64 {
         match value {
-            DocValue::Variable(name) => self.variable(name).map_or(0, |v| const_items(&v)),
+            DocValue::Variable(name) => self.variable(name).map_or(0, const_items),
             DocValue::List(items) => items
                 .iter()
                 .map(|i| self.list_items(i))

@@ -89,6 +89,9 @@ pub fn status_of(code: &str) -> u16 {
     match code {
         "no_permissions" | "wrong_credentials" | "request_error" => 401,
         "internal_server_error" => 500,
+        crate::errors::UNAVAILABLE | crate::errors::BUSY => 503,
+        // Executed, but too large to send: an execution outcome like any resolver error.
+        super::budget::CODE => 200,
         _ => 400,
     }
 }

@@ -9,6 +9,7 @@
 //! extension then applies the authorization and transport decisions taken here, so that an
 //! anonymous request with an invalid document gets the validation error (400), not 401.
 
+pub mod budget;
 pub mod cost;
 mod error;
 mod gate;
@@ -21,6 +22,7 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Request, Variables};
 
+pub use budget::ResponseBudget;
 pub use error::{ErrorBody, Rejection, assign_codes, internal_error, is_pre_execution, status_of};
 pub use gate::{Gate, GateExtension};
 pub use outline::Outline;
@@ -51,6 +53,8 @@ pub struct Limits {
     pub max_depth: usize,
     pub max_complexity: u64,
     pub max_list_items: usize,
+    /// Largest encoded response (see [`budget`]).
+    pub max_response_bytes: usize,
 }
 
 /// The checks of one API (user or admin).

@@ -6,7 +6,7 @@ pub mod state;
 use mimql_entities::{key_hash, roster_group, roster_item};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, Set,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::db::begin_write;
@@ -34,8 +34,30 @@ pub enum RosterError {
     /// A name or group holds a character XML (and so XMPP) cannot carry.
     #[error("the {0} contains {1}, which XML cannot carry")]
     InvalidChar(&'static str, InvalidChar),
+    /// A new item would take the roster past its quota.
+    #[error("a roster is limited to {0} contacts")]
+    RosterFull(usize),
+    /// An item may be in at most this many groups.
+    #[error("a contact is limited to {0} groups")]
+    TooManyGroups(usize),
     #[error("database: {0}")]
     Db(#[from] DbErr),
+}
+
+/// Per-user bounds (`[limits] max_roster_size`, `max_groups_per_contact`).
+#[derive(Clone, Copy, Debug)]
+pub struct Quota {
+    pub max_items: usize,
+    pub max_groups: usize,
+}
+
+impl Default for Quota {
+    fn default() -> Self {
+        Quota {
+            max_items: usize::MAX,
+            max_groups: usize::MAX,
+        }
+    }
 }
 
 fn sub_to_str(s: Sub) -> &'static str {
@@ -92,7 +114,10 @@ async fn find_item<C: ConnectionTrait>(
 }
 
 /// Everything `addContact` stores must be carried by XML: roster items travel as XML.
-fn check_item(name: Option<&str>, groups: &[String]) -> Result<(), RosterError> {
+fn check_item(name: Option<&str>, groups: &[String], quota: Quota) -> Result<(), RosterError> {
+    if groups.len() > quota.max_groups {
+        return Err(RosterError::TooManyGroups(quota.max_groups));
+    }
     if let Some(name) = name {
         check_chars(name).map_err(|c| RosterError::InvalidChar("name", c))?;
     }
@@ -221,11 +246,36 @@ fn cancelling(s: State, withdraw_requests: bool) -> impl Iterator<Item = Presenc
 
 pub struct Roster<'a> {
     db: &'a DatabaseConnection,
+    quota: Quota,
 }
 
 impl<'a> Roster<'a> {
     pub fn new(db: &'a DatabaseConnection) -> Roster<'a> {
-        Roster { db }
+        Roster {
+            db,
+            quota: Quota::default(),
+        }
+    }
+
+    /// Bounds the items and groups this service adds to a user's roster.
+    pub fn with_quota(mut self, quota: Quota) -> Roster<'a> {
+        self.quota = quota;
+        self
+    }
+
+    /// Refuses a new item in a roster that is full.
+    async fn room_for_one<C: ConnectionTrait>(&self, c: &C, owner: i64) -> Result<(), RosterError> {
+        if self.quota.max_items == usize::MAX {
+            return Ok(());
+        }
+        let items = roster_item::Entity::find()
+            .filter(roster_item::Column::UserId.eq(owner))
+            .count(c)
+            .await?;
+        if usize::try_from(items).unwrap_or(usize::MAX) >= self.quota.max_items {
+            return Err(RosterError::RosterFull(self.quota.max_items));
+        }
+        Ok(())
     }
 
     async fn owner<C: ConnectionTrait>(c: &C, owner: &Jid) -> Result<i64, RosterError> {
@@ -256,7 +306,11 @@ impl<'a> Roster<'a> {
         name: Option<String>,
         groups: Option<Vec<String>>,
     ) -> Result<(), RosterError> {
-        check_item(name.as_deref(), groups.as_deref().unwrap_or_default())?;
+        check_item(
+            name.as_deref(),
+            groups.as_deref().unwrap_or_default(),
+            self.quota,
+        )?;
         let txn = begin_write(self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
         let Some(contact_id) = user_id(&txn, contact).await? else {
@@ -273,6 +327,7 @@ impl<'a> Roster<'a> {
                 id
             }
             None => {
+                self.room_for_one(&txn, owner_id).await?;
                 roster_item::ActiveModel {
                     user_id: Set(owner_id),
                     contact_hash: Set(key_hash(&key)),
@@ -329,7 +384,11 @@ impl<'a> Roster<'a> {
         let owner_id = Self::owner(&txn, owner).await?;
         let contact_id = Self::lock_pair(&txn, owner_id, contact).await?;
         let key = contact.to_string();
-        let change = state::outbound(current(&txn, owner_id, &key).await?, p);
+        let before = current(&txn, owner_id, &key).await?;
+        let change = state::outbound(before, p);
+        if before.is_none() && matches!(change, Change::Set(_)) {
+            self.room_for_one(&txn, owner_id).await?;
+        }
         apply(&txn, owner_id, &key, change).await?;
         let (owner_jid, contact_jid) = (owner.to_bare(), contact.to_bare());
         let from = Party {

@@ -14,20 +14,29 @@ pub enum VcardError {
     /// A field holds a character XML cannot carry; the path names its element.
     #[error("{} contains {}, which XML cannot carry", .0.path, .0.ch)]
     InvalidChar(InvalidCharAt),
+    /// The vCard, as XML, is longer than the per-user quota.
+    #[error("a vCard is limited to {0} bytes")]
+    TooLarge(usize),
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
 
-/// Stores (replaces) the user's vCard; refuses one XML cannot carry before writing anything.
+/// Stores (replaces) the user's vCard; refuses one XML cannot carry, or longer than
+/// `max_bytes` as XML, before writing anything.
 pub async fn store<C: ConnectionTrait>(
     c: &C,
     user_id: i64,
     el: &Element,
+    max_bytes: usize,
 ) -> Result<(), VcardError> {
     el.check_chars().map_err(VcardError::InvalidChar)?;
+    let xml = el.to_string();
+    if xml.len() > max_bytes {
+        return Err(VcardError::TooLarge(max_bytes));
+    }
     let row = vcard::ActiveModel {
         user_id: Set(user_id),
-        xml: Set(el.to_string()),
+        xml: Set(xml),
         updated_at: Set(crate::db::now_micros()),
     };
     vcard::Entity::insert(row)
