@@ -261,26 +261,42 @@ impl Accounts {
     }
 
     /// Removes the account and, in the same transaction, everything the user owns.
+    ///
+    /// Every lock is taken in one sorted step: the user's rooms first (as everywhere), then the
+    /// user's row together with the rows of its local contacts, in id order, as a subscription
+    /// between two users takes them. Taking the user first and the contacts later deadlocked
+    /// against a contact's subscription on PostgreSQL. A contact added between reading the
+    /// roster and taking the locks is noticed, and the transaction starts over.
     pub async fn remove(&self, jid: &Jid) -> Result<(), AccountError> {
+        const ATTEMPTS: usize = 5;
         let bare = jid.to_bare();
-        let txn = crate::db::begin_write(&self.db).await?;
-        // Rooms are locked before users by every transaction that touches both.
-        crate::muc_light::lock_rooms_of(&txn, &bare).await?;
-        // Locked first, so that nothing changes this user's rows while they are removed.
-        let Some(row) = user::Entity::find()
-            .filter(user::Column::Server.eq(bare.domain()))
-            .filter(user::Column::Username.eq(bare.node()))
-            .lock_exclusive()
-            .one(&txn)
-            .await?
-        else {
-            return Err(AccountError::NotFound);
-        };
-        crate::userdata::remove_user_data(&txn, row.id, &bare).await?;
-        user::Entity::delete_by_id(row.id).exec(&txn).await?;
-        txn.commit().await?;
-        self.invalidate(&bare.to_string());
-        Ok(())
+        for attempt in 1..=ATTEMPTS {
+            let txn = crate::db::begin_write(&self.db).await?;
+            crate::muc_light::lock_rooms_of(&txn, &bare).await?;
+            let Some(id) = user_id(&txn, &bare).await? else {
+                return Err(AccountError::NotFound);
+            };
+            let contacts = crate::roster::local_contacts(&txn, id, &bare).await?;
+            let mut ids: Vec<i64> = contacts.clone();
+            ids.push(id);
+            let locked = lock_users(&txn, &ids).await?;
+            if !locked.contains(&id) {
+                return Err(AccountError::NotFound);
+            }
+            // Under the locks nobody can change the roster any more; what it holds now is what
+            // the removal will touch.
+            let now = crate::roster::local_contacts(&txn, id, &bare).await?;
+            if attempt < ATTEMPTS && now.iter().any(|c| !ids.contains(c)) {
+                drop(txn);
+                continue;
+            }
+            crate::userdata::remove_user_data(&txn, id, &bare).await?;
+            user::Entity::delete_by_id(id).exec(&txn).await?;
+            txn.commit().await?;
+            self.invalidate(&bare.to_string());
+            return Ok(());
+        }
+        unreachable!("the last attempt always completes")
     }
 
     pub async fn change_password(&self, jid: &Jid, password: &str) -> Result<(), AccountError> {

@@ -214,3 +214,150 @@ fn a_failed_removal_changes_nothing() {
     assert!(c.run(account::unregister()).unwrap().errors.is_empty());
     assert_gone(s, &u, &friend, &pending);
 }
+
+/// Codes a request racing an account removal may get; anything else (an internal error above
+/// all) fails the test.
+const RACE_CODES: [&str; 6] = [
+    "wrong_credentials",
+    "user_not_exist",
+    "user_does_not_exist",
+    "user_not_found",
+    "not_found",
+    "not_allowed",
+];
+
+fn check_race<T>(what: &str, resp: mimql_client::Response<T>) {
+    assert!(
+        resp.status == 200 || resp.status == 401,
+        "{what}: {resp:?}",
+        resp = resp.errors
+    );
+    for e in &resp.errors {
+        let code = e.code.as_deref().unwrap_or_default();
+        assert!(RACE_CODES.contains(&code), "{what}: {code} {}", e.message);
+    }
+}
+
+/// A few hundred subscription changes between users while some of them are removed (by
+/// `unregister` and by the admin), and the removed users' own writes (private storage, last
+/// activity, vCard) racing their removal: no request fails with an internal error (on
+/// PostgreSQL the removal and a subscription used to take the same two user rows in opposite
+/// orders and deadlock), and the rosters of the remaining users agree with each other.
+#[test]
+fn removals_racing_subscriptions_stay_consistent() {
+    let s = server();
+    // The users that stay get the lower ids: a subscription from one of them to a doomed user
+    // locks the stayer first, where the old removal locked the doomed user first.
+    let users: Vec<User> = (0..36).map(|_| s.new_user("race")).collect();
+    let (kept, doomed) = users.split_at(24);
+    // Every doomed user has every stayer in its roster, so that its removal locks them all.
+    for d in doomed {
+        let c = s.client(d);
+        for k in kept {
+            let resp = c.run(roster::add_contact(&k.jid, None, None)).unwrap();
+            assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+        }
+    }
+    std::thread::scope(|scope| {
+        for t in 0..4u64 {
+            let (users, kept, doomed) = (&users, kept, doomed);
+            scope.spawn(move || {
+                let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ t;
+                let mut next = |n: usize| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % n as u64) as usize
+                };
+                for _ in 0..80 {
+                    // Mostly a stayer towards a doomed user, the pairs whose locks crossed.
+                    let a = &users[next(kept.len())];
+                    let b = if next(10) < 7 {
+                        &doomed[next(doomed.len())]
+                    } else {
+                        &users[next(users.len())]
+                    };
+                    if a.jid == b.jid {
+                        continue;
+                    }
+                    let action = [
+                        SubAction::Invite,
+                        SubAction::Accept,
+                        SubAction::Invite,
+                        SubAction::Accept,
+                        SubAction::Cancel,
+                        SubAction::Decline,
+                    ][next(6)];
+                    let resp = s
+                        .client(a)
+                        .run(roster::subscription(&b.jid, action))
+                        .unwrap();
+                    check_race("subscription", resp);
+                }
+            });
+        }
+        for (i, d) in doomed.iter().enumerate() {
+            let writes = scope.spawn(move || {
+                let c = s.client(d);
+                for n in 0..6 {
+                    check_race(
+                        "setPrivate",
+                        c.run(private::set_private(&format!("<p xmlns='race:{n}'/>")))
+                            .unwrap(),
+                    );
+                    check_race("setLast", c.run(last::set_last(None, "racing")).unwrap());
+                    let card = vcard::VcardInput {
+                        formatted_name: format!("racer {n}"),
+                        name_components: Default::default(),
+                        ..Default::default()
+                    };
+                    check_race("setVcard", c.run(vcard::set_vcard(card)).unwrap());
+                }
+            });
+            std::thread::sleep(std::time::Duration::from_millis(15));
+            let resp = if i % 2 == 0 {
+                s.client(d).run(account::unregister()).unwrap().errors
+            } else {
+                s.admin()
+                    .run(mimql_client::admin::remove_user(&d.jid))
+                    .unwrap()
+                    .errors
+            };
+            assert!(resp.is_empty(), "removal of {}: {resp:?}", d.jid);
+            writes.join().unwrap();
+        }
+    });
+    // Every remaining pair agrees: one has `to` exactly when the other has `from`.
+    let rosters: Vec<Vec<roster::Contact>> = kept
+        .iter()
+        .map(|u| common::contacts(&s.client(u)))
+        .collect();
+    let sub = |owner: usize, jid: &str| {
+        rosters[owner]
+            .iter()
+            .find(|c| c.jid.0 == jid)
+            .and_then(|c| c.subscription)
+            .unwrap_or(ContactSub::None)
+    };
+    let has_to = |s: &ContactSub| matches!(s, ContactSub::To | ContactSub::Both);
+    let has_from = |s: &ContactSub| matches!(s, ContactSub::From | ContactSub::Both);
+    for (i, a) in kept.iter().enumerate() {
+        for (j, b) in kept.iter().enumerate() {
+            if i != j {
+                let (ab, ba) = (sub(i, &b.jid), sub(j, &a.jid));
+                assert_eq!(
+                    has_to(&ab),
+                    has_from(&ba),
+                    "{} {ab:?} / {} {ba:?}",
+                    a.jid,
+                    b.jid
+                );
+            }
+        }
+    }
+    // The removed users are gone for good.
+    for d in doomed {
+        let resp = s.client(d).run(mimql_client::user::check_auth()).unwrap();
+        assert_eq!(resp.status, 401);
+    }
+}

@@ -6,12 +6,12 @@ pub mod state;
 use mimql_entities::{key_hash, roster_group, roster_item};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::db::begin_write;
 
-use crate::accounts::{lock_users, user_id};
+use crate::accounts::{lock_users, user_id, user_ids};
 use crate::jid::Jid;
 use crate::xml::{InvalidChar, check_chars};
 use state::{Ask, Change, Presence, State, Sub};
@@ -285,17 +285,22 @@ impl<'a> Roster<'a> {
     }
 
     /// Both rosters a subscription change touches stay locked until the transaction ends;
-    /// answers the contact's account id, if it is local.
+    /// answers the contact's account id, if it is local. An account removed while the locks
+    /// were awaited is noticed here: the owner's is an error, the contact's is no longer local.
     async fn lock_pair<C: ConnectionTrait>(
         c: &C,
-        owner: i64,
+        owner: &Jid,
+        owner_id: i64,
         contact: &Jid,
-    ) -> Result<Option<i64>, DbErr> {
+    ) -> Result<Option<i64>, RosterError> {
         let contact_id = user_id(c, contact).await?;
-        let mut ids = vec![owner];
+        let mut ids = vec![owner_id];
         ids.extend(contact_id);
-        lock_users(c, &ids).await?;
-        Ok(contact_id)
+        let locked = lock_users(c, &ids).await?;
+        if !locked.contains(&owner_id) {
+            return Err(RosterError::UserNotExist(owner.bare_string()));
+        }
+        Ok(contact_id.filter(|id| locked.contains(id)))
     }
 
     /// Creates or updates an item without touching its subscription. Both users must exist.
@@ -313,10 +318,9 @@ impl<'a> Roster<'a> {
         )?;
         let txn = begin_write(self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
-        let Some(contact_id) = user_id(&txn, contact).await? else {
+        let Some(_) = Self::lock_pair(&txn, owner, owner_id, contact).await? else {
             return Err(RosterError::UserNotExist(contact.to_string()));
         };
-        lock_users(&txn, &[owner_id, contact_id]).await?;
         let key = contact.to_string();
         let item_id = match find_item(&txn, owner_id, &key).await? {
             Some(item) => {
@@ -351,7 +355,7 @@ impl<'a> Roster<'a> {
     pub async fn delete(&self, owner: &Jid, contact: &Jid) -> Result<(), RosterError> {
         let txn = begin_write(self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
-        let contact_id = Self::lock_pair(&txn, owner_id, contact).await?;
+        let contact_id = Self::lock_pair(&txn, owner, owner_id, contact).await?;
         let Some(item) = find_item(&txn, owner_id, &contact.to_string()).await? else {
             return Err(RosterError::ContactNotFound);
         };
@@ -382,7 +386,7 @@ impl<'a> Roster<'a> {
     ) -> Result<(), RosterError> {
         let txn = begin_write(self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
-        let contact_id = Self::lock_pair(&txn, owner_id, contact).await?;
+        let contact_id = Self::lock_pair(&txn, owner, owner_id, contact).await?;
         let key = contact.to_string();
         let before = current(&txn, owner_id, &key).await?;
         let change = state::outbound(before, p);
@@ -445,15 +449,47 @@ impl<'a> Roster<'a> {
     }
 }
 
+/// The account ids of the local users in `user`'s roster (the user itself excepted), sorted.
+pub async fn local_contacts<C: ConnectionTrait>(
+    c: &C,
+    user: i64,
+    jid: &Jid,
+) -> Result<Vec<i64>, DbErr> {
+    let contacts: Vec<String> = roster_item::Entity::find()
+        .select_only()
+        .column(roster_item::Column::Contact)
+        .filter(roster_item::Column::UserId.eq(user))
+        .into_tuple()
+        .all(c)
+        .await?;
+    let bare = jid.to_bare();
+    let jids: Vec<Jid> = contacts
+        .iter()
+        .filter_map(|c| Jid::parse(c).ok().map(|j| j.to_bare()))
+        .filter(|j| *j != bare)
+        .collect();
+    let mut ids = Vec::with_capacity(jids.len());
+    // In chunks: one query per few hundred contacts, within every database's parameter limit.
+    for chunk in jids.chunks(200) {
+        let refs: Vec<&Jid> = chunk.iter().collect();
+        ids.extend(user_ids(c, &refs).await?.into_iter().flatten());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
 /// Part of removing an account: subscriptions the user had are cancelled on the contacts'
 /// side (as the reference does) and pending requests it sent are withdrawn; then its items go.
+/// The caller has locked the user's row and those of its local contacts
+/// ([`local_contacts`]), in one sorted step.
 pub async fn remove_user<C: ConnectionTrait>(c: &C, user: i64, jid: &Jid) -> Result<(), DbErr> {
     let items = roster_item::Entity::find()
         .filter(roster_item::Column::UserId.eq(user))
         .all(c)
         .await?;
     let bare = jid.to_bare();
-    // Each contact looked up once: the ids serve the locks and the deliveries.
+    // Each contact looked up once.
     let mut contacts = Vec::with_capacity(items.len());
     for item in &items {
         if let Ok(contact) = Jid::parse(&item.contact) {
@@ -464,9 +500,6 @@ pub async fn remove_user<C: ConnectionTrait>(c: &C, user: i64, jid: &Jid) -> Res
             }
         }
     }
-    let mut ids: Vec<i64> = contacts.iter().filter_map(|(_, id, _)| *id).collect();
-    ids.push(user);
-    lock_users(c, &ids).await?;
     let from = Party {
         jid: &bare,
         id: Some(user),
