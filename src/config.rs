@@ -164,6 +164,9 @@ pub struct Database {
     pub url: String,
     /// Largest number of pooled connections.
     pub pool_size: u32,
+    /// Seconds a request waits for a database connection (and a new connection for the
+    /// database's answer) before it is answered 503 `database_unavailable`.
+    pub acquire_timeout_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, Default)]
@@ -506,6 +509,7 @@ impl Default for Database {
         Database {
             url: "sqlite://mimql.db?mode=rwc".into(),
             pool_size: 16,
+            acquire_timeout_secs: 10,
         }
     }
 }
@@ -618,6 +622,9 @@ impl Config {
         }
         if self.database.pool_size == 0 {
             return Err("[database] pool_size must be at least 1".into());
+        }
+        if self.database.acquire_timeout_secs == 0 {
+            return Err("[database] acquire_timeout_secs must be at least 1".into());
         }
         if self.auth.max_concurrent_hashes == 0 {
             return Err("[auth] max_concurrent_hashes must be at least 1".into());

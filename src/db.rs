@@ -14,11 +14,22 @@ use sea_orm::{
 const MIGRATION_LOCK: i64 = 0x6d69_6d71_6c00;
 
 pub async fn connect(url: &str, pool_size: u32) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, pool_size, Duration::from_secs(10)).await
+}
+
+/// [`connect`] with the longest wait for a connection (`[database] acquire_timeout_secs`):
+/// while the database is unreachable, each request waits this long before it is answered
+/// `database_unavailable`.
+pub async fn connect_with(
+    url: &str,
+    pool_size: u32,
+    timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_string());
     opts.max_connections(pool_size)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(timeout)
+        .acquire_timeout(timeout)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)

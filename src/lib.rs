@@ -13,6 +13,8 @@ pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod errors;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generated;
 pub mod http;
 pub mod inbox;

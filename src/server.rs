@@ -11,9 +11,13 @@ use crate::state::AppState;
 /// Connects to the database and applies pending migrations; answers the connection and the
 /// names of the migrations applied.
 pub async fn open_database(config: &Config) -> Result<(DatabaseConnection, Vec<String>), String> {
-    let db = crate::db::connect(&config.database.url, config.database.pool_size)
-        .await
-        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let db = crate::db::connect_with(
+        &config.database.url,
+        config.database.pool_size,
+        std::time::Duration::from_secs(config.database.acquire_timeout_secs),
+    )
+    .await
+    .map_err(|e| format!("cannot connect to the database: {e}"))?;
     let applied = crate::db::migrate(&db)
         .await
         .map_err(|e| format!("database migration failed: {e}"))?;

@@ -1,7 +1,7 @@
 //! The HTTP servers: the user API on `listen.user`, the admin API on `listen.admin`, and
 //! `GET /metrics` on `listen.metrics`.
 
-mod decode;
+pub mod decode;
 pub mod endpoint;
 pub mod graphiql;
 mod health;
