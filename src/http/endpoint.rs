@@ -15,7 +15,7 @@ use futures_util::{FutureExt, StreamExt};
 
 use super::identity::Auth;
 use super::reply::{self, Reply};
-use super::{decode, graphiql};
+use super::{decode, graphiql, heavy};
 use crate::pipeline::{self, Outline, Pipeline, Rejection, Transport};
 
 pub struct Endpoint<E> {
@@ -129,6 +129,35 @@ async fn read_body(
         })
 }
 
+/// A request as received, before decoding.
+enum Raw {
+    Query(String),
+    Body(Vec<u8>),
+}
+
+impl Raw {
+    fn len(&self) -> usize {
+        match self {
+            Raw::Query(q) => q.len(),
+            Raw::Body(b) => b.len(),
+        }
+    }
+
+    /// Decodes and runs the pipeline's checks.
+    fn prepare(
+        &self,
+        pipeline: &Pipeline,
+        authenticated: bool,
+        outline: &mut Outline,
+    ) -> Result<pipeline::Prepared, Rejection> {
+        let input = match self {
+            Raw::Query(q) => decode::query_string(q)?,
+            Raw::Body(b) => decode::json_body(b)?,
+        };
+        pipeline.prepare_outlined(input, authenticated, Transport::Http, outline)
+    }
+}
+
 /// What the handler sends when it stops early: a JSON reply, or the GraphiQL page.
 enum Early {
     Reply(Reply),
@@ -152,14 +181,14 @@ impl<E: Executor> Endpoint<E> {
         let peer = req.peer_addr().map(|a| a.ip());
         let identity = self.auth.identify_from(header, peer).await?;
         trace.domain = identity.user().map(|jid| jid.domain().to_string());
-        let input = match *req.method() {
+        let raw = match *req.method() {
             Method::GET => {
                 match wants(&req) {
                     Wants::Html => return Err(Early::Page(graphiql::page(self.graphiql))),
                     Wants::Neither => return Err(not_acceptable().into()),
                     Wants::Json => {}
                 }
-                decode::query_string(req.query_string())?
+                Raw::Query(req.query_string().to_string())
             }
             _ => {
                 if matches!(wants(&req), Wants::Neither) {
@@ -174,16 +203,36 @@ impl<E: Executor> Endpoint<E> {
                     )
                     .into());
                 }
-                let body = read_body(payload, self.max_body, self.body_timeout).await?;
-                decode::json_body(&body)?
+                Raw::Body(read_body(payload, self.max_body, self.body_timeout).await?)
             }
         };
-        let prepared = self.pipeline.prepare_outlined(
-            input,
-            identity.authenticated(),
-            Transport::Http,
-            &mut trace.outline,
-        )?;
+        let authenticated = identity.authenticated();
+        let prepared = if raw.len() > heavy::THRESHOLD {
+            // Large: prepared on the low-priority lane (see `heavy`).
+            let pipeline = self.pipeline.clone();
+            let (result, outline) = heavy::run(move || {
+                let mut outline = Outline::new();
+                let result = raw.prepare(&pipeline, authenticated, &mut outline);
+                (result, outline)
+            })
+            .await
+            .map_err(|refused| match refused {
+                heavy::Refused::Busy => Early::from(Rejection::new(
+                    503,
+                    crate::errors::BUSY,
+                    "The server is busy; try again later",
+                    None,
+                )),
+                heavy::Refused::Panicked => {
+                    tracing::error!("preparing a large request panicked");
+                    Early::from(pipeline::internal_error())
+                }
+            })?;
+            trace.outline = outline;
+            result?
+        } else {
+            raw.prepare(&self.pipeline, authenticated, &mut trace.outline)?
+        };
         let request = identity.attach(prepared.request);
         let response = AssertUnwindSafe(self.executor.execute(request))
             .catch_unwind()

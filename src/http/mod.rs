@@ -5,6 +5,7 @@ pub mod decode;
 pub mod endpoint;
 pub mod graphiql;
 mod health;
+mod heavy;
 pub mod identity;
 mod inflight;
 mod reply;

@@ -58,6 +58,7 @@ pub struct Limits {
 }
 
 /// The checks of one API (user or admin).
+#[derive(Clone)]
 pub struct Pipeline {
     pub meta: &'static SchemaMeta,
     pub check_scalar: CheckScalar,
