@@ -152,20 +152,47 @@ impl fmt::Display for Jid {
     }
 }
 
+/// Applies a stringprep profile until its result no longer changes. One pass is not always
+/// enough: characters Unicode 3.2 (stringprep's version) did not have are mapped by NFKC after
+/// case folding, so `ᴿ` (U+1D3F) nameprepped is `R`, which nameprepped is `r`. Without this the
+/// stored form of a JID would not parse back to itself (found by fuzzing).
+fn stable(
+    input: &str,
+    prep: impl Fn(&str) -> Result<String, JidError>,
+) -> Result<String, JidError> {
+    let mut current = prep(input)?;
+    for _ in 0..4 {
+        let next = prep(&current)?;
+        if next == current {
+            return Ok(current);
+        }
+        current = next;
+    }
+    Err(JidError::Parse)
+}
+
 fn prep_node(node: &str) -> Result<String, JidError> {
-    jid::NodePart::new(node)
-        .map(|p| p.as_str().to_string())
-        .map_err(|_| JidError::Parse)
+    stable(node, |n| {
+        jid::NodePart::new(n)
+            .map(|p| p.as_str().to_string())
+            .map_err(|_| JidError::Parse)
+    })
 }
 
 fn prep_resource(resource: &str) -> Result<String, JidError> {
-    jid::ResourcePart::new(resource)
-        .map(|p| p.as_str().to_string())
-        .map_err(|_| JidError::Parse)
+    stable(resource, |r| {
+        jid::ResourcePart::new(r)
+            .map(|p| p.as_str().to_string())
+            .map_err(|_| JidError::Parse)
+    })
 }
 
 /// Nameprep plus the host-name character rules; the error is a plain parse failure.
 pub fn prep_domain(domain: &str) -> Result<String, JidError> {
+    stable(domain, prep_domain_once)
+}
+
+fn prep_domain_once(domain: &str) -> Result<String, JidError> {
     let prepped = stringprep::nameprep(domain).map_err(|_| JidError::Parse)?;
     let ok = !prepped.is_empty()
         && prepped.len() < 1024
@@ -194,6 +221,14 @@ pub fn prep_resource_name(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn preparation_is_idempotent() {
+        // U+1D3F MODIFIER LETTER CAPITAL R and U+1D2C MODIFIER LETTER CAPITAL A.
+        let j = Jid::parse("\u{1d2c}lice@\u{1d3f}/x").unwrap();
+        assert_eq!(j.to_string(), "alice@r/x");
+        assert_eq!(Jid::parse(&j.to_string()).unwrap(), j);
+    }
 
     #[test]
     fn normalises_parts() {
