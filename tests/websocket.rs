@@ -157,3 +157,39 @@ fn the_legacy_graphql_ws_protocol_works_too() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Large operations (over 16 KiB, document or variables) are prepared on the low-priority
+/// thread, here as on POST: they answer as usual, refusals included.
+#[test]
+fn large_operations_are_served() {
+    let s = server();
+    let bob = s.new_user("wslarge");
+    let c = s.client(&bob);
+    let mut ws = WsConnection::connect(&c, WsProtocol::GraphqlTransportWs, None).unwrap();
+    let padding = format!("# {}\n", "x".repeat(20_000));
+    ws.start(
+        "big",
+        json!({"query": format!("{padding}{{ checkAuth {{ username authStatus }} }}")}),
+    )
+    .unwrap();
+    match next(&mut ws) {
+        WsEvent::Next { payload, .. } => {
+            assert_eq!(payload["data"]["checkAuth"]["authStatus"], "AUTHORIZED");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(next(&mut ws), WsEvent::Complete { id: "big".into() });
+    let jids: Vec<String> = (0..1500).map(|i| format!("c{i}@localhost")).collect();
+    ws.start(
+        "long",
+        json!({"query": "mutation($c: [JID!]!) { roster { deleteContacts(contacts: $c) } }", "variables": {"c": jids}}),
+    )
+    .unwrap();
+    match next(&mut ws) {
+        WsEvent::Error { id, payload } => {
+            assert_eq!(id, "long");
+            assert_eq!(payload[0]["extensions"]["code"], "list_too_long");
+        }
+        other => panic!("{other:?}"),
+    }
+}

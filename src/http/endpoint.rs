@@ -216,18 +216,7 @@ impl<E: Executor> Endpoint<E> {
                 (result, outline)
             })
             .await
-            .map_err(|refused| match refused {
-                heavy::Refused::Busy => Early::from(Rejection::new(
-                    503,
-                    crate::errors::BUSY,
-                    "The server is busy; try again later",
-                    None,
-                )),
-                heavy::Refused::Panicked => {
-                    tracing::error!("preparing a large request panicked");
-                    Early::from(pipeline::internal_error())
-                }
-            })?;
+            .map_err(|refused| Early::from(heavy::rejection(refused)))?;
             trace.outline = outline;
             result?
         } else {

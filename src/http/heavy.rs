@@ -57,6 +57,61 @@ fn lower_priority() {
     }
 }
 
+/// Whether a decoded request (WebSocket messages arrive decoded) counts as large: its
+/// document, variable names and string values together.
+pub fn is_large(input: &crate::pipeline::Input) -> bool {
+    fn size(v: &async_graphql::Value, budget: usize) -> usize {
+        use async_graphql::Value;
+        match v {
+            Value::String(s) => s.len(),
+            Value::List(items) => items.iter().fold(items.len(), |n, i| {
+                if n > budget {
+                    n
+                } else {
+                    n + size(i, budget - n)
+                }
+            }),
+            Value::Object(fields) => fields.iter().fold(fields.len(), |n, (k, v)| {
+                if n > budget {
+                    n
+                } else {
+                    n + k.len() + size(v, budget - n)
+                }
+            }),
+            _ => 8,
+        }
+    }
+    let query = input.query.len();
+    if query > THRESHOLD {
+        return true;
+    }
+    let budget = THRESHOLD - query;
+    let variables = input.variables.iter().fold(0, |n, (k, v)| {
+        if n > budget {
+            n
+        } else {
+            n + k.len() + size(v, budget - n)
+        }
+    });
+    variables > budget
+}
+
+/// The reply to a request the lane did not run.
+pub fn rejection(refused: Refused) -> crate::pipeline::Rejection {
+    match refused {
+        Refused::Busy => crate::pipeline::Rejection::new(
+            503,
+            crate::errors::BUSY,
+            "The server is busy; try again later",
+            None,
+        ),
+        Refused::Panicked => {
+            tracing::error!("preparing a large request panicked");
+            crate::pipeline::internal_error()
+        }
+    }
+}
+
 /// Why a job did not run to completion.
 #[derive(Debug)]
 pub enum Refused {
@@ -87,6 +142,23 @@ pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> R
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn large_counts_the_document_and_the_variables() {
+        let input = |query: String, variables: serde_json::Value| crate::pipeline::Input {
+            query,
+            variables: async_graphql::Variables::from_json(variables),
+            operation_name: None,
+        };
+        let small = input("{ a }".into(), serde_json::json!({"x": "y"}));
+        assert!(!super::is_large(&small));
+        assert!(super::is_large(&input(
+            "a".repeat(20_000),
+            serde_json::json!({})
+        )));
+        let many = serde_json::json!({"x": vec!["abc"; 10_000]});
+        assert!(super::is_large(&input("{ a }".into(), many)));
+    }
+
     #[tokio::test]
     async fn runs_jobs_and_survives_panics() {
         assert_eq!(super::run(|| 6 * 7).await.unwrap(), 42);

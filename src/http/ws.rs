@@ -20,6 +20,7 @@ use serde_json::Value as Json;
 use tokio::sync::mpsc;
 
 use super::endpoint::Endpoint;
+use super::heavy;
 use super::identity::Identity;
 use super::reply::Reply;
 use crate::api::SubscriptionTransport;
@@ -40,47 +41,72 @@ fn identity_of(data: Option<&Arc<Data>>) -> Option<Identity> {
 
 impl<E: Executor> Gated<E> {
     fn run(&self, request: Request, session: Option<Arc<Data>>) -> BoxStream<'static, Response> {
-        let started = std::time::Instant::now();
-        let identity =
-            identity_of(session.as_ref()).unwrap_or_else(|| self.endpoint.auth.anonymous());
-        let input = Input {
-            query: request.query,
-            variables: request.variables,
-            operation_name: request.operation_name.filter(|n| !n.is_empty()),
-        };
-        let mut outline = Outline::new();
-        let prepared = self.endpoint.pipeline.prepare_outlined(
-            input,
-            identity.authenticated(),
-            Transport::WebSocket,
-            &mut outline,
-        );
-        crate::metrics::graphql_request(&crate::metrics::GraphqlRequest {
-            api: self.endpoint.api,
-            transport: "ws",
-            operation: outline.operation_label(),
-            category: outline.category,
-            result: prepared.as_ref().err().map_or("ok", |r| r.code()),
-            duration: started.elapsed(),
-        });
-        match prepared {
-            Err(r) => {
-                stream::once(async move { Response::from_errors(r.into_server_errors()) }).boxed()
+        let endpoint = self.endpoint.clone();
+        stream::once(async move {
+            let started = std::time::Instant::now();
+            let identity =
+                identity_of(session.as_ref()).unwrap_or_else(|| endpoint.auth.anonymous());
+            let input = Input {
+                query: request.query,
+                variables: request.variables,
+                operation_name: request.operation_name.filter(|n| !n.is_empty()),
+            };
+            let authenticated = identity.authenticated();
+            let (prepared, outline) = if heavy::is_large(&input) {
+                // Large: prepared on the low-priority lane, as on POST/GET.
+                let pipeline = endpoint.pipeline.clone();
+                heavy::run(move || {
+                    let mut outline = Outline::new();
+                    let r = pipeline.prepare_outlined(
+                        input,
+                        authenticated,
+                        Transport::WebSocket,
+                        &mut outline,
+                    );
+                    (r, outline)
+                })
+                .await
+                .unwrap_or_else(|refused| (Err(heavy::rejection(refused)), Outline::new()))
+            } else {
+                let mut outline = Outline::new();
+                let r = endpoint.pipeline.prepare_outlined(
+                    input,
+                    authenticated,
+                    Transport::WebSocket,
+                    &mut outline,
+                );
+                (r, outline)
+            };
+            crate::metrics::graphql_request(&crate::metrics::GraphqlRequest {
+                api: endpoint.api,
+                transport: "ws",
+                operation: outline.operation_label(),
+                category: outline.category,
+                result: prepared.as_ref().err().map_or("ok", |r| r.code()),
+                duration: started.elapsed(),
+            });
+            match prepared {
+                Err(r) => {
+                    stream::once(async move { Response::from_errors(r.into_server_errors()) })
+                        .boxed()
+                }
+                Ok(prepared) => {
+                    let request = identity
+                        .attach(prepared.request)
+                        .data(SubscriptionTransport(crate::sessions::Transport::WebSocket));
+                    endpoint
+                        .executor
+                        .execute_stream(request, session)
+                        .map(|mut r| {
+                            pipeline::assign_codes(&mut r);
+                            r
+                        })
+                        .boxed()
+                }
             }
-            Ok(prepared) => {
-                let request = identity
-                    .attach(prepared.request)
-                    .data(SubscriptionTransport(crate::sessions::Transport::WebSocket));
-                self.endpoint
-                    .executor
-                    .execute_stream(request, session)
-                    .map(|mut r| {
-                        pipeline::assign_codes(&mut r);
-                        r
-                    })
-                    .boxed()
-            }
-        }
+        })
+        .flatten()
+        .boxed()
     }
 }
 
