@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS (default 600) each, one after the other, at a low CPU
+# Runs every fuzz target (or TARGETS) for FUZZ_SECONDS (default 600) each, one after the other, at a low CPU
 # priority, and appends libFuzzer's final statistics to fuzz/runs.log. See README.md.
 set -euo pipefail
 cd "$(dirname "$0")"
-SECONDS_EACH=${SECONDS:-600}
+SECONDS_EACH=${FUZZ_SECONDS:-600}
 for target in ${TARGETS:-jid xml_element basic_header request_decoder pre_execution}; do
   dict=()
   case $target in
