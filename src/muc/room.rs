@@ -427,12 +427,14 @@ impl Room {
         Ok(Joined::Entered)
     }
 
-    /// `jid` leaves; it must be in the room as `nick`.
+    /// `jid` (a full JID) leaves; it must be in the room as `nick`. A creator, in the room by
+    /// its bare JID, leaves from any of its resources.
     pub fn leave(&mut self, jid: &Jid, nick: &str) -> Result<Occupant, RoomError> {
+        let bare = jid.to_bare();
         let i = self
             .occupants
             .iter()
-            .position(|o| o.jid == *jid && o.nick == nick)
+            .position(|o| o.nick == nick && (o.jid == *jid || o.jid == bare))
             .ok_or(RoomError::NotOccupant)?;
         Ok(self.occupants.remove(i))
     }
@@ -843,9 +845,9 @@ mod tests {
     #[test]
     fn leaving_and_the_end_of_a_room() {
         let mut r = Room::instant(&jid(OWNER), "o");
-        assert_eq!(r.leave(&jid("owner@h/r"), "o"), Err(RoomError::NotOccupant));
-        assert_eq!(r.leave(&jid(OWNER), "x"), Err(RoomError::NotOccupant));
-        r.leave(&jid(OWNER), "o").unwrap();
+        assert_eq!(r.leave(&jid("other@h/r"), "o"), Err(RoomError::NotOccupant));
+        assert_eq!(r.leave(&jid("owner@h/r"), "x"), Err(RoomError::NotOccupant));
+        r.leave(&jid("owner@h/r"), "o").unwrap();
         assert!(r.ends());
         r.config.persistent = true;
         assert!(!r.ends());
