@@ -1223,20 +1223,21 @@ fn account_removal() {
     );
 }
 
-/// Many joins and configuration changes of one room at once: every join is kept, every
-/// change is applied, no request fails (on PostgreSQL: row locks; on SQLite: exclusive write
+/// Many joins and configuration changes of one room at once, on two nodes (two servers on one
+/// database, so only the database serialises them): every join is kept, every change is
+/// applied, no request fails (PostgreSQL: the room's row lock; SQLite: exclusive write
 /// transactions).
 #[test]
 fn concurrent_changes_of_one_room() {
-    let s = server();
-    let owner = s.new_user("owner");
-    let o = s.client(&owner);
+    let (n1, n2) = common::two_nodes();
+    let node = |i: usize| if i % 2 == 0 { n1 } else { n2 };
+    let owner = n1.new_user("owner");
     let room = new_room();
-    create(&o, &room, "owner");
-    let joiners: Vec<User> = (0..16).map(|i| s.new_user(&format!("j{i}"))).collect();
+    create(&n1.client(&owner), &room, "owner");
+    let joiners: Vec<User> = (0..16).map(|i| n1.new_user(&format!("j{i}"))).collect();
     std::thread::scope(|scope| {
         for (i, u) in joiners.iter().enumerate() {
-            let c = s.client(u);
+            let c = node(i).client(u);
             let room = room.clone();
             scope.spawn(move || {
                 for r in 0..3 {
@@ -1245,7 +1246,7 @@ fn concurrent_changes_of_one_room() {
             });
         }
         for t in 0..4 {
-            let o = s.client(&owner);
+            let o = node(t).client(&owner);
             let room = room.clone();
             scope.spawn(move || {
                 for k in 0..5 {
@@ -1258,6 +1259,7 @@ fn concurrent_changes_of_one_room() {
             });
         }
     });
+    let o = n2.client(&owner);
     assert_eq!(users(&o, &room).len(), 1 + 16 * 3);
     let description = config(&o, &room).description;
     assert!(description.ends_with("-4"), "{description}");
