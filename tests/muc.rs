@@ -1230,7 +1230,7 @@ fn account_removal() {
 #[test]
 fn concurrent_changes_of_one_room() {
     let (n1, n2) = common::two_nodes();
-    let node = |i: usize| if i % 2 == 0 { n1 } else { n2 };
+    let node = |i: usize| if i.is_multiple_of(2) { n1 } else { n2 };
     let owner = n1.new_user("owner");
     let room = new_room();
     create(&n1.client(&owner), &room, "owner");
