@@ -93,6 +93,7 @@ impl AppState {
         let muc = Muc::new(
             db.clone(),
             config.hosts(),
+            &config.muc,
             crate::muc::Features {
                 enabled: config.module_enabled("mod_muc"),
                 archive: config.module_enabled("mod_mam_muc"),

@@ -1189,6 +1189,29 @@ fn say_with_session(s: &TestServer, user: &User, room: &str, body: &str) {
     say(&c, room, body, None);
 }
 
+/// `[modules.mod_muc] default_room` configures new rooms.
+#[test]
+fn default_room_option() {
+    let s = common::server_with(|c| {
+        c.muc.default_room.persistent = true;
+        c.muc.default_room.max_users = 50;
+        c.muc.default_room.title = "Lobby".into();
+    });
+    let alice = s.new_user("alice");
+    let a = s.client(&alice);
+    let room = new_room();
+    let desc = create(&a, &room, "Al");
+    assert_eq!(desc.title, "Lobby");
+    let mut want = defaults();
+    want.persistent = true;
+    want.max_users = Some(PosInt(50));
+    want.title = "Lobby".into();
+    assert_eq!(config(&a, &room), want);
+    // Persistent: the room stays when its last occupant leaves.
+    exit(&a, &room, "Al", "r");
+    assert_eq!(config(&a, &room), want);
+}
+
 /// Removing an account removes its occupants and affiliations; a room left without an owner
 /// ends.
 #[test]

@@ -24,6 +24,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, S
 
 use crate::archive::rooms::{self, RoomArchive, RoomEntry};
 use crate::archive::{ArchiveError, Archived, IdGenerator};
+use crate::config::MucOptions;
 use crate::jid::Jid;
 use crate::router::{Envelope, Router};
 use crate::sessions::{SessionError, SessionRegistry};
@@ -127,18 +128,22 @@ pub struct Muc {
     sessions: Arc<dyn SessionRegistry>,
     archive: RoomArchive,
     locks: RoomLocks,
+    /// The configuration of new rooms.
+    default_room: RoomConfig,
 }
 
 impl Muc {
     pub fn new(
         db: DatabaseConnection,
         hosts: Vec<String>,
+        options: &MucOptions,
         features: Features,
         ids: Arc<IdGenerator>,
         router: Arc<dyn Router>,
         sessions: Arc<dyn SessionRegistry>,
     ) -> Muc {
         Muc {
+            default_room: RoomConfig::from(&options.default_room),
             archive: RoomArchive::new(db.clone()),
             db,
             hosts,
@@ -239,7 +244,7 @@ impl Muc {
                 self.commit(l, room).await?;
                 return desc.ok_or(MucError::RoomNotFound);
             }
-            let state = Room::instant(&user, nick);
+            let state = Room::instant(&user, nick, self.default_room.clone());
             match store::insert(&txn, room, &state).await {
                 Ok(_) => {
                     txn.commit().await?;
@@ -285,7 +290,7 @@ impl Muc {
                 self.commit(l, room).await?;
                 return Ok(joined);
             }
-            let mut state = Room::instant(caller, nick);
+            let mut state = Room::instant(caller, nick, self.default_room.clone());
             state.occupants[0].jid = jid.clone();
             match store::insert(&txn, room, &state).await {
                 Ok(_) => {

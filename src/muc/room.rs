@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::DefaultRoom;
 use crate::jid::Jid;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -104,31 +105,38 @@ pub struct RoomConfig {
     pub logging: bool,
 }
 
-/// A new instant room's configuration (spec §3.2).
+/// A new instant room's configuration without `[modules.mod_muc] default_room`: the
+/// reference's defaults (spec §3.2).
 impl Default for RoomConfig {
     fn default() -> Self {
+        RoomConfig::from(&DefaultRoom::default())
+    }
+}
+
+impl From<&DefaultRoom> for RoomConfig {
+    fn from(d: &DefaultRoom) -> Self {
         RoomConfig {
-            title: String::new(),
-            description: String::new(),
-            allow_change_subject: true,
-            allow_query_users: true,
-            allow_private_messages: true,
-            allow_visitor_status: true,
-            allow_visitor_nickchange: true,
-            public: true,
-            public_list: true,
-            persistent: false,
-            moderated: true,
-            members_by_default: true,
-            members_only: false,
-            allow_user_invites: false,
-            allow_multiple_session: false,
-            password_protected: false,
-            password: String::new(),
-            anonymous: true,
-            may_get_member_list: Vec::new(),
-            max_users: 200,
-            logging: false,
+            title: d.title.clone(),
+            description: d.description.clone(),
+            allow_change_subject: d.allow_change_subj,
+            allow_query_users: d.allow_query_users,
+            allow_private_messages: d.allow_private_messages,
+            allow_visitor_status: d.allow_visitor_status,
+            allow_visitor_nickchange: d.allow_visitor_nickchange,
+            public: d.public,
+            public_list: d.public_list,
+            persistent: d.persistent,
+            moderated: d.moderated,
+            members_by_default: d.members_by_default,
+            members_only: d.members_only,
+            allow_user_invites: d.allow_user_invites,
+            allow_multiple_session: d.allow_multiple_sessions,
+            password_protected: d.password_protected,
+            password: d.password.clone(),
+            anonymous: d.anonymous,
+            may_get_member_list: d.maygetmemberlist.clone(),
+            max_users: i64::from(d.max_users),
+            logging: d.logging,
         }
     }
 }
@@ -289,10 +297,10 @@ pub struct Room {
 
 impl Room {
     /// A new instant room: the creator (by bare JID) is its owner and its first occupant.
-    pub fn instant(creator: &Jid, nick: &str) -> Room {
+    pub fn instant(creator: &Jid, nick: &str, config: RoomConfig) -> Room {
         let bare = creator.to_bare();
         Room {
-            config: RoomConfig::default(),
+            config,
             affiliations: [(bare.clone(), Affiliation::Owner)].into(),
             occupants: vec![Occupant {
                 jid: bare,
@@ -654,7 +662,7 @@ mod tests {
 
     /// A room with an occupant of every affiliation (but the outcast), each under its name.
     fn room() -> Room {
-        let mut r = Room::instant(&jid(OWNER), "owner");
+        let mut r = Room::instant(&jid(OWNER), "owner", RoomConfig::default());
         for (who, aff) in [
             (ADMIN, Affiliation::Admin),
             (MEMBER, Affiliation::Member),
@@ -703,7 +711,7 @@ mod tests {
                 ("none", Role::Participant)
             ]
         );
-        let mut r = Room::instant(&jid(OWNER), "o");
+        let mut r = Room::instant(&jid(OWNER), "o", RoomConfig::default());
         r.config.members_by_default = false;
         r.join(&jid("v@h/r"), "v", None).unwrap();
         assert_eq!(r.occupants[1].role, Role::Visitor);
@@ -844,7 +852,7 @@ mod tests {
 
     #[test]
     fn leaving_and_the_end_of_a_room() {
-        let mut r = Room::instant(&jid(OWNER), "o");
+        let mut r = Room::instant(&jid(OWNER), "o", RoomConfig::default());
         assert_eq!(r.leave(&jid("other@h/r"), "o"), Err(RoomError::NotOccupant));
         assert_eq!(r.leave(&jid("owner@h/r"), "x"), Err(RoomError::NotOccupant));
         r.leave(&jid("owner@h/r"), "o").unwrap();
