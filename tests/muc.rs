@@ -1246,6 +1246,51 @@ fn account_removal() {
     );
 }
 
+/// Accounts removed while they enter rooms: no occupant outlives its account, and no request
+/// fails with anything but the removal's own errors (authentication, `user_not_found`).
+#[test]
+fn removal_during_joins() {
+    let s = server();
+    let owner = s.new_user("owner");
+    let o = s.client(&owner);
+    let rooms: Vec<String> = (0..6).map(|_| new_room()).collect();
+    for r in &rooms {
+        create(&o, r, "owner");
+    }
+    let victims: Vec<User> = (0..4).map(|_| s.new_user("leaving")).collect();
+    std::thread::scope(|scope| {
+        for (v, victim) in victims.iter().enumerate() {
+            let rooms = &rooms;
+            let c = s.client(victim);
+            scope.spawn(move || {
+                for round in 0..5 {
+                    for r in rooms {
+                        let resp = c
+                            .run(muc::enter_room(r, &format!("v{v}_{round}"), "r", None))
+                            .unwrap();
+                        match resp.errors.first() {
+                            None => {}
+                            Some(_) if resp.status == 401 => return,
+                            Some(e) => {
+                                assert_eq!(e.code.as_deref(), Some("user_not_found"), "{e:?}");
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+            let c = s.client(victim);
+            scope.spawn(move || {
+                std::thread::sleep(Duration::from_millis(20 * v as u64));
+                ok(c.run(account::unregister()).unwrap());
+            });
+        }
+    });
+    for r in &rooms {
+        assert_eq!(users(&o, r).len(), 1, "only the owner is left in {r}");
+    }
+}
+
 /// Many joins and configuration changes of one room at once, on two nodes (two servers on one
 /// database, so only the database serialises them): every join is kept, every change is
 /// applied, no request fails (PostgreSQL: the room's row lock; SQLite: exclusive write

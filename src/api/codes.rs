@@ -446,6 +446,7 @@ pub fn muc(e: MucError, field: MucField, extensions: Vec<(&'static str, Value)>)
         },
         MucError::RoomNotFound => not_found(),
         MucError::NoSession => ApiError::new("no_session", "Given user does not have any session"),
+        MucError::UserNotFound => ApiError::new("user_not_found", "Given user not found"),
         // The reference answered `internal` "Room is locked" (or its fixed success value);
         // mimql says what happened (rulings 4 and 5).
         MucError::Exists(e) => ApiError::new(

@@ -38,6 +38,9 @@ pub enum MucError {
     ServerNotFound,
     #[error("room not found")]
     RoomNotFound,
+    /// The caller's account is gone (removed while the request ran).
+    #[error("the user does not exist")]
+    UserNotFound,
     /// A message without a resource from a user without a session.
     #[error("the user has no session")]
     NoSession,
@@ -232,7 +235,11 @@ impl Muc {
         // Two attempts: another node may create the room between the check and the insert.
         for _ in 0..2 {
             let txn = crate::db::begin_write(&self.db).await?;
-            if let Some(loaded) = store::load(&txn, room, true).await? {
+            let loaded = store::load(&txn, room, true).await?;
+            if !store::lock_account(&txn, &user).await? {
+                return Err(MucError::UserNotFound);
+            }
+            if let Some(loaded) = loaded {
                 let mut l = Locked {
                     txn,
                     id: loaded.id,
@@ -279,7 +286,11 @@ impl Muc {
         let _room = self.locks.of(room).lock().await;
         for _ in 0..2 {
             let txn = crate::db::begin_write(&self.db).await?;
-            if let Some(loaded) = store::load(&txn, room, true).await? {
+            let loaded = store::load(&txn, room, true).await?;
+            if !store::lock_account(&txn, caller).await? {
+                return Err(MucError::UserNotFound);
+            }
+            if let Some(loaded) = loaded {
                 let mut l = Locked {
                     txn,
                     id: loaded.id,

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use mimql_entities::{key_hash, muc_affiliation, muc_occupant, muc_room};
+use mimql_entities::{key_hash, muc_affiliation, muc_occupant, muc_room, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -309,6 +309,24 @@ pub async fn lock_rooms_of<C: ConnectionTrait>(
         .lock_exclusive()
         .all(c)
         .await
+}
+
+/// Whether the user's account exists, its row locked against removal until the transaction
+/// ends (a shared lock: the user's other joins go on). Taken after the room's lock, as every
+/// transaction locks rooms before users; account removal, which locks the user's row for
+/// update, therefore either finishes first (the account is gone) or waits for this join and
+/// then removes its occupant too.
+pub async fn lock_account<C: ConnectionTrait>(c: &C, user: &Jid) -> Result<bool, DbErr> {
+    let found = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Server.eq(user.domain()))
+        .filter(user::Column::Username.eq(user.node()))
+        .lock_shared()
+        .into_tuple::<i64>()
+        .one(c)
+        .await?;
+    Ok(found.is_some())
 }
 
 /// The room's JID as stored.
