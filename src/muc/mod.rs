@@ -114,6 +114,9 @@ struct Locked {
     room: Room,
 }
 
+/// How many of a message's copies are routed at once.
+const FANOUT: usize = 32;
+
 fn check(what: &'static str, s: &str) -> Result<(), MucError> {
     check_chars(s).map_err(|c| MucError::InvalidChar(what, c))
 }
@@ -208,15 +211,22 @@ impl Muc {
             .room)
     }
 
-    /// Routes what a committed change sends. The change is durable already, so a routing
-    /// fault is logged, not reported: the client must not retry it.
+    /// Routes what a committed change sends, up to [`FANOUT`] envelopes at a time (each goes
+    /// to another occupant, so no occupant's order changes; with several nodes each routing
+    /// looks the recipient's sessions up in the database). The change is durable already, so
+    /// a routing fault is logged, not reported: the client must not retry it.
     async fn deliver(&self, envelopes: Vec<Envelope>) {
-        for e in envelopes {
-            let to = e.to.to_string();
-            if let Err(err) = self.router.route(e).await {
-                tracing::warn!(%err, %to, "MUC delivery");
-            }
-        }
+        use futures_util::StreamExt;
+        futures_util::stream::iter(envelopes)
+            .map(|e| async move {
+                let to = e.to.to_string();
+                if let Err(err) = self.router.route(e).await {
+                    tracing::warn!(%err, %to, "MUC delivery");
+                }
+            })
+            .buffer_unordered(FANOUT)
+            .collect::<()>()
+            .await;
     }
 
     /// `createInstantRoom`: a new room with the default configuration, the caller (by bare
