@@ -229,18 +229,18 @@ impl Muc {
             .await;
     }
 
-    /// `createInstantRoom`: a new room with the default configuration, the caller (by bare
-    /// JID) its owner and first occupant. A room that exists already is entered as by
-    /// `enterRoom`; when it refuses the caller, creation fails. Answers the room as the caller
-    /// sees it.
-    pub async fn create_instant(
+    /// Enters the real JID `jid` into `room` as `nick` (or changes its nick); a room that does
+    /// not exist is created, `jid` its first occupant and its user the owner. Answers how it
+    /// went and the room after.
+    async fn join_or_create(
         &self,
-        caller: &Jid,
         room: &Jid,
+        jid: &Jid,
         nick: &str,
-    ) -> Result<Desc, MucError> {
+        password: Option<&str>,
+    ) -> Result<(Joined, Room), MucError> {
         self.check_service(room.domain())?;
-        let user = caller.to_bare();
+        let user = jid.to_bare();
         let _room = self.locks.of(room).lock().await;
         // Two attempts: another node may create the room between the check and the insert.
         for _ in 0..2 {
@@ -256,18 +256,16 @@ impl Muc {
                     before: loaded.room.clone(),
                     room: loaded.room,
                 };
-                l.room.join(&user, nick, None).map_err(MucError::Exists)?;
-                let desc = l.room.desc_for(&user, room.node());
+                let joined = l.room.join(jid, nick, password)?;
+                let after = l.room.clone();
                 self.commit(l, room).await?;
-                return desc.ok_or(MucError::RoomNotFound);
+                return Ok((joined, after));
             }
-            let state = Room::instant(&user, nick, self.default_room.clone());
+            let state = Room::instant(jid, nick, self.default_room.clone());
             match store::insert(&txn, room, &state).await {
                 Ok(_) => {
                     txn.commit().await?;
-                    return state
-                        .desc_for(&user, room.node())
-                        .ok_or(MucError::RoomNotFound);
+                    return Ok((Joined::Entered, state));
                 }
                 Err(e) if is_unique_violation(&e) => continue,
                 Err(e) => return Err(e.into()),
@@ -276,6 +274,29 @@ impl Muc {
         Err(MucError::Db(DbErr::Custom(format!(
             "room {room}: created and deleted concurrently"
         ))))
+    }
+
+    /// `createInstantRoom`: a new room with the default configuration, the caller (by bare
+    /// JID) its owner and first occupant. A room that exists already is entered as by
+    /// `enterRoom`; when it refuses the caller, creation fails. Answers the room as the caller
+    /// sees it.
+    pub async fn create_instant(
+        &self,
+        caller: &Jid,
+        room: &Jid,
+        nick: &str,
+    ) -> Result<Desc, MucError> {
+        let user = caller.to_bare();
+        let (_, state) =
+            self.join_or_create(room, &user, nick, None)
+                .await
+                .map_err(|e| match e {
+                    MucError::Room(e) => MucError::Exists(e),
+                    e => e,
+                })?;
+        state
+            .desc_for(&user, room.node())
+            .ok_or(MucError::RoomNotFound)
     }
 
     /// `enterRoom`: `caller/resource` enters as `nick` (or changes its nick). A room that does
@@ -288,43 +309,12 @@ impl Muc {
         resource: &str,
         password: Option<&str>,
     ) -> Result<Joined, MucError> {
-        self.check_service(room.domain())?;
+        // The scalar has resourceprepped it already.
         let jid = caller
             .to_bare()
             .with_resource(resource)
             .map_err(|e| MucError::Db(DbErr::Custom(format!("resource: {}", e.as_str()))))?;
-        let _room = self.locks.of(room).lock().await;
-        for _ in 0..2 {
-            let txn = crate::db::begin_write(&self.db).await?;
-            let loaded = store::load(&txn, room, true).await?;
-            if !store::lock_account(&txn, caller).await? {
-                return Err(MucError::UserNotFound);
-            }
-            if let Some(loaded) = loaded {
-                let mut l = Locked {
-                    txn,
-                    id: loaded.id,
-                    before: loaded.room.clone(),
-                    room: loaded.room,
-                };
-                let joined = l.room.join(&jid, nick, password)?;
-                self.commit(l, room).await?;
-                return Ok(joined);
-            }
-            let mut state = Room::instant(caller, nick, self.default_room.clone());
-            state.occupants[0].jid = jid.clone();
-            match store::insert(&txn, room, &state).await {
-                Ok(_) => {
-                    txn.commit().await?;
-                    return Ok(Joined::Entered);
-                }
-                Err(e) if is_unique_violation(&e) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(MucError::Db(DbErr::Custom(format!(
-            "room {room}: created and deleted concurrently"
-        ))))
+        Ok(self.join_or_create(room, &jid, nick, password).await?.0)
     }
 
     /// `exitRoom`: `caller/resource` leaves; it must be in the room as `nick`.

@@ -296,14 +296,14 @@ pub struct Room {
 }
 
 impl Room {
-    /// A new instant room: the creator (by bare JID) is its owner and its first occupant.
+    /// A new instant room: the creator (a real JID, full or bare) is its first occupant, and
+    /// its user the owner.
     pub fn instant(creator: &Jid, nick: &str, config: RoomConfig) -> Room {
-        let bare = creator.to_bare();
         Room {
             config,
-            affiliations: [(bare.clone(), Affiliation::Owner)].into(),
+            affiliations: [(creator.to_bare(), Affiliation::Owner)].into(),
             occupants: vec![Occupant {
-                jid: bare,
+                jid: creator.clone(),
                 nick: nick.to_string(),
                 role: Role::Moderator,
             }],
