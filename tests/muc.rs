@@ -1051,9 +1051,11 @@ fn messages_are_delivered_live_and_archived() {
 
 #[test]
 fn listing_rooms() {
-    let s = server();
-    // A service of its own: counts are exact.
-    let service = "muc.listing.test";
+    // A host and so a MUC service of its own (also on a shared database): counts are exact.
+    let host = format!("{}.test", unique("listing").replace('_', "-"));
+    let s = common::server_with(|c| c.general.hosts.push(host.clone()));
+    let service = format!("muc.{host}");
+    let service = service.as_str();
     let [alice, bob] = ["alice", "bob"].map(|n| s.new_user(n));
     let [a, b] = [&alice, &bob].map(|u| s.client(u));
     let prefix = unique("l");
