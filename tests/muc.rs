@@ -1191,6 +1191,42 @@ fn say_with_session(s: &TestServer, user: &User, room: &str, body: &str) {
     say(&c, room, body, None);
 }
 
+/// Module checks (spec §0.5): `getRoomMessages` needs `mod_mam_muc` too; with `mod_muc` off,
+/// `muc.<host>` is no service, so the check is skipped and the room or service is not found.
+#[test]
+fn module_checks() {
+    let s = common::server_with(|c| {
+        c.modules.insert(
+            "mod_mam_muc".into(),
+            mimql::config::ModuleConfig { enabled: false },
+        );
+    });
+    let alice = s.new_user("alice");
+    let a = s.client(&alice);
+    let room = new_room();
+    create(&a, &room, "Al");
+    let ext = refused(
+        a.run(muc::get_room_messages(&room, None, None)).unwrap(),
+        "deps_not_loaded",
+        "Some of required modules or services are not loaded",
+    );
+    assert_eq!(ext["not_loaded_modules"], json!(["mod_mam_muc"]));
+
+    let off = common::server_without_modules();
+    let alice = off.new_user("alice");
+    let a = off.client(&alice);
+    refused(
+        a.run(muc::create_instant_room(&new_room(), "Al")).unwrap(),
+        "room_not_found",
+        "Room not found",
+    );
+    refused(
+        a.run(muc::list_rooms(MUC, None, None)).unwrap(),
+        "muc_server_not_found",
+        "MUC server not found",
+    );
+}
+
 /// `[modules.mod_muc] default_room` configures new rooms.
 #[test]
 fn default_room_option() {
