@@ -972,6 +972,13 @@ fn messages_are_delivered_live_and_archived() {
             "{xml}"
         );
     }
+    // A character XML cannot carry: refused, nothing archived or sent.
+    refused(
+        a.run(muc::send_message_to_room(&room, "a\u{0}b", None))
+            .unwrap(),
+        "invalid_character",
+        "The body contains U+0000, a character XML cannot carry",
+    );
     // From a given resource.
     say(&b, &room, "Hi", Some("res1"));
     assert_eq!(
