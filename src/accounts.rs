@@ -230,6 +230,7 @@ impl Accounts {
         let txn = crate::db::begin_write(&self.db).await?;
         // Rooms are locked before users by every transaction that touches both.
         crate::muc_light::lock_rooms_of(&txn, &bare).await?;
+        crate::muc::lock_rooms_of(&txn, &bare).await?;
         // Locked first, so that nothing changes this user's rows while they are removed.
         let Some(row) = user::Entity::find()
             .filter(user::Column::Server.eq(bare.domain()))

@@ -31,10 +31,6 @@ impl ApiError {
         tracing::error!(%err, "{context}");
         ApiError::new("internal_server_error", "Internal server error")
     }
-
-    pub fn not_implemented(field: &str) -> ApiError {
-        ApiError::new("not_implemented", format!("{field} is not implemented yet"))
-    }
 }
 
 impl From<ApiError> for async_graphql::Error {

@@ -21,6 +21,7 @@ pub mod last;
 pub mod logging;
 pub mod metrics;
 pub mod modules;
+pub mod muc;
 pub mod muc_light;
 pub mod pipeline;
 pub mod private;
