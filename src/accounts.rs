@@ -272,7 +272,9 @@ impl Accounts {
         let bare = jid.to_bare();
         for attempt in 1..=ATTEMPTS {
             let txn = crate::db::begin_write(&self.db).await?;
+            // Rooms are locked before users by every transaction that touches both.
             crate::muc_light::lock_rooms_of(&txn, &bare).await?;
+            crate::muc::lock_rooms_of(&txn, &bare).await?;
             let Some(id) = user_id(&txn, &bare).await? else {
                 return Err(AccountError::NotFound);
             };

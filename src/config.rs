@@ -21,6 +21,8 @@ pub struct Config {
     pub auth_token: AuthTokenOptions,
     /// The options of `[modules.mod_http_upload]` besides `enabled`.
     pub http_upload: HttpUploadOptions,
+    /// The options of `[modules.mod_muc]` besides `enabled`.
+    pub muc: MucOptions,
     /// The options of `[modules.mod_muc_light]` besides `enabled`.
     pub muc_light: MucLightOptions,
     /// `[cluster]`: several nodes sharing PostgreSQL and NATS; absent for one process.
@@ -54,6 +56,7 @@ impl From<Config> for RawConfig {
                 let mut t = match *name {
                     "mod_auth_token" => table(toml::Value::try_from(&c.auth_token)),
                     "mod_http_upload" => table(toml::Value::try_from(&c.http_upload)),
+                    "mod_muc" => table(toml::Value::try_from(&c.muc)),
                     "mod_muc_light" => table(toml::Value::try_from(&c.muc_light)),
                     _ => toml::Table::new(),
                 };
@@ -99,6 +102,7 @@ impl TryFrom<RawConfig> for Config {
             match name.as_str() {
                 "mod_auth_token" => config.auth_token = table.try_into().map_err(options)?,
                 "mod_http_upload" => config.http_upload = table.try_into().map_err(options)?,
+                "mod_muc" => config.muc = table.try_into().map_err(options)?,
                 "mod_muc_light" => config.muc_light = table.try_into().map_err(options)?,
                 _ => {
                     if let Some(key) = table.keys().next() {
@@ -375,6 +379,71 @@ impl Default for LocalUpload {
     }
 }
 
+/// `[modules.mod_muc]`: the reference's `default_room` (its other options concern its XMPP
+/// side or access rules mimql does not have).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MucOptions {
+    /// The configuration of new rooms.
+    pub default_room: DefaultRoom,
+}
+
+/// `[modules.mod_muc.default_room]`, with the reference's key names; the defaults are the
+/// reference's (spec §3.2).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DefaultRoom {
+    pub title: String,
+    pub description: String,
+    pub allow_change_subj: bool,
+    pub allow_query_users: bool,
+    pub allow_private_messages: bool,
+    pub allow_visitor_status: bool,
+    pub allow_visitor_nickchange: bool,
+    pub public: bool,
+    pub public_list: bool,
+    pub persistent: bool,
+    pub moderated: bool,
+    pub members_by_default: bool,
+    pub members_only: bool,
+    pub allow_user_invites: bool,
+    pub allow_multiple_sessions: bool,
+    pub password_protected: bool,
+    pub password: String,
+    pub anonymous: bool,
+    pub maygetmemberlist: Vec<String>,
+    pub max_users: u32,
+    pub logging: bool,
+}
+
+impl Default for DefaultRoom {
+    fn default() -> Self {
+        DefaultRoom {
+            title: String::new(),
+            description: String::new(),
+            allow_change_subj: true,
+            allow_query_users: true,
+            allow_private_messages: true,
+            allow_visitor_status: true,
+            allow_visitor_nickchange: true,
+            public: true,
+            public_list: true,
+            persistent: false,
+            moderated: true,
+            members_by_default: true,
+            members_only: false,
+            allow_user_invites: false,
+            allow_multiple_sessions: false,
+            password_protected: false,
+            password: String::new(),
+            anonymous: true,
+            maygetmemberlist: Vec::new(),
+            max_users: 200,
+            logging: false,
+        }
+    }
+}
+
 /// `[modules.mod_muc_light]`: the reference's options that shape rooms (`host`, `backend`,
 /// `legacy_mode`, `cache_affs` and `rooms_per_page` concern its XMPP side and are not taken).
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -644,6 +713,18 @@ impl Config {
             return Err("[modules.mod_auth_token] validity periods must be positive".into());
         }
         self.validate_upload()?;
+        let room = &self.muc.default_room;
+        if room.max_users == 0 {
+            return Err("[modules.mod_muc] default_room.max_users must be positive".into());
+        }
+        for (key, value) in [
+            ("title", &room.title),
+            ("description", &room.description),
+            ("password", &room.password),
+        ] {
+            crate::xml::check_chars(value)
+                .map_err(|c| format!("[modules.mod_muc] default_room.{key} contains {c}"))?;
+        }
         crate::muc_light::config::Schema::from_options(&self.muc_light.config_schema)
             .map(drop)
             .map_err(|e| format!("[modules.mod_muc_light] config_schema: {e}"))
@@ -971,6 +1052,31 @@ mod tests {
             c.http_upload.local.directory,
             std::path::Path::new("/srv/up")
         );
+    }
+
+    #[test]
+    fn muc_options() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.muc.default_room, DefaultRoom::default());
+        assert!(c.muc.default_room.public && c.muc.default_room.max_users == 200);
+        let c = Config::parse(
+            "[modules.mod_muc.default_room]\npersistent = true\nmax_users = 50\n\
+             maygetmemberlist = [\"moderator\"]",
+        )
+        .unwrap();
+        let room = &c.muc.default_room;
+        assert!(room.persistent && room.anonymous);
+        assert_eq!((room.max_users, room.maygetmemberlist.len()), (50, 1));
+        // Printed and read back alike.
+        assert_eq!(Config::parse(&c.to_toml()).unwrap().muc.default_room, *room);
+        for bad in [
+            "[modules.mod_muc.default_room]\nmax_users = 0",
+            "[modules.mod_muc.default_room]\nmembers = true",
+            "[modules.mod_muc]\nhost = \"conference.@HOST@\"",
+            "[modules.mod_muc.default_room]\ntitle = \"a\\u0000b\"",
+        ] {
+            assert!(Config::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -58,10 +58,6 @@ impl ApiError {
     pub fn busy() -> ApiError {
         ApiError::new(BUSY, "The server is busy; try again later")
     }
-
-    pub fn not_implemented(field: &str) -> ApiError {
-        ApiError::new("not_implemented", format!("{field} is not implemented yet"))
-    }
 }
 
 impl From<ApiError> for async_graphql::Error {

@@ -129,6 +129,15 @@ impl Jid {
         }
     }
 
+    /// The bare JID with `resource` (resourceprepped).
+    pub fn with_resource(&self, resource: &str) -> Result<Jid, JidError> {
+        Ok(Jid {
+            node: self.node.clone(),
+            domain: self.domain.clone(),
+            resource: prep_resource(resource)?,
+        })
+    }
+
     /// `node@domain`, without the resource.
     pub fn bare_string(&self) -> String {
         if self.node.is_empty() {

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod admin_api;
+pub mod allocator;
 pub mod api;
 pub mod archive;
 pub mod auth;
@@ -23,6 +24,7 @@ pub mod last;
 pub mod logging;
 pub mod metrics;
 pub mod modules;
+pub mod muc;
 pub mod muc_light;
 pub mod pipeline;
 pub mod private;

@@ -12,6 +12,7 @@ use crate::archive::{Archive, IdGenerator};
 use crate::config::Config;
 use crate::inbox::Inbox;
 use crate::jid::Jid;
+use crate::muc::Muc;
 use crate::muc_light::MucLight;
 use crate::router::{Features, Router, StandardRouter};
 use crate::sessions::{LocalSessions, SessionRegistry};
@@ -29,6 +30,7 @@ pub struct AppState {
     /// MAM ids for every archive this node writes (personal and rooms).
     pub ids: Arc<IdGenerator>,
     pub inbox: Inbox,
+    pub muc: Muc,
     pub muc_light: MucLight,
     pub sessions: Arc<dyn SessionRegistry>,
     pub router: Arc<dyn Router>,
@@ -88,6 +90,18 @@ impl AppState {
             config.hosts(),
             features,
         ));
+        let muc = Muc::new(
+            db.clone(),
+            config.hosts(),
+            &config.muc,
+            crate::muc::Features {
+                enabled: config.module_enabled("mod_muc"),
+                archive: config.module_enabled("mod_mam_muc"),
+            },
+            ids.clone(),
+            router.clone(),
+            sessions.clone(),
+        );
         let muc_light = MucLight::new(
             db.clone(),
             config.hosts(),
@@ -108,6 +122,7 @@ impl AppState {
             room_archive: RoomArchive::new(db.clone()),
             ids,
             inbox: Inbox::new(db),
+            muc,
             muc_light,
             accounts,
             sessions,

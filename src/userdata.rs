@@ -27,6 +27,7 @@ pub async fn remove_user_data(
         .exec(txn)
         .await?;
     crate::muc_light::remove_user(txn, user_id).await?;
+    crate::muc::remove_user(txn, jid).await?;
     crate::archive::remove_user(txn, user_id).await?;
     crate::inbox::remove_user(txn, user_id).await?;
     // Every token of the user dies with this row (Bearer needs it).

@@ -345,6 +345,46 @@ fn muc_light_messages_reach_occupants_on_every_node() {
     }
 }
 
+#[test]
+fn muc_rooms_work_from_every_node() {
+    use mimql_client::user::muc;
+    let t = three();
+    let [a, b, c] = &t.nodes;
+    let (alice, bob) = (a.new_user("clmuc"), a.new_user("clmuc2"));
+    let room = format!("{}@muc.localhost", unique("clroom"));
+    // Created on one node, entered on another, the message sent from the third.
+    let resp = a
+        .client(&alice)
+        .run(muc::create_instant_room(&room, "Al"))
+        .unwrap();
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    let resp = c
+        .client(&bob)
+        .run(muc::enter_room(&room, "Bob", "desk", None))
+        .unwrap();
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    let mut on_c = open_sse(&c.client(&bob));
+    let mut on_a = open_sse(&a.client(&alice));
+    let resp = b
+        .client(&alice)
+        .run(muc::send_message_to_room(&room, "hello muc", None))
+        .unwrap();
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    for sub in [&mut on_c, &mut on_a] {
+        let mut found = false;
+        let deadline = Instant::now() + WAIT;
+        while !found && Instant::now() < deadline {
+            if let Some(r) = sub
+                .next::<SubscribeForMessages>(Duration::from_secs(1))
+                .unwrap()
+            {
+                found = body_of(r).contains("hello muc");
+            }
+        }
+        assert!(found, "the room message reached the occupant");
+    }
+}
+
 /// A node process of its own (to kill with SIGKILL), on `nats`.
 fn spawn_node(dir: &std::path::Path, name: &str, nats: &str) -> (Child, String) {
     let (user_port, admin_port, metrics_port) = (free_port(), free_port(), free_port());

@@ -4,6 +4,7 @@ pub mod account;
 pub mod http_upload;
 pub mod inbox;
 pub mod last;
+pub mod muc;
 pub mod muc_light;
 pub mod private;
 pub mod roster;

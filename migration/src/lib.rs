@@ -11,6 +11,7 @@ pub use m20261202_000003_key_hashes::key_hash as key_hash_v3;
 mod m20261202_000004_messaging;
 mod m20261202_000005_tokens;
 mod m20261202_000006_room_archive;
+mod m20261202_000007_muc;
 mod m20261202_000008_muc_light;
 mod m20261202_000009_cluster;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_messaging::Migration),
             Box::new(m20261202_000005_tokens::Migration),
             Box::new(m20261202_000006_room_archive::Migration),
+            Box::new(m20261202_000007_muc::Migration),
             Box::new(m20261202_000008_muc_light::Migration),
             Box::new(m20261202_000009_cluster::Migration),
         ]

@@ -9,6 +9,8 @@ use crate::errors::ApiError;
 use crate::inbox::InboxError;
 use crate::jid::Jid;
 use crate::last::LastError;
+use crate::muc::MucError;
+use crate::muc::room::{OwnerAction, RoomError as MucRoomError};
 use crate::muc_light::MucLightError;
 use crate::muc_light::config::ConfigError;
 use crate::muc_light::room::{Action, RoomError};
@@ -434,5 +436,147 @@ pub fn muc_light_messages(e: MucLightError, room: &Jid) -> ApiError {
             internal("internal", "Internal error occured ", e).with("room", room.to_string())
         }
         e => muc_light(e, ext),
+    }
+}
+
+/// Which MUC field failed: the reference words some refusals per field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MucField {
+    CreateInstantRoom,
+    DeleteRoom,
+    GetRoomConfig,
+    ChangeRoomConfiguration,
+    ListRoomUsers,
+    ListRoomAffiliations,
+    GetRoomMessages,
+    InviteUser,
+    KickUser,
+    SetUserRole,
+    SetUserAffiliation,
+    EnterRoom,
+    ExitRoom,
+    SendMessageToRoom,
+    SendPrivateMessage,
+    ListRooms,
+}
+
+/// MUC errors; `extensions` are the field's context (`room`, or `mucDomain` for listRooms).
+/// A domain that is not a MUC service is `room_not_found` where the reference finds no room
+/// (every room field it tests that way), `muc_server_not_found` where it checks the service
+/// (getRoomMessages, listRooms) and for the fields it never checked (enter, exit, messages).
+pub fn muc(e: MucError, field: MucField, extensions: Vec<(&'static str, Value)>) -> ApiError {
+    use MucField as F;
+    let not_found = || match field {
+        F::DeleteRoom => ApiError::new("room_not_found", "Cannot remove non-existent room"),
+        _ => ApiError::new("room_not_found", "Room not found"),
+    };
+    let err = match e {
+        MucError::ServerNotFound => match field {
+            F::GetRoomMessages
+            | F::ListRooms
+            | F::EnterRoom
+            | F::ExitRoom
+            | F::SendMessageToRoom
+            | F::SendPrivateMessage => {
+                ApiError::new("muc_server_not_found", "MUC server not found")
+            }
+            _ => not_found(),
+        },
+        MucError::RoomNotFound => not_found(),
+        MucError::NoSession => ApiError::new("no_session", "Given user does not have any session"),
+        MucError::UserNotFound => ApiError::new("user_not_found", "Given user not found"),
+        // The reference answered `internal` "Room is locked" (or its fixed success value);
+        // mimql says what happened (rulings 4 and 5).
+        MucError::Exists(e) => ApiError::new(
+            "could_not_create_room",
+            format!(
+                "The room already exists and cannot be entered: {}",
+                muc_room(e, F::EnterRoom).message
+            ),
+        ),
+        MucError::Room(e) => muc_room(e, field),
+        MucError::InvalidChar(what, c) => invalid_character(what, c),
+        MucError::Db(e) if field == F::GetRoomMessages => {
+            internal("internal", "Internal error occured ", e)
+        }
+        MucError::Db(e) => ApiError::internal("MUC", e),
+        MucError::Sessions(e) => ApiError::internal("sessions", e),
+    };
+    extensions
+        .into_iter()
+        .fold(err, |err, (k, v)| err.with(k, v))
+}
+
+/// The refusals of a MUC room's rules. The reference reported success for the refusals of its
+/// room engine (joins, kicks, messages); mimql reports them (ruling 4).
+fn muc_room(e: MucRoomError, field: MucField) -> ApiError {
+    use MucRoomError as E;
+    let not_allowed = |m: String| ApiError::new("not_allowed", m);
+    match e {
+        E::NotOwner(OwnerAction::ReadConfig) => {
+            not_allowed("Given user does not have permission to read config".into())
+        }
+        E::NotOwner(OwnerAction::Configure) => {
+            not_allowed("Given user does not have permission to change the config".into())
+        }
+        E::NotOwner(OwnerAction::Delete) => {
+            not_allowed("Given user does not have permission to delete this room".into())
+        }
+        E::NoReadAccess => {
+            not_allowed("Given user does not have permission to read this room".into())
+        }
+        E::NotOccupant if field == MucField::ExitRoom => ApiError::new(
+            "not_occupant",
+            "Given resource does not occupy this room under this nick",
+        ),
+        E::NotOccupant => ApiError::new("not_occupant", "Given user does not occupy this room"),
+        E::ModeratorNotFound => ApiError::new(
+            "moderator_not_found",
+            "Resource with moderator role not found",
+        ),
+        E::NickNotFound(nick) => {
+            let code = if field == MucField::SendPrivateMessage {
+                "nick_not_found"
+            } else {
+                "cannot_modify"
+            };
+            ApiError::new(code, format!("Nickname {nick} does not exist in the room"))
+        }
+        E::RoleNotAllowed(r) => not_allowed(format!(
+            "Given user does not have permission to set the {} role",
+            r.as_str()
+        )),
+        E::KickNotAllowed => {
+            not_allowed("Given user does not have permission to kick this occupant".into())
+        }
+        // The reference said "role" for some of these (ruling 5).
+        E::AffiliationNotAllowed(a) => not_allowed(format!(
+            "Given user does not have permission to set the {} affiliation",
+            a.as_str()
+        )),
+        E::LastOwner => not_allowed("The room's last owner cannot give up ownership".into()),
+        E::Banned => ApiError::new("banned", "Given user is banned from this room"),
+        E::MembersOnly => {
+            ApiError::new("members_only", "Membership is required to enter this room")
+        }
+        E::PasswordRequired => ApiError::new(
+            "password_required",
+            "A password is required to enter this room",
+        ),
+        E::WrongPassword => ApiError::new("wrong_password", "Incorrect password"),
+        E::NickConflict => ApiError::new(
+            "nick_conflict",
+            "That nickname is already in use by another occupant",
+        ),
+        E::MaxUsers => ApiError::new("max_users_reached", "Too many users in this room"),
+        E::NickChangeNotAllowed => {
+            not_allowed("Visitors are not allowed to change their nicknames in this room".into())
+        }
+        E::VisitorMayNotSpeak => {
+            not_allowed("Visitors are not allowed to send messages to all occupants".into())
+        }
+        E::PrivateMessagesNotAllowed => {
+            not_allowed("Private messages are not allowed in this room".into())
+        }
     }
 }

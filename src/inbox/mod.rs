@@ -42,24 +42,34 @@ fn row(a: &Activity<'_>) -> inbox_entry::ActiveModel {
     }
 }
 
-/// Upserts the conversations' entries in the caller's transaction, with one statement: an
-/// incoming message adds to the unread count, an outgoing one marks the conversation read; a
-/// conversation in the bin comes back to the inbox.
+/// Upserts the conversations' entries in the caller's transaction: an incoming message adds to
+/// the unread count, an outgoing one marks the conversation read; a conversation in the bin
+/// comes back to the inbox. One statement per round, where a round holds each conversation at
+/// most once (one statement cannot update a row twice: a message to oneself, or several
+/// messages of one conversation committed together), and rounds keep each conversation's order.
 pub async fn record_many<C: ConnectionTrait>(c: &C, acts: &[Activity<'_>]) -> Result<(), DbErr> {
-    if acts.is_empty() {
-        return Ok(());
+    for round in rounds(acts) {
+        upsert(c, &round).await?;
     }
-    let keys: Vec<(i64, String)> = acts
-        .iter()
-        .map(|a| (a.user_id, a.remote.bare_string()))
-        .collect();
-    if keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k)) {
-        // One statement cannot update a row twice (a message to oneself).
-        for a in acts {
-            Box::pin(record_many(c, std::slice::from_ref(a))).await?;
+    Ok(())
+}
+
+/// `acts` split so that the k-th activity of a conversation lands in round k.
+fn rounds<'a, 'b>(acts: &'b [Activity<'a>]) -> Vec<Vec<&'b Activity<'a>>> {
+    let mut seen: std::collections::HashMap<(i64, String), usize> = Default::default();
+    let mut rounds: Vec<Vec<&Activity>> = Vec::new();
+    for a in acts {
+        let k = seen.entry((a.user_id, a.remote.bare_string())).or_insert(0);
+        if rounds.len() <= *k {
+            rounds.push(Vec::new());
         }
-        return Ok(());
+        rounds[*k].push(a);
+        *k += 1;
     }
+    rounds
+}
+
+async fn upsert<C: ConnectionTrait>(c: &C, acts: &[&Activity<'_>]) -> Result<(), DbErr> {
     let mut on_conflict =
         OnConflict::columns([inbox_entry::Column::UserId, inbox_entry::Column::RemoteHash]);
     on_conflict
@@ -75,7 +85,7 @@ pub async fn record_many<C: ConnectionTrait>(c: &C, acts: &[Activity<'_>]) -> Re
                 "CASE WHEN excluded.unread > 0 THEN inbox_entries.unread + excluded.unread ELSE 0 END",
             ),
         );
-    inbox_entry::Entity::insert_many(acts.iter().map(row))
+    inbox_entry::Entity::insert_many(acts.iter().map(|a| row(a)))
         .on_conflict(on_conflict)
         .exec_without_returning(c)
         .await
@@ -164,5 +174,33 @@ mod tests {
             flush_cutoff(10_000_000_000_000, 1),
             10_000_000_000_000 - 86_400_000_000
         );
+    }
+
+    #[test]
+    fn rounds_hold_each_conversation_once_in_order() {
+        let (a, b) = (
+            crate::jid::Jid::parse("a@h").unwrap(),
+            crate::jid::Jid::parse("b@h").unwrap(),
+        );
+        let act = |user_id, remote, content| Activity {
+            user_id,
+            remote,
+            content,
+            msg_id: "",
+            micros: 0,
+            incoming: true,
+        };
+        let acts = [
+            act(1, &a, "1"),
+            act(2, &a, "2"),
+            act(1, &a, "3"),
+            act(1, &b, "4"),
+            act(1, &a, "5"),
+        ];
+        let contents: Vec<Vec<&str>> = rounds(&acts)
+            .iter()
+            .map(|r| r.iter().map(|a| a.content).collect())
+            .collect();
+        assert_eq!(contents, [vec!["1", "2", "4"], vec!["3"], vec!["5"]]);
     }
 }

@@ -6,13 +6,14 @@
 //! [`Router`] is the seam for several nodes; [`StandardRouter`] works on any
 //! [`SessionRegistry`], in-process or distributed.
 
+mod commit;
+
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::archive::{self, IdGenerator, NewEntry};
-use crate::inbox::{self, Activity};
+use crate::archive::{self, IdGenerator};
 use crate::jid::Jid;
 use crate::sessions::{Routed, SessionError, SessionRegistry, select};
 use crate::xml::Element;
@@ -64,7 +65,7 @@ impl PairLocks {
 pub struct StandardRouter {
     db: DatabaseConnection,
     sessions: Arc<dyn SessionRegistry>,
-    ids: Arc<IdGenerator>,
+    writer: commit::GroupCommit,
     hosts: Vec<String>,
     features: Features,
     pairs: PairLocks,
@@ -78,10 +79,15 @@ impl StandardRouter {
         hosts: Vec<String>,
         features: Features,
     ) -> StandardRouter {
+        // SQLite has one writer whatever we do; PostgreSQL commits can overlap.
+        let writers = match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Sqlite => 1,
+            _ => 4,
+        };
         StandardRouter {
+            writer: commit::GroupCommit::start(db.clone(), ids, features, writers),
             db,
             sessions,
-            ids,
             hosts,
             features,
             pairs: PairLocks::new(1024),
@@ -92,8 +98,9 @@ impl StandardRouter {
         self.hosts.iter().any(|h| h == jid.domain())
     }
 
-    /// The archive and inbox rows of an archivable message, in one transaction: the parties'
-    /// accounts in one query, both archive rows in one statement, both inbox entries in one.
+    /// The archive and inbox rows of an archivable message, committed (with those of messages
+    /// routed at the same moment) before this returns: the parties' accounts in one query, the
+    /// rows through the group commit.
     async fn store(&self, e: &Envelope) -> Result<(), DbErr> {
         let parties: Vec<&Jid> = [&e.sender, &e.to]
             .into_iter()
@@ -106,51 +113,25 @@ impl StandardRouter {
                 .position(|p| p.to_bare() == j.to_bare())
                 .and_then(|i| ids[i])
         };
-        let copies: Vec<(i64, &Jid, bool)> = [(&e.sender, &e.to, true), (&e.to, &e.sender, false)]
+        let copies: Vec<(i64, Jid, bool)> = [(&e.sender, &e.to, true), (&e.to, &e.sender, false)]
             .into_iter()
-            .filter_map(|(owner, peer, outgoing)| id_of(owner).map(|id| (id, peer, outgoing)))
+            .filter_map(|(owner, peer, outgoing)| {
+                id_of(owner).map(|id| (id, peer.clone(), outgoing))
+            })
             .collect();
         if copies.is_empty() {
             return Ok(());
         }
-        let stanza = e.element.to_string();
-        let origin_id = e.element.attr("id").unwrap_or_default();
-        let now = crate::db::now_micros();
-        let txn = crate::db::begin_write(&self.db).await?;
-        let mut archived = 0;
-        if self.features.archive {
-            let rows = copies
-                .iter()
-                .map(|&(owner_id, peer, outgoing)| {
-                    let entry = NewEntry {
-                        owner_id,
-                        peer,
-                        outgoing,
-                        sender: &e.sender,
-                        origin_id,
-                        stanza: &stanza,
-                    };
-                    (self.ids.next(), entry)
-                })
-                .collect();
-            archive::append_many(&txn, rows).await?;
-            archived = copies.len() as u64;
-        }
-        if self.features.inbox {
-            let acts: Vec<Activity> = copies
-                .iter()
-                .map(|&(user_id, remote, outgoing)| Activity {
-                    user_id,
-                    remote,
-                    content: &stanza,
-                    msg_id: origin_id,
-                    micros: now,
-                    incoming: !outgoing,
-                })
-                .collect();
-            inbox::record_many(&txn, &acts).await?;
-        }
-        txn.commit().await?;
+        let archived = self
+            .writer
+            .write(commit::Rows {
+                copies,
+                sender: e.sender.clone(),
+                origin_id: e.element.attr("id").unwrap_or_default().to_string(),
+                stanza: e.element.to_string(),
+                micros: crate::db::now_micros(),
+            })
+            .await?;
         crate::metrics::messages_archived(archived);
         Ok(())
     }

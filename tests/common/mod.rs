@@ -72,6 +72,46 @@ pub fn test_config(db_url: Option<&str>) -> (Config, Option<tempfile::TempDir>) 
 
 /// Starts a server on `db_url`, or on its own database when `None`.
 pub fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestServer {
+    start_inner(db_url, modify, None)
+}
+
+/// Stops a server started by [`start_stoppable`].
+pub struct Stopper {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Stopper {
+    /// Shuts the server down (as on SIGTERM) and waits until it has stopped.
+    pub fn stop(self) {
+        self.stop.send(()).ok();
+        self.thread.join().expect("server thread");
+    }
+}
+
+/// A server on its own database (or the shared test database) that the test stops, e.g. to
+/// start another on the same database: a restart. The returned server keeps its SQLite file.
+pub fn start_stoppable(modify: impl FnOnce(&mut Config)) -> (TestServer, Stopper) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut thread = None;
+    let server = start_inner(None, modify, Some((rx, &mut thread)));
+    let stopper = Stopper {
+        stop: tx,
+        thread: thread.expect("server thread"),
+    };
+    (server, stopper)
+}
+
+type StopSignal<'a> = (
+    tokio::sync::oneshot::Receiver<()>,
+    &'a mut Option<std::thread::JoinHandle<()>>,
+);
+
+fn start_inner(
+    db_url: Option<&str>,
+    modify: impl FnOnce(&mut Config),
+    stop: Option<StopSignal<'_>>,
+) -> TestServer {
     init_logging();
     let (mut config, dir) = test_config(db_url);
     modify(&mut config);
@@ -79,7 +119,11 @@ pub fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestS
     let user = TcpListener::bind("127.0.0.1:0").expect("free port");
     let admin = TcpListener::bind("127.0.0.1:0").expect("free port");
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let (stop_rx, handle_slot) = match stop {
+        Some((rx, slot)) => (Some(rx), Some(slot)),
+        None => (None, None),
+    };
+    let handle = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             match mimql::server::start(config, Some(user), Some(admin)).await {
                 Ok(running) => {
@@ -90,7 +134,15 @@ pub fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestS
                         running.state.clone(),
                     );
                     tx.send(Ok(started)).ok();
-                    running.wait().await.ok();
+                    match stop_rx {
+                        Some(rx) => {
+                            rx.await.ok();
+                            running.shutdown().await.ok();
+                        }
+                        None => {
+                            running.wait().await.ok();
+                        }
+                    }
                 }
                 Err(e) => {
                     tx.send(Err(e)).ok();
@@ -102,6 +154,9 @@ pub fn start_on(db_url: Option<&str>, modify: impl FnOnce(&mut Config)) -> TestS
         .recv()
         .expect("server thread")
         .unwrap_or_else(|e| panic!("server did not start: {e}"));
+    if let Some(slot) = handle_slot {
+        *slot = Some(handle);
+    }
     TestServer {
         user_url: format!("http://{user_addr}"),
         admin_url: format!("http://{admin_addr}"),

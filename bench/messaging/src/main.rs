@@ -1,11 +1,12 @@
 //! Messaging benchmarks (bench/README.md):
-//! `mimql-bench-messaging <path to mimql> [send|history|live|cluster|all]`.
+//! `mimql-bench-messaging <path to mimql> [send|history|live|cluster|muc|all]`.
 //! Environment: `PG_BASE` (e.g. `postgres://postgres@127.0.0.1:5432`) adds the PostgreSQL run
 //! of `send`; `ROUNDS` (5) and `DURATION` (seconds per round, 10).
 
 mod cluster;
 mod history;
 mod live;
+mod muc;
 mod seed;
 mod send;
 mod server;
@@ -25,10 +26,10 @@ fn env_num(name: &str, default: u64) -> u64 {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let mimql = PathBuf::from(
-        args.next()
-            .expect("usage: mimql-bench-messaging <mimql binary> [send|history|live|all]"),
-    );
+    let mimql =
+        PathBuf::from(args.next().expect(
+            "usage: mimql-bench-messaging <mimql binary> [send|history|live|cluster|muc|all]",
+        ));
     let what = args.next().unwrap_or_else(|| "all".into());
     let rounds = env_num("ROUNDS", 5) as usize;
     let duration = Duration::from_secs(env_num("DURATION", 10));
@@ -110,6 +111,34 @@ fn main() {
                 ));
             }
         }
+    }
+    if what == "muc" || what == "all" {
+        let o = muc::run(
+            &mimql,
+            &dir,
+            env_num("MUC_OCCUPANTS", 500) as usize,
+            env_num("MUC_SMALL", 10) as usize,
+            env_num("MUC_MESSAGES", 200) as usize,
+            env_num("SENDERS", 4) as usize,
+        );
+        for r in [&o.big, &o.small] {
+            report.push(format!(
+                "MUC fan-out, {} occupants with SSE subscriptions, {} messages: send -> last occupant p50 {} p99 {}; {:.0} msgs/s ({:.0} deliveries/s) with {} senders",
+                r.occupants,
+                o.messages,
+                ms(r.p50),
+                ms(r.p99),
+                r.rate,
+                r.rate * r.occupants as f64,
+                env_num("SENDERS", 4)
+            ));
+        }
+        report.push(format!(
+            "MUC fan-out p99 ratio, {} vs {} occupants: {:.2} (target: at most 10)",
+            o.big.occupants,
+            o.small.occupants,
+            o.big.p99.as_secs_f64() / o.small.p99.as_secs_f64()
+        ));
     }
     let _ = std::fs::remove_dir_all(&dir);
     println!(

@@ -1,0 +1,161 @@
+//! Group commit: the archive and inbox rows of messages routed at the same time are written in
+//! one transaction, so many senders share one commit instead of queueing for the database's
+//! write lock one by one (on SQLite a waiting writer sleeps in the busy handler; on PostgreSQL
+//! each commit is a WAL flush). A message is still acknowledged only after its rows are
+//! committed. When a shared transaction fails, each message of it is retried alone, so one bad
+//! message (say, its sender's account removed a moment ago) fails alone.
+
+use std::sync::Arc;
+
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use crate::archive::{self, IdGenerator, NewEntry};
+use crate::inbox::{self, Activity};
+use crate::jid::Jid;
+
+use super::Features as Tables;
+
+/// The most messages one transaction takes: large enough to absorb a burst, small enough that
+/// one statement stays far below the databases' bind-parameter limits.
+const MAX_BATCH: usize = 128;
+
+/// One message's rows: a copy per local party as `(owner id, peer, outgoing)`.
+pub struct Rows {
+    pub copies: Vec<(i64, Jid, bool)>,
+    pub sender: Jid,
+    pub origin_id: String,
+    pub stanza: String,
+    pub micros: i64,
+}
+
+struct Job {
+    rows: Rows,
+    done: oneshot::Sender<Result<u64, DbErr>>,
+}
+
+pub struct GroupCommit {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl GroupCommit {
+    /// Starts `writers` tasks (one on SQLite, which has one writer anyway; a few on PostgreSQL,
+    /// whose commits can overlap) taking jobs from one queue.
+    pub fn start(
+        db: DatabaseConnection,
+        ids: Arc<IdGenerator>,
+        tables: Tables,
+        writers: usize,
+    ) -> GroupCommit {
+        let (jobs, queue) = mpsc::channel::<Job>(MAX_BATCH * 8);
+        let queue = Arc::new(Mutex::new(queue));
+        for _ in 0..writers.max(1) {
+            let (db, ids, queue) = (db.clone(), ids.clone(), queue.clone());
+            tokio::spawn(async move { writer(db, ids, tables, queue).await });
+        }
+        GroupCommit { jobs }
+    }
+
+    /// Writes one message's rows; returns the number of archive rows once they are committed.
+    pub async fn write(&self, rows: Rows) -> Result<u64, DbErr> {
+        let (done, result) = oneshot::channel();
+        let stopped = || DbErr::Custom("the archive writer has stopped".into());
+        self.jobs
+            .send(Job { rows, done })
+            .await
+            .map_err(|_| stopped())?;
+        result.await.map_err(|_| stopped())?
+    }
+}
+
+async fn writer(
+    db: DatabaseConnection,
+    ids: Arc<IdGenerator>,
+    tables: Tables,
+    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    loop {
+        {
+            let mut queue = queue.lock().await;
+            if queue.recv_many(&mut batch, MAX_BATCH).await == 0 {
+                return;
+            }
+        }
+        let rows: Vec<&Rows> = batch.iter().map(|j| &j.rows).collect();
+        match write(&db, &ids, tables, &rows).await {
+            Ok(()) => {
+                for job in batch.drain(..) {
+                    let n = archived(tables, &job.rows);
+                    let _ = job.done.send(Ok(n));
+                }
+            }
+            Err(e) if batch.len() == 1 => {
+                let job = batch.pop().expect("one job");
+                let _ = job.done.send(Err(e));
+            }
+            Err(_) => {
+                for job in batch.drain(..) {
+                    let result = write(&db, &ids, tables, &[&job.rows])
+                        .await
+                        .map(|()| archived(tables, &job.rows));
+                    let _ = job.done.send(result);
+                }
+            }
+        }
+    }
+}
+
+fn archived(tables: Tables, rows: &Rows) -> u64 {
+    if tables.archive {
+        rows.copies.len() as u64
+    } else {
+        0
+    }
+}
+
+/// Every message's archive rows in one statement, every inbox entry in one upsert, one commit.
+async fn write(
+    db: &DatabaseConnection,
+    ids: &IdGenerator,
+    tables: Tables,
+    messages: &[&Rows],
+) -> Result<(), DbErr> {
+    let txn = crate::db::begin_write(db).await?;
+    if tables.archive {
+        let entries = messages
+            .iter()
+            .flat_map(|m| {
+                m.copies.iter().map(|(owner_id, peer, outgoing)| {
+                    let entry = NewEntry {
+                        owner_id: *owner_id,
+                        peer,
+                        outgoing: *outgoing,
+                        sender: &m.sender,
+                        origin_id: &m.origin_id,
+                        stanza: &m.stanza,
+                    };
+                    (ids.next(), entry)
+                })
+            })
+            .collect();
+        archive::append_many(&txn, entries).await?;
+    }
+    if tables.inbox {
+        let acts: Vec<Activity> = messages
+            .iter()
+            .flat_map(|m| {
+                m.copies.iter().map(|(user_id, remote, outgoing)| Activity {
+                    user_id: *user_id,
+                    remote,
+                    content: &m.stanza,
+                    msg_id: &m.origin_id,
+                    micros: m.micros,
+                    incoming: !outgoing,
+                })
+            })
+            .collect();
+        inbox::record_many(&txn, &acts).await?;
+    }
+    txn.commit().await
+}
