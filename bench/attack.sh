@@ -11,6 +11,8 @@ THREADS=${THREADS:-1}
 ATTACK_CONNECTIONS=${ATTACK_CONNECTIONS:-4}
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-5}
+# Which bad documents the attacker cycles through (numbers below), e.g. "1 2" to measure two alone.
+ATTACK_DOCS=${ATTACK_DOCS:-0 1 2 3}
 # `release` for figures; `debug` only to check that the script works.
 PROFILE=${PROFILE:-release}
 MIMQL_PORT=15661
@@ -101,9 +103,9 @@ PY
 
 cat > "$work/attack.lua" <<LUA
 local bodies, who = {}, {}
-for i = 0, 3 do
-  local f = io.open("$work/attack" .. i .. ".json"); bodies[i + 1] = f:read("*a"); f:close()
-  f = io.open("$work/attack" .. i .. ".who"); who[i + 1] = f:read("*a"); f:close()
+for i in string.gmatch("$ATTACK_DOCS", "%d+") do
+  local f = io.open("$work/attack" .. i .. ".json"); bodies[#bodies + 1] = f:read("*a"); f:close()
+  f = io.open("$work/attack" .. i .. ".who"); who[#who + 1] = f:read("*a"); f:close()
 end
 local n = 0
 request = function()
