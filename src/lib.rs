@@ -37,6 +37,7 @@ pub mod server;
 pub mod sessions;
 pub mod stanza;
 pub mod state;
+pub mod striped;
 pub mod token;
 pub mod upload;
 pub mod userdata;

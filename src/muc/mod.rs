@@ -17,7 +17,6 @@ pub mod room;
 mod stanzas;
 mod store;
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr};
@@ -28,6 +27,7 @@ use crate::config::MucOptions;
 use crate::jid::Jid;
 use crate::router::{Envelope, Router};
 use crate::sessions::{SessionError, SessionRegistry};
+use crate::striped::Striped;
 use crate::xml::{InvalidChar, check_chars};
 use room::{Affiliation, ConfigChange, Desc, Joined, Role, Room, RoomConfig, RoomError};
 
@@ -95,17 +95,6 @@ pub struct Features {
     pub archive: bool,
 }
 
-/// Striped in-process locks, one stripe per room.
-struct RoomLocks(Vec<tokio::sync::Mutex<()>>);
-
-impl RoomLocks {
-    fn of(&self, room: &Jid) -> &tokio::sync::Mutex<()> {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        room.bare_string().hash(&mut h);
-        &self.0[(h.finish() % self.0.len() as u64) as usize]
-    }
-}
-
 /// A room read for a change, its row locked until the transaction ends.
 struct Locked {
     txn: DatabaseTransaction,
@@ -133,7 +122,8 @@ pub struct Muc {
     router: Arc<dyn Router>,
     sessions: Arc<dyn SessionRegistry>,
     archive: RoomArchive,
-    locks: RoomLocks,
+    /// One stripe per room: changes to one room wait here before they take its row lock.
+    locks: Striped,
     /// The configuration of new rooms.
     default_room: RoomConfig,
 }
@@ -157,7 +147,7 @@ impl Muc {
             ids,
             router,
             sessions,
-            locks: RoomLocks((0..256).map(|_| tokio::sync::Mutex::new(())).collect()),
+            locks: Striped::new(256),
         }
     }
 
@@ -241,7 +231,7 @@ impl Muc {
     ) -> Result<(Joined, Room), MucError> {
         self.check_service(room.domain())?;
         let user = jid.to_bare();
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         // Two attempts: another node may create the room between the check and the insert.
         for _ in 0..2 {
             let txn = crate::db::begin_write(&self.db).await?;
@@ -329,7 +319,7 @@ impl Muc {
             .to_bare()
             .with_resource(resource)
             .map_err(|_| MucError::Room(RoomError::NotOccupant))?;
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         let mut l = self.lock(room).await?;
         l.room.leave(&jid, nick)?;
         self.commit(l, room).await?;
@@ -353,7 +343,7 @@ impl Muc {
         for (what, s) in change.strings() {
             check(what, s)?;
         }
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         let mut l = self.lock(room).await?;
         l.room.configure(caller, change)?;
         let config = l.room.config.clone();
@@ -363,7 +353,7 @@ impl Muc {
 
     /// `deleteRoom` (owners only): the room goes with its archive.
     pub async fn delete(&self, caller: &Jid, room: &Jid) -> Result<(), MucError> {
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         let l = self.lock(room).await?;
         l.room.require_owner(caller, room::OwnerAction::Delete)?;
         store::delete(&l.txn, l.id).await?;
@@ -419,7 +409,7 @@ impl Muc {
 
     /// `kickUser`: one of the caller's moderator occupants removes the occupant `nick`.
     pub async fn kick(&self, caller: &Jid, room: &Jid, nick: &str) -> Result<(), MucError> {
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         let mut l = self.lock(room).await?;
         l.room.kick(caller, nick)?;
         self.commit(l, room).await?;
@@ -434,7 +424,7 @@ impl Muc {
         nick: &str,
         role: Role,
     ) -> Result<(), MucError> {
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         let mut l = self.lock(room).await?;
         l.room.set_role(caller, nick, role)?;
         self.commit(l, room).await?;
@@ -449,7 +439,7 @@ impl Muc {
         target: &Jid,
         aff: Affiliation,
     ) -> Result<(), MucError> {
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         let mut l = self.lock(room).await?;
         l.room.set_affiliation(caller, target, aff)?;
         self.commit(l, room).await?;
@@ -495,7 +485,7 @@ impl Muc {
         self.check_service(room.domain())?;
         check("The body", body)?;
         let speaker = self.speaker_jid(caller, resource).await?;
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         let l = self.lock(room).await?;
         let from = l.room.speaker(caller, speaker.as_ref())?;
         l.room.may_broadcast(from)?;
@@ -542,7 +532,7 @@ impl Muc {
         self.check_service(room.domain())?;
         check("The body", body)?;
         let speaker = self.speaker_jid(caller, resource).await?;
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         let state = self.read(room).await?;
         let from = state.speaker(caller, speaker.as_ref())?;
         let to = state.private_to(to_nick)?;

@@ -23,7 +23,6 @@ pub mod stanzas;
 mod store;
 
 use std::collections::BTreeMap;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr};
@@ -35,6 +34,7 @@ use crate::config::MucLightOptions;
 use crate::inbox::{self, Activity};
 use crate::jid::Jid;
 use crate::router::{Envelope, Router};
+use crate::striped::Striped;
 use crate::xml::{Element, InvalidChar, check_chars};
 use blocking::{Change, Denial};
 use config::{ConfigError, RoomConfig, Schema};
@@ -94,18 +94,6 @@ pub struct Features {
     pub inbox: bool,
 }
 
-/// Striped in-process locks, one stripe per room (rooms share a stripe when their hashes
-/// collide, which costs only some parallelism).
-struct RoomLocks(Vec<tokio::sync::Mutex<()>>);
-
-impl RoomLocks {
-    fn of(&self, room: &Jid) -> &tokio::sync::Mutex<()> {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        room.bare_string().hash(&mut h);
-        &self.0[(h.finish() % self.0.len() as u64) as usize]
-    }
-}
-
 /// How many times createRoom without an id tries a fresh time-based id.
 const CREATE_ATTEMPTS: usize = 10;
 
@@ -119,7 +107,8 @@ pub struct MucLight {
     ids: Arc<IdGenerator>,
     router: Arc<dyn Router>,
     archive: RoomArchive,
-    locks: RoomLocks,
+    /// One stripe per room: changes to one room wait here before they take its row lock.
+    locks: Striped,
 }
 
 fn is_unique_violation(e: &DbErr) -> bool {
@@ -192,7 +181,7 @@ impl MucLight {
             rooms_in_rosters: options.rooms_in_rosters,
             ids,
             router,
-            locks: RoomLocks((0..256).map(|_| tokio::sync::Mutex::new(())).collect()),
+            locks: Striped::new(256),
         })
     }
 
@@ -448,7 +437,7 @@ impl MucLight {
     ) -> Result<RoomView, MucLightError> {
         self.check_service(room.domain())?;
         let keys: BTreeMap<&str, ()> = pairs.iter().map(|(k, _)| (k.as_str(), ())).collect();
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         let txn = crate::db::begin_write(&self.db).await?;
         let loaded = self.lock(&txn, room).await?;
         loaded
@@ -498,7 +487,7 @@ impl MucLight {
         recipient: &Jid,
     ) -> Result<(), MucLightError> {
         self.check_service(room.domain())?;
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         let txn = crate::db::begin_write(&self.db).await?;
         let loaded = self.lock(&txn, room).await?;
         let mut recipient_id = user_id(&txn, recipient).await?;
@@ -561,7 +550,7 @@ impl MucLight {
     /// owner's successor is promoted; the last occupant leaving ends the room.
     pub async fn kick(&self, caller: &Jid, room: &Jid, target: &Jid) -> Result<(), MucLightError> {
         self.check_service(room.domain())?;
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         let txn = crate::db::begin_write(&self.db).await?;
         let loaded = self.lock(&txn, room).await?;
         let removal = loaded.room.remove(caller, target)?;
@@ -625,7 +614,7 @@ impl MucLight {
     /// entry in the bin; the archive goes.
     pub async fn delete(&self, caller: &Jid, room: &Jid) -> Result<(), MucLightError> {
         self.check_service(room.domain())?;
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         let txn = crate::db::begin_write(&self.db).await?;
         let loaded = self.lock(&txn, room).await?;
         loaded.room.delete(caller)?;
@@ -652,7 +641,7 @@ impl MucLight {
     pub async fn send(&self, caller: &Jid, room: &Jid, body: &str) -> Result<(), MucLightError> {
         self.check_service(room.domain())?;
         check_chars(body).map_err(MucLightError::InvalidBody)?;
-        let _room = self.locks.of(room).lock().await;
+        let _room = self.locks.of(&room.bare_string()).lock().await;
         let txn = crate::db::begin_write(&self.db).await?;
         let loaded = self.lock(&txn, room).await?;
         loaded.room.member(caller)?;

@@ -8,7 +8,6 @@
 
 mod commit;
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use sea_orm::{DatabaseConnection, DbErr};
@@ -16,6 +15,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::archive::{self, IdGenerator};
 use crate::jid::Jid;
 use crate::sessions::{Routed, SessionError, SessionRegistry, select};
+use crate::striped::Striped;
 use crate::xml::Element;
 
 /// A stanza to route: the routing sender (full or bare), the recipient and the element.
@@ -46,29 +46,14 @@ pub struct Features {
     pub inbox: bool,
 }
 
-/// Locks that serialise routing per sender→recipient pair (striped: pairs share a lock when
-/// their hashes collide, which costs only some parallelism).
-struct PairLocks(Vec<tokio::sync::Mutex<()>>);
-
-impl PairLocks {
-    fn new(n: usize) -> PairLocks {
-        PairLocks((0..n).map(|_| tokio::sync::Mutex::new(())).collect())
-    }
-
-    fn of(&self, from: &str, to: &str) -> &tokio::sync::Mutex<()> {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (from, to).hash(&mut h);
-        &self.0[(h.finish() % self.0.len() as u64) as usize]
-    }
-}
-
 pub struct StandardRouter {
     db: DatabaseConnection,
     sessions: Arc<dyn SessionRegistry>,
     writer: commit::GroupCommit,
     hosts: Vec<String>,
     features: Features,
-    pairs: PairLocks,
+    /// Serialises routing per sender→recipient pair.
+    pairs: Striped,
 }
 
 impl StandardRouter {
@@ -90,7 +75,7 @@ impl StandardRouter {
             sessions,
             hosts,
             features,
-            pairs: PairLocks::new(1024),
+            pairs: Striped::new(1024),
         }
     }
 
@@ -163,7 +148,7 @@ impl Router for StandardRouter {
     async fn route(&self, e: Envelope) -> Result<(), RouteError> {
         let _pair = self
             .pairs
-            .of(&e.sender.bare_string(), &e.to.bare_string())
+            .of(&(e.sender.bare_string(), e.to.bare_string()))
             .lock()
             .await;
         let routed_at = crate::db::now_micros();
