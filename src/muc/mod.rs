@@ -192,6 +192,19 @@ impl Muc {
         Ok(ends)
     }
 
+    /// Applies one rule to the room under its locks and commits what the rule changed.
+    async fn change<T>(
+        &self,
+        room: &Jid,
+        rule: impl FnOnce(&mut Room) -> Result<T, RoomError>,
+    ) -> Result<T, MucError> {
+        let _room = self.locks.of(&room.bare_string()).lock().await;
+        let mut l = self.lock(room).await?;
+        let out = rule(&mut l.room)?;
+        self.commit(l, room).await?;
+        Ok(out)
+    }
+
     /// The room, for reading.
     async fn read(&self, room: &Jid) -> Result<Room, MucError> {
         self.check_service(room.domain())?;
@@ -319,11 +332,7 @@ impl Muc {
             .to_bare()
             .with_resource(resource)
             .map_err(|_| MucError::Room(RoomError::NotOccupant))?;
-        let _room = self.locks.of(&room.bare_string()).lock().await;
-        let mut l = self.lock(room).await?;
-        l.room.leave(&jid, nick)?;
-        self.commit(l, room).await?;
-        Ok(())
+        self.change(room, |r| r.leave(&jid, nick)).await.map(drop)
     }
 
     /// `getRoomConfig` (owners only).
@@ -343,12 +352,11 @@ impl Muc {
         for (what, s) in change.strings() {
             check(what, s)?;
         }
-        let _room = self.locks.of(&room.bare_string()).lock().await;
-        let mut l = self.lock(room).await?;
-        l.room.configure(caller, change)?;
-        let config = l.room.config.clone();
-        self.commit(l, room).await?;
-        Ok(config)
+        self.change(room, |r| {
+            r.configure(caller, change)?;
+            Ok(r.config.clone())
+        })
+        .await
     }
 
     /// `deleteRoom` (owners only): the room goes with its archive.
@@ -409,11 +417,7 @@ impl Muc {
 
     /// `kickUser`: one of the caller's moderator occupants removes the occupant `nick`.
     pub async fn kick(&self, caller: &Jid, room: &Jid, nick: &str) -> Result<(), MucError> {
-        let _room = self.locks.of(&room.bare_string()).lock().await;
-        let mut l = self.lock(room).await?;
-        l.room.kick(caller, nick)?;
-        self.commit(l, room).await?;
-        Ok(())
+        self.change(room, |r| r.kick(caller, nick)).await.map(drop)
     }
 
     /// `setUserRole`.
@@ -424,11 +428,7 @@ impl Muc {
         nick: &str,
         role: Role,
     ) -> Result<(), MucError> {
-        let _room = self.locks.of(&room.bare_string()).lock().await;
-        let mut l = self.lock(room).await?;
-        l.room.set_role(caller, nick, role)?;
-        self.commit(l, room).await?;
-        Ok(())
+        self.change(room, |r| r.set_role(caller, nick, role)).await
     }
 
     /// `setUserAffiliation`.
@@ -439,11 +439,9 @@ impl Muc {
         target: &Jid,
         aff: Affiliation,
     ) -> Result<(), MucError> {
-        let _room = self.locks.of(&room.bare_string()).lock().await;
-        let mut l = self.lock(room).await?;
-        l.room.set_affiliation(caller, target, aff)?;
-        self.commit(l, room).await?;
-        Ok(())
+        self.change(room, |r| r.set_affiliation(caller, target, aff))
+            .await
+            .map(drop)
     }
 
     /// The JID a message comes from: `caller/resource`, or with no resource one of the
