@@ -13,6 +13,11 @@ DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-5}
 # Which bad documents the attacker cycles through (numbers below), e.g. "1 2" to measure two alone.
 ATTACK_DOCS=${ATTACK_DOCS:-0 1 2 3}
+# Where the attacker runs. `own` (the default, with two or more CPUs): the attacker's wrk on the
+# last CPU, mimql and the checkAuth load on the others, as with an attacker on a machine of its
+# own, so that the ratio measures what refusing costs the server rather than what the
+# attacker's generator costs the machine. `shared`: every process on every CPU.
+ATTACKER_CPU=${ATTACKER_CPU:-own}
 # `release` for figures; `debug` only to check that the script works.
 PROFILE=${PROFILE:-release}
 MIMQL_PORT=15661
@@ -24,6 +29,15 @@ if [ "$PROFILE" = release ]; then
   cargo build --release -q -p mimql
 else
   cargo build -q -p mimql
+fi
+cpus=$(nproc)
+if [ "$ATTACKER_CPU" = own ] && [ "$cpus" -ge 2 ]; then
+  server_cpus=(taskset -c "0-$((cpus - 2))")
+  attacker_cpus=(taskset -c "$((cpus - 1))")
+else
+  ATTACKER_CPU=shared
+  server_cpus=()
+  attacker_cpus=()
 fi
 bin=$(cargo metadata --format-version 1 --no-deps | sed -E 's/.*"target_directory":"([^"]*)".*/\1/')/$PROFILE
 
@@ -48,7 +62,7 @@ password = "secret"
 address = "127.0.0.1:$METRICS_PORT"
 TOML
 
-"$bin/mimql" serve --config "$work/mimql.toml" 2>"$work/mimql.log" & pids+=($!)
+"${server_cpus[@]}" "$bin/mimql" serve --config "$work/mimql.toml" 2>"$work/mimql.log" & pids+=($!)
 for _ in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/$MIMQL_PORT) 2>/dev/null && break; sleep 0.1; done
 
 api="http://127.0.0.1:$MIMQL_PORT/api/graphql"
@@ -107,12 +121,18 @@ for i in string.gmatch("$ATTACK_DOCS", "%d+") do
   local f = io.open("$work/attack" .. i .. ".json"); bodies[#bodies + 1] = f:read("*a"); f:close()
   f = io.open("$work/attack" .. i .. ".who"); who[#who + 1] = f:read("*a"); f:close()
 end
+-- Built once: an attacker does not pay for formatting a megabyte per request, and neither
+-- should the machine the server shares with it.
+local requests = {}
+for i = 1, #bodies do
+  local headers = { ["Content-Type"] = "application/json" }
+  if who[i] == "attacker" then headers["Authorization"] = "Basic $attacker" end
+  requests[i] = wrk.format("POST", "/api/graphql", headers, bodies[i])
+end
 local n = 0
 request = function()
-  n = n % #bodies + 1
-  local headers = { ["Content-Type"] = "application/json" }
-  if who[n] == "attacker" then headers["Authorization"] = "Basic $attacker" end
-  return wrk.format("POST", "/api/graphql", headers, bodies[n])
+  n = n % #requests + 1
+  return requests[n]
 end
 LUA
 
@@ -125,9 +145,12 @@ for i in 0 1 2 3; do
   echo "attack document $i: ${reply: -40}"
 done
 
+# CPU seconds (user + system) a process has used so far.
+cpu() { awk '{ printf "%.2f", ($14 + $15) / '"$(getconf CLK_TCK)"' }' "/proc/$1/stat"; }
+
 run() {
   local out rps p99
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$work/post.lua" "$api")
+  out=$("${server_cpus[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$work/post.lua" "$api")
   echo "$out" | grep -qE 'Non-2xx|Socket errors' && { echo "errors during the run:" >&2; echo "$out" >&2; }
   rps=$(echo "$out" | awk '/Requests\/sec/ { print $2 }')
   p99=$(echo "$out" | awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } print v }')
@@ -135,22 +158,27 @@ run() {
 }
 
 attack() {
-  wrk -t1 -c"$ATTACK_CONNECTIONS" -d"$DURATION" --timeout 30s -s "$work/attack.lua" "$api" > "$work/attack.out" 2>&1
+  local TIMEFORMAT='%U %S'
+  { time "${attacker_cpus[@]}" wrk -t1 -c"$ATTACK_CONNECTIONS" -d"$DURATION" --timeout 30s -s "$work/attack.lua" "$api" > "$work/attack.out" 2>&1; } 2> "$work/attack.cpu"
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/post.lua" "$api" >/dev/null
+"${server_cpus[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/post.lua" "$api" >/dev/null
 
 : > "$work/quiet.txt"; : > "$work/attacked.txt"; : > "$work/attacks.txt"
 for i in $(seq 1 "$ROUNDS"); do
+  c0=$(cpu "${pids[0]}")
   run >> "$work/quiet.txt"
+  c1=$(cpu "${pids[0]}")
   attack & apid=$!
   run >> "$work/attacked.txt"
   wait "$apid"
+  c2=$(cpu "${pids[0]}")
   sent=$(awk '/requests in/ { print $1 }' "$work/attack.out")
   echo "${sent:-0}" >> "$work/attacks.txt"
-  echo "round $i: quiet $(tail -n1 "$work/quiet.txt") | under attack $(tail -n1 "$work/attacked.txt")  (req/s p99-ms); attacker sent ${sent:-0} requests"
+  attacker_cpu=$(awk '{ printf "%.1f", $1 + $2 }' "$work/attack.cpu")
+  echo "round $i: quiet $(tail -n1 "$work/quiet.txt") | under attack $(tail -n1 "$work/attacked.txt")  (req/s p99-ms); attacker sent ${sent:-0} requests; CPU s: mimql $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f", b - a }') quiet, $(awk -v a="$c1" -v b="$c2" 'BEGIN { printf "%.1f", b - a }') under attack, attacker's wrk $attacker_cpu"
 done
 kill -0 "${pids[0]}" || { echo "mimql died:"; cat "$work/mimql.log"; exit 1; }
 
@@ -163,7 +191,7 @@ ratio=$(awk -v a="$a_rps" -v b="$q_rps" 'BEGIN { printf "%.2f", a / b }')
 rss=$(awk '/VmHWM/ { print $2 / 1024 " MiB" }' "/proc/${pids[0]}/status")
 
 echo
-echo "checkAuth, $CONNECTIONS keep-alive connections, $ROUNDS x $DURATION rounds ($PROFILE build), medians:"
+echo "checkAuth, $CONNECTIONS keep-alive connections, $ROUNDS x $DURATION rounds ($PROFILE build, attacker CPU: $ATTACKER_CPU), medians:"
 printf '  quiet:        %10.0f req/s   p99 %8.2f ms\n' "$q_rps" "$q_p99"
 printf '  under attack: %10.0f req/s   p99 %8.2f ms   (attacker: %s connections, %s bad requests a round)\n' "$a_rps" "$a_p99" "$ATTACK_CONNECTIONS" "$sent"
 echo "  ratio under attack / quiet: $ratio (target > 0.8); mimql peak RSS $rss"

@@ -2,7 +2,10 @@
 
 use mimql_entities::{key_hash, private_item};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, Set,
+};
 
 use crate::accounts::{lock_user, user_id};
 use crate::db::begin_write;
@@ -63,13 +66,17 @@ pub async fn set(
         .await?
         .ok_or(PrivateError::UserNotFound)?;
     let hash = key_hash(&ns);
-    // What the other namespaces hold (the one being replaced does not count).
+    // What the other namespaces hold (the one being replaced does not count), in bytes of
+    // UTF-8 as the new element is measured.
+    let bytes = match txn.get_database_backend() {
+        DbBackend::Sqlite => "CAST(LENGTH(CAST(xml AS BLOB)) AS BIGINT)",
+        _ => "CAST(OCTET_LENGTH(xml) AS BIGINT)",
+    };
     let others: Vec<(String, String, i64)> = private_item::Entity::find()
         .select_only()
         .column(private_item::Column::NamespaceHash)
         .column(private_item::Column::Namespace)
-        // Characters, which is bytes for the ASCII most XML is (LENGTH works on both databases).
-        .expr(Expr::cust("CAST(LENGTH(xml) AS BIGINT)"))
+        .expr(Expr::cust(bytes))
         .filter(private_item::Column::UserId.eq(id))
         .into_tuple()
         .all(&txn)

@@ -273,6 +273,27 @@ fn a_trickling_body_is_cut_off() {
     assert!(resp.contains("request_timeout"), "{resp}");
 }
 
+/// A body declared larger than the bound is refused from its `Content-Length`, before the
+/// server reads (or the client sends) any of it.
+#[test]
+fn an_oversized_declared_body_is_refused_before_it_is_sent() {
+    let s = server();
+    let addr = s.user_url.trim_start_matches("http://").to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    conn.write_all(b"POST /api/graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{\"qu")
+        .unwrap();
+    let mut out = vec![0u8; 4096];
+    let n = conn.read(&mut out).unwrap_or(0);
+    let resp = String::from_utf8_lossy(&out[..n]);
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    assert!(resp.contains("request_too_large"), "{resp}");
+    assert!(
+        resp.to_ascii_lowercase().contains("connection: close"),
+        "{resp}"
+    );
+}
+
 /// `{ private { a0: getPrivate(...) a1: getPrivate(...) ... } }`.
 fn private_aliases(n: usize) -> String {
     let fields: String = (0..n)
@@ -433,6 +454,29 @@ fn per_user_quotas() {
     );
     assert_eq!(code(&json), "roster_full", "{json}");
     assert_eq!(common::contacts(&c).len(), 2);
+
+    // A request adds an item to the contact's roster: refused when that roster is full, and
+    // nothing changes on either side.
+    let stranger = s.new_user("quotas");
+    let sc = s.client(&stranger);
+    let invite = "mutation($c: JID!) { roster { subscription(contact: $c, action: INVITE) } }";
+    let json = run(&s, &sc, invite, json!({"c": user.jid}));
+    assert_eq!(code(&json), "contact_roster_full", "{json}");
+    assert_eq!(json["errors"][0]["extensions"]["limit"], 2);
+    assert!(common::contacts(&sc).is_empty());
+    assert_eq!(common::contacts(&c).len(), 2);
+    // Requests towards an item the contact has already are not new items.
+    let json = run(&s, &s.client(&others[1]), invite, json!({"c": user.jid}));
+    assert!(json.get("errors").is_none(), "{json}");
+
+    // Private storage is counted in bytes of UTF-8, stored elements as new ones: 420
+    // characters stored as 820 bytes leave no room for 220 more bytes.
+    let c = s.client(&s.new_user("quotab"));
+    let wide = format!("<q xmlns='ns:1'>{}</q>", "é".repeat(400));
+    let json = run(&s, &c, set_private, json!({"x": wide}));
+    assert!(json.get("errors").is_none(), "{json}");
+    let json = run(&s, &c, set_private, json!({"x": el("ns:2", 200)}));
+    assert_eq!(code(&json), "private_quota_exceeded", "{json}");
 }
 
 /// Fields of one mutation run in order: after `unregister`, `changePassword` finds no account

@@ -333,7 +333,8 @@ fn has_directive(ds: &[ast::Directive<'_, String>], name: &str) -> bool {
     ds.iter().any(|d| d.name == name)
 }
 
-/// The weight of `@cost(weight: N)`; 1 when absent.
+/// The weight of `@cost(weight: N)`; 1 when absent. At least 1: the cost floor computed from a
+/// document's tokens before parsing (src/pipeline/floor.rs) counts every field as 1.
 fn cost_directive(ds: &[ast::Directive<'_, String>]) -> u32 {
     ds.iter()
         .filter(|d| d.name == "cost")
@@ -343,6 +344,7 @@ fn cost_directive(ds: &[ast::Directive<'_, String>]) -> u32 {
             _ => None,
         })
         .unwrap_or(1)
+        .max(1)
 }
 
 fn use_directive(ds: &[ast::Directive<'_, String>]) -> Option<UseDirective> {

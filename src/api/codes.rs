@@ -119,7 +119,9 @@ pub fn roster(e: RosterError, action: &str, user: &Jid, contact: &Jid) -> ApiErr
                 .with("contact", contact_s);
         }
         RosterError::InvalidChar(what, c) => invalid_character(&format!("The {what}"), c),
-        RosterError::RosterFull(_) | RosterError::TooManyGroups(_) => roster_quota(e),
+        RosterError::RosterFull(_)
+        | RosterError::ContactRosterFull(_)
+        | RosterError::TooManyGroups(_) => roster_quota(e),
         RosterError::Db(e) => internal(
             "internal",
             &format!("Cannot {action} a contact because: "),
@@ -130,12 +132,18 @@ pub fn roster(e: RosterError, action: &str, user: &Jid, contact: &Jid) -> ApiErr
         .with("contact", contact_s)
 }
 
-/// A roster quota (`[limits] max_roster_size`, `max_groups_per_contact`) was reached.
+/// A roster quota (`[limits] max_roster_size`, `max_groups_per_contact`) was reached, the
+/// caller's or, for a subscription request, the contact's.
 fn roster_quota(e: RosterError) -> ApiError {
     match e {
         RosterError::RosterFull(limit) => ApiError::new(
             "roster_full",
             format!("A roster is limited to {limit} contacts"),
+        )
+        .with("limit", limit as u64),
+        RosterError::ContactRosterFull(limit) => ApiError::new(
+            "contact_roster_full",
+            format!("The contact's roster is full ({limit} contacts)"),
         )
         .with("limit", limit as u64),
         RosterError::TooManyGroups(limit) => ApiError::new(
@@ -251,7 +259,7 @@ pub fn invalid_element(user: &Jid, name: &str, ns: &str) -> ApiError {
 pub fn roster_subscription(e: RosterError, contact: &Jid) -> ApiError {
     let err = match e {
         RosterError::Db(e) => internal("internal", "Cannot send the subscription because: ", e),
-        e @ RosterError::RosterFull(_) => roster_quota(e),
+        e @ (RosterError::RosterFull(_) | RosterError::ContactRosterFull(_)) => roster_quota(e),
         other => ApiError::new("user_not_exist", other.to_string()),
     };
     err.with("contact", contact.to_string())

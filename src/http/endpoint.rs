@@ -8,7 +8,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
-use actix_web::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use actix_web::http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::Executor;
 use futures_util::{FutureExt, StreamExt};
@@ -85,12 +85,33 @@ fn not_acceptable() -> Rejection {
     )
 }
 
-/// Reads the whole body (chunked or not), bounded in size and in time.
+fn too_large(limit: usize) -> Rejection {
+    Rejection::new(
+        413,
+        "request_too_large",
+        format!("The request body exceeds {limit} bytes"),
+        None,
+    )
+}
+
+/// Reads the whole body (chunked or not), bounded in size and in time. A body declared larger
+/// than the bound is refused before any of it is read; actix then reads and discards what the
+/// client still sends for a moment before closing, so that the client sees the 413 rather
+/// than a reset.
 async fn read_body(
+    req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
     timeout: Duration,
 ) -> Result<Vec<u8>, Rejection> {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
+    }
     let read = async {
         let mut body = Vec::new();
         while let Some(chunk) = payload.next().await {
@@ -103,12 +124,7 @@ async fn read_body(
                 )
             })?;
             if body.len() + chunk.len() > limit {
-                return Err(Rejection::new(
-                    413,
-                    "request_too_large",
-                    format!("The request body exceeds {limit} bytes"),
-                    None,
-                ));
+                return Err(too_large(limit));
             }
             body.extend_from_slice(&chunk);
         }
@@ -203,7 +219,7 @@ impl<E: Executor> Endpoint<E> {
                     )
                     .into());
                 }
-                Raw::Body(read_body(payload, self.max_body, self.body_timeout).await?)
+                Raw::Body(read_body(&req, payload, self.max_body, self.body_timeout).await?)
             }
         };
         let authenticated = identity.authenticated();

@@ -2,54 +2,23 @@
 //! that a hostile document cannot exhaust the recursive-descent parser's stack. Linear in the
 //! document; strings, block strings and comments are skipped as the lexer would skip them.
 
+use super::lexer::{Lexer, Token};
+
 /// Largest bracket nesting accepted before parsing.
 pub const MAX_NESTING: usize = 64;
 
 /// The deepest nesting of `{`, `[` and `(` outside strings and comments.
 pub fn nesting_depth(query: &str) -> usize {
-    let bytes = query.as_bytes();
     let (mut depth, mut max) = (0usize, 0usize);
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'{' | b'[' | b'(' => {
+    for token in Lexer::new(query) {
+        match token {
+            Token::Punct(b'{' | b'[' | b'(') => {
                 depth += 1;
                 max = max.max(depth);
             }
-            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
-                    i += 1;
-                }
-            }
-            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                // A block string ends at the first `"""` not escaped as `\"""`.
-                i += 3;
-                while i < bytes.len() {
-                    if bytes[i..].starts_with(b"\\\"\"\"") {
-                        i += 4;
-                    } else if bytes[i..].starts_with(b"\"\"\"") {
-                        i += 2;
-                        break;
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() {
-                    match bytes[i] {
-                        b'\\' => i += 1,
-                        b'"' | b'\n' | b'\r' => break,
-                        _ => {}
-                    }
-                    i += 1;
-                }
-            }
+            Token::Punct(b'}' | b']' | b')') => depth = depth.saturating_sub(1),
             _ => {}
         }
-        i += 1;
     }
     max
 }

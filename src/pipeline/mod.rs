@@ -3,6 +3,9 @@
 //! selection → cost bound → input checks (coercion with the reference's messages) → async-graphql
 //! validation → authorization (`@protected`) → operation type vs transport → execution.
 //!
+//! Before parsing, two scans of the document's tokens refuse what the parser should never see:
+//! too deep a nesting (the parser recurses), and a cost floor over the bound (see [`floor`]).
+//!
 //! [`Pipeline::prepare`] runs everything up to validation and returns typed errors that each
 //! transport renders its own way (an HTTP status, an SSE reply before the stream, a
 //! graphql-transport-ws `error` message). Validation runs inside the executor; the [`Gate`]
@@ -12,8 +15,10 @@
 pub mod budget;
 pub mod cost;
 mod error;
+pub mod floor;
 mod gate;
 pub mod guard;
+mod lexer;
 pub mod outline;
 mod walk;
 
@@ -122,7 +127,20 @@ fn transport_refusal(transport: Transport, ty: OperationType) -> Option<Rejectio
     ))
 }
 
+fn too_complex() -> Rejection {
+    Rejection::new(400, "query_too_complex", "Query is too complex.", None)
+}
+
 impl Pipeline {
+    /// The root type of an operation type, if the schema has one.
+    fn root(&self, ty: OperationType) -> Option<&'static str> {
+        match ty {
+            OperationType::Query => Some(self.meta.query),
+            OperationType::Mutation => self.meta.mutation,
+            OperationType::Subscription => self.meta.subscription,
+        }
+    }
+
     /// Parses and checks a request; on success it is ready to execute (validation, and the
     /// authorization decision taken here, run when it does).
     pub fn prepare(
@@ -151,6 +169,13 @@ impl Pipeline {
                 None,
             ));
         }
+        if let Some(floor) = floor::floor(&input.query, input.operation_name.as_deref())
+            && floor.complexity > self.limits.max_complexity
+            && self.root(floor.operation).is_some()
+        {
+            outline.operation = Some(floor.operation);
+            return Err(too_complex());
+        }
         let mut request = Request::new(input.query);
         if let Some(name) = &input.operation_name {
             request = request.operation_name(name.clone());
@@ -169,11 +194,7 @@ impl Pipeline {
             )
         })?;
         let (op, op_name) = select(doc, input.operation_name.as_deref())?;
-        let root = match op.ty {
-            OperationType::Query => Some(self.meta.query),
-            OperationType::Mutation => self.meta.mutation,
-            OperationType::Subscription => self.meta.subscription,
-        };
+        let root = self.root(op.ty);
         outline.operation = Some(op.ty);
         outline.name = op_name.map(str::to_string);
         outline.category = outline::category(self.meta, doc, op, root);
@@ -183,9 +204,7 @@ impl Pipeline {
                 max_depth: self.limits.max_depth,
             };
             cost::measure(self.meta, doc, op, root, &variables, &bounds).map_err(|e| match e {
-                cost::CostError::TooComplex => {
-                    Rejection::new(400, "query_too_complex", "Query is too complex.", None)
-                }
+                cost::CostError::TooComplex => too_complex(),
                 cost::CostError::TooDeep => {
                     Rejection::new(400, "query_too_deep", "Query is nested too deep.", None)
                 }

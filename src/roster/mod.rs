@@ -37,6 +37,9 @@ pub enum RosterError {
     /// A new item would take the roster past its quota.
     #[error("a roster is limited to {0} contacts")]
     RosterFull(usize),
+    /// A subscription request would add an item to the contact's roster, which is full.
+    #[error("the contact's roster is full ({0} contacts)")]
+    ContactRosterFull(usize),
     /// An item may be in at most this many groups.
     #[error("a contact is limited to {0} groups")]
     TooManyGroups(usize),
@@ -216,12 +219,21 @@ async fn deliver<C: ConnectionTrait>(
     from: Party<'_>,
     to: Party<'_>,
     p: Presence,
-) -> Result<(), DbErr> {
+    quota: Quota,
+) -> Result<(), RosterError> {
     let Some(to_id) = to.id else {
         return Ok(());
     };
     let sender = from.jid.bare_string();
-    let (change, reply) = state::inbound(current(c, to_id, &sender).await?, p);
+    let before = current(c, to_id, &sender).await?;
+    let (change, reply) = state::inbound(before, p);
+    // A request creates an item in the recipient's roster, which must have room for it.
+    if before.is_none()
+        && matches!(change, Change::Set(_))
+        && !room_for_one(c, to_id, quota).await?
+    {
+        return Err(RosterError::ContactRosterFull(quota.max_items));
+    }
     apply(c, to_id, &sender, change).await?;
     if let (Some(reply), Some(from_id)) = (reply, from.id) {
         // Replies are `subscribed`/`unsubscribed`, which never answer back.
@@ -242,6 +254,18 @@ fn cancelling(s: State, withdraw_requests: bool) -> impl Iterator<Item = Presenc
     [(to, Presence::Unsubscribe), (from, Presence::Unsubscribed)]
         .into_iter()
         .filter_map(|(send, p)| send.then_some(p))
+}
+
+/// Whether the roster of `owner` can take one more item.
+async fn room_for_one<C: ConnectionTrait>(c: &C, owner: i64, quota: Quota) -> Result<bool, DbErr> {
+    if quota.max_items == usize::MAX {
+        return Ok(true);
+    }
+    let items = roster_item::Entity::find()
+        .filter(roster_item::Column::UserId.eq(owner))
+        .count(c)
+        .await?;
+    Ok(usize::try_from(items).unwrap_or(usize::MAX) < quota.max_items)
 }
 
 pub struct Roster<'a> {
@@ -265,17 +289,11 @@ impl<'a> Roster<'a> {
 
     /// Refuses a new item in a roster that is full.
     async fn room_for_one<C: ConnectionTrait>(&self, c: &C, owner: i64) -> Result<(), RosterError> {
-        if self.quota.max_items == usize::MAX {
-            return Ok(());
+        if room_for_one(c, owner, self.quota).await? {
+            Ok(())
+        } else {
+            Err(RosterError::RosterFull(self.quota.max_items))
         }
-        let items = roster_item::Entity::find()
-            .filter(roster_item::Column::UserId.eq(owner))
-            .count(c)
-            .await?;
-        if usize::try_from(items).unwrap_or(usize::MAX) >= self.quota.max_items {
-            return Err(RosterError::RosterFull(self.quota.max_items));
-        }
-        Ok(())
     }
 
     async fn owner<C: ConnectionTrait>(c: &C, owner: &Jid) -> Result<i64, RosterError> {
@@ -370,7 +388,7 @@ impl<'a> Roster<'a> {
             id: contact_id,
         };
         for p in cancelling(state_of(&item), false) {
-            deliver(&txn, from, to, p).await?;
+            deliver(&txn, from, to, p, self.quota).await?;
         }
         txn.commit().await?;
         Ok(())
@@ -407,6 +425,7 @@ impl<'a> Roster<'a> {
                 id: contact_id,
             },
             p,
+            self.quota,
         )
         .await?;
         txn.commit().await?;
@@ -514,8 +533,14 @@ pub async fn remove_user<C: ConnectionTrait>(c: &C, user: i64, jid: &Jid) -> Res
                     id: *id,
                 },
                 p,
+                // Cancellations never add items.
+                Quota::default(),
             )
-            .await?;
+            .await
+            .map_err(|e| match e {
+                RosterError::Db(e) => e,
+                e => DbErr::Custom(e.to_string()),
+            })?;
         }
     }
     let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
