@@ -568,3 +568,87 @@ fn failed_admin_logins_slow_down() {
     let (status, _) = s.post(&s.admin(), json!({"query": "{ checkAuth { authStatus } }"}));
     assert_eq!(status, 200);
 }
+
+/// The response bound holds for every transport's messages: a subscription event (over SSE
+/// and WebSocket) or a WebSocket result longer than `max_response_bytes` is replaced by one
+/// `response_too_large` error, and the stream goes on. Each event has a bound of its own (they
+/// used to share one, so a subscription failed every event once 16 MiB had passed).
+#[test]
+fn events_over_the_response_bound_are_replaced() {
+    use mimql_client::sse::{Opened, SseSubscription};
+    use mimql_client::user::stanza;
+    use mimql_client::ws::{WsConnection, WsEvent, WsProtocol};
+    const WAIT: Duration = Duration::from_secs(10);
+
+    let s = common::server_with(|c| c.limits.max_response_bytes = 4000);
+    let (alice, bob) = (s.new_user("boundeda"), s.new_user("boundedb"));
+    let b = s.client(&bob);
+    let Opened::Stream(mut sse) =
+        SseSubscription::open(&b, &stanza::subscribe_for_messages()).unwrap()
+    else {
+        panic!("the SSE stream opens");
+    };
+    let mut ws = WsConnection::connect(&b, WsProtocol::GraphqlTransportWs, None).unwrap();
+    ws.subscribe("1", &stanza::subscribe_for_messages())
+        .unwrap();
+    assert!(common::eventually(10, || {
+        common::sessions(&b).count_resources == Some(2)
+    }));
+    let a = s.client(&alice);
+    common::send(&a, &bob.jid, "first");
+    common::send(&a, &bob.jid, &"x".repeat(5000));
+    common::send(&a, &bob.jid, "small");
+
+    let event = sse.next_event(WAIT).unwrap().expect("an event");
+    assert!(event.data.contains("first"), "{}", event.data);
+
+    let event = sse.next_event(WAIT).unwrap().expect("an event");
+    let data: serde_json::Value = serde_json::from_str(&event.data).unwrap();
+    assert_eq!(code(&data), "response_too_large", "{data}");
+    assert_eq!(data["errors"][0]["extensions"]["limit"], 4000);
+    let event = sse.next_event(WAIT).unwrap().expect("an event");
+    assert!(event.data.contains("small"), "{}", event.data);
+    // The bound is per event: many events together may pass it.
+    for i in 0..8 {
+        let body = format!("{i}{}", "z".repeat(1000));
+        common::send(&a, &bob.jid, &body);
+        let event = sse.next_event(WAIT).unwrap().expect("an event");
+        assert!(event.data.contains(&body), "{}", event.data);
+    }
+
+    let next = |ws: &mut WsConnection| match ws.next(WAIT).unwrap().expect("a message") {
+        WsEvent::Next { id, payload } => {
+            assert_eq!(id, "1");
+            payload
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(next(&mut ws).to_string().contains("first"));
+    let payload = next(&mut ws);
+    assert_eq!(code(&payload), "response_too_large", "{payload}");
+    assert!(next(&mut ws).to_string().contains("small"));
+    for i in 0..8 {
+        assert!(next(&mut ws).to_string().contains(&format!("{i}zzzz")));
+    }
+
+    // A query's result over WebSocket is bounded as on POST.
+    let big = format!("<q xmlns='ns:b'>{}</q>", "y".repeat(5000));
+    let (status, json) = s.post(
+        &s.client(&bob),
+        json!({"query": "mutation($x: XmlElement!) { private { setPrivate(elementString: $x) } }", "variables": {"x": big}}),
+    );
+    assert_eq!((status, code(&json)), (200, "response_too_large"), "{json}");
+    ws.start(
+        "2",
+        json!({"query": "{ private { getPrivate(element: \"q\", nameSpace: \"ns:b\") } }"}),
+    )
+    .unwrap();
+    // Nothing of the result is sent, so the operation ends with the protocol's `error`.
+    match ws.next(WAIT).unwrap().expect("a message") {
+        WsEvent::Error { id, payload } => {
+            assert_eq!(id, "2");
+            assert_eq!(payload[0]["extensions"]["code"], "response_too_large");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -54,15 +54,12 @@ impl Reply {
     /// (the per-field count of [`pipeline::budget`] estimates; this is the exact check).
     pub fn bounded(self, limit: usize) -> Reply {
         match &self.encoded {
-            Some(bytes) if bytes.len() > limit => {
-                let e = error_json(pipeline::budget::too_large(limit));
-                Reply {
-                    status: 200,
-                    code: first_code(std::slice::from_ref(&e)),
-                    body: json!({ "errors": [e] }),
-                    encoded: None,
-                }
-            }
+            Some(bytes) if bytes.len() > limit => Reply {
+                status: 200,
+                code: Some(pipeline::budget::CODE.to_string()),
+                body: too_large_json(limit),
+                encoded: None,
+            },
             _ => self,
         }
     }
@@ -152,6 +149,21 @@ pub fn from_response(mut resp: async_graphql::Response) -> Reply {
 }
 
 /// An executed response as JSON: `data`, and `errors` (with their codes) when there are some.
+/// [`encode_executed`], replaced by a `response_too_large` error when the encoding is longer
+/// than `limit` (a subscription event's bound).
+pub fn encode_bounded(resp: async_graphql::Response, limit: usize) -> Vec<u8> {
+    let encoded = encode_executed(resp);
+    if encoded.len() <= limit {
+        return encoded;
+    }
+    too_large_json(limit).to_string().into_bytes()
+}
+
+/// `{"errors": [response_too_large]}`.
+pub fn too_large_json(limit: usize) -> Json {
+    json!({ "errors": [error_json(pipeline::budget::too_large(limit))] })
+}
+
 pub fn encode_executed(mut resp: async_graphql::Response) -> Vec<u8> {
     pipeline::assign_codes(&mut resp);
     let errors = resp.errors.into_iter().map(error_json).collect();

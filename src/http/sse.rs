@@ -21,10 +21,10 @@ use crate::api::{SessionReady, SubscriptionTransport};
 use crate::pipeline::{self, Outline, Rejection, Transport};
 use tokio_util::sync::CancellationToken;
 
-/// One event frame.
-fn frame(n: u64, resp: async_graphql::Response) -> Bytes {
+/// One event frame, within the response bound.
+fn frame(n: u64, resp: async_graphql::Response, limit: usize) -> Bytes {
     let mut out = format!("id: {n}\ndata: ").into_bytes();
-    out.extend_from_slice(&reply::encode_executed(resp));
+    out.extend_from_slice(&reply::encode_bounded(resp, limit));
     out.extend_from_slice(b"\n\n");
     Bytes::from(out)
 }
@@ -36,6 +36,7 @@ fn body(
     rest: BoxStream<'static, async_graphql::Response>,
     idle: Option<Duration>,
     shutdown: CancellationToken,
+    limit: usize,
 ) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
     let events = stream::iter(first).chain(rest);
     stream::unfold((events, 0u64), move |(mut events, n)| {
@@ -52,7 +53,7 @@ fn body(
                 next = next => next,
             }?;
             let n = n + 1;
-            Some((Ok(frame(n, next)), (events, n)))
+            Some((Ok(frame(n, next, limit)), (events, n)))
         }
     })
 }
@@ -112,6 +113,7 @@ impl<E: Executor> Endpoint<E> {
                 events,
                 self.sse_idle_timeout,
                 self.shutdown.clone(),
+                self.pipeline.limits.max_response_bytes,
             )))
     }
 }

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use super::endpoint::Endpoint;
 use super::heavy;
 use super::identity::Identity;
-use super::reply::Reply;
+use super::reply::{self, Reply};
 use crate::api::SubscriptionTransport;
 use crate::pipeline::{self, Input, Outline, Transport};
 
@@ -138,10 +138,13 @@ fn payload_authorization(payload: &Json) -> Option<String> {
 }
 
 /// Rewrites the engine's `next` carrying a refusal (errors, no data) as the first message of
-/// an operation into the protocol's `error` message, and drops the `complete` after it.
+/// an operation into the protocol's `error` message, and drops the `complete` after it; a
+/// `next` whose payload is longer than the response bound carries `response_too_large`
+/// instead (query results, mutation results and subscription events alike).
 struct Errors {
     seen: HashSet<String>,
     failed: HashSet<String>,
+    max_response_bytes: usize,
 }
 
 impl Errors {
@@ -151,6 +154,11 @@ impl Errors {
         };
         let id = m["id"].as_str().unwrap_or_default().to_string();
         match m["type"].as_str() {
+            Some("next" | "data") if text.len() > self.max_response_bytes => {
+                self.seen.insert(id);
+                m["payload"] = reply::too_large_json(self.max_response_bytes);
+                Some(m.to_string())
+            }
             Some("next" | "data") => {
                 let first = self.seen.insert(id.clone());
                 let p = &m["payload"];
@@ -241,10 +249,12 @@ pub async fn upgrade<E: Executor>(
         Ok(data)
     });
     let shutdown = endpoint.shutdown.clone();
+    let max_response_bytes = endpoint.pipeline.limits.max_response_bytes;
     actix_web::rt::spawn(async move {
         let mut errors = Errors {
             seen: HashSet::new(),
             failed: HashSet::new(),
+            max_response_bytes,
         };
         loop {
             tokio::select! {

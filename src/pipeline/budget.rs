@@ -45,8 +45,8 @@ struct Budget {
     limit: usize,
     used: AtomicUsize,
     exceeded: AtomicBool,
-    /// Set for queries and mutations; a subscription's events (which do not run `execute`)
-    /// are single stanzas and are not counted against one request's bound.
+    /// Set once an execution starts (what resolves before, e.g. a subscription's stream
+    /// setup, is not a response).
     counting: AtomicBool,
 }
 
@@ -86,6 +86,11 @@ impl Extension for Budget {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
+        // Every execution is one response with a bound of its own: a query's or mutation's
+        // once, a subscription's once per event (one instance serves the whole stream, which
+        // once counted every event against a single bound and refused them all after 16 MiB).
+        self.used.store(0, Ordering::Relaxed);
+        self.exceeded.store(false, Ordering::Relaxed);
         self.counting.store(true, Ordering::Relaxed);
         let resp = next.run(ctx, operation_name).await;
         if self.exceeded.load(Ordering::Relaxed) {
