@@ -233,6 +233,10 @@ pub struct Limits {
     pub max_roster_size: usize,
     /// Per contact: groups it is in.
     pub max_groups_per_contact: usize,
+    /// Per user: distinct group names over the roster.
+    pub max_groups_per_roster: usize,
+    /// Bytes of a roster item's name, and of each group name.
+    pub max_roster_name_bytes: usize,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -625,6 +629,8 @@ impl Default for Limits {
             max_vcard_bytes: 256 * 1024,
             max_roster_size: 10_000,
             max_groups_per_contact: 100,
+            max_groups_per_roster: 1000,
+            max_roster_name_bytes: 1024,
         }
     }
 }

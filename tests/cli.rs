@@ -255,3 +255,56 @@ fn config_check_names_what_is_wrong() {
         assert!(err.contains(expected), "{bad}: {err}");
     }
 }
+
+/// `serve` itself refuses to start the admin API off loopback with an empty or the default
+/// password: it exits 1 at once, naming the setting, and listens nowhere.
+#[test]
+fn serve_refuses_a_weak_admin_password_off_loopback() {
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    for password in ["", "password = \"\"\n"] {
+        let s = setup("");
+        let (user, admin) = (free(), free());
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&s.config)
+            .unwrap();
+        write!(
+            file,
+            "[listen.user]\naddress = \"127.0.0.1:{user}\"\n\
+             [listen.admin]\naddress = \"0.0.0.0:{admin}\"\n{password}\
+             [listen.metrics]\nenabled = false\n"
+        )
+        .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mimql"))
+            .args(["serve", "--config"])
+            .arg(&s.config)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the mimql binary runs");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("serve started with a weak admin password off loopback ({password:?})");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(status.code(), Some(1), "{password:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("not a loopback address"), "{err}");
+        assert!(std::net::TcpStream::connect(("127.0.0.1", user)).is_err());
+        drop(s.dir);
+    }
+}

@@ -384,6 +384,8 @@ fn per_user_quotas() {
         c.limits.max_vcard_bytes = 500;
         c.limits.max_roster_size = 2;
         c.limits.max_groups_per_contact = 3;
+        c.limits.max_groups_per_roster = 4;
+        c.limits.max_roster_name_bytes = 10;
     });
     let user = s.new_user("quota");
     let c = s.client(&user);
@@ -446,6 +448,32 @@ fn per_user_quotas() {
     // Changing an existing item is not a new one.
     let json = run(&s, &c, add, json!({"c": others[0].jid, "g": ["z"]}));
     assert!(json.get("errors").is_none(), "{json}");
+    // Distinct groups over the roster: {a, b, c} and {z} make 4; an item's own groups are
+    // replaced, not added.
+    let json = run(&s, &c, add, json!({"c": others[1].jid, "g": ["a", "y"]}));
+    assert!(json.get("errors").is_none(), "{json}");
+    let json = run(
+        &s,
+        &c,
+        add,
+        json!({"c": others[0].jid, "g": ["p", "q", "r"]}),
+    );
+    assert_eq!(code(&json), "too_many_roster_groups", "{json}");
+    assert_eq!(json["errors"][0]["extensions"]["limit"], 4);
+    let json = run(&s, &c, add, json!({"c": others[0].jid, "g": ["p", "q"]}));
+    assert!(json.get("errors").is_none(), "{json}");
+    // Names and group names are bounded in bytes.
+    let named = "mutation($c: JID!, $n: String, $g: [String!]) { roster { addContact(contact: $c, name: $n, groups: $g) } }";
+    for vars in [
+        json!({"c": others[0].jid, "n": "é".repeat(6)}),
+        json!({"c": others[0].jid, "g": ["p", "x".repeat(11)]}),
+    ] {
+        let json = run(&s, &c, named, vars);
+        assert_eq!(code(&json), "roster_name_too_long", "{json}");
+        assert_eq!(json["errors"][0]["extensions"]["limit"], 10);
+    }
+    let item = common::contact(&c, &others[0].jid).unwrap();
+    assert_eq!(item.groups, Some(vec!["p".to_string(), "q".to_string()]));
     let json = run(
         &s,
         &c,

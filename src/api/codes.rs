@@ -121,7 +121,9 @@ pub fn roster(e: RosterError, action: &str, user: &Jid, contact: &Jid) -> ApiErr
         RosterError::InvalidChar(what, c) => invalid_character(&format!("The {what}"), c),
         RosterError::RosterFull(_)
         | RosterError::ContactRosterFull(_)
-        | RosterError::TooManyGroups(_) => roster_quota(e),
+        | RosterError::TooManyGroups(_)
+        | RosterError::TooManyRosterGroups(_)
+        | RosterError::TooLong(..) => roster_quota(e),
         RosterError::Db(e) => internal(
             "internal",
             &format!("Cannot {action} a contact because: "),
@@ -132,8 +134,9 @@ pub fn roster(e: RosterError, action: &str, user: &Jid, contact: &Jid) -> ApiErr
         .with("contact", contact_s)
 }
 
-/// A roster quota (`[limits] max_roster_size`, `max_groups_per_contact`) was reached, the
-/// caller's or, for a subscription request, the contact's.
+/// A roster quota (`[limits] max_roster_size`, `max_groups_per_contact`,
+/// `max_groups_per_roster`, `max_roster_name_bytes`) was reached, the caller's or, for a
+/// subscription request, the contact's.
 fn roster_quota(e: RosterError) -> ApiError {
     match e {
         RosterError::RosterFull(limit) => ApiError::new(
@@ -149,6 +152,16 @@ fn roster_quota(e: RosterError) -> ApiError {
         RosterError::TooManyGroups(limit) => ApiError::new(
             "too_many_groups",
             format!("A contact is limited to {limit} groups"),
+        )
+        .with("limit", limit as u64),
+        RosterError::TooManyRosterGroups(limit) => ApiError::new(
+            "too_many_roster_groups",
+            format!("A roster is limited to {limit} groups"),
+        )
+        .with("limit", limit as u64),
+        RosterError::TooLong(what, limit) => ApiError::new(
+            "roster_name_too_long",
+            format!("The {what} is longer than {limit} bytes"),
         )
         .with("limit", limit as u64),
         other => ApiError::internal("roster quota", other),

@@ -40,6 +40,8 @@ impl UserApi {
         crate::roster::Quota {
             max_items: limits.max_roster_size,
             max_groups: limits.max_groups_per_contact,
+            max_roster_groups: limits.max_groups_per_roster,
+            max_name_bytes: limits.max_roster_name_bytes,
         }
     }
 

@@ -43,15 +43,27 @@ pub enum RosterError {
     /// An item may be in at most this many groups.
     #[error("a contact is limited to {0} groups")]
     TooManyGroups(usize),
+    /// A roster may name at most this many distinct groups.
+    #[error("a roster is limited to {0} groups")]
+    TooManyRosterGroups(usize),
+    /// A contact's name or a group name is longer than this many bytes.
+    #[error("the {0} is longer than {1} bytes")]
+    TooLong(&'static str, usize),
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
 
-/// Per-user bounds (`[limits] max_roster_size`, `max_groups_per_contact`).
+/// Per-user bounds (`[limits] max_roster_size`, `max_groups_per_contact`,
+/// `max_groups_per_roster`, `max_roster_name_bytes`).
 #[derive(Clone, Copy, Debug)]
 pub struct Quota {
     pub max_items: usize,
+    /// Groups of one item.
     pub max_groups: usize,
+    /// Distinct group names over the whole roster.
+    pub max_roster_groups: usize,
+    /// Bytes of a contact's name or of one group name.
+    pub max_name_bytes: usize,
 }
 
 impl Default for Quota {
@@ -59,6 +71,8 @@ impl Default for Quota {
         Quota {
             max_items: usize::MAX,
             max_groups: usize::MAX,
+            max_roster_groups: usize::MAX,
+            max_name_bytes: usize::MAX,
         }
     }
 }
@@ -121,11 +135,15 @@ fn check_item(name: Option<&str>, groups: &[String], quota: Quota) -> Result<(),
     if groups.len() > quota.max_groups {
         return Err(RosterError::TooManyGroups(quota.max_groups));
     }
-    if let Some(name) = name {
-        check_chars(name).map_err(|c| RosterError::InvalidChar("name", c))?;
-    }
-    for g in groups {
-        check_chars(g).map_err(|c| RosterError::InvalidChar("group", c))?;
+    let texts = name
+        .map(|n| ("name", n))
+        .into_iter()
+        .chain(groups.iter().map(|g| ("group", g.as_str())));
+    for (what, text) in texts {
+        if text.len() > quota.max_name_bytes {
+            return Err(RosterError::TooLong(what, quota.max_name_bytes));
+        }
+        check_chars(text).map_err(|c| RosterError::InvalidChar(what, c))?;
     }
     Ok(())
 }
@@ -296,6 +314,38 @@ impl<'a> Roster<'a> {
         }
     }
 
+    /// Refuses groups for `item` that would take the roster past its distinct groups.
+    async fn room_for_groups<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        owner: i64,
+        item: i64,
+        groups: &[String],
+    ) -> Result<(), RosterError> {
+        let limit = self.quota.max_roster_groups;
+        if groups.is_empty() || limit == usize::MAX {
+            return Ok(());
+        }
+        // The other items' groups (this item's are being replaced).
+        let mut names: std::collections::HashSet<String> = roster_group::Entity::find()
+            .select_only()
+            .column(roster_group::Column::Name)
+            .distinct()
+            .inner_join(roster_item::Entity)
+            .filter(roster_item::Column::UserId.eq(owner))
+            .filter(roster_group::Column::ItemId.ne(item))
+            .into_tuple::<String>()
+            .all(c)
+            .await?
+            .into_iter()
+            .collect();
+        names.extend(groups.iter().cloned());
+        if names.len() > limit {
+            return Err(RosterError::TooManyRosterGroups(limit));
+        }
+        Ok(())
+    }
+
     async fn owner<C: ConnectionTrait>(c: &C, owner: &Jid) -> Result<i64, RosterError> {
         user_id(c, owner)
             .await?
@@ -364,7 +414,10 @@ impl<'a> Roster<'a> {
                 .id
             }
         };
-        replace_groups(&txn, item_id, &groups.unwrap_or_default()).await?;
+        let groups = groups.unwrap_or_default();
+        self.room_for_groups(&txn, owner_id, item_id, &groups)
+            .await?;
+        replace_groups(&txn, item_id, &groups).await?;
         txn.commit().await?;
         Ok(())
     }
