@@ -354,14 +354,34 @@ fn an_element_with_too_many_attributes_is_refused_as_input() {
 
 // ---- roster ----
 
+/// The default bound on a roster name or group name, in bytes (`max_roster_name_bytes`).
+const ROSTER_NAME_BYTES: usize = 1024;
+
+/// A valid name or group name: mostly short, sometimes up to the bound.
+fn roster_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => string_of(0..24),
+        1 => string_of(200..1000).prop_map(|s| {
+            let mut out = String::new();
+            for ch in s.chars() {
+                if out.len() + ch.len_utf8() > ROSTER_NAME_BYTES {
+                    break;
+                }
+                out.push(ch);
+            }
+            out
+        }),
+    ]
+}
+
 #[test]
 fn roster_names_and_groups_round_trip() {
     let s = server();
     let (alice, bob) = (s.new_user("alice"), s.new_user("bob"));
     let c = s.client(&alice);
     let values = (
-        prop::option::of(valid(0)),
-        prop::option::of(prop::collection::vec(valid(0), 0..4)),
+        prop::option::of(roster_text()),
+        prop::option::of(prop::collection::vec(roster_text(), 0..4)),
     );
     runner(24)
         .run(&values, |(name, groups)| {
@@ -407,6 +427,15 @@ fn roster_names_and_groups_round_trip() {
             Ok(())
         })
         .unwrap();
+    // One byte over the bound is refused, and changes nothing either.
+    let long = "ł".repeat(ROSTER_NAME_BYTES / 2) + "x";
+    for (name, groups) in [(Some(long.as_str()), None), (None, Some(vec!["ok", &long]))] {
+        let resp = c
+            .run(roster::add_contact(&bob.jid, name, groups.as_deref()))
+            .unwrap();
+        assert_eq!(resp.code(), Some("roster_name_too_long"));
+        assert_eq!(common::contact(&c, &bob.jid), before);
+    }
 }
 
 #[test]
