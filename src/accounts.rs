@@ -1,6 +1,7 @@
-//! Accounts: registration, removal (with every row the user owns), passwords and the
-//! Basic-auth check. The credential cache lives here so that every path that changes a password
-//! or removes a user also forgets the cached credentials.
+//! Accounts: registration, passwords, the Basic-auth check and the account rows every module
+//! looks users up and locks them by. The credential cache lives here so that every path that
+//! changes a password or removes a user (see [`crate::removal`]) also forgets the cached
+//! credentials.
 
 use std::time::Duration;
 
@@ -165,7 +166,8 @@ impl Accounts {
         self.cache.invalidate(bare);
     }
 
-    fn invalidate(&self, bare: &str) {
+    /// Forgets the cached credentials of a bare JID here and on every other node.
+    pub fn invalidate(&self, bare: &str) {
         self.cache.invalidate(bare);
         if let Some(tx) = self.peers.get() {
             tx.send(bare.to_string()).ok();
@@ -258,47 +260,6 @@ impl Accounts {
     pub fn random_username() -> String {
         let bytes: [u8; 10] = rand::random();
         bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// Removes the account and, in the same transaction, everything the user owns.
-    ///
-    /// Every lock is taken in one sorted step: the user's rooms first (as everywhere), then the
-    /// user's row together with the rows of its local contacts, in id order, as a subscription
-    /// between two users takes them. Taking the user first and the contacts later deadlocked
-    /// against a contact's subscription on PostgreSQL. A contact added between reading the
-    /// roster and taking the locks is noticed, and the transaction starts over.
-    pub async fn remove(&self, jid: &Jid) -> Result<(), AccountError> {
-        const ATTEMPTS: usize = 5;
-        let bare = jid.to_bare();
-        for attempt in 1..=ATTEMPTS {
-            let txn = crate::db::begin_write(&self.db).await?;
-            // Rooms are locked before users by every transaction that touches both.
-            crate::muc_light::lock_rooms_of(&txn, &bare).await?;
-            crate::muc::lock_rooms_of(&txn, &bare).await?;
-            let Some(id) = user_id(&txn, &bare).await? else {
-                return Err(AccountError::NotFound);
-            };
-            let contacts = crate::roster::local_contacts(&txn, id, &bare).await?;
-            let mut ids: Vec<i64> = contacts.clone();
-            ids.push(id);
-            let locked = lock_users(&txn, &ids).await?;
-            if !locked.contains(&id) {
-                return Err(AccountError::NotFound);
-            }
-            // Under the locks nobody can change the roster any more; what it holds now is what
-            // the removal will touch.
-            let now = crate::roster::local_contacts(&txn, id, &bare).await?;
-            if attempt < ATTEMPTS && now.iter().any(|c| !ids.contains(c)) {
-                drop(txn);
-                continue;
-            }
-            crate::userdata::remove_user_data(&txn, id, &bare).await?;
-            user::Entity::delete_by_id(id).exec(&txn).await?;
-            txn.commit().await?;
-            self.invalidate(&bare.to_string());
-            return Ok(());
-        }
-        unreachable!("the last attempt always completes")
     }
 
     pub async fn change_password(&self, jid: &Jid, password: &str) -> Result<(), AccountError> {

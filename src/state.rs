@@ -141,7 +141,7 @@ impl AppState {
     /// Removes an account with everything it owns (one transaction), then closes its live
     /// sessions.
     pub async fn remove_user(&self, jid: &Jid) -> Result<(), AccountError> {
-        self.accounts.remove(jid).await?;
+        crate::removal::remove_account(&self.accounts, jid).await?;
         self.sessions.close_user(&jid.to_bare()).await;
         Ok(())
     }
