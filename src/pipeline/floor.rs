@@ -455,6 +455,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text, and token soups close to GraphQL: the scans answer, never panic.
+        #[test]
+        fn any_input_gets_an_answer(
+            text in ".{0,200}",
+            soup in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "{", "}", "(", ")", "[", "]", "...", "on", "fragment", "query", "mutation",
+                    "F", "a", ":", "@", "$", "\"s\"", "\"\"\"b\"\"\"", "1", "#c\n", ",", "!", "=",
+                ]),
+                0..80,
+            ),
+            name in proptest::option::of("[a-zA-Z]{1,3}"),
+        ) {
+            let soup = soup.join(" ");
+            for doc in [text.as_str(), soup.as_str()] {
+                let _ = floor(doc, name.as_deref());
+                let _ = crate::pipeline::guard::nesting_depth(doc);
+            }
+        }
+    }
+
     #[test]
     fn long_spread_chains_give_no_floor() {
         let mut doc = String::from("{ ...F0 }");
