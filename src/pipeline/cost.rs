@@ -193,7 +193,7 @@ fn const_items(value: &Value) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use async_graphql::parser::parse_query;
     use async_graphql::parser::types::DocumentOperations;
@@ -221,7 +221,8 @@ mod tests {
         )
     }
 
-    fn fan_out(levels: usize) -> String {
+    /// `{...F0} fragment F0 on UserQuery{...F1 ...F1 ...F1} ...`: 3^levels fields expanded.
+    pub(in crate::pipeline) fn fan_out(levels: usize) -> String {
         let mut doc = String::from("{...F0}");
         for i in 0..levels {
             let next = i + 1;

@@ -288,21 +288,10 @@ impl<'a> Scan<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::cost::tests::fan_out;
 
     fn complexity(query: &str) -> Option<u64> {
         floor(query, None).map(|f| f.complexity)
-    }
-
-    fn fan_out(levels: usize) -> String {
-        let mut doc = String::from("{...F0}");
-        for i in 0..levels {
-            let next = i + 1;
-            doc.push_str(&format!(
-                " fragment F{i} on UserQuery{{...F{next} ...F{next} ...F{next}}}"
-            ));
-        }
-        doc.push_str(&format!(" fragment F{levels} on UserQuery{{__typename}}"));
-        doc
     }
 
     #[test]
