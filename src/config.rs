@@ -213,6 +213,8 @@ pub struct MetricsListener {
 pub struct Limits {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Largest request without credentials, in bytes (body, or document and variables).
+    pub max_anonymous_request_bytes: usize,
     /// Deepest accepted selection nesting (GraphQL depth, as async-graphql counts it).
     pub max_query_depth: usize,
     /// Largest accepted query cost: one point per selected field (fragments expanded as
@@ -620,6 +622,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 1024 * 1024,
+            max_anonymous_request_bytes: 64 * 1024,
             max_query_depth: 24,
             max_query_complexity: 2000,
             max_list_items: 1000,

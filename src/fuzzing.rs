@@ -124,6 +124,7 @@ static PRE_EXECUTION: LazyLock<PreExecution> = LazyLock::new(|| {
                 max_complexity: limits.max_query_complexity as u64,
                 max_list_items: limits.max_list_items,
                 max_response_bytes: limits.max_response_bytes,
+                max_anonymous_bytes: limits.max_anonymous_request_bytes,
             },
         },
         schema: crate::generated::user::schema_builder()

@@ -61,18 +61,76 @@ fn fragment_cycles_are_validation_errors() {
 }
 
 /// A 953 KB element of 65,000 attributes used to take 11 s to parse, before the credentials
-/// were even looked at. Anonymous callers of a protected field are now refused unparsed.
+/// were even looked at. A request without credentials is now refused from its size before it
+/// is read (`max_anonymous_request_bytes`); under that size, anonymous callers of a protected
+/// field are refused unparsed.
 #[test]
 fn anonymous_xml_arguments_are_not_parsed() {
     let s = server();
-    let attrs: String = (0..65_000).map(|i| format!(" a{i}='v'")).collect();
-    let element = format!("<x xmlns='ns:big'{attrs}/>");
+    let query = "mutation($x: XmlElement!) { private { setPrivate(elementString: $x) } }";
+    let element = |n: usize| {
+        let attrs: String = (0..n).map(|i| format!(" a{i}='v'")).collect();
+        format!("<x xmlns='ns:big'{attrs}/>")
+    };
     let (status, json) = s.post(
         &impatient(s.anonymous()),
-        json!({"query": "mutation($x: XmlElement!) { private { setPrivate(elementString: $x) } }", "variables": {"x": element}}),
+        json!({"query": query, "variables": {"x": element(65_000)}}),
+    );
+    assert_eq!(status, 413, "{json}");
+    assert_eq!(code(&json), "request_too_large");
+    assert_eq!(
+        common::message(&json),
+        "A request without credentials is limited to 65536 bytes"
+    );
+    let (status, json) = s.post(
+        &impatient(s.anonymous()),
+        json!({"query": query, "variables": {"x": element(5_000)}}),
     );
     assert_eq!(status, 401, "{json}");
     assert_eq!(code(&json), "no_permissions");
+}
+
+/// The anonymous bound holds on every transport and for bodies of unknown length, and it
+/// does not apply to authenticated callers.
+#[test]
+fn requests_without_credentials_are_small() {
+    use mimql_client::ws::{WsConnection, WsEvent, WsProtocol};
+    let s = server();
+    let padded = |n: usize| format!("# {}\n{{ checkAuth {{ authStatus }} }}", "x".repeat(n));
+    // Authenticated: up to max_body_bytes.
+    let user = s.new_user("bigauth");
+    let (status, json) = s.post(&s.client(&user), json!({ "query": padded(200_000) }));
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["data"]["checkAuth"]["authStatus"], "AUTHORIZED");
+    // Anonymous, chunked (no Content-Length): refused while reading.
+    let addr = s.user_url.trim_start_matches("http://").to_string();
+    let body = serde_json::to_string(&json!({ "query": padded(70_000) })).unwrap();
+    let req = format!(
+        "POST /api/graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+        body.len()
+    );
+    let resp = raw(&addr, req.as_bytes());
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    assert!(resp.contains("request_too_large"), "{resp}");
+    // Anonymous over WebSocket: the operation's error.
+    let mut ws =
+        WsConnection::connect(&s.anonymous(), WsProtocol::GraphqlTransportWs, None).unwrap();
+    ws.start("big", json!({ "query": padded(70_000) })).unwrap();
+    match ws
+        .next(Duration::from_secs(10))
+        .unwrap()
+        .expect("a message")
+    {
+        WsEvent::Error { id, payload } => {
+            assert_eq!(id, "big");
+            assert_eq!(payload[0]["extensions"]["code"], "request_too_large");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Small anonymous requests are served as before.
+    let (status, json) = s.post(&s.anonymous(), json!({ "query": padded(1_000) }));
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["data"]["checkAuth"]["authStatus"], "UNAUTHORIZED");
 }
 
 /// As in the reference, the whole document is validated before `@protected` decides: an

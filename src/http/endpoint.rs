@@ -219,7 +219,21 @@ impl<E: Executor> Endpoint<E> {
                     )
                     .into());
                 }
-                Raw::Body(read_body(&req, payload, self.max_body, self.body_timeout).await?)
+                // Without credentials only a small request can do anything but fail.
+                let anonymous = self.pipeline.limits.max_anonymous_bytes;
+                let anonymous_bound = !identity.authenticated() && anonymous < self.max_body;
+                let limit = if anonymous_bound {
+                    anonymous
+                } else {
+                    self.max_body
+                };
+                let body = read_body(&req, payload, limit, self.body_timeout)
+                    .await
+                    .map_err(|r| match r.status {
+                        413 if anonymous_bound => pipeline::anonymous_too_large(limit),
+                        _ => r,
+                    })?;
+                Raw::Body(body)
             }
         };
         let authenticated = identity.authenticated();

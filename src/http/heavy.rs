@@ -60,40 +60,7 @@ fn lower_priority() {
 /// Whether a decoded request (WebSocket messages arrive decoded) counts as large: its
 /// document, variable names and string values together.
 pub fn is_large(input: &crate::pipeline::Input) -> bool {
-    fn size(v: &async_graphql::Value, budget: usize) -> usize {
-        use async_graphql::Value;
-        match v {
-            Value::String(s) => s.len(),
-            Value::List(items) => items.iter().fold(items.len(), |n, i| {
-                if n > budget {
-                    n
-                } else {
-                    n + size(i, budget - n)
-                }
-            }),
-            Value::Object(fields) => fields.iter().fold(fields.len(), |n, (k, v)| {
-                if n > budget {
-                    n
-                } else {
-                    n + k.len() + size(v, budget - n)
-                }
-            }),
-            _ => 8,
-        }
-    }
-    let query = input.query.len();
-    if query > THRESHOLD {
-        return true;
-    }
-    let budget = THRESHOLD - query;
-    let variables = input.variables.iter().fold(0, |n, (k, v)| {
-        if n > budget {
-            n
-        } else {
-            n + k.len() + size(v, budget - n)
-        }
-    });
-    variables > budget
+    input.exceeds(THRESHOLD)
 }
 
 /// The reply to a request the lane did not run.

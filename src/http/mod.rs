@@ -122,6 +122,7 @@ fn pipeline(
             max_complexity: limits.max_query_complexity as u64,
             max_list_items: limits.max_list_items,
             max_response_bytes: limits.max_response_bytes,
+            max_anonymous_bytes: limits.max_anonymous_request_bytes,
         },
     }
 }

@@ -53,6 +53,45 @@ pub struct Input {
     pub operation_name: Option<String>,
 }
 
+impl Input {
+    /// Whether the document, variable names and string values together are longer than
+    /// `bound` bytes; stops counting past it.
+    pub fn exceeds(&self, bound: usize) -> bool {
+        fn size(v: &async_graphql::Value, budget: usize) -> usize {
+            use async_graphql::Value;
+            match v {
+                Value::String(s) => s.len(),
+                Value::List(items) => items.iter().fold(items.len(), |n, i| {
+                    if n > budget {
+                        n
+                    } else {
+                        n + size(i, budget - n)
+                    }
+                }),
+                Value::Object(fields) => fields.iter().fold(fields.len(), |n, (k, v)| {
+                    if n > budget {
+                        n
+                    } else {
+                        n + k.len() + size(v, budget - n)
+                    }
+                }),
+                _ => 8,
+            }
+        }
+        let Some(budget) = bound.checked_sub(self.query.len()) else {
+            return true;
+        };
+        let variables = self.variables.iter().fold(0, |n, (k, v)| {
+            if n > budget {
+                n
+            } else {
+                n + k.len() + size(v, budget - n)
+            }
+        });
+        variables > budget
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub max_depth: usize,
@@ -60,6 +99,9 @@ pub struct Limits {
     pub max_list_items: usize,
     /// Largest encoded response (see [`budget`]).
     pub max_response_bytes: usize,
+    /// Largest request without credentials (document and variables): such a request can
+    /// only ask for `checkAuth` and introspection, or be refused.
+    pub max_anonymous_bytes: usize,
 }
 
 /// The checks of one API (user or admin).
@@ -127,6 +169,16 @@ fn transport_refusal(transport: Transport, ty: OperationType) -> Option<Rejectio
     ))
 }
 
+/// A request without credentials over `[limits] max_anonymous_request_bytes`.
+pub fn anonymous_too_large(limit: usize) -> Rejection {
+    Rejection::new(
+        413,
+        "request_too_large",
+        format!("A request without credentials is limited to {limit} bytes"),
+        None,
+    )
+}
+
 fn too_complex() -> Rejection {
     Rejection::new(400, "query_too_complex", "Query is too complex.", None)
 }
@@ -161,6 +213,9 @@ impl Pipeline {
         transport: Transport,
         outline: &mut Outline,
     ) -> Result<Prepared, Rejection> {
+        if !authenticated && input.exceeds(self.limits.max_anonymous_bytes) {
+            return Err(anonymous_too_large(self.limits.max_anonymous_bytes));
+        }
         if guard::nesting_depth(&input.query) > guard::MAX_NESTING {
             return Err(Rejection::new(
                 400,
