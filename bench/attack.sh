@@ -92,7 +92,7 @@ LUA
 
 # The bad documents, one after the other on every attacker connection:
 # 1. 25 levels of three-fold fragment fan-out, anonymous (3^25 fields if expanded);
-# 2. a 953 KB XmlElement of 65,000 attributes, anonymous, for a protected field;
+# 2. a 953 KB XmlElement of 65,000 attributes, anonymous, for a protected field (413: too large without credentials);
 # 3. the 1 MB private element read back by 2,000 aliases (authenticated);
 # 4. one 40,000-contact variable used by 1,000 addContacts aliases (authenticated).
 python3 - "$work" <<'PY'
