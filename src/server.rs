@@ -42,7 +42,14 @@ pub async fn start(
     admin: Option<TcpListener>,
 ) -> Result<crate::http::Running, String> {
     let state = prepare(config).await?;
-    crate::cluster::run(state.clone());
+    if let Some(cluster) = state.cluster.clone() {
+        let (announce, forgotten) = tokio::sync::mpsc::unbounded_channel();
+        state.accounts.announce_to(announce);
+        let accounts = state.clone();
+        crate::cluster::run(cluster, forgotten, move |bare| {
+            accounts.accounts.forget(bare)
+        });
+    }
     crate::http::start(state, user, admin)
         .map_err(|e| format!("cannot start the HTTP listeners: {e}"))
 }

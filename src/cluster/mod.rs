@@ -20,7 +20,6 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement};
 
 use crate::config::Config;
-use crate::state::AppState;
 
 /// The subject credentials are forgotten on.
 const AUTH_SUBJECT: &str = "mimql.auth";
@@ -146,11 +145,14 @@ impl Cluster {
 }
 
 /// Runs the node's background work for as long as the process lives: heartbeats, sweeping
-/// the sessions of dead nodes, and the credential-cache announcements in both directions.
-pub fn run(state: Arc<AppState>) {
-    let Some(cluster) = state.cluster.clone() else {
-        return;
-    };
+/// the sessions of dead nodes, and the credential-cache announcements in both directions: what
+/// this node forgets (`forgotten`) is announced to the others, and what they announce is
+/// handed to `forget`.
+pub fn run(
+    cluster: Arc<Cluster>,
+    mut forgotten: tokio::sync::mpsc::UnboundedReceiver<String>,
+    forget: impl Fn(&str) + Send + 'static,
+) {
     let c = cluster.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(c.heartbeat);
@@ -169,11 +171,9 @@ pub fn run(state: Arc<AppState>) {
             }
         }
     });
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    state.accounts.announce_to(tx);
     let c = cluster.clone();
     tokio::spawn(async move {
-        while let Some(bare) = rx.recv().await {
+        while let Some(bare) = forgotten.recv().await {
             if let Err(e) = c.nats.publish(AUTH_SUBJECT, bare.into_bytes().into()).await {
                 tracing::warn!(%e, "cannot announce a forgotten credential");
             }
@@ -191,7 +191,7 @@ pub fn run(state: Arc<AppState>) {
         };
         while let Some(msg) = sub.next().await {
             if let Ok(bare) = std::str::from_utf8(&msg.payload) {
-                state.accounts.forget(bare);
+                forget(bare);
             }
         }
     });
