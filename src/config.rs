@@ -7,6 +7,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+// Module options that the modules define, so that they need nothing from this file.
+pub use crate::muc_light::config::ConfigField;
+pub use crate::upload::s3::S3Upload;
+
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(try_from = "RawConfig", into = "RawConfig")]
 pub struct Config {
@@ -350,20 +354,6 @@ pub struct LocalUpload {
     pub base_url: String,
 }
 
-/// The reference's `s3.*` options.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct S3Upload {
-    /// `https://s3.eu-west-1.amazonaws.com/mybucket` (path style) or the bucket's own host.
-    pub bucket_url: String,
-    pub region: String,
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    /// Signs `x-amz-acl: public-read`, which the uploader must then send.
-    #[serde(default)]
-    pub add_acl: bool,
-}
-
 impl Default for HttpUploadOptions {
     fn default() -> Self {
         HttpUploadOptions {
@@ -510,28 +500,6 @@ impl<'de> Deserialize<'de> for Limit {
             _ => Err(serde::de::Error::custom(
                 "expected a positive integer or \"infinity\"",
             )),
-        }
-    }
-}
-
-/// One `[[modules.mod_muc_light.config_schema]]` item: a field and its default, whose type is
-/// the type of the field.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigField {
-    pub field: String,
-    pub string_value: Option<String>,
-    pub integer_value: Option<i64>,
-    pub float_value: Option<f64>,
-}
-
-impl ConfigField {
-    fn string(field: &str, value: &str) -> ConfigField {
-        ConfigField {
-            field: field.into(),
-            string_value: Some(value.into()),
-            integer_value: None,
-            float_value: None,
         }
     }
 }
