@@ -45,10 +45,8 @@ pub async fn start(
     if let Some(cluster) = state.cluster.clone() {
         let (announce, forgotten) = tokio::sync::mpsc::unbounded_channel();
         state.accounts.announce_to(announce);
-        let accounts = state.clone();
-        crate::cluster::run(cluster, forgotten, move |bare| {
-            accounts.accounts.forget(bare)
-        });
+        let state = state.clone();
+        crate::cluster::run(cluster, forgotten, move |bare| state.accounts.forget(bare));
     }
     crate::http::start(state, user, admin)
         .map_err(|e| format!("cannot start the HTTP listeners: {e}"))

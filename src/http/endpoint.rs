@@ -94,14 +94,14 @@ fn too_large(limit: usize) -> Rejection {
     )
 }
 
-/// Reads the whole body (chunked or not), bounded in size and in time. A body declared larger
-/// than the bound is refused before any of it is read; actix then reads and discards what the
-/// client still sends for a moment before closing, so that the client sees the 413 rather
-/// than a reset.
+/// Reads the whole body (chunked or not), bounded in size (over it, `too_large`'s refusal) and
+/// in time. A body declared larger than the bound is refused before any of it is read; actix
+/// then reads and discards what the client still sends for a moment before closing, so that
+/// the client sees the 413 rather than a reset.
 async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
-    limit: usize,
+    (limit, too_large): (usize, fn(usize) -> Rejection),
     timeout: Duration,
 ) -> Result<Vec<u8>, Rejection> {
     let declared = req
@@ -221,19 +221,13 @@ impl<E: Executor> Endpoint<E> {
                 }
                 // Without credentials only a small request can do anything but fail.
                 let anonymous = self.pipeline.limits.max_anonymous_bytes;
-                let anonymous_bound = !identity.authenticated() && anonymous < self.max_body;
-                let limit = if anonymous_bound {
-                    anonymous
-                } else {
-                    self.max_body
-                };
-                let body = read_body(&req, payload, limit, self.body_timeout)
-                    .await
-                    .map_err(|r| match r.status {
-                        413 if anonymous_bound => pipeline::anonymous_too_large(limit),
-                        _ => r,
-                    })?;
-                Raw::Body(body)
+                let bound: (usize, fn(usize) -> Rejection) =
+                    if !identity.authenticated() && anonymous < self.max_body {
+                        (anonymous, pipeline::anonymous_too_large)
+                    } else {
+                        (self.max_body, too_large)
+                    };
+                Raw::Body(read_body(&req, payload, bound, self.body_timeout).await?)
             }
         };
         let authenticated = identity.authenticated();

@@ -148,7 +148,6 @@ pub fn from_response(mut resp: async_graphql::Response) -> Reply {
     }
 }
 
-/// An executed response as JSON: `data`, and `errors` (with their codes) when there are some.
 /// [`encode_executed`], replaced by a `response_too_large` error when the encoding is longer
 /// than `limit` (a subscription event's bound).
 pub fn encode_bounded(resp: async_graphql::Response, limit: usize) -> Vec<u8> {
@@ -164,6 +163,7 @@ pub fn too_large_json(limit: usize) -> Json {
     json!({ "errors": [error_json(pipeline::budget::too_large(limit))] })
 }
 
+/// An executed response as JSON: `data`, and `errors` (with their codes) when there are some.
 pub fn encode_executed(mut resp: async_graphql::Response) -> Vec<u8> {
     pipeline::assign_codes(&mut resp);
     let errors = resp.errors.into_iter().map(error_json).collect();

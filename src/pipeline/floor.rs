@@ -45,16 +45,41 @@ struct Operation<'a> {
 }
 
 struct Scan<'a> {
-    tokens: std::iter::Peekable<Lexer<'a>>,
+    lexer: Lexer<'a>,
+    /// The token [`Scan::peek`] looked at, not yet taken.
+    ahead: Option<Option<Token<'a>>>,
 }
 
-/// The floor under the cost of the operation the request selects, if the document has the
-/// plain shape this scan understands.
-pub fn floor(query: &str, operation_name: Option<&str>) -> Option<Floor> {
+/// What one pass over the document's tokens tells.
+pub struct Scanned {
+    /// The deepest bracket nesting of the whole document.
+    pub nesting: usize,
+    /// The floor under the selected operation's cost, if the document has the plain shape the
+    /// scan understands.
+    pub floor: Option<Floor>,
+}
+
+/// Scans the document once: its nesting, and the floor under the selected operation's cost.
+pub fn scan(query: &str, operation_name: Option<&str>) -> Scanned {
     let mut scan = Scan {
-        tokens: Lexer::new(query).peekable(),
+        lexer: Lexer::new(query),
+        ahead: None,
     };
-    let (operations, fragments) = scan.document()?;
+    let floor = scan
+        .document()
+        .and_then(|doc| select_and_expand(doc, operation_name));
+    // What the floor did not need still counts for the nesting.
+    scan.lexer.by_ref().for_each(drop);
+    Scanned {
+        nesting: scan.lexer.max_nesting(),
+        floor,
+    }
+}
+
+fn select_and_expand(
+    (operations, fragments): Document<'_>,
+    operation_name: Option<&str>,
+) -> Option<Floor> {
     let op = match operation_name {
         Some(name) => operations.iter().find(|o| o.name == Some(name))?,
         None if operations.len() == 1 => &operations[0],
@@ -108,11 +133,14 @@ type Document<'a> = (Vec<Operation<'a>>, HashMap<&'a str, Definition<'a>>);
 
 impl<'a> Scan<'a> {
     fn next(&mut self) -> Option<Token<'a>> {
-        self.tokens.next()
+        match self.ahead.take() {
+            Some(token) => token,
+            None => self.lexer.next(),
+        }
     }
 
     fn peek(&mut self) -> Option<Token<'a>> {
-        self.tokens.peek().copied()
+        *self.ahead.get_or_insert_with(|| self.lexer.next())
     }
 
     fn expect(&mut self, punct: u8) -> Option<()> {
@@ -290,6 +318,10 @@ mod tests {
     use super::*;
     use crate::pipeline::cost::tests::fan_out;
 
+    fn floor(query: &str, operation_name: Option<&str>) -> Option<Floor> {
+        scan(query, operation_name).floor
+    }
+
     fn complexity(query: &str) -> Option<u64> {
         floor(query, None).map(|f| f.complexity)
     }
@@ -358,6 +390,17 @@ mod tests {
         ] {
             assert_eq!(complexity(doc), None, "{doc}");
         }
+    }
+
+    #[test]
+    fn the_nesting_counts_the_whole_document() {
+        // The floor stops at what it does not understand; the nesting does not.
+        let doc = format!("{{ a }} type Q {}", "{".repeat(70));
+        let scanned = scan(&doc, None);
+        assert_eq!((scanned.nesting, scanned.floor), (70, None));
+        let scanned = scan("{ a(x: [{y: 1}]) { b } }", None);
+        assert_eq!(scanned.nesting, 4);
+        assert_eq!(scanned.floor.map(|f| f.complexity), Some(2));
     }
 
     #[test]
@@ -460,8 +503,7 @@ mod tests {
         ) {
             let soup = soup.join(" ");
             for doc in [text.as_str(), soup.as_str()] {
-                let _ = floor(doc, name.as_deref());
-                let _ = crate::pipeline::guard::nesting_depth(doc);
+                let _ = scan(doc, name.as_deref());
             }
         }
     }

@@ -1,8 +1,9 @@
-//! GraphQL's lexical grammar, enough for the checks that run on the raw document before the
-//! parser (nesting guard, cost floor): punctuators and names come out as tokens; strings,
-//! block strings and numbers as opaque values; whitespace, commas and comments are skipped.
-//! Linear in the document, never fails: what the real lexer would refuse comes out as
-//! [`Token::Invalid`] and lexing goes on after it.
+//! GraphQL's lexical grammar, enough for the scan that runs on the raw document before the
+//! parser (see [`super::floor`]): punctuators and names come out as tokens; strings, block
+//! strings and numbers as opaque values; whitespace, commas and comments are skipped. Linear
+//! in the document, never fails: what the real lexer would refuse comes out as
+//! [`Token::Invalid`] and lexing goes on after it. The lexer also counts the deepest nesting
+//! of `{`, `[` and `(` among the tokens it has produced, which bounds the parser's recursion.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Token<'a> {
@@ -20,11 +21,23 @@ pub enum Token<'a> {
 pub struct Lexer<'a> {
     src: &'a str,
     pos: usize,
+    depth: usize,
+    max_depth: usize,
 }
 
 impl<'a> Lexer<'a> {
     pub fn new(src: &'a str) -> Self {
-        Lexer { src, pos: 0 }
+        Lexer {
+            src,
+            pos: 0,
+            depth: 0,
+            max_depth: 0,
+        }
+    }
+
+    /// The deepest nesting of `{`, `[` and `(` in what was lexed so far.
+    pub fn max_nesting(&self) -> usize {
+        self.max_depth
     }
 
     fn bytes(&self) -> &'a [u8] {
@@ -108,6 +121,14 @@ impl<'a> Iterator for Lexer<'a> {
             b'!' | b'$' | b'&' | b'(' | b')' | b':' | b'=' | b'@' | b'[' | b']' | b'{' | b'|'
             | b'}' => {
                 self.pos += 1;
+                match first {
+                    b'{' | b'[' | b'(' => {
+                        self.depth += 1;
+                        self.max_depth = self.max_depth.max(self.depth);
+                    }
+                    b'}' | b']' | b')' => self.depth = self.depth.saturating_sub(1),
+                    _ => {}
+                }
                 Token::Punct(first)
             }
             b'.' if b[start..].starts_with(b"...") => {
@@ -209,5 +230,37 @@ mod tests {
             tokens("a .. é b"),
             vec![Name("a"), Invalid, Invalid, Invalid, Invalid, Name("b")]
         );
+    }
+
+    fn nesting(src: &str) -> usize {
+        let mut lexer = Lexer::new(src);
+        lexer.by_ref().for_each(drop);
+        lexer.max_nesting()
+    }
+
+    #[test]
+    fn counts_brackets_outside_strings_and_comments() {
+        assert_eq!(nesting("{ a { b } }"), 2);
+        assert_eq!(nesting("{ a(x: \"{{{{\") } # {{{{"), 2);
+        assert_eq!(nesting(&"{".repeat(1000)), 1000);
+        assert_eq!(nesting("{ a(x: \"\\\"{{\") }"), 2);
+    }
+
+    #[test]
+    fn understands_block_strings() {
+        // Brackets inside a block string do not count, including after an escaped `\"""`.
+        assert_eq!(nesting("{ a(x: \"\"\" {{{{ \\\"\"\" {{{{ \"\"\") }"), 2);
+        // A block string's quotes do not end it early: what follows its end counts again.
+        let doc = format!("{{ a(x: \"\"\"\"{{\"\"\") {} }}", "{".repeat(70));
+        assert_eq!(nesting(&doc), 71);
+        // `"` inside a block string does not start a string that would hide the rest.
+        let doc = format!("{{ a(x: \"\"\" \" \"\"\") {} }}", "[".repeat(70));
+        assert_eq!(nesting(&doc), 71);
+    }
+
+    #[test]
+    fn an_unterminated_string_ends_at_the_line() {
+        let doc = format!("{{ a(x: \"unterminated\n{} }}", "(".repeat(70));
+        assert_eq!(nesting(&doc), 72);
     }
 }

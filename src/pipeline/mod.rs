@@ -3,7 +3,7 @@
 //! selection → cost bound → input checks (coercion with the reference's messages) → async-graphql
 //! validation → authorization (`@protected`) → operation type vs transport → execution.
 //!
-//! Before parsing, two scans of the document's tokens refuse what the parser should never see:
+//! Before parsing, one scan of the document's tokens refuses what the parser should never see:
 //! too deep a nesting (the parser recurses), and a cost floor over the bound (see [`floor`]).
 //!
 //! [`Pipeline::prepare`] runs everything up to validation and returns typed errors that each
@@ -17,7 +17,6 @@ pub mod cost;
 mod error;
 pub mod floor;
 mod gate;
-pub mod guard;
 mod lexer;
 pub mod outline;
 mod walk;
@@ -46,6 +45,9 @@ pub enum Transport {
     WebSocket,
 }
 
+/// Largest bracket nesting accepted before parsing: async-graphql's parser recurses.
+pub const MAX_NESTING: usize = 64;
+
 /// A decoded request.
 pub struct Input {
     pub query: String,
@@ -57,38 +59,37 @@ impl Input {
     /// Whether the document, variable names and string values together are longer than
     /// `bound` bytes; stops counting past it.
     pub fn exceeds(&self, bound: usize) -> bool {
-        fn size(v: &async_graphql::Value, budget: usize) -> usize {
-            use async_graphql::Value;
+        use async_graphql::{Name, Value};
+        /// The members' sizes, names and items counted too; stops once past `budget`.
+        fn members<'a>(
+            items: impl Iterator<Item = (Option<&'a Name>, &'a Value)>,
+            base: usize,
+            budget: usize,
+        ) -> usize {
+            items.fold(base, |n, (k, v)| {
+                if n > budget {
+                    n
+                } else {
+                    n + k.map_or(0, |k| k.len()) + size(v, budget - n)
+                }
+            })
+        }
+        fn size(v: &Value, budget: usize) -> usize {
             match v {
                 Value::String(s) => s.len(),
-                Value::List(items) => items.iter().fold(items.len(), |n, i| {
-                    if n > budget {
-                        n
-                    } else {
-                        n + size(i, budget - n)
-                    }
-                }),
-                Value::Object(fields) => fields.iter().fold(fields.len(), |n, (k, v)| {
-                    if n > budget {
-                        n
-                    } else {
-                        n + k.len() + size(v, budget - n)
-                    }
-                }),
+                Value::List(items) => members(items.iter().map(|i| (None, i)), items.len(), budget),
+                Value::Object(fields) => members(
+                    fields.iter().map(|(k, v)| (Some(k), v)),
+                    fields.len(),
+                    budget,
+                ),
                 _ => 8,
             }
         }
         let Some(budget) = bound.checked_sub(self.query.len()) else {
             return true;
         };
-        let variables = self.variables.iter().fold(0, |n, (k, v)| {
-            if n > budget {
-                n
-            } else {
-                n + k.len() + size(v, budget - n)
-            }
-        });
-        variables > budget
+        members(self.variables.iter().map(|(k, v)| (Some(k), v)), 0, budget) > budget
     }
 }
 
@@ -216,7 +217,8 @@ impl Pipeline {
         if !authenticated && input.exceeds(self.limits.max_anonymous_bytes) {
             return Err(anonymous_too_large(self.limits.max_anonymous_bytes));
         }
-        if guard::nesting_depth(&input.query) > guard::MAX_NESTING {
+        let scanned = floor::scan(&input.query, input.operation_name.as_deref());
+        if scanned.nesting > MAX_NESTING {
             return Err(Rejection::new(
                 400,
                 "query_too_deep",
@@ -224,7 +226,7 @@ impl Pipeline {
                 None,
             ));
         }
-        if let Some(floor) = floor::floor(&input.query, input.operation_name.as_deref())
+        if let Some(floor) = scanned.floor
             && floor.complexity > self.limits.max_complexity
             && self.root(floor.operation).is_some()
         {

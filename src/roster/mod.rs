@@ -4,6 +4,7 @@
 pub mod state;
 
 use mimql_entities::{key_hash, roster_group, roster_item};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -326,21 +327,24 @@ impl<'a> Roster<'a> {
         if groups.is_empty() || limit == usize::MAX {
             return Ok(());
         }
-        // The other items' groups (this item's are being replaced).
-        let mut names: std::collections::HashSet<String> = roster_group::Entity::find()
+        let new: std::collections::HashSet<&str> = groups.iter().map(String::as_str).collect();
+        // The other items' groups that are not among the new ones (this item's are being
+        // replaced), counted by the database.
+        let others: i64 = roster_group::Entity::find()
             .select_only()
-            .column(roster_group::Column::Name)
-            .distinct()
+            .expr(Expr::cust("COUNT(DISTINCT roster_groups.name)"))
             .inner_join(roster_item::Entity)
             .filter(roster_item::Column::UserId.eq(owner))
             .filter(roster_group::Column::ItemId.ne(item))
-            .into_tuple::<String>()
-            .all(c)
+            .filter(roster_group::Column::Name.is_not_in(new.iter().copied()))
+            .into_tuple()
+            .one(c)
             .await?
-            .into_iter()
-            .collect();
-        names.extend(groups.iter().cloned());
-        if names.len() > limit {
+            .unwrap_or(0);
+        let names = usize::try_from(others)
+            .unwrap_or(usize::MAX)
+            .saturating_add(new.len());
+        if names > limit {
             return Err(RosterError::TooManyRosterGroups(limit));
         }
         Ok(())
