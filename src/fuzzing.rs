@@ -113,29 +113,20 @@ struct PreExecution {
     runtime: tokio::runtime::Runtime,
 }
 
-static PRE_EXECUTION: LazyLock<PreExecution> = LazyLock::new(|| {
-    let limits = crate::config::Limits::default();
-    PreExecution {
-        pipeline: Pipeline {
-            meta: &crate::generated::user::META,
-            check_scalar: crate::generated::scalars::check_scalar,
-            limits: Limits {
-                max_depth: limits.max_query_depth,
-                max_complexity: limits.max_query_complexity as u64,
-                max_list_items: limits.max_list_items,
-                max_response_bytes: limits.max_response_bytes,
-                max_anonymous_bytes: limits.max_anonymous_request_bytes,
-            },
-        },
-        schema: crate::generated::user::schema_builder()
-            .extension(GateExtension)
-            .extension(StopBeforeExecute)
-            .limit_recursive_depth(crate::http::MAX_RECURSION)
-            .finish(),
-        runtime: tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a runtime"),
-    }
+static PRE_EXECUTION: LazyLock<PreExecution> = LazyLock::new(|| PreExecution {
+    pipeline: Pipeline {
+        meta: &crate::generated::user::META,
+        check_scalar: crate::generated::scalars::check_scalar,
+        limits: Limits::from(&crate::config::Limits::default()),
+    },
+    schema: crate::generated::user::schema_builder()
+        .extension(GateExtension)
+        .extension(StopBeforeExecute)
+        .limit_recursive_depth(crate::http::MAX_RECURSION)
+        .finish(),
+    runtime: tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime"),
 });
 
 /// The whole pre-execution stage of the user API on an arbitrary document: the first byte

@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod modules;
 pub mod muc;
 pub mod muc_light;
+pub mod options;
 pub mod pipeline;
 pub mod private;
 pub mod removal;

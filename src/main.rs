@@ -91,7 +91,7 @@ enum SchemaCommand {
 
 fn load(arg: &ConfigArg) -> Result<Config, String> {
     match &arg.config {
-        Some(path) => Config::load(path),
+        Some(path) => mimql::options::load(path),
         None => Ok(Config::default()),
     }
 }

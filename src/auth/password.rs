@@ -8,6 +8,9 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use tokio::sync::Semaphore;
 
+/// The default of `[auth] max_concurrent_hashes`.
+pub use crate::config::default_concurrency;
+
 /// A hash of a password nobody has, verified when the user does not exist so that an unknown
 /// user takes as long to refuse as a wrong password.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_blocking("mimql dummy password"));
@@ -52,11 +55,6 @@ pub enum HashError {
 pub struct Hasher {
     permits: Arc<Semaphore>,
     max_wait: Duration,
-}
-
-/// Half the cores, at least one: the other half keeps serving requests that need no hash.
-pub fn default_concurrency() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 impl Hasher {

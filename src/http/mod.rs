@@ -113,17 +113,10 @@ fn pipeline(
     meta: &'static crate::schema_meta::SchemaMeta,
     config: &crate::config::Config,
 ) -> Pipeline {
-    let limits = &config.limits;
     Pipeline {
         meta,
         check_scalar: generated::scalars::check_scalar,
-        limits: Limits {
-            max_depth: limits.max_query_depth,
-            max_complexity: limits.max_query_complexity as u64,
-            max_list_items: limits.max_list_items,
-            max_response_bytes: limits.max_response_bytes,
-            max_anonymous_bytes: limits.max_anonymous_request_bytes,
-        },
+        limits: Limits::from(&config.limits),
     }
 }
 

@@ -4,30 +4,8 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::config::ConfigField;
 use crate::xml::{InvalidChar, check_chars};
-use serde::{Deserialize, Serialize};
-
-/// One `[[modules.mod_muc_light.config_schema]]` item: a field and its default, whose type is
-/// the type of the field.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigField {
-    pub field: String,
-    pub string_value: Option<String>,
-    pub integer_value: Option<i64>,
-    pub float_value: Option<f64>,
-}
-
-impl ConfigField {
-    pub(crate) fn string(field: &str, value: &str) -> ConfigField {
-        ConfigField {
-            field: field.into(),
-            string_value: Some(value.into()),
-            integer_value: None,
-            float_value: None,
-        }
-    }
-}
 
 /// A room's configuration: every schema key with its value, sorted by key.
 pub type RoomConfig = BTreeMap<String, String>;

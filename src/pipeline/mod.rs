@@ -105,6 +105,18 @@ pub struct Limits {
     pub max_anonymous_bytes: usize,
 }
 
+impl From<&crate::config::Limits> for Limits {
+    fn from(l: &crate::config::Limits) -> Limits {
+        Limits {
+            max_depth: l.max_query_depth,
+            max_complexity: l.max_query_complexity as u64,
+            max_list_items: l.max_list_items,
+            max_response_bytes: l.max_response_bytes,
+            max_anonymous_bytes: l.max_anonymous_request_bytes,
+        }
+    }
+}
+
 /// The checks of one API (user or admin).
 #[derive(Clone)]
 pub struct Pipeline {

@@ -10,24 +10,10 @@
 //! other byte `%XX`), without the reference's slip that dropped the leading zero of bytes
 //! below 0x10 (ruling 8).
 
+pub use crate::config::S3Upload;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rusty_s3::{Credentials, Method};
-use serde::{Deserialize, Serialize};
 use url::Url;
-
-/// The reference's `s3.*` options (`[modules.mod_http_upload.s3]`).
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct S3Upload {
-    /// `https://s3.eu-west-1.amazonaws.com/mybucket` (path style) or the bucket's own host.
-    pub bucket_url: String,
-    pub region: String,
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    /// Signs `x-amz-acl: public-read`, which the uploader must then send.
-    #[serde(default)]
-    pub add_acl: bool,
-}
 
 /// Everything but RFC 3986's unreserved characters.
 const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC

@@ -1,0 +1,87 @@
+//! `[limits]` and `[auth]`: the bounds on requests and per-user data, and the password
+//! hashing budget.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest request without credentials, in bytes (body, or document and variables).
+    pub max_anonymous_request_bytes: usize,
+    /// Deepest accepted selection nesting (GraphQL depth, as async-graphql counts it).
+    pub max_query_depth: usize,
+    /// Largest accepted query cost: one point per selected field (fragments expanded as
+    /// executed), more for `@cost` fields, plus one per item of list arguments.
+    pub max_query_complexity: usize,
+    /// Longest list accepted in one argument (e.g. `addContacts`).
+    pub max_list_items: usize,
+    /// Seconds a client may take to send a request body.
+    pub body_timeout_secs: u64,
+    /// Largest response, in bytes (JSON as sent, approximately); a larger one is replaced by a
+    /// `response_too_large` error.
+    pub max_response_bytes: usize,
+    /// Per user: bytes of XML kept in private storage, all namespaces together.
+    pub max_private_bytes: usize,
+    /// Per user: bytes of the stored vCard (as XML).
+    pub max_vcard_bytes: usize,
+    /// Per user: contacts in the roster.
+    pub max_roster_size: usize,
+    /// Per contact: groups it is in.
+    pub max_groups_per_contact: usize,
+    /// Per user: distinct group names over the roster.
+    pub max_groups_per_roster: usize,
+    /// Bytes of a roster item's name, and of each group name.
+    pub max_roster_name_bytes: usize,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Auth {
+    /// Verified credentials kept in memory so Basic auth skips the slow hash.
+    pub cache_size: usize,
+    /// Seconds a cached credential stays valid (bounds staleness across nodes).
+    pub cache_ttl_secs: u64,
+    /// Concurrent password hash computations; more wait (bounds CPU spent on guessing).
+    /// Default: half the cores, at least one.
+    pub max_concurrent_hashes: usize,
+    /// Milliseconds a request waits for a hash slot before it is refused (503 `server_busy`).
+    pub max_hash_wait_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            max_anonymous_request_bytes: 64 * 1024,
+            max_query_depth: 24,
+            max_query_complexity: 2000,
+            max_list_items: 1000,
+            body_timeout_secs: 10,
+            max_response_bytes: 16 * 1024 * 1024,
+            max_private_bytes: 1024 * 1024,
+            max_vcard_bytes: 256 * 1024,
+            max_roster_size: 10_000,
+            max_groups_per_contact: 100,
+            max_groups_per_roster: 1000,
+            max_roster_name_bytes: 1024,
+        }
+    }
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Auth {
+            cache_size: 10_000,
+            cache_ttl_secs: 60,
+            max_concurrent_hashes: default_concurrency(),
+            max_hash_wait_ms: 5000,
+        }
+    }
+}
+
+/// Half the cores, at least one: the other half keeps serving requests that need no hash.
+pub fn default_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}

@@ -1,0 +1,88 @@
+//! `[listen.*]`: the listeners and their addresses.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Listen {
+    pub user: UserListener,
+    pub admin: AdminListener,
+    pub metrics: MetricsListener,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UserListener {
+    pub address: String,
+    /// HTTP worker threads; 0 means one per CPU.
+    pub workers: usize,
+    /// Seconds an SSE subscription may go without an event before it is closed (0: never).
+    pub sse_idle_timeout_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminListener {
+    pub address: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// `GET /metrics` (Prometheus text format) on a listener of its own, so that it can stay on a
+/// private interface while the APIs are public.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsListener {
+    pub enabled: bool,
+    pub address: String,
+}
+
+impl Default for UserListener {
+    fn default() -> Self {
+        UserListener {
+            address: "127.0.0.1:5561".into(),
+            workers: 0,
+            sse_idle_timeout_secs: 3600,
+        }
+    }
+}
+
+impl Default for AdminListener {
+    fn default() -> Self {
+        AdminListener {
+            address: "127.0.0.1:5551".into(),
+            username: "admin".into(),
+            password: "secret".into(),
+        }
+    }
+}
+
+impl Default for MetricsListener {
+    fn default() -> Self {
+        MetricsListener {
+            enabled: true,
+            address: "127.0.0.1:9091".into(),
+        }
+    }
+}
+
+/// `host:port` with a numeric port (the host is resolved when the listener binds).
+pub(super) fn check_address(address: &str) -> Result<(), String> {
+    let (host, port) = address.rsplit_once(':').ok_or("expected host:port")?;
+    if host.is_empty() {
+        return Err("expected host:port".into());
+    }
+    port.parse::<u16>()
+        .map(drop)
+        .map_err(|_| format!("invalid port {port:?}"))
+}
+
+/// Whether `host:port` names a loopback host (`127.0.0.0/8`, `::1`, `localhost`).
+pub(super) fn is_loopback(address: &str) -> bool {
+    let host = address.rsplit_once(':').map_or(address, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
