@@ -5,12 +5,12 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{TestServer, User, eventually, send, sessions, start_on, unique};
+use common::{TestServer, User, eventually, free_port, send, sessions, start_on, unique};
 use mimql::config::Cluster;
 use mimql_client::sse::{Opened, SseSubscription};
 use mimql_client::user::stanza::{self, SubscribeForMessages};
@@ -20,14 +20,6 @@ const WAIT: Duration = Duration::from_secs(10);
 /// Heartbeat and TTL of the test clusters: a dead node's sessions vanish within 3 s.
 const HEARTBEAT: u64 = 1;
 const TTL: u64 = 3;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A `nats-server` of the test's own, stopped when dropped.
 pub struct Nats {

@@ -4,27 +4,18 @@
 mod common;
 
 use std::collections::HashSet;
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::unique;
+use common::{free_port, unique};
 use mimql_client::Client;
 use mimql_client::user::stanza;
 
 struct Node {
     child: Child,
     user_url: String,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts the `mimql` binary on `config` and waits until it answers.

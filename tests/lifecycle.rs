@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{server_with, test_config};
+use common::{free_addr, server_with, test_config};
 use mimql::config::LogFormat;
 use serde_json::Value as Json;
 
@@ -121,17 +121,10 @@ impl Drop for Serve {
     }
 }
 
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
 fn serve(shutdown_timeout_secs: u64) -> Serve {
     let (mut config, db_dir) = test_config(None);
     let dir = db_dir.unwrap_or_else(|| tempfile::tempdir().unwrap());
-    let (user_addr, admin_addr) = (free_port(), free_port());
+    let (user_addr, admin_addr) = (free_addr(), free_addr());
     config.listen.user.address = user_addr.to_string();
     config.listen.admin.address = admin_addr.to_string();
     config.listen.metrics.enabled = false;

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, User, server, unique};
+use common::{TestServer, User, ok, refused, server, unique};
 use mimql_client::scalars::{NonNegInt, PosInt};
 use mimql_client::sse::{Opened, SseSubscription};
 use mimql_client::user::muc::{
@@ -15,24 +15,10 @@ use mimql_client::user::muc::{
 };
 use mimql_client::user::{account, stanza};
 use mimql_client::{Client, Response};
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
 const MUC: &str = "muc.localhost";
 const WAIT: Duration = Duration::from_secs(10);
-
-fn ok<T>(resp: Response<T>) -> T {
-    resp.into_data().unwrap_or_else(|e| panic!("{e:?}"))
-}
-
-/// The only error of `resp`: its code and message as given; answers its `extensions`.
-fn refused<T: std::fmt::Debug>(resp: Response<T>, code: &str, message: &str) -> Json {
-    assert_eq!(resp.status, 200);
-    assert_eq!(resp.errors.len(), 1, "{:?} / {:?}", resp.errors, resp.data);
-    let e = &resp.errors[0];
-    assert_eq!(e.code.as_deref(), Some(code), "{e:?}");
-    assert_eq!(e.message, message);
-    e.extensions.clone()
-}
 
 fn new_room() -> String {
     format!("{}@{MUC}", unique("room"))

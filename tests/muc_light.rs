@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, User, server, server_with, server_without_modules};
+use common::{TestServer, User, ok, refused, server, server_with, server_without_modules};
 use mimql::config::{ConfigField, Limit};
 use mimql_client::sse::{Opened, SseSubscription};
 use mimql_client::user::muc_light::{
@@ -18,20 +18,6 @@ use serde_json::{Value as Json, json};
 
 const MUCL: &str = "muclight.localhost";
 const WAIT: Duration = Duration::from_secs(10);
-
-fn ok<T>(resp: Response<T>) -> T {
-    resp.into_data().unwrap_or_else(|e| panic!("{e:?}"))
-}
-
-/// The only error of `resp`: its code and message as given; answers its `extensions`.
-fn refused<T: std::fmt::Debug>(resp: Response<T>, code: &str, message: &str) -> Json {
-    assert_eq!(resp.status, 200);
-    assert_eq!(resp.errors.len(), 1, "{:?} / {:?}", resp.errors, resp.data);
-    let e = &resp.errors[0];
-    assert_eq!(e.code.as_deref(), Some(code), "{e:?}");
-    assert_eq!(e.message, message);
-    e.extensions.clone()
-}
 
 fn create(c: &Client, name: Option<&str>, id: Option<&str>) -> Room {
     ok(c.run(ml::create_room(MUCL, name, Some("subject"), id, &[]))

@@ -393,3 +393,34 @@ pub fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// A loopback address with a port nobody listens on (at the time of asking).
+pub fn free_addr() -> std::net::SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+pub fn free_port() -> u16 {
+    free_addr().port()
+}
+
+/// The data of a response that must have no errors.
+pub fn ok<T>(resp: mimql_client::Response<T>) -> T {
+    resp.into_data().unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// The only error of `resp`: its code and message as given; answers its `extensions`.
+pub fn refused<T: std::fmt::Debug>(
+    resp: mimql_client::Response<T>,
+    code: &str,
+    message: &str,
+) -> serde_json::Value {
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.errors.len(), 1, "{:?} / {:?}", resp.errors, resp.data);
+    let e = &resp.errors[0];
+    assert_eq!(e.code.as_deref(), Some(code), "{e:?}");
+    assert_eq!(e.message, message);
+    e.extensions.clone()
+}
