@@ -1,6 +1,6 @@
 //! Accounts: registration, passwords, the Basic-auth check and the account rows every module
 //! looks users up and locks them by. The credential cache lives here so that every path that
-//! changes a password or removes a user (see [`crate::removal`]) also forgets the cached
+//! changes a password or removes a user (account removal, `removal.rs`) also forgets the cached
 //! credentials.
 
 use std::time::Duration;

@@ -1,16 +1,16 @@
 //! The code `build.rs` generates from `schema/` (see `mimql schema print --rust`).
 
-/// Newtypes and codec traits of the custom scalars (codecs in [`crate::scalars`]).
+/// Newtypes and codec traits of the custom scalars (codecs in `scalars.rs`).
 pub mod scalars {
     include!(concat!(env!("OUT_DIR"), "/scalars.rs"));
 }
 
-/// The user API: types, resolver traits (implemented in [`crate::api`]) and glue.
+/// The user API: types, resolver traits (implemented in `api/`) and glue.
 pub mod user {
     include!(concat!(env!("OUT_DIR"), "/user.rs"));
 }
 
-/// The admin API (implemented in [`crate::admin_api`]).
+/// The admin API (implemented in `admin_api/`).
 pub mod admin {
     include!(concat!(env!("OUT_DIR"), "/admin.rs"));
 }

@@ -135,7 +135,7 @@ impl TryFrom<RawConfig> for Config {
 }
 
 impl Config {
-    /// Reads and validates a config file (the modules' own checks: [`crate::options`]).
+    /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -250,7 +250,7 @@ impl Config {
             (UploadBackend::S3, None) => {
                 Err("[modules.mod_http_upload] backend = \"s3\" needs the s3.* options".into())
             }
-            // The bucket URL and credentials are checked by the backend (`crate::options`).
+            // The bucket URL and credentials are checked by the backend (`options.rs`).
             _ => Ok(()),
         }
     }
@@ -538,7 +538,6 @@ mod tests {
             "[modules.mod_muc.default_room]\nmembers = true",
             "[modules.mod_muc]\nhost = \"conference.@HOST@\"",
             "[modules.mod_muc.default_room]\ntitle = \"a\\u0000b\"",
-            // Module checks that build something: `crate::options`.
         ] {
             assert!(Config::parse(bad).is_err(), "{bad}");
         }
@@ -598,7 +597,7 @@ mod tests {
             "[modules.mod_muc_light]\nrooms_per_user = 0",
             "[modules.mod_muc_light]\nmax_occupants = \"lots\"",
             "[modules.mod_muc_light]\nhost = \"group.@HOST@\"",
-            // Module checks that build something: `crate::options`.
+            // Module checks that build something: options.rs.
         ] {
             assert!(Config::parse(bad).is_err(), "{bad}");
         }
