@@ -118,3 +118,43 @@ pub fn is_unavailable(e: &DbErr) -> bool {
         _ => false,
     }
 }
+
+/// The database's health as `/health` reports it, probed at most once per [`Probe::INTERVAL`]
+/// whatever the number of callers: anonymous callers cannot drive database load through it.
+/// Callers arriving during a probe wait for its answer instead of starting another.
+#[derive(Default)]
+pub struct Probe {
+    last: tokio::sync::Mutex<Option<(std::time::Instant, Result<(), String>)>>,
+    probes: std::sync::atomic::AtomicU64,
+}
+
+impl Probe {
+    pub const INTERVAL: Duration = Duration::from_secs(1);
+    /// Longer than a healthy ping ever takes, shorter than a load balancer's usual check
+    /// timeout.
+    const TIMEOUT: Duration = Duration::from_secs(2);
+
+    /// `Err` with the reason when the database did not answer a ping.
+    pub async fn check(&self, db: &DatabaseConnection) -> Result<(), String> {
+        let mut last = self.last.lock().await;
+        if let Some((at, result)) = &*last
+            && at.elapsed() < Self::INTERVAL
+        {
+            return result.clone();
+        }
+        self.probes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let result = match tokio::time::timeout(Self::TIMEOUT, db.ping()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {} s", Self::TIMEOUT.as_secs())),
+        };
+        *last = Some((std::time::Instant::now(), result.clone()));
+        result
+    }
+
+    /// How many pings were sent.
+    pub fn probes(&self) -> u64 {
+        self.probes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}

@@ -46,6 +46,8 @@ pub struct AppState {
     /// task) selects on `shutdown.cancelled()` and ends cleanly when it fires, so that it does
     /// not hold the shutdown until `[general] shutdown_timeout_secs` cuts it.
     pub shutdown: CancellationToken,
+    /// The database's health for `/health`, probed at most once a second.
+    pub health: crate::db::Probe,
 }
 
 impl AppState {
@@ -131,6 +133,7 @@ impl AppState {
             uploads,
             config,
             shutdown: CancellationToken::new(),
+            health: crate::db::Probe::default(),
         })
     }
 

@@ -149,6 +149,32 @@ fn local_upload_and_download() {
     assert_eq!(get(&other).0, 404);
 }
 
+/// What a browser would render (HTML, SVG...) is served as an attachment, from the API's own
+/// origin; plain media is shown inline. Neither is ever sniffed.
+#[test]
+fn renderable_uploads_are_attachments() {
+    let s = server();
+    for (name, ct, attachment) in [
+        ("page.html", "text/html", true),
+        ("logo.svg", "image/svg+xml", true),
+        ("notes.txt", "text/plain", true),
+        ("photo.png", "image/png", false),
+    ] {
+        let f = urls(s, name, 4, Some(ct), 60);
+        assert_eq!(put(&f.put_url.unwrap(), Some(ct), b"<a/>").0, 201);
+        let resp = agent().get(&f.get_url.unwrap()).call().unwrap();
+        let header = |n: &str| {
+            resp.headers()
+                .get(n)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        let expected = attachment.then(|| "attachment".to_string());
+        assert_eq!(header("content-disposition"), expected, "{ct}");
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+        assert_eq!(header("content-type").as_deref(), Some(ct));
+    }
+}
+
 #[test]
 fn without_a_content_type_any_is_accepted_and_kept() {
     let s = server();

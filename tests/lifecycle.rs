@@ -39,8 +39,44 @@ fn health_reports_the_database() {
         503,
         r#"{"status":"unavailable","database":"unreachable"}"#.to_string(),
     );
-    assert_eq!(get(&format!("{}/health", s.user_url)), down);
+    // The last answer is kept for up to a second.
+    assert!(common::eventually(5, || get(&format!(
+        "{}/health",
+        s.user_url
+    )) == down));
     assert_eq!(get(&format!("{}/health", s.admin_url)), down);
+}
+
+/// However many callers ask, the database is pinged at most once a second.
+#[test]
+fn health_probes_the_database_at_most_once_a_second() {
+    let s = server_with(|_| {});
+    let url = format!("{}/health", s.user_url);
+    let ok = (200, r#"{"status":"ok","database":"ok"}"#.to_string());
+    assert_eq!(get(&url), ok);
+    let before = s.state.health.probes();
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                for _ in 0..25 {
+                    assert_eq!(get(&url), ok);
+                }
+            });
+        }
+    });
+    // One probe per started second at most (the first may have been due already).
+    let seconds = started.elapsed().as_secs() + 1;
+    let probes = s.state.health.probes() - before;
+    assert!(
+        probes <= seconds,
+        "{probes} probes in {seconds} s for 200 requests"
+    );
+    // Past the interval the next request probes again.
+    std::thread::sleep(mimql::db::Probe::INTERVAL);
+    let before = s.state.health.probes();
+    assert_eq!(get(&url), ok);
+    assert_eq!(s.state.health.probes(), before + 1);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `GET /health`: whether this node can serve, for load balancers. The database is pinged (a
 //! pooled connection is taken and used), so a node that lost its database, or whose pool is
-//! exhausted, answers 503 and is taken out of rotation.
+//! exhausted, answers 503 and is taken out of rotation. The answer is cached for a second
+//! ([`crate::db::Probe`]).
 
 use std::time::Duration;
 
@@ -10,21 +11,14 @@ use actix_web::{HttpResponse, web};
 use crate::logging::Throttle;
 use crate::state::AppState;
 
-/// Longer than a healthy ping ever takes, shorter than a load balancer's usual check timeout.
-const PING_TIMEOUT: Duration = Duration::from_secs(2);
-
 /// Load balancers ask every few seconds: one warning per minute is enough.
 static UNHEALTHY: Throttle = Throttle::new(1, Duration::from_secs(60));
 
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let failure = match tokio::time::timeout(PING_TIMEOUT, state.db().ping()).await {
-        Ok(Ok(())) => {
-            return HttpResponse::Ok()
-                .insert_header(ContentType::json())
-                .body(r#"{"status":"ok","database":"ok"}"#);
-        }
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => format!("no answer within {} s", PING_TIMEOUT.as_secs()),
+    let Err(failure) = state.health.check(state.db()).await else {
+        return HttpResponse::Ok()
+            .insert_header(ContentType::json())
+            .body(r#"{"status":"ok","database":"ok"}"#);
     };
     if let Some(suppressed) = UNHEALTHY.admit() {
         tracing::warn!(error = %failure, suppressed, "health check: database unreachable");

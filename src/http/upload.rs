@@ -114,11 +114,59 @@ async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
             Err(e) => Some((Err(e), None)),
         }
     });
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
-        // Uploaded content is served from the API's origin: never sniffed, never active.
+    let mut resp = HttpResponse::Ok();
+    // Uploaded content is served from the API's origin: never sniffed, never active, and
+    // saved rather than shown unless it is media a browser only displays.
+    if !displayed_inline(content_type.to_str().unwrap_or_default()) {
+        resp.insert_header((header::CONTENT_DISPOSITION, "attachment"));
+    }
+    resp.insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CONTENT_SECURITY_POLICY, "sandbox"))
         .no_chunking(len)
         .streaming(chunks)
+}
+
+/// Media types a browser shows without running anything: raster images, audio and video.
+/// Everything else (HTML, SVG, XML, PDF, scripts, text a browser may render) is served as an
+/// attachment.
+fn displayed_inline(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("image", sub)) => !sub.contains("svg") && !sub.contains("xml"),
+        Some(("audio" | "video", _)) => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_plain_media_is_shown_inline() {
+        for t in [
+            "image/jpeg",
+            "image/png; x=1",
+            "IMAGE/GIF",
+            "audio/ogg",
+            "video/mp4",
+        ] {
+            assert!(super::displayed_inline(t), "{t}");
+        }
+        for t in [
+            "text/html",
+            "image/svg+xml",
+            "application/xhtml+xml",
+            "text/plain",
+            "application/pdf",
+            "application/octet-stream",
+            "",
+        ] {
+            assert!(!super::displayed_inline(t), "{t}");
+        }
+    }
 }
