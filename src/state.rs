@@ -73,7 +73,9 @@ impl AppState {
         let accounts = Accounts::new(db.clone(), config.hosts(), &config.auth);
         let cluster = match &config.cluster {
             Some(_) => Some(Arc::new(
-                crate::cluster::Cluster::connect(&config, db.clone()).await?,
+                crate::cluster::Cluster::connect(&config, db.clone())
+                    .await
+                    .map_err(|e| e.to_string())?,
             )),
             None => None,
         };

@@ -9,6 +9,7 @@ use crate::errors::ApiError;
 use crate::inbox::InboxError;
 use crate::jid::Jid;
 use crate::last::LastError;
+use crate::modules::MissingModules;
 use crate::muc::MucError;
 use crate::muc::room::{OwnerAction, RoomError as MucRoomError};
 use crate::muc_light::MucLightError;
@@ -42,7 +43,8 @@ pub fn no_permissions() -> ApiError {
     )
 }
 
-pub fn deps_not_loaded(modules: Vec<Value>) -> ApiError {
+pub fn deps_not_loaded(missing: MissingModules<'_>) -> ApiError {
+    let modules = missing.0.into_iter().map(Value::from).collect();
     ApiError::new(
         "deps_not_loaded",
         "Some of required modules or services are not loaded",
