@@ -9,7 +9,7 @@ use crate::archive::{Archived, Page};
 use crate::errors::ApiError;
 use crate::generated::user::*;
 use crate::router::Envelope;
-use crate::sessions::{self, LiveSession, SessionId, SessionInfo};
+use crate::sessions::{self, LiveSession};
 use crate::stanza::Outgoing;
 
 /// The archive's page size cap (the reference's `max_result_limit` default).
@@ -167,23 +167,14 @@ impl UserSubscriptionResolver for UserApi {
         let transport = ctx
             .data_opt::<SubscriptionTransport>()
             .map_or(sessions::Transport::WebSocket, |t| t.0);
-        let jid = crate::jid::Jid::parse_full(&format!(
-            "{}/{}",
-            user.bare_string(),
-            sessions::resource(transport)
-        ))
-        .map_err(|_| ApiError::internal("sessions", "generated resource refused"))?;
-        let info = SessionInfo {
-            id: SessionId::random(),
-            jid,
-            priority: 1,
-            node: self.state.node.clone(),
+        let live = LiveSession::open(
+            self.state.sessions.clone(),
+            user,
+            self.state.node.clone(),
             transport,
-            opened_at: crate::db::now_micros(),
-        };
-        let live = LiveSession::open(self.state.sessions.clone(), info)
-            .await
-            .map_err(codes::sessions)?;
+        )
+        .await
+        .map_err(codes::sessions)?;
         if let Some(ready) = ctx.data_opt::<SessionReady>() {
             ready.fire();
         }
