@@ -140,6 +140,24 @@ pub(super) fn page_size(requested: Option<PosInt>) -> i64 {
         .min(MAX_RESULT_LIMIT)
 }
 
+/// `getRoomMessages` of MUC and MUC Light: a page of a room's archive, read by `fetch` (given
+/// `before` in microseconds and the page size), its errors mapped by `err`.
+pub(super) async fn room_messages<E, Fut>(
+    requested: Option<PosInt>,
+    before: Option<DateTime>,
+    fetch: impl FnOnce(Option<i64>, u64) -> Fut,
+    err: impl FnOnce(E) -> async_graphql::Error,
+) -> Result<Option<StanzasPayload>>
+where
+    Fut: std::future::Future<Output = Result<Vec<Archived>, E>>,
+{
+    let limit = page_size(requested);
+    let rows = fetch(before.map(|b| b.0.timestamp_micros()), limit as u64)
+        .await
+        .map_err(err)?;
+    Ok(Some(payload(rows, limit)?))
+}
+
 /// What a subscriber sees of a routed message: the routing sender, the time of delivery, the
 /// stanza's `id` attribute (not a MAM id) and the element as routed.
 fn event(routed: &sessions::Routed) -> Option<StanzaUserSubscription> {
