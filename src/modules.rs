@@ -2,8 +2,11 @@
 //! In mimql every served host has the same modules; MUC services live on `muc.<host>` and
 //! MUC Light services on `muclight.<host>`.
 
-use crate::errors::ApiError;
 use crate::state::AppState;
+
+/// The modules a request needs that are disabled (the API answers `deps_not_loaded`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct MissingModules<'a>(pub Vec<&'a str>);
 
 /// The domain part of a JID or domain string (what follows `@`, up to `/`).
 pub fn domain_of(s: &str) -> String {
@@ -29,20 +32,24 @@ fn resolves(state: &AppState, domain: &str) -> bool {
     service("muc.", "mod_muc") || service("muclight.", "mod_muc_light")
 }
 
-/// `deps_not_loaded` when one of `modules` is disabled for the host of `domain`.
-pub fn require(state: &AppState, domain: &str, modules: &[&str]) -> Result<(), ApiError> {
+/// Which of `modules` are disabled for the host of `domain`, if any.
+pub fn require<'a>(
+    state: &AppState,
+    domain: &str,
+    modules: &[&'a str],
+) -> Result<(), MissingModules<'a>> {
     if !resolves(state, domain) {
         return Ok(());
     }
-    let missing: Vec<async_graphql::Value> = modules
+    let missing: Vec<&str> = modules
         .iter()
+        .copied()
         .filter(|m| !state.config.module_enabled(m))
-        .map(|m| async_graphql::Value::from(*m))
         .collect();
     if missing.is_empty() {
         return Ok(());
     }
-    Err(crate::api::codes::deps_not_loaded(missing))
+    Err(MissingModules(missing))
 }
 
 #[cfg(test)]

@@ -41,95 +41,109 @@ pub fn is_reserved(ns: &str) -> bool {
     ns.starts_with("jabber:") || ns.starts_with("http://jabber.org/") || ns == "vcard-temp"
 }
 
-/// Stores `el` under its namespace, replacing what was there, within `quota` bytes of XML for
-/// all the user's namespaces together.
-pub async fn set(
-    db: &DatabaseConnection,
-    user: &Jid,
-    el: &Element,
+/// The private storage service: owns its transactions and the quota (`[limits]
+/// max_private_bytes`, all of a user's namespaces together).
+pub struct PrivateStorage {
+    db: DatabaseConnection,
     quota: usize,
-) -> Result<(), PrivateError> {
-    el.check_chars().map_err(PrivateError::InvalidChar)?;
-    let ns = match el.attr("xmlns") {
-        Some(ns) if !ns.is_empty() => ns.to_string(),
-        _ => return Err(PrivateError::NoNamespace),
-    };
-    if is_reserved(&ns) {
-        return Err(PrivateError::ReservedNamespace(ns));
-    }
-    let xml = el.to_string();
-    if xml.len() > quota {
-        return Err(PrivateError::QuotaExceeded(quota));
-    }
-    let txn = begin_write(db).await?;
-    let id = lock_user(&txn, user)
-        .await?
-        .ok_or(PrivateError::UserNotFound)?;
-    let hash = key_hash(&ns);
-    // What the other namespaces hold (the one being replaced does not count), in bytes of
-    // UTF-8 as the new element is measured.
-    let bytes = match txn.get_database_backend() {
-        DbBackend::Sqlite => "CAST(LENGTH(CAST(xml AS BLOB)) AS BIGINT)",
-        _ => "CAST(OCTET_LENGTH(xml) AS BIGINT)",
-    };
-    let others: Vec<(String, String, i64)> = private_item::Entity::find()
-        .select_only()
-        .column(private_item::Column::NamespaceHash)
-        .column(private_item::Column::Namespace)
-        .expr(Expr::cust(bytes))
-        .filter(private_item::Column::UserId.eq(id))
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    let used: usize = others
-        .iter()
-        .filter(|(h, n, _)| !(h == &hash && n == &ns))
-        .map(|(_, _, len)| usize::try_from(*len).unwrap_or(usize::MAX))
-        .fold(0, usize::saturating_add);
-    if used.saturating_add(xml.len()) > quota {
-        return Err(PrivateError::QuotaExceeded(quota));
-    }
-    let row = private_item::ActiveModel {
-        user_id: Set(id),
-        namespace_hash: Set(hash),
-        namespace: Set(ns),
-        xml: Set(xml),
-        ..Default::default()
-    };
-    private_item::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([
-                private_item::Column::UserId,
-                private_item::Column::NamespaceHash,
-            ])
-            .update_column(private_item::Column::Xml)
-            .to_owned(),
-        )
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(())
 }
 
-/// The element stored under `ns`, if any.
-pub async fn get(
-    db: &DatabaseConnection,
-    user: &Jid,
-    ns: &str,
-) -> Result<Option<Element>, PrivateError> {
-    check_chars(ns).map_err(PrivateError::InvalidNamespace)?;
-    let id = user_id(db, user).await?.ok_or(PrivateError::UserNotFound)?;
-    // Found through the hash index, matched on the full namespace.
-    let Some(row) = private_item::Entity::find()
-        .filter(private_item::Column::UserId.eq(id))
-        .filter(private_item::Column::NamespaceHash.eq(key_hash(ns)))
-        .filter(private_item::Column::Namespace.eq(ns))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    Element::parse(&row.xml)
-        .map(Some)
-        .map_err(|e| PrivateError::Db(DbErr::Custom(format!("stored element is not XML: {e}"))))
+impl PrivateStorage {
+    pub fn new(db: DatabaseConnection, quota: usize) -> PrivateStorage {
+        PrivateStorage { db, quota }
+    }
+
+    /// Stores `el` under its namespace, replacing what was there, within the quota.
+    pub async fn set(&self, user: &Jid, el: &Element) -> Result<(), PrivateError> {
+        el.check_chars().map_err(PrivateError::InvalidChar)?;
+        let ns = match el.attr("xmlns") {
+            Some(ns) if !ns.is_empty() => ns.to_string(),
+            _ => return Err(PrivateError::NoNamespace),
+        };
+        if is_reserved(&ns) {
+            return Err(PrivateError::ReservedNamespace(ns));
+        }
+        let xml = el.to_string();
+        if xml.len() > self.quota {
+            return Err(PrivateError::QuotaExceeded(self.quota));
+        }
+        let txn = begin_write(&self.db).await?;
+        let id = lock_user(&txn, user)
+            .await?
+            .ok_or(PrivateError::UserNotFound)?;
+        let hash = key_hash(&ns);
+        // What the other namespaces hold (the one being replaced does not count), in bytes of
+        // UTF-8 as the new element is measured.
+        let bytes = match txn.get_database_backend() {
+            DbBackend::Sqlite => "CAST(LENGTH(CAST(xml AS BLOB)) AS BIGINT)",
+            _ => "CAST(OCTET_LENGTH(xml) AS BIGINT)",
+        };
+        let others: Vec<(String, String, i64)> = private_item::Entity::find()
+            .select_only()
+            .column(private_item::Column::NamespaceHash)
+            .column(private_item::Column::Namespace)
+            .expr(Expr::cust(bytes))
+            .filter(private_item::Column::UserId.eq(id))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let used: usize = others
+            .iter()
+            .filter(|(h, n, _)| !(h == &hash && n == &ns))
+            .map(|(_, _, len)| usize::try_from(*len).unwrap_or(usize::MAX))
+            .fold(0, usize::saturating_add);
+        if used.saturating_add(xml.len()) > self.quota {
+            return Err(PrivateError::QuotaExceeded(self.quota));
+        }
+        let row = private_item::ActiveModel {
+            user_id: Set(id),
+            namespace_hash: Set(hash),
+            namespace: Set(ns),
+            xml: Set(xml),
+            ..Default::default()
+        };
+        private_item::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    private_item::Column::UserId,
+                    private_item::Column::NamespaceHash,
+                ])
+                .update_column(private_item::Column::Xml)
+                .to_owned(),
+            )
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The element stored under `ns`, if any.
+    pub async fn get(&self, user: &Jid, ns: &str) -> Result<Option<Element>, PrivateError> {
+        check_chars(ns).map_err(PrivateError::InvalidNamespace)?;
+        let id = user_id(&self.db, user)
+            .await?
+            .ok_or(PrivateError::UserNotFound)?;
+        // Found through the hash index, matched on the full namespace.
+        let Some(row) = private_item::Entity::find()
+            .filter(private_item::Column::UserId.eq(id))
+            .filter(private_item::Column::NamespaceHash.eq(key_hash(ns)))
+            .filter(private_item::Column::Namespace.eq(ns))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Element::parse(&row.xml)
+            .map(Some)
+            .map_err(|e| PrivateError::Db(DbErr::Custom(format!("stored element is not XML: {e}"))))
+    }
+}
+
+/// Part of removing an account (the caller holds the user's lock).
+pub async fn remove_user<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<(), DbErr> {
+    private_item::Entity::delete_many()
+        .filter(private_item::Column::UserId.eq(user_id))
+        .exec(c)
+        .await?;
+    Ok(())
 }

@@ -3,8 +3,8 @@
 //! the modules it calls, so that none of them (accounts included) needs to know about the
 //! others.
 
-use mimql_entities::{last_activity, private_item, user, vcard};
-use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter};
+use mimql_entities::user;
+use sea_orm::{DatabaseTransaction, DbErr, EntityTrait};
 
 use crate::accounts::{AccountError, Accounts, lock_users, user_id};
 use crate::jid::Jid;
@@ -58,18 +58,9 @@ pub async fn remove_user_data(
     jid: &Jid,
 ) -> Result<(), DbErr> {
     crate::roster::remove_user(txn, user_id, jid).await?;
-    vcard::Entity::delete_many()
-        .filter(vcard::Column::UserId.eq(user_id))
-        .exec(txn)
-        .await?;
-    private_item::Entity::delete_many()
-        .filter(private_item::Column::UserId.eq(user_id))
-        .exec(txn)
-        .await?;
-    last_activity::Entity::delete_many()
-        .filter(last_activity::Column::UserId.eq(user_id))
-        .exec(txn)
-        .await?;
+    crate::vcard::remove_user(txn, user_id).await?;
+    crate::private::remove_user(txn, user_id).await?;
+    crate::last::remove_user(txn, user_id).await?;
     crate::muc_light::remove_user(txn, user_id).await?;
     crate::muc::remove_user(txn, jid).await?;
     crate::archive::remove_user(txn, user_id).await?;

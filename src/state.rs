@@ -12,12 +12,16 @@ use crate::archive::{Archive, IdGenerator};
 use crate::config::Config;
 use crate::inbox::Inbox;
 use crate::jid::Jid;
+use crate::last::LastActivity;
 use crate::muc::Muc;
 use crate::muc_light::MucLight;
+use crate::private::PrivateStorage;
+use crate::roster::Roster;
 use crate::router::{Features, Router, StandardRouter};
 use crate::sessions::{LocalSessions, SessionRegistry};
 use crate::token::Tokens;
 use crate::upload::Uploads;
+use crate::vcard::Vcards;
 
 /// Stanzas a session's mailbox holds before the session counts as stuck and is closed.
 const MAILBOX_CAPACITY: usize = 256;
@@ -30,11 +34,15 @@ pub struct AppState {
     /// MAM ids for every archive this node writes (personal and rooms).
     pub ids: Arc<IdGenerator>,
     pub inbox: Inbox,
+    pub last: LastActivity,
     pub muc: Muc,
     pub muc_light: MucLight,
+    pub private: PrivateStorage,
+    pub roster: Roster,
     pub sessions: Arc<dyn SessionRegistry>,
     pub router: Arc<dyn Router>,
     pub tokens: Tokens,
+    pub vcards: Vcards,
     /// `None` when `mod_http_upload` is disabled.
     pub uploads: Option<Uploads>,
     /// This node's name, as `listSessions` reports it.
@@ -67,7 +75,9 @@ impl AppState {
         let accounts = Accounts::new(db.clone(), config.hosts(), &config.auth);
         let cluster = match &config.cluster {
             Some(_) => Some(Arc::new(
-                crate::cluster::Cluster::connect(&config, db.clone()).await?,
+                crate::cluster::Cluster::connect(&config, db.clone())
+                    .await
+                    .map_err(|e| e.to_string())?,
             )),
             None => None,
         };
@@ -117,8 +127,24 @@ impl AppState {
             router.clone(),
         )
         .map_err(|e| format!("cannot start mod_muc_light: {e}"))?;
+        let limits = &config.limits;
+        let roster = Roster::new(
+            db.clone(),
+            crate::roster::Quota {
+                max_items: limits.max_roster_size,
+                max_groups: limits.max_groups_per_contact,
+                max_roster_groups: limits.max_groups_per_roster,
+                max_name_bytes: limits.max_roster_name_bytes,
+            },
+        );
+        let vcards = Vcards::new(db.clone(), config.hosts(), limits.max_vcard_bytes);
+        let private = PrivateStorage::new(db.clone(), limits.max_private_bytes);
         Ok(AppState {
             node: config.node_name(),
+            roster,
+            vcards,
+            private,
+            last: LastActivity::new(db.clone()),
             cluster,
             archive: Archive::new(db.clone()),
             room_archive: RoomArchive::new(db.clone()),

@@ -5,8 +5,9 @@
 //! `MIMQL_TEST_DATABASE_URL`.
 
 use mimql::jid::Jid;
-use mimql::roster::Roster;
+use mimql::private::PrivateStorage;
 use mimql::roster::state::Presence;
+use mimql::roster::{Quota, Roster};
 use mimql_entities::{key_hash, private_item, roster_item};
 use mimql_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
@@ -115,7 +116,7 @@ async fn key_hashes_are_added_to_existing_rows() {
 
     // The rows are found through the new keys.
     let alice = Jid::parse("alice@localhost").unwrap();
-    let roster = Roster::new(&db);
+    let roster = Roster::new(db.clone(), Quota::default());
     let bob = roster
         .get(&alice, &Jid::parse("bob@localhost").unwrap())
         .await
@@ -126,7 +127,8 @@ async fn key_hashes_are_added_to_existing_rows() {
         roster.get(&alice, &long).await.unwrap().contact,
         long_contact
     );
-    let el = mimql::private::get(&db, &alice, &ns)
+    let el = PrivateStorage::new(db.clone(), usize::MAX)
+        .get(&alice, &ns)
         .await
         .unwrap()
         .unwrap();

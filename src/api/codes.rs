@@ -9,6 +9,7 @@ use crate::errors::ApiError;
 use crate::inbox::InboxError;
 use crate::jid::Jid;
 use crate::last::LastError;
+use crate::modules::MissingModules;
 use crate::muc::MucError;
 use crate::muc::room::{OwnerAction, RoomError as MucRoomError};
 use crate::muc_light::MucLightError;
@@ -42,7 +43,8 @@ pub fn no_permissions() -> ApiError {
     )
 }
 
-pub fn deps_not_loaded(modules: Vec<Value>) -> ApiError {
+pub fn deps_not_loaded(missing: MissingModules<'_>) -> ApiError {
+    let modules = missing.0.into_iter().map(Value::from).collect();
     ApiError::new(
         "deps_not_loaded",
         "Some of required modules or services are not loaded",
@@ -187,41 +189,37 @@ pub fn vcard_not_configured(user: &Jid) -> ApiError {
     .with("user", user.to_string())
 }
 
-pub fn vcard_domain_not_found(user: &Jid) -> ApiError {
-    ApiError::new("user_not_found", "User's domain does not exist").with("user", user.to_string())
-}
-
-pub fn vcard_user_not_found(user: &Jid) -> ApiError {
-    ApiError::new("user_not_found", "Given user does not exist").with("user", user.to_string())
-}
-
-pub fn vcard_not_found(user: &Jid) -> ApiError {
-    ApiError::new("vcard_not_found", "Vcard for user not found").with("user", user.to_string())
-}
-
-pub fn vcard_internal(e: impl std::fmt::Display + 'static, user: &Jid) -> ApiError {
-    if let Some(e) = ApiError::unavailable(&e) {
-        return e.with("user", user.to_string());
-    }
-    tracing::error!(%e, "vCard storage");
-    ApiError::new("internal", "Internal server error").with("user", user.to_string())
-}
-
-pub fn vcard_store(e: VcardError, user: &Jid) -> ApiError {
-    match e {
+/// vCard errors; `extensions.user` names the vCard's owner.
+pub fn vcard(e: VcardError, user: &Jid) -> ApiError {
+    let err = match e {
+        VcardError::DomainNotFound => {
+            ApiError::new("user_not_found", "User's domain does not exist")
+        }
+        VcardError::UserNotFound => ApiError::new("user_not_found", "Given user does not exist"),
+        VcardError::NotFound => ApiError::new("vcard_not_found", "Vcard for user not found"),
         VcardError::InvalidChar(at) => {
             // The path below the root `vCard`: `N/FAMILY`.
             let field = at.path.split_once('/').map_or(at.path.as_str(), |(_, p)| p);
-            invalid_character(&format!("The vCard's {field}"), at.ch).with("user", user.to_string())
+            invalid_character(&format!("The vCard's {field}"), at.ch)
         }
-        VcardError::TooLarge(limit) => ApiError::new(
-            "vcard_too_large",
-            format!("A vCard is limited to {limit} bytes (as XML)"),
-        )
-        .with("user", user.to_string())
-        .with("limit", limit as u64),
-        VcardError::Db(e) => vcard_internal(e, user),
-    }
+        VcardError::TooLarge(limit) => {
+            return ApiError::new(
+                "vcard_too_large",
+                format!("A vCard is limited to {limit} bytes (as XML)"),
+            )
+            .with("user", user.to_string())
+            .with("limit", limit as u64);
+        }
+        VcardError::Db(e) => {
+            if let Some(e) = ApiError::unavailable(&e) {
+                e
+            } else {
+                tracing::error!(%e, "vCard storage");
+                ApiError::new("internal", "Internal server error")
+            }
+        }
+    };
+    err.with("user", user.to_string())
 }
 
 /// Private storage errors; `extra` are the field's context keys (`element`, `subElement`).

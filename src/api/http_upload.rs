@@ -1,9 +1,10 @@
 //! `httpUpload`: upload and download URLs for a file the caller declares.
 
-use async_graphql::{Context, Result, Value};
+use async_graphql::{Context, Result};
 
 use super::{UserApi, caller, codes};
 use crate::generated::user::*;
+use crate::modules::MissingModules;
 use crate::upload::Declared;
 
 impl HttpUploadUserMutationResolver for UserApi {
@@ -20,7 +21,7 @@ impl HttpUploadUserMutationResolver for UserApi {
             .state
             .uploads
             .as_ref()
-            .ok_or_else(|| codes::deps_not_loaded(vec![Value::from("mod_http_upload")]))?;
+            .ok_or_else(|| codes::deps_not_loaded(MissingModules(vec!["mod_http_upload"])))?;
         // An empty content type means none, as in the reference.
         let content_type = content_type.filter(|t| !t.is_empty());
         let declared = Declared {

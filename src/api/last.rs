@@ -31,7 +31,9 @@ impl LastUserMutationResolver for UserApi {
             .map(|t| t.0)
             .unwrap_or_else(chrono::Utc::now)
             .timestamp();
-        crate::last::set(self.state.db(), user, seconds, &status)
+        self.state
+            .last
+            .set(user, seconds, &status)
             .await
             .map_err(|e| codes::last(e, user))?;
         activity(user, seconds, status)
@@ -44,7 +46,10 @@ impl LastUserQueryResolver for UserApi {
             Some(u) => &u.0,
             None => caller(ctx)?,
         };
-        let (seconds, status) = crate::last::get(self.state.db(), target)
+        let (seconds, status) = self
+            .state
+            .last
+            .get(target)
             .await
             .map_err(|e| codes::last(e, target))?;
         activity(target, seconds, status)

@@ -91,6 +91,7 @@ impl SchemaHooks for UserApi {
         let Some(domain) = domain else {
             return Ok(());
         };
-        crate::modules::require(&self.state, &domain, modules).map_err(Into::into)
+        crate::modules::require(&self.state, &domain, modules)
+            .map_err(|missing| codes::deps_not_loaded(missing).into())
     }
 }

@@ -409,18 +409,12 @@ impl MucUserQueryResolver for UserApi {
         before: Option<DateTime>,
     ) -> Result<Option<StanzasPayload>> {
         let user = caller(ctx)?;
-        let limit = super::stanza::page_size(page_size);
-        let rows = self
-            .state
-            .muc
-            .messages(
-                user,
-                &room.0,
-                before.map(|b| b.0.timestamp_micros()),
-                limit as u64,
-            )
-            .await
-            .map_err(err(MucField::GetRoomMessages, &room))?;
-        Ok(Some(super::stanza::payload(rows, limit)?))
+        super::stanza::room_messages(
+            page_size,
+            before,
+            |before, limit| self.state.muc.messages(user, &room.0, before, limit),
+            err(MucField::GetRoomMessages, &room),
+        )
+        .await
     }
 }

@@ -217,19 +217,13 @@ impl MucLightUserQueryResolver for UserApi {
         before: Option<DateTime>,
     ) -> Result<Option<StanzasPayload>> {
         let user = caller(ctx)?;
-        let limit = super::stanza::page_size(page_size);
-        let rows = self
-            .state
-            .muc_light
-            .messages(
-                user,
-                &room.0,
-                before.map(|b| b.0.timestamp_micros()),
-                limit as u64,
-            )
-            .await
-            .map_err(|e| codes::muc_light_messages(e, &room.0))?;
-        Ok(Some(super::stanza::payload(rows, limit)?))
+        super::stanza::room_messages(
+            page_size,
+            before,
+            |before, limit| self.state.muc_light.messages(user, &room.0, before, limit),
+            |e| codes::muc_light_messages(e, &room.0).into(),
+        )
+        .await
     }
 
     async fn get_room_config(&self, ctx: &Context<'_>, room_jid: BareJid) -> Result<Option<Room>> {

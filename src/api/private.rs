@@ -21,8 +21,9 @@ impl PrivateUserMutationResolver for UserApi {
     ) -> Result<Option<XmlElement>> {
         let user = caller(ctx)?;
         let el = element_string.0;
-        let quota = self.state.config.limits.max_private_bytes;
-        crate::private::set(self.state.db(), user, &el, quota)
+        self.state
+            .private
+            .set(user, &el)
             .await
             .map_err(|e| codes::private(e, user, &[("element", el.to_string())]))?;
         Ok(Some(XmlElement(el)))
@@ -38,15 +39,13 @@ impl PrivateUserQueryResolver for UserApi {
     ) -> Result<Option<XmlElement>> {
         let user = caller(ctx)?;
         let ns = name_space.0;
-        let stored = crate::private::get(self.state.db(), user, &ns)
-            .await
-            .map_err(|e| {
-                codes::private(
-                    e,
-                    user,
-                    &[("element", element.clone()), ("subElement", ns.clone())],
-                )
-            })?;
+        let stored = self.state.private.get(user, &ns).await.map_err(|e| {
+            codes::private(
+                e,
+                user,
+                &[("element", element.clone()), ("subElement", ns.clone())],
+            )
+        })?;
         match stored {
             Some(el) => Ok(Some(XmlElement(el))),
             // Nothing stored: the empty request element, as the reference answers.

@@ -5,8 +5,8 @@ use async_graphql::{Context, Result};
 use super::{UserApi, caller, codes};
 use crate::errors::ApiError;
 use crate::generated::user::*;
+use crate::roster::Item;
 use crate::roster::state::{self, Presence};
-use crate::roster::{Item, Roster};
 
 fn contact(item: Item) -> Result<Contact, ApiError> {
     let jid = crate::jid::Jid::parse(&item.contact).map_err(|_| {
@@ -35,16 +35,6 @@ fn contact(item: Item) -> Result<Contact, ApiError> {
 }
 
 impl UserApi {
-    fn roster_quota(&self) -> crate::roster::Quota {
-        let limits = &self.state.config.limits;
-        crate::roster::Quota {
-            max_items: limits.max_roster_size,
-            max_groups: limits.max_groups_per_contact,
-            max_roster_groups: limits.max_groups_per_roster,
-            max_name_bytes: limits.max_roster_name_bytes,
-        }
-    }
-
     async fn add_one(
         &self,
         ctx: &Context<'_>,
@@ -53,8 +43,8 @@ impl UserApi {
         groups: Option<Vec<String>>,
     ) -> Result<Option<String>> {
         let user = caller(ctx)?;
-        Roster::new(self.state.db())
-            .with_quota(self.roster_quota())
+        self.state
+            .roster
             .add(user, &jid.0, name, groups)
             .await
             .map_err(|e| codes::roster(e, "create", user, &jid.0))?;
@@ -63,8 +53,8 @@ impl UserApi {
 
     async fn delete_one(&self, ctx: &Context<'_>, jid: Jid) -> Result<Option<String>> {
         let user = caller(ctx)?;
-        Roster::new(self.state.db())
-            .with_quota(self.roster_quota())
+        self.state
+            .roster
             .delete(user, &jid.0)
             .await
             .map_err(|e| codes::roster(e, "delete", user, &jid.0))?;
@@ -135,8 +125,8 @@ impl RosterUserMutationResolver for UserApi {
             SubAction::Decline => Presence::Unsubscribed,
             SubAction::Cancel => Presence::Unsubscribe,
         };
-        Roster::new(self.state.db())
-            .with_quota(self.roster_quota())
+        self.state
+            .roster
             .subscription(user, &contact.0, presence)
             .await
             .map_err(|e| codes::roster_subscription(e, &contact.0))?;
@@ -166,8 +156,9 @@ impl RosterUserMutationResolver for UserApi {
 impl RosterUserQueryResolver for UserApi {
     async fn list_contacts(&self, ctx: &Context<'_>) -> Result<Option<Vec<Contact>>> {
         let user = caller(ctx)?;
-        let items = Roster::new(self.state.db())
-            .with_quota(self.roster_quota())
+        let items = self
+            .state
+            .roster
             .list(user)
             .await
             .map_err(|e| codes::roster_list(e, user))?;
@@ -180,8 +171,9 @@ impl RosterUserQueryResolver for UserApi {
 
     async fn get_contact(&self, ctx: &Context<'_>, jid: Jid) -> Result<Option<Contact>> {
         let user = caller(ctx)?;
-        let item = Roster::new(self.state.db())
-            .with_quota(self.roster_quota())
+        let item = self
+            .state
+            .roster
             .get(user, &jid.0)
             .await
             .map_err(|e| codes::roster(e, "get", user, &jid.0))?;

@@ -9,7 +9,7 @@ use crate::archive::{Archived, Page};
 use crate::errors::ApiError;
 use crate::generated::user::*;
 use crate::router::Envelope;
-use crate::sessions::{self, LiveSession, SessionId, SessionInfo};
+use crate::sessions::{self, LiveSession};
 use crate::stanza::Outgoing;
 
 /// The archive's page size cap (the reference's `max_result_limit` default).
@@ -140,6 +140,24 @@ pub(super) fn page_size(requested: Option<PosInt>) -> i64 {
         .min(MAX_RESULT_LIMIT)
 }
 
+/// `getRoomMessages` of MUC and MUC Light: a page of a room's archive, read by `fetch` (given
+/// `before` in microseconds and the page size), its errors mapped by `err`.
+pub(super) async fn room_messages<E, Fut>(
+    requested: Option<PosInt>,
+    before: Option<DateTime>,
+    fetch: impl FnOnce(Option<i64>, u64) -> Fut,
+    err: impl FnOnce(E) -> async_graphql::Error,
+) -> Result<Option<StanzasPayload>>
+where
+    Fut: std::future::Future<Output = Result<Vec<Archived>, E>>,
+{
+    let limit = page_size(requested);
+    let rows = fetch(before.map(|b| b.0.timestamp_micros()), limit as u64)
+        .await
+        .map_err(err)?;
+    Ok(Some(payload(rows, limit)?))
+}
+
 /// What a subscriber sees of a routed message: the routing sender, the time of delivery, the
 /// stanza's `id` attribute (not a MAM id) and the element as routed.
 fn event(routed: &sessions::Routed) -> Option<StanzaUserSubscription> {
@@ -167,23 +185,14 @@ impl UserSubscriptionResolver for UserApi {
         let transport = ctx
             .data_opt::<SubscriptionTransport>()
             .map_or(sessions::Transport::WebSocket, |t| t.0);
-        let jid = crate::jid::Jid::parse_full(&format!(
-            "{}/{}",
-            user.bare_string(),
-            sessions::resource(transport)
-        ))
-        .map_err(|_| ApiError::internal("sessions", "generated resource refused"))?;
-        let info = SessionInfo {
-            id: SessionId::random(),
-            jid,
-            priority: 1,
-            node: self.state.node.clone(),
+        let live = LiveSession::open(
+            self.state.sessions.clone(),
+            user,
+            self.state.node.clone(),
             transport,
-            opened_at: crate::db::now_micros(),
-        };
-        let live = LiveSession::open(self.state.sessions.clone(), info)
-            .await
-            .map_err(codes::sessions)?;
+        )
+        .await
+        .map_err(codes::sessions)?;
         if let Some(ready) = ctx.data_opt::<SessionReady>() {
             ready.fire();
         }

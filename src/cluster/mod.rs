@@ -21,6 +21,24 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryRe
 
 use crate::config::Config;
 
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("no [cluster] section")]
+    NotConfigured,
+    #[error("cannot connect to NATS at {url}: {source}")]
+    Connect {
+        url: String,
+        source: async_nats::ConnectError,
+    },
+    /// The node's row (or its sessions left from a previous run) could not be written.
+    #[error("cannot register the node: {0}")]
+    Register(#[from] DbErr),
+    #[error("cannot register the node: stored node number out of range")]
+    NumberOutOfRange,
+    #[error("cannot register the node: 256 nodes are registered already; no node number is free")]
+    NoFreeNumber,
+}
+
 /// The subject credentials are forgotten on.
 const AUTH_SUBJECT: &str = "mimql.auth";
 
@@ -40,7 +58,7 @@ fn stmt(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
 
 /// This node's number: the one it had if its row survives, else the first free one (the
 /// unique index arbitrates between nodes starting together).
-async fn claim_number(db: &DatabaseConnection, node: &str) -> Result<u8, String> {
+async fn claim_number(db: &DatabaseConnection, node: &str) -> Result<u8, ClusterError> {
     #[derive(sea_orm::FromQueryResult)]
     struct N {
         number: i32,
@@ -50,10 +68,9 @@ async fn claim_number(db: &DatabaseConnection, node: &str) -> Result<u8, String>
         vec![node.into()],
     ))
     .one(db)
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     if let Some(n) = mine {
-        return u8::try_from(n.number).map_err(|_| "stored node number out of range".to_string());
+        return u8::try_from(n.number).map_err(|_| ClusterError::NumberOutOfRange);
     }
     for n in 0..=255i32 {
         let inserted = db
@@ -61,29 +78,29 @@ async fn claim_number(db: &DatabaseConnection, node: &str) -> Result<u8, String>
                 "INSERT INTO cluster_nodes (name, number, heartbeat_at) VALUES ($1, $2, $3)                  ON CONFLICT DO NOTHING",
                 vec![node.into(), n.into(), crate::db::now_micros().into()],
             ))
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         if inserted.rows_affected() == 1 {
             return Ok(n as u8);
         }
     }
-    Err("256 nodes are registered already; no node number is free".into())
+    Err(ClusterError::NoFreeNumber)
 }
 
 impl Cluster {
     /// Connects to NATS and announces this node (a clear error when NATS cannot be reached).
-    pub async fn connect(config: &Config, db: DatabaseConnection) -> Result<Cluster, String> {
-        let c = config.cluster.as_ref().ok_or("no [cluster] section")?;
+    pub async fn connect(config: &Config, db: DatabaseConnection) -> Result<Cluster, ClusterError> {
+        let c = config.cluster.as_ref().ok_or(ClusterError::NotConfigured)?;
         let node = config.node_name();
         let nats = async_nats::ConnectOptions::new()
             .name(&node)
             .connection_timeout(Duration::from_secs(10))
             .connect(c.nats_url.as_str())
             .await
-            .map_err(|e| format!("cannot connect to NATS at {}: {e}", c.nats_url))?;
-        let number = claim_number(&db, &node)
-            .await
-            .map_err(|e| format!("cannot register the node: {e}"))?;
+            .map_err(|source| ClusterError::Connect {
+                url: c.nats_url.clone(),
+                source,
+            })?;
+        let number = claim_number(&db, &node).await?;
         let cluster = Cluster {
             node,
             number,
@@ -92,10 +109,7 @@ impl Cluster {
             heartbeat: Duration::from_secs(c.heartbeat_secs),
             ttl: Duration::from_secs(c.session_ttl_secs),
         };
-        cluster
-            .beat()
-            .await
-            .map_err(|e| format!("cannot register the node: {e}"))?;
+        cluster.beat().await?;
         // Sessions a previous run of this node left behind are gone with it.
         cluster
             .db
@@ -103,8 +117,7 @@ impl Cluster {
                 "DELETE FROM cluster_sessions WHERE node = $1",
                 vec![cluster.node.clone().into()],
             ))
-            .await
-            .map_err(|e| format!("cannot register the node: {e}"))?;
+            .await?;
         tracing::info!(node = %cluster.node, number, "joined the cluster");
         Ok(cluster)
     }

@@ -287,23 +287,15 @@ async fn room_for_one<C: ConnectionTrait>(c: &C, owner: i64, quota: Quota) -> Re
     Ok(usize::try_from(items).unwrap_or(usize::MAX) < quota.max_items)
 }
 
-pub struct Roster<'a> {
-    db: &'a DatabaseConnection,
+/// The roster service: owns its transactions, and the quota it holds every user's roster to.
+pub struct Roster {
+    db: DatabaseConnection,
     quota: Quota,
 }
 
-impl<'a> Roster<'a> {
-    pub fn new(db: &'a DatabaseConnection) -> Roster<'a> {
-        Roster {
-            db,
-            quota: Quota::default(),
-        }
-    }
-
-    /// Bounds the items and groups this service adds to a user's roster.
-    pub fn with_quota(mut self, quota: Quota) -> Roster<'a> {
-        self.quota = quota;
-        self
+impl Roster {
+    pub fn new(db: DatabaseConnection, quota: Quota) -> Roster {
+        Roster { db, quota }
     }
 
     /// Refuses a new item in a roster that is full.
@@ -388,7 +380,7 @@ impl<'a> Roster<'a> {
             groups.as_deref().unwrap_or_default(),
             self.quota,
         )?;
-        let txn = begin_write(self.db).await?;
+        let txn = begin_write(&self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
         let Some(_) = Self::lock_pair(&txn, owner, owner_id, contact).await? else {
             return Err(RosterError::UserNotExist(contact.to_string()));
@@ -428,7 +420,7 @@ impl<'a> Roster<'a> {
 
     /// Removes an item; a subscription it carried is cancelled on the contact's side too.
     pub async fn delete(&self, owner: &Jid, contact: &Jid) -> Result<(), RosterError> {
-        let txn = begin_write(self.db).await?;
+        let txn = begin_write(&self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
         let contact_id = Self::lock_pair(&txn, owner, owner_id, contact).await?;
         let Some(item) = find_item(&txn, owner_id, &contact.to_string()).await? else {
@@ -459,7 +451,7 @@ impl<'a> Roster<'a> {
         contact: &Jid,
         p: Presence,
     ) -> Result<(), RosterError> {
-        let txn = begin_write(self.db).await?;
+        let txn = begin_write(&self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
         let contact_id = Self::lock_pair(&txn, owner, owner_id, contact).await?;
         let key = contact.to_string();
@@ -492,13 +484,13 @@ impl<'a> Roster<'a> {
     /// The whole roster, in the order items were created. Items and groups come from one
     /// query, so they are always of the same version.
     pub async fn list(&self, owner: &Jid) -> Result<Vec<Item>, RosterError> {
-        let owner_id = Self::owner(self.db, owner).await?;
+        let owner_id = Self::owner(&self.db, owner).await?;
         self.items(Condition::all().add(roster_item::Column::UserId.eq(owner_id)))
             .await
     }
 
     pub async fn get(&self, owner: &Jid, contact: &Jid) -> Result<Item, RosterError> {
-        let owner_id = Self::owner(self.db, owner).await?;
+        let owner_id = Self::owner(&self.db, owner).await?;
         let mut items = self.items(item_key(owner_id, &contact.to_string())).await?;
         items.pop().ok_or(RosterError::ContactNotFound)
     }
@@ -508,7 +500,7 @@ impl<'a> Roster<'a> {
             .filter(filter)
             .find_with_related(roster_group::Entity)
             .order_by_asc(roster_item::Column::Id)
-            .all(self.db)
+            .all(&self.db)
             .await?;
         Ok(rows
             .into_iter()

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 pub use local::LocalSessions;
 
-use crate::jid::Jid;
+use crate::jid::{Jid, JidError};
 use crate::xml::Element;
 
 /// How a session is connected.
@@ -72,6 +72,9 @@ pub struct Routed {
 pub enum SessionError {
     #[error("the session registry is unavailable: {0}")]
     Unavailable(String),
+    /// A generated resource that resourceprep refused (it never should).
+    #[error("generated resource refused: {}", .0.as_str())]
+    Resource(JidError),
 }
 
 /// Who is online and how to reach them, wherever they are.
@@ -99,10 +102,24 @@ pub struct LiveSession {
 }
 
 impl LiveSession {
+    /// Opens a session of the user `user` on the node `node`, arriving over `transport`: a
+    /// fresh resource ([`resource`]) and priority 1.
     pub async fn open(
         registry: Arc<dyn SessionRegistry>,
-        info: SessionInfo,
+        user: &Jid,
+        node: String,
+        transport: Transport,
     ) -> Result<LiveSession, SessionError> {
+        let info = SessionInfo {
+            id: SessionId::random(),
+            jid: user
+                .with_resource(&resource(transport))
+                .map_err(SessionError::Resource)?,
+            priority: 1,
+            node,
+            transport,
+            opened_at: crate::db::now_micros(),
+        };
         let rx = registry.open(info.clone()).await?;
         let _open = crate::metrics::session_open(info.transport.as_str());
         Ok(LiveSession {

@@ -1,16 +1,29 @@
-//! vCards: one per user, stored as its vcard-temp element ([`mapping`] converts to and from
-//! the GraphQL types).
-
-pub mod mapping;
+//! vCards: one per user, stored as its vcard-temp element (XEP-0054). The API maps its own
+//! types to and from this element; the domain only sees XML.
 
 use mimql_entities::vcard;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+};
 
+use crate::accounts::{lock_user, user_id};
+use crate::jid::Jid;
 use crate::xml::{Element, InvalidCharAt};
+
+/// The namespace of the stored element.
+pub const NS: &str = "vcard-temp";
 
 #[derive(Debug, thiserror::Error)]
 pub enum VcardError {
+    /// The user's domain is not served here.
+    #[error("the user's domain does not exist")]
+    DomainNotFound,
+    #[error("the user does not exist")]
+    UserNotFound,
+    /// The user has no vCard stored.
+    #[error("no vCard stored")]
+    NotFound,
     /// A field holds a character XML cannot carry; the path names its element.
     #[error("{} contains {}, which XML cannot carry", .0.path, .0.ch)]
     InvalidChar(InvalidCharAt),
@@ -21,9 +34,60 @@ pub enum VcardError {
     Db(#[from] DbErr),
 }
 
+/// The vCard service: owns its transactions and the size quota (`[limits] max_vcard_bytes`).
+pub struct Vcards {
+    db: DatabaseConnection,
+    hosts: Vec<String>,
+    max_bytes: usize,
+}
+
+impl Vcards {
+    pub fn new(db: DatabaseConnection, hosts: Vec<String>, max_bytes: usize) -> Vcards {
+        Vcards {
+            db,
+            hosts,
+            max_bytes,
+        }
+    }
+
+    /// Replaces the user's vCard and answers it as stored, read back in the same transaction
+    /// (as the reference does).
+    pub async fn set(&self, user: &Jid, el: &Element) -> Result<Element, VcardError> {
+        let txn = crate::db::begin_write(&self.db).await?;
+        // Locked: a removal of the account waits, or has happened (no foreign-key failure).
+        let id = lock_user(&txn, user)
+            .await?
+            .ok_or(VcardError::UserNotFound)?;
+        store(&txn, id, el, self.max_bytes).await?;
+        let stored = load(&txn, id).await?.ok_or(VcardError::NotFound)?;
+        txn.commit().await?;
+        Ok(stored)
+    }
+
+    /// Any local user's vCard.
+    pub async fn get(&self, user: &Jid) -> Result<Element, VcardError> {
+        if !self.hosts.iter().any(|h| h == user.domain()) {
+            return Err(VcardError::DomainNotFound);
+        }
+        let id = user_id(&self.db, user)
+            .await?
+            .ok_or(VcardError::UserNotFound)?;
+        load(&self.db, id).await?.ok_or(VcardError::NotFound)
+    }
+}
+
+/// Part of removing an account (the caller holds the user's lock).
+pub async fn remove_user<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<(), DbErr> {
+    vcard::Entity::delete_many()
+        .filter(vcard::Column::UserId.eq(user_id))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
 /// Stores (replaces) the user's vCard; refuses one XML cannot carry, or longer than
 /// `max_bytes` as XML, before writing anything.
-pub async fn store<C: ConnectionTrait>(
+async fn store<C: ConnectionTrait>(
     c: &C,
     user_id: i64,
     el: &Element,
@@ -51,7 +115,7 @@ pub async fn store<C: ConnectionTrait>(
 }
 
 /// The user's stored vCard element, if any.
-pub async fn load<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<Option<Element>, DbErr> {
+async fn load<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<Option<Element>, DbErr> {
     let Some(row) = vcard::Entity::find_by_id(user_id).one(c).await? else {
         return Ok(None);
     };

@@ -9,9 +9,8 @@
 use async_graphql::{InputType, Name, Value};
 
 use crate::generated::user::*;
+use crate::vcard::NS;
 use crate::xml::{Element, Node};
-
-pub const NS: &str = "vcard-temp";
 
 fn text_el(name: &str, text: &str) -> Element {
     let el = Element::new(name);
