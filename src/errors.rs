@@ -4,9 +4,11 @@
 
 use async_graphql::{ErrorExtensionValues, Value};
 
+use crate::pipeline::Code;
+
 /// Codes of conditions that pass: answered with HTTP 503 (see `http::reply`).
-pub const UNAVAILABLE: &str = "database_unavailable";
-pub const BUSY: &str = "server_busy";
+pub const UNAVAILABLE: &str = Code::DatabaseUnavailable.as_str();
+pub const BUSY: &str = Code::ServerBusy.as_str();
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiError {
@@ -17,6 +19,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: &'static str, message: impl Into<String>) -> ApiError {
+        debug_assert!(
+            Code::parse(code).is_some(),
+            "error code {code:?} is missing from the registry (pipeline/code.rs)"
+        );
         ApiError {
             code,
             message: message.into(),
@@ -37,7 +43,7 @@ impl ApiError {
             return e;
         }
         tracing::error!(%err, "{context}");
-        ApiError::new("internal_server_error", "Internal server error")
+        ApiError::new(Code::InternalServerError.as_str(), "Internal server error")
     }
 
     /// `database_unavailable` when `err` is a database error meaning the database cannot serve

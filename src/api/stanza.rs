@@ -4,10 +4,11 @@
 use async_graphql::{Context, Result};
 use futures_util::StreamExt;
 
-use super::{SessionReady, SubscriptionTransport, UserApi, caller, codes};
+use super::{UserApi, caller, codes};
 use crate::archive::{Archived, Page};
 use crate::errors::ApiError;
 use crate::generated::user::*;
+use crate::pipeline::{SessionReady, SubscriptionTransport};
 use crate::router::Envelope;
 use crate::sessions::{self, LiveSession};
 use crate::stanza::Outgoing;

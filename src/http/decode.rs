@@ -4,25 +4,25 @@
 use async_graphql::Variables;
 use serde_json::Value as Json;
 
-use crate::pipeline::{Input, Rejection};
+use crate::pipeline::{Code, Input, Rejection};
 
-fn bad(code: &str, message: &str) -> Rejection {
-    Rejection::new(400, code, message, None)
+fn bad(code: Code, message: &str) -> Rejection {
+    Rejection::new(code, message, None)
 }
 
 fn invalid_body() -> Rejection {
-    bad("invalid_json_body", "The request JSON body is invalid")
+    bad(Code::InvalidJsonBody, "The request JSON body is invalid")
 }
 
 fn no_query() -> Rejection {
     bad(
-        "no_query_supplied",
+        Code::NoQuerySupplied,
         "The query was not supplied in the request body",
     )
 }
 
 fn invalid_variables() -> Rejection {
-    bad("variables_invalid_json", "The variables' JSON is invalid")
+    bad(Code::VariablesInvalidJson, "The variables' JSON is invalid")
 }
 
 /// `variables` may be an object, a string holding one, or null (meaning none).
@@ -64,10 +64,10 @@ pub fn json_body(body: &[u8]) -> Result<Input, Rejection> {
 
 pub fn query_string(qs: &str) -> Result<Input, Rejection> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(qs)
-        .map_err(|_| bad("invalid_query_parameters", "The query string is invalid"))?;
+        .map_err(|_| bad(Code::InvalidQueryParameters, "The query string is invalid"))?;
     if pairs.iter().any(|(k, _)| k.is_empty()) {
         return Err(bad(
-            "invalid_query_parameters",
+            Code::InvalidQueryParameters,
             "The query string is invalid",
         ));
     }

@@ -2,21 +2,22 @@
 //! and admin listeners. Order of checks, as in the reference: authorization header (401) →
 //! GraphiQL for browsers → content negotiation (406/415) → decoding (400) → the request
 //! pipeline (parse, cost, input checks, validation: 400; `@protected`: 401; transport: 400) →
-//! execution (200).
+//! execution (200). The handler decodes and renders; the rest is the request wrapper's
+//! ([`super::request`]).
 
-use std::panic::AssertUnwindSafe;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::http::Method;
 use actix_web::http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::Executor;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 
 use super::identity::Auth;
-use super::reply::{self, Reply};
-use super::{decode, graphiql, heavy};
-use crate::pipeline::{self, Outline, Pipeline, Rejection, Transport};
+use super::reply::Reply;
+use super::request::{Call, Credentials, Outcome, Stop};
+use super::{decode, graphiql};
+use crate::pipeline::{self, Code, Input, Pipeline, Rejection, Transport};
 
 pub struct Endpoint<E> {
     pub executor: E,
@@ -32,13 +33,6 @@ pub struct Endpoint<E> {
     /// `user` or `admin`, for logs and metrics.
     pub api: &'static str,
     pub graphiql: &'static graphiql::Page,
-}
-
-/// What a request turned out to be, for its log line and metrics.
-struct Trace {
-    outline: Outline,
-    /// The authenticated caller's domain.
-    domain: Option<String>,
 }
 
 enum Wants {
@@ -78,8 +72,7 @@ fn is_json_content(req: &HttpRequest) -> bool {
 
 fn not_acceptable() -> Rejection {
     Rejection::new(
-        406,
-        "not_acceptable",
+        Code::NotAcceptable,
         "The endpoint answers application/json or text/html",
         None,
     )
@@ -87,8 +80,7 @@ fn not_acceptable() -> Rejection {
 
 fn too_large(limit: usize) -> Rejection {
     Rejection::new(
-        413,
-        "request_too_large",
+        Code::RequestTooLarge,
         format!("The request body exceeds {limit} bytes"),
         None,
     )
@@ -117,8 +109,7 @@ async fn read_body(
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|_| {
                 Rejection::new(
-                    400,
-                    "invalid_json_body",
+                    Code::InvalidJsonBody,
                     "The request JSON body is invalid",
                     None,
                 )
@@ -134,8 +125,7 @@ async fn read_body(
         .await
         .unwrap_or_else(|_| {
             Err(Rejection::new(
-                408,
-                "request_timeout",
+                Code::RequestTimeout,
                 format!(
                     "The request body was not received within {} s",
                     timeout.as_secs()
@@ -145,121 +135,45 @@ async fn read_body(
         })
 }
 
-/// A request as received, before decoding.
-enum Raw {
-    Query(String),
-    Body(Vec<u8>),
-}
-
-impl Raw {
-    fn len(&self) -> usize {
-        match self {
-            Raw::Query(q) => q.len(),
-            Raw::Body(b) => b.len(),
-        }
-    }
-
-    /// Decodes and runs the pipeline's checks.
-    fn prepare(
-        &self,
-        pipeline: &Pipeline,
-        authenticated: bool,
-        outline: &mut Outline,
-    ) -> Result<pipeline::Prepared, Rejection> {
-        let input = match self {
-            Raw::Query(q) => decode::query_string(q)?,
-            Raw::Body(b) => decode::json_body(b)?,
-        };
-        pipeline.prepare_outlined(input, authenticated, Transport::Http, outline)
-    }
-}
-
-/// What the handler sends when it stops early: a JSON reply, or the GraphiQL page.
-enum Early {
-    Reply(Reply),
-    Page(HttpResponse),
-}
-
-impl From<Rejection> for Early {
-    fn from(r: Rejection) -> Early {
-        Early::Reply(r.into())
-    }
-}
-
 impl<E: Executor> Endpoint<E> {
-    async fn handle(
+    /// Decodes a `GET` query string or a `POST` body, after content negotiation (the GraphiQL
+    /// page for a browser).
+    async fn decode(
         &self,
-        req: HttpRequest,
+        req: &HttpRequest,
         payload: web::Payload,
-        trace: &mut Trace,
-    ) -> Result<Reply, Early> {
-        let header = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-        let peer = req.peer_addr().map(|a| a.ip());
-        let identity = self.auth.identify_from(header, peer).await?;
-        trace.domain = identity.user().map(|jid| jid.domain().to_string());
-        let raw = match *req.method() {
-            Method::GET => {
-                match wants(&req) {
-                    Wants::Html => return Err(Early::Page(graphiql::page(self.graphiql))),
-                    Wants::Neither => return Err(not_acceptable().into()),
-                    Wants::Json => {}
-                }
-                Raw::Query(req.query_string().to_string())
-            }
-            _ => {
-                if matches!(wants(&req), Wants::Neither) {
-                    return Err(not_acceptable().into());
-                }
-                if !is_json_content(&req) {
-                    return Err(Rejection::new(
-                        415,
-                        "unsupported_media_type",
-                        "POST bodies must be sent as application/json",
-                        None,
-                    )
-                    .into());
-                }
-                // Without credentials only a small request can do anything but fail.
-                let anonymous = self.pipeline.limits.max_anonymous_bytes;
-                let bound: (usize, fn(usize) -> Rejection) =
-                    if !identity.authenticated() && anonymous < self.max_body {
-                        (anonymous, pipeline::anonymous_too_large)
-                    } else {
-                        (self.max_body, too_large)
-                    };
-                Raw::Body(read_body(&req, payload, bound, self.body_timeout).await?)
-            }
-        };
-        let authenticated = identity.authenticated();
-        let prepared = if raw.len() > heavy::THRESHOLD {
-            // Large: prepared on the low-priority lane (see `heavy`).
-            let pipeline = self.pipeline.clone();
-            let (result, outline) = heavy::run(move || {
-                let mut outline = Outline::new();
-                let result = raw.prepare(&pipeline, authenticated, &mut outline);
-                (result, outline)
-            })
-            .await
-            .map_err(|refused| Early::from(heavy::rejection(refused)))?;
-            trace.outline = outline;
-            result?
+        authenticated: bool,
+    ) -> Result<Input, Stop<HttpResponse>> {
+        if *req.method() == Method::GET {
+            return match wants(req) {
+                Wants::Html => Err(Stop::Own(graphiql::page(self.graphiql))),
+                Wants::Neither => Err(not_acceptable().into()),
+                Wants::Json => Ok(decode::query_string(req.query_string())?),
+            };
+        }
+        if matches!(wants(req), Wants::Neither) {
+            return Err(not_acceptable().into());
+        }
+        if !is_json_content(req) {
+            return Err(Rejection::new(
+                Code::UnsupportedMediaType,
+                "POST bodies must be sent as application/json",
+                None,
+            )
+            .into());
+        }
+        // Without credentials only a small request can do anything but fail.
+        let anonymous = self.pipeline.limits.max_anonymous_bytes;
+        let bound: (usize, fn(usize) -> Rejection) = if !authenticated && anonymous < self.max_body
+        {
+            (anonymous, pipeline::anonymous_too_large)
         } else {
-            raw.prepare(&self.pipeline, authenticated, &mut trace.outline)?
+            (self.max_body, too_large)
         };
-        let request = identity.attach(prepared.request);
-        let response = AssertUnwindSafe(self.executor.execute(request))
-            .catch_unwind()
-            .await
-            .map_err(|_| {
-                tracing::error!("a resolver panicked");
-                Early::from(pipeline::internal_error())
-            })?;
-        Ok(reply::from_response(response).bounded(self.pipeline.limits.max_response_bytes))
+        let body = read_body(req, payload, bound, self.body_timeout).await?;
+        Ok(decode::json_body(&body)?)
     }
 }
-
-/// Longest operation name quoted in a log line.
-const MAX_LOGGED_NAME: usize = 128;
 
 /// The actix handler for `GET|POST /api/graphql`.
 pub async fn graphql<E: Executor>(
@@ -267,53 +181,21 @@ pub async fn graphql<E: Executor>(
     payload: web::Payload,
     endpoint: web::Data<Endpoint<E>>,
 ) -> HttpResponse {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let mut trace = Trace {
-        outline: Outline::new(),
-        domain: None,
+    let call = Call {
+        transport: Transport::Http,
+        method: req.method().as_str(),
+        peer: req.peer_addr().map(|a| a.ip()),
+        credentials: Credentials::Header(req.headers().get(AUTHORIZATION).map(|v| v.as_bytes())),
+        connection: None,
     };
-    let reply = match endpoint.handle(req, payload, &mut trace).await {
-        Ok(reply) | Err(Early::Reply(reply)) => reply,
-        Err(Early::Page(page)) => return page,
-    };
-    let duration = started.elapsed();
-    let result = reply.code.as_deref().unwrap_or("ok");
-    crate::metrics::graphql_request(&crate::metrics::GraphqlRequest {
-        api: endpoint.api,
-        transport: "http",
-        operation: trace.outline.operation_label(),
-        category: trace.outline.category,
-        result,
-        duration,
-    });
-    let status = reply.status;
-    let name = trace.outline.name.as_deref().unwrap_or_default();
-    let cut = (0..=name.len().min(MAX_LOGGED_NAME))
-        .rev()
-        .find(|&i| name.is_char_boundary(i))
-        .unwrap_or(0);
-    let name = &name[..cut];
-    macro_rules! request_line {
-        ($level:ident, $message:literal) => {
-            tracing::$level!(
-                api = endpoint.api,
-                %method,
-                operation = trace.outline.operation_label(),
-                name,
-                category = trace.outline.category,
-                status,
-                code = result,
-                micros = duration.as_micros() as u64,
-                domain = trace.domain.as_deref().unwrap_or_default(),
-                $message
-            )
-        };
+    let decode = |authenticated| endpoint.decode(&req, payload, authenticated);
+    match endpoint.handle(call, decode).await {
+        Outcome::Reply(reply) => reply.into_response(),
+        Outcome::Refused(r) => Reply::from(r).into_response(),
+        Outcome::Own(page) => page,
+        // Not for this transport: the executor was not asked for a stream.
+        Outcome::Events(_) | Outcome::Responses(_) => {
+            Reply::from(pipeline::internal_error()).into_response()
+        }
     }
-    if status >= 500 {
-        request_line!(warn, "graphql request failed");
-    } else {
-        request_line!(debug, "graphql request");
-    }
-    reply.into_response()
 }

@@ -1,4 +1,4 @@
-//! Large requests (bodies or query strings over [`THRESHOLD`]) are decoded, parsed and checked
+//! Large requests (document and variables over [`THRESHOLD`]) are parsed and checked
 //! on one thread of their own at a low CPU priority (nice 10), one at a time, instead of on the
 //! HTTP workers. Preparing a large document costs milliseconds of CPU that would otherwise
 //! stall every connection of a worker; on the lane it gets about a tenth of what a worker gets
@@ -14,7 +14,7 @@ use std::sync::mpsc;
 
 use tokio::sync::{Semaphore, oneshot};
 
-/// Requests larger than this (bytes of body or query string) take the lane.
+/// Requests larger than this (bytes of document, variable names and values) take the lane.
 pub const THRESHOLD: usize = 16 * 1024;
 
 /// Large requests waiting for, or on, the lane.
@@ -57,8 +57,8 @@ fn lower_priority() {
     }
 }
 
-/// Whether a decoded request (WebSocket messages arrive decoded) counts as large: its
-/// document, variable names and string values together.
+/// Whether a decoded request counts as large: its document, variable names and string values
+/// together (the one measure, whatever the transport).
 pub fn is_large(input: &crate::pipeline::Input) -> bool {
     input.exceeds(THRESHOLD)
 }
@@ -67,8 +67,7 @@ pub fn is_large(input: &crate::pipeline::Input) -> bool {
 pub fn rejection(refused: Refused) -> crate::pipeline::Rejection {
     match refused {
         Refused::Busy => crate::pipeline::Rejection::new(
-            503,
-            crate::errors::BUSY,
+            crate::pipeline::Code::ServerBusy,
             "The server is busy; try again later",
             None,
         ),

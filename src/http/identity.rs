@@ -9,10 +9,9 @@ use crate::accounts::AccountError;
 use crate::admin_api::AdminCaller;
 use crate::api::Caller;
 use crate::auth::basic::{self, Header};
-use crate::errors;
 use crate::jid::Jid;
 use crate::logging::Throttle;
-use crate::pipeline::{self, Rejection};
+use crate::pipeline::{self, Code, Rejection};
 use crate::state::AppState;
 
 /// Who may call an endpoint.
@@ -55,8 +54,8 @@ impl Identity {
     }
 }
 
-fn unauthorized(code: &str, message: &str) -> Rejection {
-    Rejection::new(401, code, message, None)
+fn unauthorized(code: Code, message: &str) -> Rejection {
+    Rejection::new(code, message, None)
 }
 
 /// A database error while checking credentials: 503 when the database cannot serve now.
@@ -64,8 +63,7 @@ fn database_failure(e: sea_orm::DbErr) -> Rejection {
     if crate::db::is_unavailable(&e) {
         tracing::warn!(%e, "authentication: database unavailable");
         Rejection::new(
-            503,
-            errors::UNAVAILABLE,
+            Code::DatabaseUnavailable,
             "The database is unavailable; try again later",
             None,
         )
@@ -76,7 +74,7 @@ fn database_failure(e: sea_orm::DbErr) -> Rejection {
 }
 
 pub fn wrong_credentials() -> Rejection {
-    unauthorized("wrong_credentials", "The provided credentials are wrong")
+    unauthorized(Code::WrongCredentials, "The provided credentials are wrong")
 }
 
 /// The admin credentials compared in constant time: both sides are hashed first, so neither
@@ -169,14 +167,10 @@ impl Auth {
         }
     }
 
-    /// Checks an `Authorization` header value (absent: anonymous).
-    pub async fn identify(&self, header: Option<&[u8]>) -> Result<Identity, Rejection> {
-        self.identify_from(header, None).await
-    }
-
-    /// [`Auth::identify`] for a caller at `peer`, which refused-login warnings name. Counts
-    /// every attempt that carried credentials ([`crate::metrics::auth_attempt`]).
-    pub async fn identify_from(
+    /// Checks an `Authorization` header value (absent: anonymous) of a caller at `peer`, which
+    /// refused-login warnings name. Counts every attempt that carried credentials
+    /// ([`crate::metrics::auth_attempt`]).
+    pub async fn identify(
         &self,
         header: Option<&[u8]>,
         peer: Option<IpAddr>,
@@ -194,9 +188,8 @@ impl Auth {
         if attempted {
             let outcome = match &result {
                 Ok(_) => "ok",
-                Err(r) => match r.code() {
-                    "wrong_credentials" => "wrong_credentials",
-                    "request_error" => "request_error",
+                Err(r) => match Code::parse(r.code()) {
+                    Some(c @ (Code::WrongCredentials | Code::RequestError)) => c.as_str(),
                     _ => "error",
                 },
             };
@@ -213,7 +206,7 @@ impl Auth {
             Header::Absent | Header::OtherScheme => None,
             Header::Malformed => {
                 return Err(unauthorized(
-                    "request_error",
+                    Code::RequestError,
                     "Malformed authorization header. Please consult the relevant specification",
                 ));
             }
@@ -241,8 +234,7 @@ impl Auth {
                     Ok(true) => Ok(Identity::User(Some(jid))),
                     Ok(false) => Err(wrong_credentials()),
                     Err(AccountError::Busy) => Err(Rejection::new(
-                        503,
-                        errors::BUSY,
+                        Code::ServerBusy,
                         "The server is busy; try again later",
                         None,
                     )),

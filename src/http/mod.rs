@@ -9,6 +9,7 @@ mod heavy;
 pub mod identity;
 mod inflight;
 mod reply;
+pub mod request;
 mod sse;
 mod upload;
 mod ws;

@@ -50,18 +50,19 @@ impl From<Rejection> for Reply {
 }
 
 impl Reply {
-    /// The reply, or a `response_too_large` error when its encoding is longer than `limit`
-    /// (the per-field count of [`pipeline::budget`] estimates; this is the exact check).
-    pub fn bounded(self, limit: usize) -> Reply {
-        match &self.encoded {
-            Some(bytes) if bytes.len() > limit => Reply {
-                status: 200,
-                code: Some(pipeline::budget::CODE.to_string()),
-                body: too_large_json(limit),
-                encoded: None,
-            },
-            _ => self,
+    /// A reply with a JSON body.
+    pub fn new(status: u16, code: Option<String>, body: Json) -> Reply {
+        Reply {
+            status,
+            body,
+            encoded: None,
+            code,
         }
+    }
+
+    /// The length of an executed response's encoding (`None` for other replies).
+    pub fn encoded_len(&self) -> Option<usize> {
+        self.encoded.as_ref().map(Vec::len)
     }
 
     pub fn into_response(self) -> HttpResponse {
@@ -135,10 +136,9 @@ pub fn from_response(mut resp: async_graphql::Response) -> Reply {
         e.extensions
             .as_ref()
             .and_then(|x| x.get("code"))
-            .is_some_and(|c| {
-                matches!(c, async_graphql::Value::String(s)
-                if s == crate::errors::UNAVAILABLE || s == crate::errors::BUSY)
-            })
+            .is_some_and(
+                |c| matches!(c, async_graphql::Value::String(s) if pipeline::status_of(s) == 503),
+            )
     });
     Reply {
         status: if passing { 503 } else { 200 },
@@ -146,16 +146,6 @@ pub fn from_response(mut resp: async_graphql::Response) -> Reply {
         encoded: Some(encode_executed(resp)),
         code,
     }
-}
-
-/// [`encode_executed`], replaced by a `response_too_large` error when the encoding is longer
-/// than `limit` (a subscription event's bound).
-pub fn encode_bounded(resp: async_graphql::Response, limit: usize) -> Vec<u8> {
-    let encoded = encode_executed(resp);
-    if encoded.len() <= limit {
-        return encoded;
-    }
-    too_large_json(limit).to_string().into_bytes()
 }
 
 /// `{"errors": [response_too_large]}`.

@@ -13,18 +13,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::Executor;
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, stream};
+use tokio_util::sync::CancellationToken;
 
 use super::decode;
 use super::endpoint::Endpoint;
-use super::reply::{self, Reply};
-use crate::api::{SessionReady, SubscriptionTransport};
-use crate::pipeline::{self, Outline, Rejection, Transport};
-use tokio_util::sync::CancellationToken;
+use super::reply::Reply;
+use super::request::{Call, Credentials, Outcome, Stop};
+use crate::pipeline::{self, Transport};
 
-/// One event frame, within the response bound.
-fn frame(n: u64, resp: async_graphql::Response, limit: usize) -> Bytes {
+/// One event frame.
+fn frame(n: u64, event: Vec<u8>) -> Bytes {
     let mut out = format!("id: {n}\ndata: ").into_bytes();
-    out.extend_from_slice(&reply::encode_bounded(resp, limit));
+    out.extend_from_slice(&event);
     out.extend_from_slice(b"\n\n");
     Bytes::from(out)
 }
@@ -32,13 +32,10 @@ fn frame(n: u64, resp: async_graphql::Response, limit: usize) -> Bytes {
 /// The event stream's body: frames until the subscription ends, the client goes idle for
 /// `idle`, or the server shuts down.
 fn body(
-    first: Option<async_graphql::Response>,
-    rest: BoxStream<'static, async_graphql::Response>,
+    events: BoxStream<'static, Vec<u8>>,
     idle: Option<Duration>,
     shutdown: CancellationToken,
-    limit: usize,
 ) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
-    let events = stream::iter(first).chain(rest);
     stream::unfold((events, 0u64), move |(mut events, n)| {
         let shutdown = shutdown.clone();
         async move {
@@ -53,90 +50,35 @@ fn body(
                 next = next => next,
             }?;
             let n = n + 1;
-            Some((Ok(frame(n, next, limit)), (events, n)))
+            Some((Ok(frame(n, next)), (events, n)))
         }
     })
-}
-
-impl<E: Executor> Endpoint<E> {
-    async fn subscribe(
-        &self,
-        req: HttpRequest,
-        outline: &mut Outline,
-    ) -> Result<HttpResponse, Rejection> {
-        let header = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-        let peer = req.peer_addr().map(|a| a.ip());
-        let identity = self.auth.identify_from(header, peer).await?;
-        let input = decode::query_string(req.query_string())?;
-        let prepared = self.pipeline.prepare_outlined(
-            input,
-            identity.authenticated(),
-            Transport::Sse,
-            outline,
-        )?;
-        let (ready, mut ready_rx) = SessionReady::new();
-        let request = identity
-            .attach(prepared.request)
-            .data(ready)
-            .data(SubscriptionTransport(crate::sessions::Transport::Sse));
-        let mut events = self.executor.execute_stream(request, None);
-        // Answer only once the session exists (or the first response says why it does not).
-        let first = loop {
-            tokio::select! {
-                biased;
-                r = &mut ready_rx, if !ready_rx.is_terminated() => {
-                    if r.is_ok() {
-                        break None;
-                    }
-                }
-                first = events.next() => break first,
-            }
-        };
-        if let Some(resp) = &first
-            && pipeline::is_pre_execution(resp)
-        {
-            let mut resp = first.expect("checked above");
-            pipeline::assign_codes(&mut resp);
-            let errors: Vec<pipeline::ErrorBody> = resp
-                .errors
-                .into_iter()
-                .map(|e| pipeline::ErrorBody(reply::error_json(e)))
-                .collect();
-            let status = pipeline::status_of(errors.first().map_or("", |e| e.code()));
-            return Err(Rejection { status, errors });
-        }
-        Ok(HttpResponse::Ok()
-            .insert_header((CONTENT_TYPE, "text/event-stream"))
-            .insert_header((CACHE_CONTROL, "no-cache"))
-            .streaming(body(
-                first,
-                events,
-                self.sse_idle_timeout,
-                self.shutdown.clone(),
-                self.pipeline.limits.max_response_bytes,
-            )))
-    }
 }
 
 /// The actix handler for `GET /api/graphql/sse`; the request counts (metrics) once the stream
 /// is open or refused.
 pub async fn sse<E: Executor>(req: HttpRequest, endpoint: web::Data<Endpoint<E>>) -> HttpResponse {
-    let started = std::time::Instant::now();
-    let mut outline = Outline::new();
-    let (response, code) = match endpoint.subscribe(req, &mut outline).await {
-        Ok(resp) => (resp, None),
-        Err(r) => {
-            let code = r.code().to_string();
-            (Reply::from(r).into_response(), Some(code))
-        }
+    let call = Call {
+        transport: Transport::Sse,
+        method: req.method().as_str(),
+        peer: req.peer_addr().map(|a| a.ip()),
+        credentials: Credentials::Header(req.headers().get(AUTHORIZATION).map(|v| v.as_bytes())),
+        connection: None,
     };
-    crate::metrics::graphql_request(&crate::metrics::GraphqlRequest {
-        api: endpoint.api,
-        transport: "sse",
-        operation: outline.operation_label(),
-        category: outline.category,
-        result: code.as_deref().unwrap_or("ok"),
-        duration: started.elapsed(),
-    });
-    response
+    let decode = |_| async { Ok::<_, Stop<()>>(decode::query_string(req.query_string())?) };
+    match endpoint.handle(call, decode).await {
+        Outcome::Events(events) => HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, "text/event-stream"))
+            .insert_header((CACHE_CONTROL, "no-cache"))
+            .streaming(body(
+                events,
+                endpoint.sse_idle_timeout,
+                endpoint.shutdown.clone(),
+            )),
+        Outcome::Refused(r) => Reply::from(r).into_response(),
+        Outcome::Reply(reply) => reply.into_response(),
+        Outcome::Responses(_) | Outcome::Own(()) => {
+            Reply::from(pipeline::internal_error()).into_response()
+        }
+    }
 }

@@ -1,12 +1,13 @@
 //! GraphQL over WebSocket on `/api/graphql` (graphql-transport-ws, and the legacy graphql-ws):
 //! async-graphql's protocol engine over an actix-ws connection. Every operation goes through
-//! the same request pipeline as POST/GET and SSE ([`Gated`]); a refused one gets an `error`
+//! the same request wrapper as POST/GET and SSE ([`Gated`]); a refused one gets an `error`
 //! message. Callers authenticate with the Basic header of the upgrade or with credentials in
 //! the `connection_init` payload (`{"Authorization": "Basic ..."}`, also accepted under
 //! `headers`).
 
 use std::any::TypeId;
 use std::collections::HashSet;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use actix_web::http::header::AUTHORIZATION;
@@ -20,16 +21,17 @@ use serde_json::Value as Json;
 use tokio::sync::mpsc;
 
 use super::endpoint::Endpoint;
-use super::heavy;
 use super::identity::Identity;
-use super::reply::{self, Reply};
-use crate::api::SubscriptionTransport;
-use crate::pipeline::{self, Input, Outline, Transport};
+use super::reply::Reply;
+use super::request::{Call, Credentials, Outcome, Stop, over_bound};
+use crate::pipeline::{self, Input, Transport};
 
-/// The endpoint's executor behind the request pipeline, as async-graphql's engine sees it.
+/// The endpoint's executor behind the request wrapper, as async-graphql's engine sees it.
 #[derive(Clone)]
 struct Gated<E: Executor> {
     endpoint: web::Data<Endpoint<E>>,
+    /// The connection's peer.
+    peer: Option<IpAddr>,
 }
 
 fn identity_of(data: Option<&Arc<Data>>) -> Option<Identity> {
@@ -42,8 +44,8 @@ fn identity_of(data: Option<&Arc<Data>>) -> Option<Identity> {
 impl<E: Executor> Gated<E> {
     fn run(&self, request: Request, session: Option<Arc<Data>>) -> BoxStream<'static, Response> {
         let endpoint = self.endpoint.clone();
+        let peer = self.peer;
         stream::once(async move {
-            let started = std::time::Instant::now();
             let identity =
                 identity_of(session.as_ref()).unwrap_or_else(|| endpoint.auth.anonymous());
             let input = Input {
@@ -51,57 +53,24 @@ impl<E: Executor> Gated<E> {
                 variables: request.variables,
                 operation_name: request.operation_name.filter(|n| !n.is_empty()),
             };
-            let authenticated = identity.authenticated();
-            let (prepared, outline) = if heavy::is_large(&input) {
-                // Large: prepared on the low-priority lane, as on POST/GET.
-                let pipeline = endpoint.pipeline.clone();
-                heavy::run(move || {
-                    let mut outline = Outline::new();
-                    let r = pipeline.prepare_outlined(
-                        input,
-                        authenticated,
-                        Transport::WebSocket,
-                        &mut outline,
-                    );
-                    (r, outline)
-                })
-                .await
-                .unwrap_or_else(|refused| (Err(heavy::rejection(refused)), Outline::new()))
-            } else {
-                let mut outline = Outline::new();
-                let r = endpoint.pipeline.prepare_outlined(
-                    input,
-                    authenticated,
-                    Transport::WebSocket,
-                    &mut outline,
-                );
-                (r, outline)
+            let call = Call {
+                transport: Transport::WebSocket,
+                method: "ws",
+                peer,
+                credentials: Credentials::Known(identity),
+                connection: session,
             };
-            crate::metrics::graphql_request(&crate::metrics::GraphqlRequest {
-                api: endpoint.api,
-                transport: "ws",
-                operation: outline.operation_label(),
-                category: outline.category,
-                result: prepared.as_ref().err().map_or("ok", |r| r.code()),
-                duration: started.elapsed(),
-            });
-            match prepared {
-                Err(r) => {
-                    stream::once(async move { Response::from_errors(r.into_server_errors()) })
-                        .boxed()
-                }
-                Ok(prepared) => {
-                    let request = identity
-                        .attach(prepared.request)
-                        .data(SubscriptionTransport(crate::sessions::Transport::WebSocket));
-                    endpoint
-                        .executor
-                        .execute_stream(request, session)
-                        .map(|mut r| {
-                            pipeline::assign_codes(&mut r);
-                            r
-                        })
-                        .boxed()
+            let refused = |r: pipeline::Rejection| {
+                stream::once(async move { Response::from_errors(r.into_server_errors()) }).boxed()
+            };
+            match endpoint
+                .handle(call, |_| async { Ok::<_, Stop<()>>(input) })
+                .await
+            {
+                Outcome::Responses(responses) => responses,
+                Outcome::Refused(r) => refused(r),
+                Outcome::Reply(_) | Outcome::Events(_) | Outcome::Own(()) => {
+                    refused(pipeline::internal_error())
                 }
             }
         })
@@ -154,9 +123,9 @@ impl Errors {
         };
         let id = m["id"].as_str().unwrap_or_default().to_string();
         match m["type"].as_str() {
-            Some("next" | "data") if text.len() > self.max_response_bytes => {
+            Some("next" | "data") if over_bound(text.len(), self.max_response_bytes).is_some() => {
                 self.seen.insert(id);
-                m["payload"] = reply::too_large_json(self.max_response_bytes);
+                m["payload"] = over_bound(text.len(), self.max_response_bytes)?;
                 Some(m.to_string())
             }
             Some("next" | "data") => {
@@ -193,7 +162,8 @@ pub async fn upgrade<E: Executor>(
         .headers()
         .get(AUTHORIZATION)
         .map(|v| v.as_bytes().to_vec());
-    let identity = match endpoint.auth.identify(header.as_deref()).await {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let identity = match endpoint.authenticate(header.as_deref(), peer).await {
         Ok(i) => i,
         Err(r) => return Reply::from(r).into_response(),
     };
@@ -223,6 +193,7 @@ pub async fn upgrade<E: Executor>(
     let mut engine = WebSocket::from_message_stream(
         Gated {
             endpoint: endpoint.clone(),
+            peer,
         },
         tokio_stream_from(rx),
         protocol,
@@ -230,8 +201,7 @@ pub async fn upgrade<E: Executor>(
     .on_connection_init(move |payload| async move {
         let identity = match payload_authorization(&payload) {
             Some(value) => init_endpoint
-                .auth
-                .identify(Some(value.as_bytes()))
+                .authenticate(Some(value.as_bytes()), peer)
                 .await
                 .map_err(|r| {
                     async_graphql::Error::new(

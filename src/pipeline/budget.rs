@@ -13,13 +13,13 @@ use async_graphql::extensions::{
 };
 use async_graphql::{Response, ServerError, ServerResult, Value};
 
-pub const CODE: &str = "response_too_large";
+use super::Code;
 
 /// The error that replaces a response over the bound.
 pub fn too_large(limit: usize) -> ServerError {
     let mut e = ServerError::new(format!("The response would exceed {limit} bytes"), None);
     let mut ext = async_graphql::ErrorExtensionValues::default();
-    ext.set("code", CODE);
+    ext.set("code", Code::ResponseTooLarge.as_str());
     ext.set("limit", limit as u64);
     e.extensions = Some(ext);
     e

@@ -8,12 +8,11 @@
 
 use std::collections::HashMap;
 
-use async_graphql::parser::types::{
-    ExecutableDocument, OperationDefinition, Selection, SelectionSet,
-};
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, SelectionSet};
 use async_graphql::{Name, Value, Variables};
 use async_graphql_value::Value as DocValue;
 
+use super::selection::{self, Item};
 use crate::schema_meta::SchemaMeta;
 
 /// Deepest recursion of the measurement itself (fields, inline fragments and chains of
@@ -55,13 +54,13 @@ struct Measure<'a> {
 }
 
 /// Measures the selected operation; an error as soon as a bound is exceeded.
-pub fn measure(
+pub fn measure<'a>(
     meta: &'static SchemaMeta,
-    doc: &ExecutableDocument,
-    op: &OperationDefinition,
-    root: &str,
-    variables: &Variables,
-    bounds: &Bounds,
+    doc: &'a ExecutableDocument,
+    op: &'a OperationDefinition,
+    root: &'a str,
+    variables: &'a Variables,
+    bounds: &'a Bounds,
 ) -> Result<Cost, CostError> {
     let mut m = Measure {
         meta,
@@ -80,15 +79,15 @@ pub fn measure(
 }
 
 impl<'a> Measure<'a> {
-    fn selection_set(&mut self, parent: &str, set: &'a SelectionSet) -> Result<Cost, CostError> {
+    fn selection_set(&mut self, parent: &'a str, set: &'a SelectionSet) -> Result<Cost, CostError> {
         self.recursion += 1;
         if self.recursion > MAX_RECURSION {
             return Err(CostError::TooComplex);
         }
         let mut total = Cost::default();
-        for sel in &set.items {
-            let cost = match &sel.node {
-                Selection::Field(f) => {
+        for item in selection::items(self.doc, parent, set) {
+            let cost = match item {
+                Item::Field(f) => {
                     let field = &f.node;
                     let meta = self
                         .meta
@@ -112,16 +111,16 @@ impl<'a> Measure<'a> {
                         depth: child.depth + 1,
                     }
                 }
-                Selection::InlineFragment(i) => {
-                    let on = i
-                        .node
-                        .type_condition
-                        .as_ref()
-                        .map(|t| t.node.on.node.as_str())
-                        .unwrap_or(parent);
-                    self.selection_set(on, &i.node.selection_set.node)?
-                }
-                Selection::FragmentSpread(s) => self.fragment(&s.node.fragment_name.node)?,
+                Item::Fragment {
+                    name: None,
+                    on,
+                    set,
+                } => self.selection_set(on, set)?,
+                Item::Fragment {
+                    name: Some(name),
+                    on,
+                    set,
+                } => self.fragment(name, on, set)?,
             };
             total.complexity = total.complexity.saturating_add(cost.complexity);
             total.depth = total.depth.max(cost.depth);
@@ -133,20 +132,21 @@ impl<'a> Measure<'a> {
         Ok(total)
     }
 
-    fn fragment(&mut self, name: &'a Name) -> Result<Cost, CostError> {
-        match self.fragments.get(name.as_str()) {
+    /// A spread fragment: measured once, its cost counted at every spread.
+    fn fragment(
+        &mut self,
+        name: &'a str,
+        on: &'a str,
+        set: &'a SelectionSet,
+    ) -> Result<Cost, CostError> {
+        match self.fragments.get(name) {
             Some(Memo::Done(cost)) => return Ok(*cost),
             Some(Memo::InProgress) => return Err(CostError::Cycle(name.to_string())),
             None => {}
         }
-        // An unknown fragment costs nothing here; validation reports it.
-        let Some(def) = self.doc.fragments.get(name) else {
-            return Ok(Cost::default());
-        };
-        self.fragments.insert(name.as_str(), Memo::InProgress);
-        let on = def.node.type_condition.node.on.node.as_str();
-        let cost = self.selection_set(on, &def.node.selection_set.node)?;
-        self.fragments.insert(name.as_str(), Memo::Done(cost));
+        self.fragments.insert(name, Memo::InProgress);
+        let cost = self.selection_set(on, set)?;
+        self.fragments.insert(name, Memo::Done(cost));
         Ok(cost)
     }
 

@@ -1,8 +1,10 @@
 //! Errors of the request pipeline, before any transport renders them: the error object format
-//! (`{"message", "extensions": {"code", ...}, "path"}`), the HTTP status of each class, and the
-//! codes given to async-graphql's own pre-execution errors.
+//! (`{"message", "extensions": {"code", ...}, "path"}`) and the codes given to async-graphql's
+//! own pre-execution errors. Codes and their statuses are in [`super::code`].
 
 use serde_json::{Map, Value as Json, json};
+
+use super::code::Code;
 
 /// One entry of `errors[]`.
 #[derive(Clone, Debug)]
@@ -24,8 +26,8 @@ impl ErrorBody {
     }
 }
 
-/// A request refused before execution: the status its class maps to (HTTP and SSE send it;
-/// WebSocket sends the errors in an `error` message) and the errors.
+/// A request refused before execution: the status of its first error's code (HTTP and SSE send
+/// it; WebSocket sends the errors in an `error` message) and the errors.
 #[derive(Debug)]
 pub struct Rejection {
     pub status: u16,
@@ -33,15 +35,18 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    pub fn new(
-        status: u16,
-        code: &str,
-        message: impl Into<String>,
-        path: Option<Vec<String>>,
-    ) -> Self {
+    pub fn new(code: Code, message: impl Into<String>, path: Option<Vec<String>>) -> Self {
         Rejection {
-            status,
-            errors: vec![ErrorBody::new(code, message, path)],
+            status: code.status(),
+            errors: vec![ErrorBody::new(code.as_str(), message, path)],
+        }
+    }
+
+    /// Errors an executor raised before execution (no data), with the status of the first.
+    pub fn from_errors(errors: Vec<ErrorBody>) -> Self {
+        Rejection {
+            status: status_of(errors.first().map_or("", ErrorBody::code)),
+            errors,
         }
     }
 
@@ -76,49 +81,40 @@ impl Rejection {
 
 pub fn internal_error() -> Rejection {
     Rejection::new(
-        500,
-        "internal_server_error",
+        Code::InternalServerError,
         "GraphQL Internal Server Error",
         None,
     )
 }
 
-/// The status of a request whose errors came before execution, by the first error's code:
-/// authorization failures are 401, the rest are input errors.
+/// The status of a reply whose errors came before execution, by the first error's code (an
+/// unknown code counts as an input error).
 pub fn status_of(code: &str) -> u16 {
-    match code {
-        "no_permissions" | "wrong_credentials" | "request_error" => 401,
-        "internal_server_error" => 500,
-        crate::errors::UNAVAILABLE | crate::errors::BUSY => 503,
-        // Executed, but too large to send: an execution outcome like any resolver error.
-        super::budget::CODE => 200,
-        _ => 400,
-    }
+    Code::parse(code).map_or(400, Code::status)
 }
 
 /// The code of an async-graphql error raised before execution (validation), from its text.
-pub fn pre_execution_code(message: &str) -> &'static str {
-    const RULES: [(&str, &str); 11] = [
-        ("Unknown field", "unknown_field"),
-        ("Unknown argument", "excess_args"),
+pub fn pre_execution_code(message: &str) -> Code {
+    const RULES: [(&str, Code); 11] = [
+        ("Unknown field", Code::UnknownField),
+        ("Unknown argument", Code::ExcessArgs),
         (
             "is required, but it was not provided",
-            "missing_non_null_param",
+            Code::MissingNonNullParam,
         ),
-        ("is required but not provided", "missing_non_null_param"),
-        ("nested too deep", "query_too_deep"),
-        ("too complex", "query_too_complex"),
-        ("Invalid value for argument", "input_coercion"),
-        ("is not defined", "unbound_variable"),
-        ("Unknown type", "unknown_type"),
-        ("Unknown fragment", "unknown_fragment"),
-        ("Cannot spread fragment", "fragment_cycle"),
+        ("is required but not provided", Code::MissingNonNullParam),
+        ("nested too deep", Code::QueryTooDeep),
+        ("too complex", Code::QueryTooComplex),
+        ("Invalid value for argument", Code::InputCoercion),
+        ("is not defined", Code::UnboundVariable),
+        ("Unknown type", Code::UnknownType),
+        ("Unknown fragment", Code::UnknownFragment),
+        ("Cannot spread fragment", Code::FragmentCycle),
     ];
     RULES
         .iter()
         .find(|(needle, _)| message.contains(needle))
-        .map(|(_, code)| *code)
-        .unwrap_or("validation_error")
+        .map_or(Code::ValidationError, |(_, code)| *code)
 }
 
 /// Gives every error of an executed response a code: errors raised before execution get the
@@ -132,13 +128,13 @@ pub fn assign_codes(resp: &mut async_graphql::Response) {
             .is_some_and(|x| x.get("code").is_some());
         if !has_code {
             let code = if executed {
-                "resolver_error"
+                Code::ResolverError
             } else {
                 pre_execution_code(&e.message)
             };
             e.extensions
                 .get_or_insert_with(Default::default)
-                .set("code", code);
+                .set("code", code.as_str());
         }
     }
 }

@@ -13,12 +13,15 @@
 //! anonymous request with an invalid document gets the validation error (400), not 401.
 
 pub mod budget;
+pub mod code;
 pub mod cost;
 mod error;
 pub mod floor;
 mod gate;
 mod lexer;
 pub mod outline;
+mod selection;
+mod subscription;
 mod walk;
 
 use async_graphql::parser::types::{
@@ -27,9 +30,11 @@ use async_graphql::parser::types::{
 use async_graphql::{Request, Variables};
 
 pub use budget::ResponseBudget;
+pub use code::Code;
 pub use error::{ErrorBody, Rejection, assign_codes, internal_error, is_pre_execution, status_of};
 pub use gate::{Gate, GateExtension};
 pub use outline::Outline;
+pub use subscription::{SessionReady, SubscriptionTransport};
 pub use walk::CheckScalar;
 
 use crate::schema_meta::SchemaMeta;
@@ -147,8 +152,7 @@ fn select<'d>(
             Ok((&op.node, Some(k.as_str())))
         }
         (None, DocumentOperations::Multiple(_)) => Err(Rejection::new(
-            200,
-            "more_than_one_operation",
+            Code::MoreThanOneOperation,
             "Error in execution: more_than_one_operation",
             None,
         )),
@@ -157,8 +161,7 @@ fn select<'d>(
 
 fn operation_not_found(name: &str) -> Rejection {
     Rejection::new(
-        400,
-        "operation_not_found",
+        Code::OperationNotFound,
         format!(
             "Expected an operation {} but no such operation was found",
             walk::render(&async_graphql::Value::from(name))
@@ -175,8 +178,7 @@ fn transport_refusal(transport: Transport, ty: OperationType) -> Option<Rejectio
         _ => return None,
     };
     Some(Rejection::new(
-        400,
-        "unsupported_operation",
+        Code::UnsupportedOperation,
         format!("The {method} execution method does not support {kind} operations."),
         Some(Vec::new()),
     ))
@@ -185,15 +187,14 @@ fn transport_refusal(transport: Transport, ty: OperationType) -> Option<Rejectio
 /// A request without credentials over `[limits] max_anonymous_request_bytes`.
 pub fn anonymous_too_large(limit: usize) -> Rejection {
     Rejection::new(
-        413,
-        "request_too_large",
+        Code::RequestTooLarge,
         format!("A request without credentials is limited to {limit} bytes"),
         None,
     )
 }
 
 fn too_complex() -> Rejection {
-    Rejection::new(400, "query_too_complex", "Query is too complex.", None)
+    Rejection::new(Code::QueryTooComplex, "Query is too complex.", None)
 }
 
 impl Pipeline {
@@ -232,8 +233,7 @@ impl Pipeline {
         let scanned = floor::scan(&input.query, input.operation_name.as_deref());
         if scanned.nesting > MAX_NESTING {
             return Err(Rejection::new(
-                400,
-                "query_too_deep",
+                Code::QueryTooDeep,
                 "Query is nested too deep",
                 None,
             ));
@@ -256,8 +256,7 @@ impl Pipeline {
             let line = e.locations.first().map(|l| l.line).unwrap_or(1);
             let reason = e.message.split_whitespace().collect::<Vec<_>>().join(" ");
             Rejection::new(
-                400,
-                "parser_error",
+                Code::ParserError,
                 format!("Cannot parse line {line} because of {reason}"),
                 Some(Vec::new()),
             )
@@ -275,11 +274,10 @@ impl Pipeline {
             cost::measure(self.meta, doc, op, root, &variables, &bounds).map_err(|e| match e {
                 cost::CostError::TooComplex => too_complex(),
                 cost::CostError::TooDeep => {
-                    Rejection::new(400, "query_too_deep", "Query is nested too deep.", None)
+                    Rejection::new(Code::QueryTooDeep, "Query is nested too deep.", None)
                 }
                 cost::CostError::Cycle(name) => Rejection::new(
-                    400,
-                    "fragment_cycle",
+                    Code::FragmentCycle,
                     format!("Cannot spread fragment \"{name}\" within itself."),
                     Some(Vec::new()),
                 ),
@@ -303,8 +301,7 @@ impl Pipeline {
         let refusal = if findings.protected && !authenticated {
             let label = op_name.unwrap_or("ROOT").to_string();
             Some(Rejection::new(
-                401,
-                "no_permissions",
+                Code::NoPermissions,
                 format!("Cannot execute query {label} without permissions"),
                 Some(vec![label]),
             ))

@@ -5,8 +5,10 @@
 use std::collections::HashSet;
 
 use async_graphql::parser::types::{
-    ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
+    ExecutableDocument, OperationDefinition, OperationType, SelectionSet,
 };
+
+use super::selection::Item;
 
 use crate::schema_meta::SchemaMeta;
 
@@ -61,19 +63,12 @@ pub fn category(
     let mut visited = HashSet::new();
     let mut stack: Vec<&SelectionSet> = vec![&op.selection_set.node];
     while let Some(set) = stack.pop() {
-        for item in &set.items {
-            let name = match &item.node {
-                Selection::Field(f) => f.node.name.node.as_str(),
-                Selection::InlineFragment(f) => {
-                    stack.push(&f.node.selection_set.node);
-                    continue;
-                }
-                Selection::FragmentSpread(s) => {
-                    let name = s.node.fragment_name.node.as_str();
-                    if visited.insert(name)
-                        && let Some(frag) = doc.fragments.get(name)
-                    {
-                        stack.push(&frag.node.selection_set.node);
+        for item in super::selection::items(doc, "", set) {
+            let name = match item {
+                Item::Field(f) => f.node.name.node.as_str(),
+                Item::Fragment { name, set, .. } => {
+                    if name.is_none_or(|n| visited.insert(n)) {
+                        stack.push(set);
                     }
                     continue;
                 }

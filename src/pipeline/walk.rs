@@ -13,12 +13,12 @@
 
 use std::collections::HashSet;
 
-use async_graphql::parser::types::{
-    ExecutableDocument, OperationDefinition, Selection, SelectionSet,
-};
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, SelectionSet};
 use async_graphql::{Name, Value, Variables};
 
+use super::code::Code;
 use super::error::Rejection;
+use super::selection::{self, Item};
 use crate::schema_meta::{InputValueMeta, SchemaMeta, TypeRef};
 
 /// Scalars whose coercion costs more than a cheap rejection.
@@ -41,8 +41,8 @@ pub fn render(value: &Value) -> String {
     }
 }
 
-fn input_error(code: &str, message: impl Into<String>, path: Option<Vec<String>>) -> Rejection {
-    Rejection::new(400, code, message, path)
+fn input_error(code: Code, message: impl Into<String>, path: Option<Vec<String>>) -> Rejection {
+    Rejection::new(code, message, path)
 }
 
 struct Coercion {
@@ -78,14 +78,14 @@ struct Walk<'a> {
 
 /// Walks the operation `op` of `doc` from the root type `root`.
 #[allow(clippy::too_many_arguments)]
-pub fn walk(
+pub fn walk<'a>(
     meta: &'static SchemaMeta,
     check_scalar: CheckScalar,
-    doc: &ExecutableDocument,
-    op: &OperationDefinition,
-    op_path: &str,
-    root: Option<&str>,
-    variables: &Variables,
+    doc: &'a ExecutableDocument,
+    op: &'a OperationDefinition,
+    op_path: &'a str,
+    root: Option<&'a str>,
+    variables: &'a Variables,
     max_list_items: usize,
     authenticated: bool,
 ) -> Findings {
@@ -108,7 +108,7 @@ pub fn walk(
         let missing = matches!(variables.get(&d.name.node), None | Some(Value::Null));
         if !d.var_type.node.nullable && missing && d.default_value.is_none() {
             w.reject(input_error(
-                "missing_non_null_param",
+                Code::MissingNonNullParam,
                 "The parameter is non-null, but was undefined in parameter list",
                 Some(vec![op_path.to_string(), d.name.node.to_string()]),
             ));
@@ -136,13 +136,13 @@ pub fn walk(
 fn coercion_error(c: Coercion, path: Option<Vec<String>>) -> Rejection {
     if c.abort {
         input_error(
-            "input_coerce_abort",
+            Code::InputCoerceAbort,
             "Input coercer failed due to an internal server error",
             path,
         )
     } else {
         input_error(
-            "input_coercion",
+            Code::InputCoercion,
             format!(
                 "Input coercion failed for type {} with value {}. The reason it failed is: {}",
                 c.scalar,
@@ -157,7 +157,7 @@ fn coercion_error(c: Coercion, path: Option<Vec<String>>) -> Rejection {
 /// A value of the wrong kind for an input object or enum type.
 fn mismatch(ty: &str, v: &Value, path: &Option<Vec<String>>) -> Rejection {
     input_error(
-        "type_mismatch",
+        Code::TypeMismatch,
         format!("Expected input type \"{ty}\", found {v}."),
         path.clone(),
     )
@@ -198,10 +198,10 @@ impl<'a> Walk<'a> {
         self.rejection.get_or_insert(r);
     }
 
-    fn selection_set(&mut self, parent: &str, set: &'a SelectionSet) {
-        for sel in &set.items {
-            match &sel.node {
-                Selection::Field(f) => {
+    fn selection_set(&mut self, parent: &'a str, set: &'a SelectionSet) {
+        for item in selection::items(self.doc, parent, set) {
+            match item {
+                Item::Field(f) => {
                     let name = f.node.name.node.as_str();
                     // Introspection fields are open to everyone.
                     if name.starts_with("__") {
@@ -212,7 +212,7 @@ impl<'a> Walk<'a> {
                     };
                     let Some(field) = object.field(name) else {
                         self.reject(input_error(
-                            "unknown_field",
+                            Code::UnknownField,
                             format!("Unknown field \"{name}\" on type \"{parent}\"."),
                             Some(Vec::new()),
                         ));
@@ -229,26 +229,13 @@ impl<'a> Walk<'a> {
                     self.enter_type(field.ty);
                     self.selection_set(field.ty, &f.node.selection_set.node);
                 }
-                Selection::FragmentSpread(s) => {
-                    let name = s.node.fragment_name.node.as_str();
-                    if !self.visited.insert(name) {
+                // Each fragment is walked once: what it finds does not change with the spread.
+                Item::Fragment { name, on, set } => {
+                    if name.is_some_and(|n| !self.visited.insert(n)) {
                         continue;
                     }
-                    if let Some(frag) = self.doc.fragments.get(&s.node.fragment_name.node) {
-                        let on = frag.node.type_condition.node.on.node.as_str();
-                        self.enter_type(on);
-                        self.selection_set(on, &frag.node.selection_set.node);
-                    }
-                }
-                Selection::InlineFragment(i) => {
-                    let on = i
-                        .node
-                        .type_condition
-                        .as_ref()
-                        .map(|t| t.node.on.node.as_str())
-                        .unwrap_or(parent);
                     self.enter_type(on);
-                    self.selection_set(on, &i.node.selection_set.node);
+                    self.selection_set(on, set);
                 }
             }
         }
@@ -275,7 +262,7 @@ impl<'a> Walk<'a> {
             // A literal null is refused as in the reference; a null *variable* means "absent".
             async_graphql_value::Value::Null => {
                 return self.reject(input_error(
-                    "null_input",
+                    Code::NullInput,
                     format!(
                         "The arg {} is given a null, which is not allowed in the input path",
                         meta.name
@@ -306,7 +293,7 @@ impl<'a> Walk<'a> {
             (TypeRef::List(inner), Value::List(items)) => {
                 if items.len() > self.max_list_items {
                     return Err(input_error(
-                        "list_too_long",
+                        Code::ListTooLong,
                         format!(
                             "A list argument holds {} items; at most {} are accepted",
                             items.len(),
