@@ -97,7 +97,7 @@ fn variables_in_disallowed_positions_are_refused() {
         "mutation($v0: XmlElement) { private { setPrivate(elementString: $v0) } }",
         "mutation($v: XmlElement) { inbox { flushBin(days: $v) } }",
     ] {
-        for client in [s.anonymous(), s.client(&u)] {
+        for client in [s.client(&u), s.anonymous()] {
             let (status, body) = s.post(&client, json!({ "query": q }));
             assert_eq!(status, 400, "{q}: {body}");
             assert_eq!(code(&body), "validation_error", "{q}: {body}");

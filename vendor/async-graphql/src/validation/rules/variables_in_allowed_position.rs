@@ -52,8 +52,8 @@ impl<'a> VariableInAllowedPosition<'a> {
                         ctx.report_error(
                             vec![def.pos, *usage_pos],
                             format!(
-                                "Variable \"{}\" of type \"{}\" used in position expecting type \"{}\"",
-                                var_name, var_type, expected_type
+                                "Variable \"${}\" of type \"{}\" used in position expecting type \"{}\".",
+                                var_name, def.node.var_type.node, var_type
                             ),
                         );
                     }
