@@ -645,6 +645,12 @@ fn visit_selection<'a, V: Visitor<'a>>(
                     vec![field.pos],
                     "Unknown field \"__typename\" on type \"Subscription\".",
                 );
+            } else {
+                // `__typename` is a `String!` field like any other: its directives, the
+                // variables they use and a selection set under it are checked too.
+                ctx.with_type(ctx.registry.types.get("String"), |ctx| {
+                    visit_field(v, ctx, field);
+                });
             }
         }
         Selection::FragmentSpread(fragment_spread) => {
