@@ -104,3 +104,30 @@ fn variables_in_disallowed_positions_are_refused() {
         }
     }
 }
+
+#[test]
+fn many_fields_under_one_name_are_checked_quickly() {
+    let s = server();
+    let u = s.new_user("merge_many");
+    let c = s.client(&u);
+    // Within the cost bound: repeated leaves merge at once, and distinct ones conflict at the
+    // first pair; neither makes the check quadratic.
+    let same = format!("{{ checkAuth {{ {} }} }}", "a: username ".repeat(1500));
+    let distinct = format!(
+        "{{ last {{ {} }} }}",
+        (0..600)
+            .map(|i| format!("g: getLast(user: \"u{i}@localhost\") {{ status }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let started = std::time::Instant::now();
+    let (status, body) = s.post(&c, json!({ "query": same }));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = s.post(&c, json!({ "query": distinct }));
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -288,15 +288,22 @@ impl<'a> Checker<'a> {
             if group.len() < 2 {
                 continue;
             }
-            // A leaf field without arguments repeated verbatim on one type merges with its
+            // A leaf field repeated verbatim (name and arguments) on one type merges with its
             // copies, and conflicts with another field exactly when its first copy does.
             let mut seen = HashSet::new();
             let group: Vec<Entry<'a>> = group
                 .iter()
                 .filter(|e| {
-                    let plain =
-                        e.field.arguments.is_empty() && e.field.selection_set.node.items.is_empty();
-                    !plain || seen.insert((e.parent, e.field.name.node.as_str()))
+                    if !e.field.selection_set.node.items.is_empty() {
+                        return true;
+                    }
+                    let args: Vec<String> = e
+                        .field
+                        .arguments
+                        .iter()
+                        .map(|(n, v)| format!("{}:{}", n.node, v.node))
+                        .collect();
+                    seen.insert((e.parent, e.field.name.node.as_str(), args))
                 })
                 .copied()
                 .collect();
