@@ -21,6 +21,8 @@ pub struct FieldMeta {
     pub name: &'static str,
     /// The named type of the field's result, without list or non-null wrappers.
     pub ty: &'static str,
+    /// The field's result type with its wrappers (field merging compares their shapes).
+    pub result: TypeRef,
     pub protected: bool,
     /// Cost of selecting the field once (`@cost(weight:)` in the SDL, else 1).
     pub weight: u32,

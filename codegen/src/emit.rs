@@ -650,10 +650,11 @@ impl<'a> Gen<'a> {
                     let fields = o.fields.iter().map(|f| {
                         let fname = &f.name;
                         let ty = f.ty.base();
+                        let result = self.type_ref_meta(meta, &f.ty);
                         let fp = f.protected;
                         let weight = f.weight;
                         let args = self.args_meta(meta, &f.args);
-                        quote!(#meta::FieldMeta { name: #fname, ty: #ty, protected: #fp, weight: #weight, args: #args })
+                        quote!(#meta::FieldMeta { name: #fname, ty: #ty, result: #result, protected: #fp, weight: #weight, args: #args })
                     });
                     objects.push(quote!(#meta::ObjectMeta { name: #n, protected: #p, fields: &[#(#fields),*] }));
                 }

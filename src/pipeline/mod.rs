@@ -1,7 +1,7 @@
 //! The request pipeline every transport (POST/GET, SSE, WebSocket) runs a GraphQL request
 //! through, in the reference's order: decoded input → nesting guard → parse → operation
-//! selection → cost bound → input checks (coercion with the reference's messages) → async-graphql
-//! validation → authorization (`@protected`) → operation type vs transport → execution.
+//! selection → cost bound → input checks (coercion with the reference's messages) → field merging
+//! ([`merge`]) → async-graphql validation → authorization (`@protected`) → operation type vs transport → execution.
 //!
 //! Before parsing, one scan of the document's tokens refuses what the parser should never see:
 //! too deep a nesting (the parser recurses), and a cost floor over the bound (see [`floor`]).
@@ -19,6 +19,7 @@ mod error;
 pub mod floor;
 mod gate;
 mod lexer;
+pub mod merge;
 pub mod outline;
 mod selection;
 mod subscription;
@@ -297,6 +298,10 @@ impl Pipeline {
         if let Some(r) = findings.rejection {
             return Err(r);
         }
+        merge::check(self.meta, doc).map_err(|e| match e {
+            merge::MergeError::Conflict(m) => Rejection::new(400, "validation_error", m, None),
+            merge::MergeError::TooComplex => too_complex(),
+        })?;
         // Decided now, applied after validation (see `Gate`).
         let refusal = if findings.protected && !authenticated {
             let label = op_name.unwrap_or("ROOT").to_string();

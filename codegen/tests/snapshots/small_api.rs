@@ -334,6 +334,7 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
                 crate::schema_meta::FieldMeta {
                     name: "url",
                     ty: "String",
+                    result: crate::schema_meta::TypeRef::Named("String"),
                     protected: false,
                     weight: 1u32,
                     args: &[],
@@ -347,6 +348,7 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
                 crate::schema_meta::FieldMeta {
                     name: "notes",
                     ty: "NoteMutation",
+                    result: crate::schema_meta::TypeRef::Named("NoteMutation"),
                     protected: false,
                     weight: 1u32,
                     args: &[],
@@ -360,6 +362,9 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
                 crate::schema_meta::FieldMeta {
                     name: "owner",
                     ty: "JID",
+                    result: crate::schema_meta::TypeRef::NonNull(
+                        &crate::schema_meta::TypeRef::Named("JID"),
+                    ),
                     protected: false,
                     weight: 1u32,
                     args: &[],
@@ -367,6 +372,7 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
                 crate::schema_meta::FieldMeta {
                     name: "text",
                     ty: "String",
+                    result: crate::schema_meta::TypeRef::Named("String"),
                     protected: false,
                     weight: 1u32,
                     args: &[],
@@ -374,6 +380,7 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
                 crate::schema_meta::FieldMeta {
                     name: "kind",
                     ty: "Kind",
+                    result: crate::schema_meta::TypeRef::Named("Kind"),
                     protected: false,
                     weight: 1u32,
                     args: &[],
@@ -381,6 +388,7 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
                 crate::schema_meta::FieldMeta {
                     name: "attachment",
                     ty: "Attachment",
+                    result: crate::schema_meta::TypeRef::Named("Attachment"),
                     protected: false,
                     weight: 1u32,
                     args: &[],
@@ -394,6 +402,7 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
                 crate::schema_meta::FieldMeta {
                     name: "added",
                     ty: "Note",
+                    result: crate::schema_meta::TypeRef::Named("Note"),
                     protected: false,
                     weight: 1u32,
                     args: &[],
@@ -407,6 +416,11 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
                 crate::schema_meta::FieldMeta {
                     name: "add",
                     ty: "String",
+                    result: crate::schema_meta::TypeRef::NonNull(
+                        &crate::schema_meta::TypeRef::List(
+                            &crate::schema_meta::TypeRef::Named("String"),
+                        ),
+                    ),
                     protected: false,
                     weight: 1u32,
                     args: &[
@@ -432,6 +446,7 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
                 crate::schema_meta::FieldMeta {
                     name: "get",
                     ty: "Note",
+                    result: crate::schema_meta::TypeRef::Named("Note"),
                     protected: false,
                     weight: 1u32,
                     args: &[
@@ -450,6 +465,13 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
                 crate::schema_meta::FieldMeta {
                     name: "all",
                     ty: "Note",
+                    result: crate::schema_meta::TypeRef::NonNull(
+                        &crate::schema_meta::TypeRef::List(
+                            &crate::schema_meta::TypeRef::NonNull(
+                                &crate::schema_meta::TypeRef::Named("Note"),
+                            ),
+                        ),
+                    ),
                     protected: false,
                     weight: 20u32,
                     args: &[],
@@ -463,6 +485,7 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
                 crate::schema_meta::FieldMeta {
                     name: "hello",
                     ty: "String",
+                    result: crate::schema_meta::TypeRef::Named("String"),
                     protected: false,
                     weight: 1u32,
                     args: &[],
@@ -470,6 +493,7 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
                 crate::schema_meta::FieldMeta {
                     name: "notes",
                     ty: "NoteQuery",
+                    result: crate::schema_meta::TypeRef::Named("NoteQuery"),
                     protected: false,
                     weight: 1u32,
                     args: &[],
@@ -483,6 +507,7 @@ pub static META: crate::schema_meta::SchemaMeta = crate::schema_meta::SchemaMeta
                 crate::schema_meta::FieldMeta {
                     name: "notes",
                     ty: "NoteEvents",
+                    result: crate::schema_meta::TypeRef::Named("NoteEvents"),
                     protected: false,
                     weight: 1u32,
                     args: &[],

@@ -463,6 +463,28 @@ where
         self.1.exit_selection_set(ctx, selection_set);
     }
 
+    fn enter_input_value(
+        &mut self,
+        ctx: &mut VisitorContext<'a>,
+        pos: Pos,
+        expected_type: &Option<MetaTypeName<'a>>,
+        value: &'a Value,
+    ) {
+        self.0.enter_input_value(ctx, pos, expected_type, value);
+        self.1.enter_input_value(ctx, pos, expected_type, value);
+    }
+
+    fn exit_input_value(
+        &mut self,
+        ctx: &mut VisitorContext<'a>,
+        pos: Pos,
+        expected_type: &Option<MetaTypeName<'a>>,
+        value: &Value,
+    ) {
+        self.0.exit_input_value(ctx, pos, expected_type, value);
+        self.1.exit_input_value(ctx, pos, expected_type, value);
+    }
+
     fn enter_selection(
         &mut self,
         ctx: &mut VisitorContext<'a>,
@@ -623,6 +645,12 @@ fn visit_selection<'a, V: Visitor<'a>>(
                     vec![field.pos],
                     "Unknown field \"__typename\" on type \"Subscription\".",
                 );
+            } else {
+                // `__typename` is a `String!` field like any other: its directives, the
+                // variables they use and a selection set under it are checked too.
+                ctx.with_type(ctx.registry.types.get("String"), |ctx| {
+                    visit_field(v, ctx, field);
+                });
             }
         }
         Selection::FragmentSpread(fragment_spread) => {

@@ -13,6 +13,10 @@ pub struct FieldsOnCorrectType;
 
 impl<'a> Visitor<'a> for FieldsOnCorrectType {
     fn enter_field(&mut self, ctx: &mut VisitorContext<'a>, field: &'a Positioned<Field>) {
+        // The visitor reports `__typename` on a subscription root; elsewhere it always exists.
+        if field.node.name.node == "__typename" {
+            return;
+        }
         if let Some(parent_type) = ctx.parent_type() {
             if let Some(registry::MetaType::Union { .. })
             | Some(registry::MetaType::Interface { .. }) = ctx.parent_type()

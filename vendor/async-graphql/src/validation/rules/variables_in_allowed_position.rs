@@ -15,6 +15,22 @@ use crate::{
     },
 };
 
+/// Whether a value of type `sub` may be used where `sup` is expected.
+fn allowed(sup: &MetaTypeName<'_>, sub: &MetaTypeName<'_>) -> bool {
+    match (sup, sub) {
+        (MetaTypeName::NonNull(a), MetaTypeName::NonNull(b)) => {
+            allowed(&MetaTypeName::create(a), &MetaTypeName::create(b))
+        }
+        (MetaTypeName::NonNull(_), _) => false,
+        (_, MetaTypeName::NonNull(b)) => allowed(sup, &MetaTypeName::create(b)),
+        (MetaTypeName::List(a), MetaTypeName::List(b)) => {
+            allowed(&MetaTypeName::create(a), &MetaTypeName::create(b))
+        }
+        (MetaTypeName::Named(a), MetaTypeName::Named(b)) => a == b,
+        _ => false,
+    }
+}
+
 #[derive(Default)]
 pub struct VariableInAllowedPosition<'a> {
     spreads: HashMap<Scope<'a>, HashSet<&'a str>>,
@@ -38,22 +54,29 @@ impl<'a> VariableInAllowedPosition<'a> {
         visited.insert(*from);
 
         if let Some(usages) = self.variable_usages.get(from) {
-            for (var_name, usage_pos, var_type) in usages {
+            for (var_name, usage_pos, position_type) in usages {
                 if let Some(def) = var_defs.iter().find(|def| def.node.name.node == *var_name) {
-                    let expected_type =
-                        if def.node.var_type.node.nullable && def.node.default_value.is_some() {
-                            // A nullable type with a default value functions as a non-nullable
-                            format!("{}!", def.node.var_type.node)
-                        } else {
-                            def.node.var_type.node.to_string()
-                        };
-
-                    if !var_type.is_subtype(&MetaTypeName::create(&expected_type)) {
+                    // graphql-js's allowedVariableUsage: a nullable variable may fill a
+                    // non-null position only when it has a non-null default.
+                    let var_text = def.node.var_type.node.to_string();
+                    let var_type = MetaTypeName::create(&var_text);
+                    let has_default = def
+                        .node
+                        .default_value
+                        .as_ref()
+                        .is_some_and(|v| !matches!(v.node, async_graphql_value::ConstValue::Null));
+                    let allowed = match (position_type, &var_type) {
+                        (MetaTypeName::NonNull(inner), var) if !var.is_non_null() => {
+                            has_default && allowed(&MetaTypeName::create(inner), var)
+                        }
+                        (position, var) => allowed(position, var),
+                    };
+                    if !allowed {
                         ctx.report_error(
                             vec![def.pos, *usage_pos],
                             format!(
-                                "Variable \"{}\" of type \"{}\" used in position expecting type \"{}\"",
-                                var_name, var_type, expected_type
+                                "Variable \"${}\" of type \"{}\" used in position expecting type \"{}\".",
+                                var_name, def.node.var_type.node, position_type
                             ),
                         );
                     }
