@@ -106,12 +106,12 @@ fn variables_in_disallowed_positions_are_refused() {
 }
 
 #[test]
-fn many_fields_under_one_name_are_checked_quickly() {
+fn many_fields_under_one_name_merge_or_conflict() {
     let s = server();
     let u = s.new_user("merge_many");
     let c = s.client(&u);
-    // Within the cost bound: repeated leaves merge at once, and distinct ones conflict at the
-    // first pair; neither makes the check quadratic.
+    // Within the cost bound: repeated leaves merge into one, and distinct ones conflict (that
+    // neither makes the check quadratic is measured by bench/attack.sh, not here).
     let same = format!("{{ checkAuth {{ {} }} }}", "a: username ".repeat(1500));
     let distinct = format!(
         "{{ last {{ {} }} }}",
@@ -120,14 +120,10 @@ fn many_fields_under_one_name_are_checked_quickly() {
             .collect::<Vec<_>>()
             .join(" ")
     );
-    let started = std::time::Instant::now();
     let (status, body) = s.post(&c, json!({ "query": same }));
     assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["checkAuth"]["a"], json!(u.jid), "{body}");
     let (status, body) = s.post(&c, json!({ "query": distinct }));
     assert_eq!(status, 400, "{body}");
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_eq!(code(&body), "validation_error", "{body}");
 }

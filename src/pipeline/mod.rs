@@ -299,7 +299,7 @@ impl Pipeline {
             return Err(r);
         }
         merge::check(self.meta, doc).map_err(|e| match e {
-            merge::MergeError::Conflict(m) => Rejection::new(400, "validation_error", m, None),
+            merge::MergeError::Conflict(m) => Rejection::new(Code::ValidationError, m, None),
             merge::MergeError::TooComplex => too_complex(),
         })?;
         // Decided now, applied after validation (see `Gate`).
