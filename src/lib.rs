@@ -1,46 +1,27 @@
 //! mimql: a server for the MongooseIM GraphQL User API.
 //!
 //! Layout: `schema/` (SDL) → `codegen/` (build-time generator) → [`generated`] (types, resolver
-//! traits, glue) → [`api`] and [`admin_api`] (resolvers) → domain modules ([`accounts`], ...) →
-//! `entities/` (tables). [`http`] serves both APIs.
+//! traits, glue) → [`api`] and [`admin_api`] (resolvers) → the domain (crate `mimql-core`,
+//! re-exported here module by module: [`accounts`], ...) → `entities/` (tables). [`pipeline`]
+//! checks every GraphQL request; [`http`] serves both APIs.
 
-pub mod accounts;
+/// The domain modules, at the paths they had before they became a crate of their own.
+pub use mimql_core::{
+    accounts, archive, auth, cluster, config, db, inbox, jid, last, metrics, modules, muc,
+    muc_light, options, private, removal, roster, router, secrets, sessions, stanza, state,
+    striped, token, upload, vcard, xml,
+};
+
 pub mod admin_api;
 pub mod allocator;
 pub mod api;
-pub mod archive;
-pub mod auth;
-pub mod cluster;
-pub mod config;
-pub mod db;
 pub mod errors;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod generated;
 pub mod http;
-pub mod inbox;
-pub mod jid;
-pub mod last;
 pub mod logging;
-pub mod metrics;
-pub mod modules;
-pub mod muc;
-pub mod muc_light;
-pub mod options;
 pub mod pipeline;
-pub mod private;
-pub mod removal;
-pub mod roster;
-pub mod router;
 pub mod scalars;
 pub mod schema_meta;
-pub mod secrets;
 pub mod server;
-pub mod sessions;
-pub mod stanza;
-pub mod state;
-pub mod striped;
-pub mod token;
-pub mod upload;
-pub mod vcard;
-pub mod xml;

@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn matches_botocore() {
         let vectors: serde_json::Value =
-            serde_json::from_str(include_str!("../../tests/vectors/s3_presign.json")).unwrap();
+            serde_json::from_str(include_str!("../../../tests/vectors/s3_presign.json")).unwrap();
         let cases = vectors["cases"].as_array().unwrap();
         assert!(!cases.is_empty());
         for case in cases {
