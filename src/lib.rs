@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod admin_api;
+pub mod admin_password;
 pub mod allocator;
 pub mod api;
 pub mod archive;
