@@ -78,21 +78,29 @@ grep -E '^(ExecStartPre|ExecStart|ExecReload|User|Group|WorkingDirectory|LimitNO
 unit_key() { sed -n "s/^$1=//p" "$unit"; }
 # A command line run as the unit runs it: its user and group, working directory, file limit,
 # no new privileges and a clean environment.
-as_unit() {
-    (
-        cd "$(unit_key WorkingDirectory)"
-        ulimit -n "$(unit_key LimitNOFILE)"
-        exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-            setpriv --reuid="$(unit_key User)" --regid="$(unit_key Group)" --init-groups \
-            --no-new-privs "$@"
-    )
+# Replaces the current (sub)shell, so that a backgrounded `( unit_exec ... ) &` has the server's
+# pid.
+unit_exec() {
+    cd "$(unit_key WorkingDirectory)"
+    ulimit -n "$nofile"
+    exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        setpriv --reuid="$(unit_key User)" --regid="$(unit_key Group)" --init-groups \
+        --no-new-privs "$@"
 }
+as_unit() { (unit_exec "$@"); }
+# LimitNOFILE, or this machine's hard limit when that is lower (systemd, as PID 1, may raise it;
+# a process here may not).
+nofile=$(unit_key LimitNOFILE)
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$nofile" ]; then
+    echo "note: LimitNOFILE=$nofile is over this machine's hard limit; using $(ulimit -Hn)"
+    nofile=$(ulimit -Hn)
+fi
 start_server() {
     step "start: ExecStartPre, then ExecStart, as $(unit_key User)"
     # shellcheck disable=SC2046 # the unit's command lines, split into words as systemd does
     as_unit $(unit_key ExecStartPre)
     # shellcheck disable=SC2046
-    as_unit $(unit_key ExecStart) >"$log" 2>&1 &
+    (unit_exec $(unit_key ExecStart)) >"$log" 2>&1 &
     server=$!
     for _ in $(seq 1 100); do
         if curl -sf http://127.0.0.1:5561/health >/dev/null; then
@@ -153,6 +161,7 @@ echo
 authorized 5551 "admin:$admin_password" ||
     fail "the admin password is not taken after the upgrade"
 stop_server
+if pgrep -u mimql >/dev/null; then fail "a process of the mimql user still runs"; fi
 echo "stopped"
 
 step "remove: the data and the config stay"

@@ -110,7 +110,7 @@ fn read(path: &Path) -> Result<String, String> {
         if mode & 0o077 != 0 {
             tracing::warn!(
                 file = %path.display(),
-                mode = format!("{:o}", mode & 0o777),
+                mode = %format!("{:o}", mode & 0o777),
                 "the admin password file can be read by other users than its owner"
             );
         }
