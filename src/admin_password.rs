@@ -63,7 +63,10 @@ pub fn resolve(admin: &mut AdminListener, database_url: &str) -> Result<(), Stri
         // Kept from an earlier start (or written by a concurrent one).
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {
             admin.password = read(&path).map_err(|e| {
-                format!("cannot read the admin password from {}: {e}", shown.display())
+                format!(
+                    "cannot read the admin password from {}: {e}",
+                    shown.display()
+                )
             })?;
             tracing::info!(
                 file = %shown.display(),
@@ -106,7 +109,10 @@ fn read(path: &Path) -> Result<String, String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).map_err(|e| e.to_string())?.permissions().mode();
+        let mode = std::fs::metadata(path)
+            .map_err(|e| e.to_string())?
+            .permissions()
+            .mode();
         if mode & 0o077 != 0 {
             tracing::warn!(
                 file = %path.display(),
@@ -132,8 +138,14 @@ mod tests {
     #[test]
     fn beside_the_sqlite_file_or_in_the_working_directory() {
         for (url, expected) in [
-            ("sqlite:///var/lib/mimql/mimql.db", "/var/lib/mimql/admin-password"),
-            ("sqlite:///var/lib/mimql/mimql.db?mode=rwc", "/var/lib/mimql/admin-password"),
+            (
+                "sqlite:///var/lib/mimql/mimql.db",
+                "/var/lib/mimql/admin-password",
+            ),
+            (
+                "sqlite:///var/lib/mimql/mimql.db?mode=rwc",
+                "/var/lib/mimql/admin-password",
+            ),
             ("sqlite://data/mimql.db?mode=rwc", "data/admin-password"),
             ("sqlite://mimql.db?mode=rwc", "admin-password"),
             ("sqlite:mimql.db", "admin-password"),

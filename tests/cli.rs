@@ -357,7 +357,10 @@ fn serve_generates_the_admin_password_once_and_keeps_it() {
             if let Some(status) = child.try_wait().unwrap() {
                 panic!("serve exited: {status}");
             }
-            assert!(std::time::Instant::now() < deadline, "serve did not come up");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve did not come up"
+            );
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         child
