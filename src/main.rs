@@ -22,7 +22,8 @@ struct Cli {
 #[derive(clap::Args)]
 struct ConfigArg {
     /// TOML config file; without one the documented defaults are used
-    /// (SQLite file ./mimql.db, user API on 127.0.0.1:5561, admin API on 127.0.0.1:5551).
+    /// (SQLite file ./mimql.db, user API on 127.0.0.1:5561, admin API on 127.0.0.1:5551 with
+    /// the password that `serve` generates into ./admin-password).
     #[arg(long, short)]
     config: Option<PathBuf>,
 }
@@ -126,7 +127,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let config = load(&arg)?;
             init_logging(&config, true)?;
             if arg.config.is_none() {
-                tracing::warn!("no --config given: using the defaults, admin credentials included");
+                tracing::warn!("no --config given: using the defaults");
             }
             let grace = config.general.shutdown_timeout_secs;
             actix_web::rt::System::new().block_on(async move {

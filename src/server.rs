@@ -26,22 +26,30 @@ pub async fn open_database(config: &Config) -> Result<(DatabaseConnection, Vec<S
 
 /// Connects to the database, applies pending migrations and builds the shared state.
 pub async fn prepare(config: Config) -> Result<Arc<AppState>, String> {
-    let (db, applied) = open_database(&config).await?;
+    let db = open_and_log(&config).await?;
+    Ok(Arc::new(AppState::new(config, db).await?))
+}
+
+async fn open_and_log(config: &Config) -> Result<DatabaseConnection, String> {
+    let (db, applied) = open_database(config).await?;
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "database migrations applied");
     }
-    Ok(Arc::new(AppState::new(config, db).await?))
+    Ok(db)
 }
 
 /// Starts the APIs (and the metrics listener) on the given listeners, or on the configured
 /// addresses. Signals are not handled here: `mimql serve` waits for them and calls
-/// [`crate::http::Running::shutdown`].
+/// [`crate::http::Running::shutdown`]. Without an admin password in the config, the generated
+/// one is read or created (after the database, so that the SQLite file's directory exists).
 pub async fn start(
-    config: Config,
+    mut config: Config,
     user: Option<TcpListener>,
     admin: Option<TcpListener>,
 ) -> Result<crate::http::Running, String> {
-    let state = prepare(config).await?;
+    let db = open_and_log(&config).await?;
+    crate::admin_password::resolve(&mut config.listen.admin, &config.database.url)?;
+    let state = Arc::new(AppState::new(config, db).await?);
     if let Some(cluster) = state.cluster.clone() {
         let (announce, forgotten) = tokio::sync::mpsc::unbounded_channel();
         state.accounts.announce_to(announce);

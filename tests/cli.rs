@@ -238,9 +238,9 @@ fn config_check_names_what_is_wrong() {
             "[general]\nshutdown_timeout_secs = -1\n",
             "shutdown_timeout_secs",
         ),
-        // The admin API off loopback with the default password.
+        // The admin API off loopback with the former default password.
         (
-            "[listen.admin]\naddress = \"0.0.0.0:5551\"\n",
+            "[listen.admin]\naddress = \"0.0.0.0:5551\"\npassword = \"secret\"\n",
             "not a loopback address",
         ),
     ] {
@@ -256,55 +256,154 @@ fn config_check_names_what_is_wrong() {
     }
 }
 
-/// `serve` itself refuses to start the admin API off loopback with an empty or the default
-/// password: it exits 1 at once, naming the setting, and listens nowhere.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `serve` itself refuses to start the admin API off loopback with the former default password
+/// (`secret`): it exits 1 at once, naming the setting, and listens nowhere.
 #[test]
 fn serve_refuses_a_weak_admin_password_off_loopback() {
-    let free = || {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
-    for password in ["", "password = \"\"\n"] {
-        let s = setup("");
-        let (user, admin) = (free(), free());
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&s.config)
-            .unwrap();
-        write!(
-            file,
-            "[listen.user]\naddress = \"127.0.0.1:{user}\"\n\
-             [listen.admin]\naddress = \"0.0.0.0:{admin}\"\n{password}\
-             [listen.metrics]\nenabled = false\n"
-        )
+    let s = setup("");
+    let (user, admin) = (free_port(), free_port());
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&s.config)
         .unwrap();
+    write!(
+        file,
+        "[listen.user]\naddress = \"127.0.0.1:{user}\"\n\
+         [listen.admin]\naddress = \"0.0.0.0:{admin}\"\npassword = \"secret\"\n\
+         [listen.metrics]\nenabled = false\n"
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mimql"))
+        .args(["serve", "--config"])
+        .arg(&s.config)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the mimql binary runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("serve started with the well-known admin password off loopback");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("not a loopback address"), "{err}");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", user)).is_err());
+    drop(s.dir);
+}
+
+/// Without an admin password in the config, the first `serve` generates one into
+/// `admin-password` beside the SQLite file (in the working directory for PostgreSQL), readable
+/// by its owner only, and says where; the admin API takes it and not the former default; a
+/// restart reuses it. Offline commands need no password.
+#[test]
+fn serve_generates_the_admin_password_once_and_keeps_it() {
+    use mimql_client::{Client, admin};
+    use std::os::unix::fs::PermissionsExt;
+
+    let s = setup("");
+    let (user, admin_port) = (free_port(), free_port());
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&s.config)
+        .unwrap();
+    write!(
+        file,
+        "[listen.user]\naddress = \"127.0.0.1:{user}\"\n\
+         [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\n\
+         [listen.metrics]\nenabled = false\n"
+    )
+    .unwrap();
+    drop(file);
+    let password_file = s.dir.path().join("admin-password");
+
+    let jid = format!("{}@localhost", common::unique("pat"));
+    let out = mimql(&["user", "add", &jid], &s.config, "pw\n", &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!password_file.exists(), "an offline command created it");
+
+    let admin_url = format!("http://127.0.0.1:{admin_port}");
+    let serve = |log: &str| {
+        let log = std::fs::File::create(s.dir.path().join(log)).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_mimql"))
             .args(["serve", "--config"])
             .arg(&s.config)
+            // PostgreSQL has no file to put it beside: the working directory.
+            .current_dir(s.dir.path())
             .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("the mimql binary runs");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        let status = loop {
+        let probe = Client::new(&admin_url);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while probe.run(admin::check_auth()).is_err() {
             if let Some(status) = child.try_wait().unwrap() {
-                break status;
+                panic!("serve exited: {status}");
             }
-            if std::time::Instant::now() > deadline {
-                child.kill().unwrap();
-                panic!("serve started with a weak admin password off loopback ({password:?})");
-            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve did not come up"
+            );
             std::thread::sleep(std::time::Duration::from_millis(50));
-        };
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(status.code(), Some(1), "{password:?}");
-        let err = text(&out.stderr);
-        assert!(err.contains("not a loopback address"), "{err}");
-        assert!(std::net::TcpStream::connect(("127.0.0.1", user)).is_err());
-        drop(s.dir);
-    }
+        }
+        child
+    };
+    let stop = |mut child: std::process::Child| {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    };
+    let status = |password: &str| {
+        Client::new(&admin_url)
+            .with_basic_auth("admin", password)
+            .run(admin::check_auth())
+            .unwrap()
+            .status
+    };
+
+    let child = serve("first.log");
+    let mode = std::fs::metadata(&password_file)
+        .expect("the password file exists")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let password = std::fs::read_to_string(&password_file).unwrap();
+    let password = password.trim_end();
+    assert!(password.len() >= 20, "{password:?}");
+    assert_eq!(status(password), 200);
+    assert_eq!(status("secret"), 401);
+    stop(child);
+    let log = std::fs::read_to_string(s.dir.path().join("first.log")).unwrap();
+    assert!(
+        log.contains(&password_file.display().to_string()),
+        "the log does not say where the password is: {log}"
+    );
+    assert!(!log.contains(password), "the log shows the password: {log}");
+
+    let child = serve("second.log");
+    assert_eq!(
+        std::fs::read_to_string(&password_file).unwrap().trim_end(),
+        password
+    );
+    assert_eq!(status(password), 200);
+    stop(child);
+    let log = std::fs::read_to_string(s.dir.path().join("second.log")).unwrap();
+    assert!(log.contains("read from its file"), "{log}");
+    drop(s.dir);
 }

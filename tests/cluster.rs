@@ -387,7 +387,7 @@ fn spawn_node(dir: &std::path::Path, name: &str, nats: &str) -> (Child, String) 
             "[general]\nhosts = [\"localhost\", \"example.com\", \"listing.test\"]\nlog_level = \"error\"\n\
              [database]\nurl = \"{}\"\npool_size = 4\n\
              [listen.user]\naddress = \"127.0.0.1:{user_port}\"\n\
-             [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\n\
+             [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\npassword = \"secret\"\n\
              [listen.metrics]\naddress = \"127.0.0.1:{metrics_port}\"\n\
              [cluster]\nnats_url = \"{nats}\"\nnode = \"{name}\"\nheartbeat_secs = {HEARTBEAT}\nsession_ttl_secs = {TTL}\n",
             database()

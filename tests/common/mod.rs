@@ -46,6 +46,8 @@ pub fn test_config(db_url: Option<&str>) -> (Config, Option<tempfile::TempDir>) 
     config.general.hosts = HOSTS.iter().map(|h| h.to_string()).collect();
     config.general.log_level = "warn".into();
     config.listen.user.workers = 2;
+    // A known admin password (without one, `serve` would generate one).
+    config.listen.admin.password = "secret".into();
     config.listen.metrics.address = "127.0.0.1:0".into();
     let shared = db_url.map(str::to_string).or_else(|| {
         std::env::var("MIMQL_TEST_DATABASE_URL")

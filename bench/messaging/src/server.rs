@@ -36,7 +36,7 @@ impl Server {
                 "[general]\nhosts = [\"localhost\"]\nlog_level = \"error\"\n\
                  [database]\nurl = \"{db_url}\"\n\
                  [listen.user]\naddress = \"127.0.0.1:{user_port}\"\n\
-                 [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\n\
+                 [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\npassword = \"secret\"\n\
                  [listen.metrics]\naddress = \"127.0.0.1:{metrics_port}\"\n{extra}"
             ),
         )

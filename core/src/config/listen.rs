@@ -25,7 +25,11 @@ pub struct UserListener {
 pub struct AdminListener {
     pub address: String,
     pub username: String,
+    /// Empty: `mimql serve` uses the password kept in `password_file`, generated at first start.
     pub password: String,
+    /// Where the generated password is kept; empty: `admin-password` beside the SQLite
+    /// database file, or in the working directory for other databases.
+    pub password_file: String,
 }
 
 /// `GET /metrics` (Prometheus text format) on a listener of its own, so that it can stay on a
@@ -52,7 +56,8 @@ impl Default for AdminListener {
         AdminListener {
             address: "127.0.0.1:5551".into(),
             username: "admin".into(),
-            password: "secret".into(),
+            password: String::new(),
+            password_file: String::new(),
         }
     }
 }

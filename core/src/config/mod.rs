@@ -217,14 +217,15 @@ impl Config {
         Ok(())
     }
 
-    /// The admin API reachable from other machines needs a password of its own.
+    /// The admin API reachable from other machines needs a password of its own (or a generated
+    /// one): the former default, `secret`, is refused there.
     fn validate_admin(&self) -> Result<(), String> {
         let admin = &self.listen.admin;
-        let weak = admin.password.is_empty() || admin.password == AdminListener::default().password;
-        if weak && !listen::is_loopback(&admin.address) {
+        if admin.password == WELL_KNOWN_ADMIN_PASSWORD && !listen::is_loopback(&admin.address) {
             return Err(format!(
                 "[listen.admin] address {:?} is not a loopback address: set a password of your own \
-                 (the admin API refuses to listen there with an empty or the default password)",
+                 or none to have one generated (the admin API refuses to listen there with the \
+                 well-known password {WELL_KNOWN_ADMIN_PASSWORD:?})",
                 admin.address
             ));
         }
@@ -259,7 +260,9 @@ impl Config {
     /// effective state, and passwords (the admin's, the database URL's) masked.
     pub fn masked(&self) -> Config {
         let mut c = self.clone();
-        c.listen.admin.password = MASK.into();
+        if !c.listen.admin.password.is_empty() {
+            c.listen.admin.password = MASK.into();
+        }
         c.database.url = mask_url(&c.database.url);
         if let Some(s3) = &mut c.http_upload.s3 {
             s3.secret_access_key = MASK.into();
@@ -315,6 +318,9 @@ impl Config {
     }
 }
 
+/// The admin password that used to be the default, in old configs and examples.
+const WELL_KNOWN_ADMIN_PASSWORD: &str = "secret";
+
 /// What replaces a secret in printed configurations.
 pub const MASK: &str = "********";
 
@@ -357,7 +363,8 @@ mod tests {
         assert_eq!(c.listen.user.address, "127.0.0.1:5561");
         assert_eq!(c.listen.admin.address, "127.0.0.1:5551");
         assert_eq!(c.listen.admin.username, "admin");
-        assert_eq!(c.listen.admin.password, "secret");
+        assert_eq!(c.listen.admin.password, "");
+        assert_eq!(c.listen.admin.password_file, "");
         assert!(c.module_enabled("mod_last"));
     }
 
@@ -400,7 +407,11 @@ mod tests {
             mask_url("sqlite://mimql.db?mode=rwc"),
             "sqlite://mimql.db?mode=rwc"
         );
-        let c = Config::default().masked();
+        // No password (a generated one) stays empty: there is nothing to hide.
+        assert_eq!(Config::default().masked().listen.admin.password, "");
+        let mut c = Config::default();
+        c.listen.admin.password = "secret".into();
+        let c = c.masked();
         assert_eq!(c.listen.admin.password, MASK);
         assert_eq!(c.modules.len(), MODULES.len());
         let printed = c.to_toml();
@@ -449,17 +460,18 @@ mod tests {
             "192.0.2.1:5551",
             "example.com:5551",
         ] {
-            for password in ["", "secret"] {
-                let e = Config::parse(&format!(
+            let e = Config::parse(&format!(
+                "[listen.admin]\naddress = \"{address}\"\npassword = \"secret\""
+            ))
+            .unwrap_err();
+            assert!(e.contains("[listen.admin]"), "{e}");
+            // Mine, or none: a generated one.
+            for password in ["long and mine", ""] {
+                Config::parse(&format!(
                     "[listen.admin]\naddress = \"{address}\"\npassword = \"{password}\""
                 ))
-                .unwrap_err();
-                assert!(e.contains("[listen.admin]"), "{e}");
+                .unwrap();
             }
-            Config::parse(&format!(
-                "[listen.admin]\naddress = \"{address}\"\npassword = \"long and mine\""
-            ))
-            .unwrap();
         }
         for address in [
             "127.0.0.1:5551",
@@ -467,7 +479,10 @@ mod tests {
             "[::1]:5551",
             "localhost:5551",
         ] {
-            Config::parse(&format!("[listen.admin]\naddress = \"{address}\"")).unwrap();
+            Config::parse(&format!(
+                "[listen.admin]\naddress = \"{address}\"\npassword = \"secret\""
+            ))
+            .unwrap();
         }
     }
 
