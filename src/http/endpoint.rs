@@ -13,27 +13,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::Executor;
 use futures_util::StreamExt;
 
-use super::identity::Auth;
 use super::reply::Reply;
-use super::request::{Call, Credentials, Outcome, Stop};
+use super::request::{Call, Credentials, Endpoint, Outcome, Stop};
 use super::{decode, graphiql};
-use crate::pipeline::{self, Code, Input, Pipeline, Rejection, Transport};
-
-pub struct Endpoint<E> {
-    pub executor: E,
-    pub pipeline: Pipeline,
-    pub auth: Auth,
-    pub max_body: usize,
-    /// How long a client may take to send its whole body.
-    pub body_timeout: Duration,
-    /// How long an SSE stream may go without an event before it is closed.
-    pub sse_idle_timeout: Option<Duration>,
-    /// Cancelled when the server shuts down: long-lived streams (SSE, WebSocket) end then.
-    pub shutdown: tokio_util::sync::CancellationToken,
-    /// `user` or `admin`, for logs and metrics.
-    pub api: &'static str,
-    pub graphiql: &'static graphiql::Page,
-}
+use crate::pipeline::{self, Code, Input, Rejection, Transport};
 
 enum Wants {
     Json,

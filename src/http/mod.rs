@@ -29,8 +29,8 @@ use crate::api::UserApi;
 use crate::generated;
 use crate::pipeline::{GateExtension, Limits, Pipeline, ResponseBudget};
 use crate::state::AppState;
-use endpoint::Endpoint;
 use identity::Auth;
+use request::Endpoint;
 
 async fn method_not_allowed() -> HttpResponse {
     HttpResponse::MethodNotAllowed()

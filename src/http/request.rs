@@ -9,20 +9,37 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_graphql::{Data, Executor, Response};
 use futures_util::stream::BoxStream;
 use futures_util::{FutureExt, StreamExt, stream};
 use serde_json::Value as Json;
 
-use super::endpoint::Endpoint;
 use super::heavy;
-use super::identity::Identity;
+use super::identity::{Auth, Identity};
 use super::reply::{self, Reply};
 use crate::pipeline::{
-    self, Code, Input, Outline, Prepared, Rejection, SessionReady, SubscriptionTransport, Transport,
+    self, Code, Input, Outline, Pipeline, Prepared, Rejection, SessionReady, SubscriptionTransport,
+    Transport,
 };
+
+/// One API as served: its executor, its checks, its credentials and the transports' bounds.
+pub struct Endpoint<E> {
+    pub executor: E,
+    pub pipeline: Pipeline,
+    pub auth: Auth,
+    pub max_body: usize,
+    /// How long a client may take to send its whole body.
+    pub body_timeout: Duration,
+    /// How long an SSE stream may go without an event before it is closed.
+    pub sse_idle_timeout: Option<Duration>,
+    /// Cancelled when the server shuts down: long-lived streams (SSE, WebSocket) end then.
+    pub shutdown: tokio_util::sync::CancellationToken,
+    /// `user` or `admin`, for logs and metrics.
+    pub api: &'static str,
+    pub graphiql: &'static super::graphiql::Page,
+}
 
 /// One request as a transport received it.
 pub struct Call<'a> {

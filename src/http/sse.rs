@@ -16,8 +16,8 @@ use futures_util::{StreamExt, stream};
 use tokio_util::sync::CancellationToken;
 
 use super::decode;
-use super::endpoint::Endpoint;
 use super::reply::Reply;
+use super::request::Endpoint;
 use super::request::{Call, Credentials, Outcome, Stop};
 use crate::pipeline::{self, Transport};
 

@@ -20,9 +20,9 @@ use futures_util::{StreamExt, stream};
 use serde_json::Value as Json;
 use tokio::sync::mpsc;
 
-use super::endpoint::Endpoint;
 use super::identity::Identity;
 use super::reply::Reply;
+use super::request::Endpoint;
 use super::request::{Call, Credentials, Outcome, Stop, over_bound};
 use crate::pipeline::{self, Input, Transport};
 
