@@ -118,6 +118,8 @@ static PRE_EXECUTION: LazyLock<PreExecution> = LazyLock::new(|| PreExecution {
         meta: &crate::generated::user::META,
         check_scalar: crate::generated::scalars::check_scalar,
         limits: Limits::from(&crate::config::Limits::default()),
+        // Off: every input is checked from scratch, whatever came before it.
+        cache: std::sync::Arc::new(crate::pipeline::DocumentCache::disabled()),
     },
     schema: crate::generated::user::schema_builder()
         .extension(GateExtension)

@@ -25,6 +25,9 @@ pub const GRAPHQL_REQUESTS: &str = "mimql_graphql_requests_total";
 /// Histogram (seconds); labels `api`, `transport`, `operation`, `category`.
 pub const GRAPHQL_DURATION: &str = "mimql_graphql_request_duration_seconds";
 
+/// Counter of prepared-document cache lookups; labels `api`, `result` (`hit`, `miss`).
+pub const DOCUMENT_CACHE: &str = "mimql_document_cache_lookups_total";
+
 // Authentication.
 /// Counter of requests that carried credentials; labels `api`, `result`.
 pub const AUTH_ATTEMPTS: &str = "mimql_auth_attempts_total";
@@ -132,6 +135,11 @@ fn describe() {
         "Time to answer a GraphQL request"
     );
     describe_counter!(
+        DOCUMENT_CACHE,
+        "Prepared-document cache lookups by API and result (hit: parse and validation \
+         skipped, miss)"
+    );
+    describe_counter!(
         AUTH_ATTEMPTS,
         "Requests that carried credentials, by API and result (ok, wrong_credentials, \
          request_error, error)"
@@ -214,6 +222,11 @@ pub fn graphql_request(r: &GraphqlRequest<'_>) {
 /// A request with credentials was authenticated (`ok`) or refused (its code, or `error`).
 pub fn auth_attempt(api: &'static str, result: &'static str) {
     counter!(AUTH_ATTEMPTS, "api" => api, "result" => result).increment(1);
+}
+
+/// A prepared-document cache lookup: `hit` or `miss`.
+pub fn document_cache(api: &'static str, result: &'static str) {
+    counter!(DOCUMENT_CACHE, "api" => api, "result" => result).increment(1);
 }
 
 /// A credential-cache lookup: `hit`, `stale` or `miss`.

@@ -113,11 +113,17 @@ pub fn admin_schema(state: &Arc<AppState>) -> generated::admin::Schema {
 fn pipeline(
     meta: &'static crate::schema_meta::SchemaMeta,
     config: &crate::config::Config,
+    api: &'static str,
 ) -> Pipeline {
     Pipeline {
         meta,
         check_scalar: generated::scalars::check_scalar,
         limits: Limits::from(&config.limits),
+        cache: Arc::new(crate::pipeline::DocumentCache::new(
+            config.limits.document_cache_entries,
+            config.limits.document_cache_bytes,
+            api,
+        )),
     }
 }
 
@@ -236,7 +242,7 @@ pub fn start(
 
     let user_endpoint = web::Data::new(Endpoint {
         executor: user_schema(&state),
-        pipeline: pipeline(&generated::user::META, config),
+        pipeline: pipeline(&generated::user::META, config, "user"),
         auth: Auth::User(state.clone()),
         max_body: config.limits.max_body_bytes,
         body_timeout: Duration::from_secs(config.limits.body_timeout_secs),
@@ -250,7 +256,7 @@ pub fn start(
     });
     let admin_endpoint = web::Data::new(Endpoint {
         executor: admin_schema(&state),
-        pipeline: pipeline(&generated::admin::META, config),
+        pipeline: pipeline(&generated::admin::META, config, "admin"),
         auth: Auth::Admin {
             username: config.listen.admin.username.clone(),
             password: config.listen.admin.password.clone(),

@@ -9,16 +9,20 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::{ServerError, ValidationResult};
 
 use super::Rejection;
+use super::cache::Admission;
 
 /// Per-request data attached by the pipeline.
 pub struct Gate {
     refusal: Mutex<Option<Rejection>>,
+    /// The document's cache entry, admitted once validation passes (whoever the caller).
+    admission: Mutex<Option<Admission>>,
 }
 
 impl Gate {
-    pub fn new(refusal: Option<Rejection>) -> Gate {
+    pub fn new(refusal: Option<Rejection>, admission: Option<Admission>) -> Gate {
         Gate {
             refusal: Mutex::new(refusal),
+            admission: Mutex::new(admission),
         }
     }
 }
@@ -45,6 +49,14 @@ impl Extension for GateExtension {
         let Some(gate) = ctx.data_opt::<Gate>() else {
             return Err(super::internal_error().into_server_errors());
         };
+        let admission = gate
+            .admission
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(admission) = admission {
+            admission.admit(result);
+        }
         if let Some(refusal) = gate
             .refusal
             .lock()

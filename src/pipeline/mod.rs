@@ -6,6 +6,10 @@
 //! Before parsing, one scan of the document's tokens refuses what the parser should never see:
 //! too deep a nesting (the parser recurses), and a cost floor over the bound (see [`floor`]).
 //!
+//! What of this depends on neither the variables nor the caller is kept in the [`cache`] per
+//! document text and operation name: a document sent again skips to the checks that read the
+//! variables, the authorization decision and execution.
+//!
 //! [`Pipeline::prepare`] runs everything up to validation and returns typed errors that each
 //! transport renders its own way (an HTTP status, an SSE reply before the stream, a
 //! graphql-transport-ws `error` message). Validation runs inside the executor; the [`Gate`]
@@ -13,6 +17,7 @@
 //! anonymous request with an invalid document gets the validation error (400), not 401.
 
 pub mod budget;
+pub mod cache;
 pub mod code;
 pub mod cost;
 mod error;
@@ -31,6 +36,7 @@ use async_graphql::parser::types::{
 use async_graphql::{Request, Variables};
 
 pub use budget::ResponseBudget;
+pub use cache::DocumentCache;
 pub use code::Code;
 pub use error::{ErrorBody, Rejection, assign_codes, internal_error, is_pre_execution, status_of};
 pub use gate::{Gate, GateExtension};
@@ -129,6 +135,8 @@ pub struct Pipeline {
     pub meta: &'static SchemaMeta,
     pub check_scalar: CheckScalar,
     pub limits: Limits,
+    /// Shared by every transport of this API (and by the pipeline's clones).
+    pub cache: std::sync::Arc<DocumentCache>,
 }
 
 /// A request ready to execute, with its [`Gate`] attached.
@@ -194,6 +202,27 @@ pub fn anonymous_too_large(limit: usize) -> Rejection {
     )
 }
 
+/// The decision taken now and applied after validation (see `Gate`): an anonymous caller on a
+/// protected operation, or an operation type the transport does not run.
+fn refusal(
+    protected: bool,
+    authenticated: bool,
+    op_name: Option<&str>,
+    transport: Transport,
+    ty: OperationType,
+) -> Option<Rejection> {
+    if protected && !authenticated {
+        let label = op_name.unwrap_or("ROOT").to_string();
+        Some(Rejection::new(
+            Code::NoPermissions,
+            format!("Cannot execute query {label} without permissions"),
+            Some(vec![label]),
+        ))
+    } else {
+        transport_refusal(transport, ty)
+    }
+}
+
 fn too_complex() -> Rejection {
     Rejection::new(Code::QueryTooComplex, "Query is too complex.", None)
 }
@@ -231,6 +260,12 @@ impl Pipeline {
         if !authenticated && input.exceeds(self.limits.max_anonymous_bytes) {
             return Err(anonymous_too_large(self.limits.max_anonymous_bytes));
         }
+        if let Some(entry) = self
+            .cache
+            .get(&input.query, input.operation_name.as_deref())
+        {
+            return self.prepare_cached(&entry, input, authenticated, transport, outline);
+        }
         let scanned = floor::scan(&input.query, input.operation_name.as_deref());
         if scanned.nesting > MAX_NESTING {
             return Err(Rejection::new(
@@ -246,14 +281,8 @@ impl Pipeline {
             outline.operation = Some(floor.operation);
             return Err(too_complex());
         }
-        let mut request = Request::new(input.query);
-        if let Some(name) = &input.operation_name {
-            request = request.operation_name(name.clone());
-        }
-        // The checks borrow the variables; they go into the request once the document is no
-        // longer borrowed from it.
-        let variables = input.variables;
-        let doc = request.parsed_query().map_err(|e| {
+        let doc = async_graphql::parser::parse_query(&input.query).map_err(|e| {
+            let e = async_graphql::ServerError::from(e);
             let line = e.locations.first().map(|l| l.line).unwrap_or(1);
             let reason = e.message.split_whitespace().collect::<Vec<_>>().join(" ");
             Rejection::new(
@@ -262,17 +291,110 @@ impl Pipeline {
                 Some(Vec::new()),
             )
         })?;
-        let (op, op_name) = select(doc, input.operation_name.as_deref())?;
+        let (op, op_name) = select(&doc, input.operation_name.as_deref())?;
         let root = self.root(op.ty);
         outline.operation = Some(op.ty);
         outline.name = op_name.map(str::to_string);
-        outline.category = outline::category(self.meta, doc, op, root);
+        outline.category = outline::category(self.meta, &doc, op, root);
+        let protected =
+            self.check_inputs(&doc, op, op_name, root, &input.variables, authenticated)?;
+        merge::check(self.meta, &doc).map_err(|e| match e {
+            merge::MergeError::Conflict(m) => Rejection::new(Code::ValidationError, m, None),
+            merge::MergeError::TooComplex => too_complex(),
+        })?;
+        let refusal = refusal(protected, authenticated, op_name, transport, op.ty);
+        let operation_type = op.ty;
+        // Cached once async-graphql's validation passes too; only after a walk that ran every
+        // input check (an anonymous caller's walk skips some on a protected operation).
+        let admission = (authenticated || !protected)
+            .then(|| {
+                self.cache
+                    .admission(&input.query, input.operation_name.as_deref(), || {
+                        cache::Learnt {
+                            doc: doc.clone(),
+                            operation: op.ty,
+                            name: outline.name.clone(),
+                            category: outline.category,
+                            has_variables: !op.variable_definitions.is_empty(),
+                            protected,
+                        }
+                    })
+            })
+            .flatten();
+        let mut request = Request::new(input.query);
+        if let Some(name) = input.operation_name {
+            request = request.operation_name(name);
+        }
+        request.set_parsed_query(doc);
+        request.variables = input.variables;
+        Ok(Prepared {
+            request: request.data(Gate::new(refusal, admission)),
+            operation_type,
+        })
+    }
+
+    /// A cached document: only what depends on the variables and the caller runs.
+    fn prepare_cached(
+        &self,
+        entry: &cache::Entry,
+        input: Input,
+        authenticated: bool,
+        transport: Transport,
+        outline: &mut Outline,
+    ) -> Result<Prepared, Rejection> {
+        outline.operation = Some(entry.operation);
+        outline.name = entry.name.clone();
+        outline.category = entry.category;
+        let protected = if entry.has_variables {
+            let (op, op_name) = select(&entry.doc, input.operation_name.as_deref())?;
+            self.check_inputs(
+                &entry.doc,
+                op,
+                op_name,
+                self.root(op.ty),
+                &input.variables,
+                authenticated,
+            )?
+        } else {
+            entry.protected
+        };
+        let refusal = refusal(
+            protected,
+            authenticated,
+            entry.name.as_deref(),
+            transport,
+            entry.operation,
+        );
+        let mut request = Request::new(input.query);
+        if let Some(name) = input.operation_name {
+            request = request.operation_name(name);
+        }
+        request.set_parsed_query(entry.doc.clone());
+        request.set_validated(entry.validation);
+        request.variables = input.variables;
+        Ok(Prepared {
+            request: request.data(Gate::new(refusal, None)),
+            operation_type: entry.operation,
+        })
+    }
+
+    /// The checks that read the variables: the cost bound and the input walk. Tells whether
+    /// the operation is protected.
+    fn check_inputs(
+        &self,
+        doc: &ExecutableDocument,
+        op: &OperationDefinition,
+        op_name: Option<&str>,
+        root: Option<&'static str>,
+        variables: &Variables,
+        authenticated: bool,
+    ) -> Result<bool, Rejection> {
         if let Some(root) = root {
             let bounds = cost::Bounds {
                 max_complexity: self.limits.max_complexity,
                 max_depth: self.limits.max_depth,
             };
-            cost::measure(self.meta, doc, op, root, &variables, &bounds).map_err(|e| match e {
+            cost::measure(self.meta, doc, op, root, variables, &bounds).map_err(|e| match e {
                 cost::CostError::TooComplex => too_complex(),
                 cost::CostError::TooDeep => {
                     Rejection::new(Code::QueryTooDeep, "Query is nested too deep.", None)
@@ -291,33 +413,13 @@ impl Pipeline {
             op,
             op_name.unwrap_or(".."),
             root,
-            &variables,
+            variables,
             self.limits.max_list_items,
             authenticated,
         );
-        if let Some(r) = findings.rejection {
-            return Err(r);
+        match findings.rejection {
+            Some(r) => Err(r),
+            None => Ok(findings.protected),
         }
-        merge::check(self.meta, doc).map_err(|e| match e {
-            merge::MergeError::Conflict(m) => Rejection::new(Code::ValidationError, m, None),
-            merge::MergeError::TooComplex => too_complex(),
-        })?;
-        // Decided now, applied after validation (see `Gate`).
-        let refusal = if findings.protected && !authenticated {
-            let label = op_name.unwrap_or("ROOT").to_string();
-            Some(Rejection::new(
-                Code::NoPermissions,
-                format!("Cannot execute query {label} without permissions"),
-                Some(vec![label]),
-            ))
-        } else {
-            transport_refusal(transport, op.ty)
-        };
-        let operation_type = op.ty;
-        request.variables = variables;
-        Ok(Prepared {
-            request: request.data(Gate::new(refusal)),
-            operation_type,
-        })
     }
 }

@@ -49,6 +49,16 @@ pub fn test_config(db_url: Option<&str>) -> (Config, Option<tempfile::TempDir>) 
     // A known admin password (without one, `serve` would generate one).
     config.listen.admin.password = "secret".into();
     config.listen.metrics.address = "127.0.0.1:0".into();
+    // The suite runs with the document cache on (the default) and, in CI, off too: both must
+    // give identical results.
+    if let Some(n) = std::env::var("MIMQL_TEST_DOCUMENT_CACHE_ENTRIES")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        config.limits.document_cache_entries = n
+            .parse()
+            .expect("MIMQL_TEST_DOCUMENT_CACHE_ENTRIES is a number");
+    }
     let shared = db_url.map(str::to_string).or_else(|| {
         std::env::var("MIMQL_TEST_DATABASE_URL")
             .ok()

@@ -34,6 +34,10 @@ pub struct Limits {
     pub max_groups_per_roster: usize,
     /// Bytes of a roster item's name, and of each group name.
     pub max_roster_name_bytes: usize,
+    /// Prepared documents cached per API (see README, "Document cache"); 0 turns the cache off.
+    pub document_cache_entries: usize,
+    /// Estimated bytes the document cache of one API may hold.
+    pub document_cache_bytes: usize,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -66,6 +70,8 @@ impl Default for Limits {
             max_groups_per_contact: 100,
             max_groups_per_roster: 1000,
             max_roster_name_bytes: 1024,
+            document_cache_entries: 1024,
+            document_cache_bytes: 32 * 1024 * 1024,
         }
     }
 }

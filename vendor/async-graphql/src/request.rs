@@ -49,6 +49,11 @@ pub struct Request {
     #[serde(skip)]
     pub(crate) parsed_query: Option<ExecutableDocument>,
 
+    /// The result of an earlier validation of the same document (see
+    /// [`Request::set_validated`]).
+    #[serde(skip)]
+    pub(crate) validated: Option<crate::ValidationResult>,
+
     /// Sets the introspection mode for this request (defaults to
     /// [IntrospectionMode::Enabled]).
     #[serde(skip)]
@@ -66,6 +71,7 @@ impl Request {
             data: Data::default(),
             extensions: Default::default(),
             parsed_query: None,
+            validated: None,
             introspection_mode: IntrospectionMode::Enabled,
         }
     }
@@ -131,6 +137,14 @@ impl Request {
     /// the query again.
     pub fn set_parsed_query(&mut self, doc: ExecutableDocument) {
         self.parsed_query = Some(doc);
+    }
+
+    /// Marks the parsed query (see [`Request::set_parsed_query`]) as one that has already
+    /// passed validation against this schema, with `result`: validation then checks only what
+    /// depends on the variables' values (the arguments they fill), and the parse-time checks
+    /// (recursion depth, directive count) are skipped. Validation extensions still run.
+    pub fn set_validated(&mut self, result: crate::ValidationResult) {
+        self.validated = Some(result);
     }
 
     /// Set a variable to an upload value.

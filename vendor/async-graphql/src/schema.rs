@@ -23,7 +23,7 @@ use crate::{
     resolver_utils::{resolve_container, resolve_container_serial},
     subscription::collect_subscription_streams,
     types::QueryRoot,
-    validation::{ValidationMode, check_rules},
+    validation::{ValidationMode, check_rules, check_variable_values},
 };
 
 /// Introspection mode
@@ -865,14 +865,18 @@ pub(crate) async fn prepare_request(
     let mut document = {
         let query = &request.query;
         let parsed_doc = request.parsed_query.take();
+        let validated = request.validated.is_some();
         let fut_parse = async move {
             let doc = match parsed_doc {
                 Some(parsed_doc) => parsed_doc,
                 None => parse_query(query)?,
             };
-            check_recursive_depth(&doc, recursive_depth)?;
-            if let Some(max_directives) = max_directives {
-                check_max_directives(&doc, max_directives)?;
+            // A document validated before passed these checks then.
+            if !validated {
+                check_recursive_depth(&doc, recursive_depth)?;
+                if let Some(max_directives) = max_directives {
+                    check_max_directives(&doc, max_directives)?;
+                }
             }
             Ok(doc)
         };
@@ -885,15 +889,26 @@ pub(crate) async fn prepare_request(
     // check rules
     let validation_result = {
         let validation_fut = async {
-            check_rules(
-                registry,
-                &document,
-                Some(&request.variables),
-                request.operation_name.as_deref(),
-                validation_mode,
-                complexity,
-                depth,
-            )
+            match request.validated {
+                // Only the variables' values can fail a document that passed before.
+                Some(result) => check_variable_values(
+                    registry,
+                    &document,
+                    &request.variables,
+                    request.operation_name.as_deref(),
+                    validation_mode,
+                )
+                .map(|()| result),
+                None => check_rules(
+                    registry,
+                    &document,
+                    Some(&request.variables),
+                    request.operation_name.as_deref(),
+                    validation_mode,
+                    complexity,
+                    depth,
+                ),
+            }
         };
         futures_util::pin_mut!(validation_fut);
         extensions.validation(&mut validation_fut).await?

@@ -39,6 +39,30 @@ pub enum ValidationMode {
     Fast,
 }
 
+/// The one rule whose outcome depends on the variables' values rather than on the document:
+/// [`rules::ArgumentsOfCorrectType`] checks the values variables put into arguments. A
+/// document that passed [`check_rules`] once is checked again with only this rule (and only
+/// when there are variables) before it runs with other variables.
+pub(crate) fn check_variable_values(
+    registry: &Registry,
+    doc: &ExecutableDocument,
+    variables: &Variables,
+    operation_name: Option<&str>,
+    mode: ValidationMode,
+) -> Result<(), Vec<ServerError>> {
+    if variables.is_empty() || matches!(mode, ValidationMode::Fast) {
+        return Ok(());
+    }
+    let mut ctx = VisitorContext::new(registry, doc, Some(variables), operation_name);
+    let mut visitor = VisitorNil.with(rules::ArgumentsOfCorrectType::default());
+    visit(&mut visitor, &mut ctx, doc);
+    if ctx.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ctx.errors.into_iter().map(Into::into).collect())
+    }
+}
+
 pub(crate) fn check_rules(
     registry: &Registry,
     doc: &ExecutableDocument,
