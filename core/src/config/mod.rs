@@ -156,12 +156,7 @@ impl Config {
                         .into(),
                 );
             }
-            if c.heartbeat_secs == 0 || c.session_ttl_secs <= c.heartbeat_secs {
-                return Err(
-                    "[cluster] needs heartbeat_secs > 0 and session_ttl_secs > heartbeat_secs"
-                        .into(),
-                );
-            }
+            c.validate()?;
         }
         if self.general.hosts.is_empty() {
             return Err("[general] hosts must list at least one domain".into());
@@ -450,6 +445,14 @@ mod tests {
             "[database]\nurl = \"postgres://u@h/db\"\n[cluster]\nheartbeat_secs = 5\nsession_ttl_secs = 5"
         )
         .is_err());
+        let e = Config::parse(
+            "[database]\nurl = \"postgres://u@h/db\"\n[cluster]\ntoken = \"t\"\nuser = \"u\"\npassword = \"p\"",
+        )
+        .unwrap_err();
+        assert!(e.contains("one NATS authentication"), "{e}");
+        let e = Config::parse("[database]\nurl = \"postgres://u@h/db\"\n[cluster]\nuser = \"u\"")
+            .unwrap_err();
+        assert!(e.contains("user and password"), "{e}");
     }
 
     #[test]
