@@ -36,8 +36,9 @@ pub const GRACE: Duration = Duration::from_secs(60);
 /// A message stamped further than this from the receiver's clock is dropped; nonces are
 /// remembered for twice as long, so a replay is either remembered or stale.
 pub const WINDOW: Duration = Duration::from_secs(10);
-/// Forged messages with unknown key ids re-read the keys at most this often.
-const RELOAD_EVERY: Duration = Duration::from_secs(1);
+/// Messages with unknown key ids (a rotation not seen yet, or forgeries) re-read the keys at
+/// most this often.
+const RELOAD_EVERY: Duration = Duration::from_millis(250);
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -136,7 +137,8 @@ impl Seen {
 pub struct Signer {
     keys: Mutex<Keys>,
     seen: Mutex<Seen>,
-    last_reload: Mutex<Instant>,
+    /// When an unknown key id last made this node re-read the keys.
+    last_miss: Mutex<Option<Instant>>,
 }
 
 async fn read_keys<C: ConnectionTrait>(c: &C) -> Result<(Key, Option<Key>), DbErr> {
@@ -197,7 +199,7 @@ impl Signer {
                 previous: previous.map(|k| (k, now + GRACE)),
             }),
             seen: Mutex::default(),
-            last_reload: Mutex::new(now),
+            last_miss: Mutex::default(),
         })
     }
 
@@ -205,7 +207,6 @@ impl Signer {
     pub async fn reload<C: ConnectionTrait>(&self, db: &C) -> Result<(), DbErr> {
         let (current, previous) = read_keys(db).await?;
         let now = Instant::now();
-        *self.last_reload.lock().unwrap_or_else(|e| e.into_inner()) = now;
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         let previous = previous.map(|k| {
             // A previous key already known keeps its deadline; a new one gets the full grace.
@@ -275,10 +276,10 @@ impl Signer {
                 // A rotation this node has not seen yet, or a forgery: re-read, but not for
                 // every forged message.
                 let due = {
-                    let mut last = self.last_reload.lock().unwrap_or_else(|e| e.into_inner());
-                    let due = last.elapsed() >= RELOAD_EVERY;
+                    let mut last = self.last_miss.lock().unwrap_or_else(|e| e.into_inner());
+                    let due = last.is_none_or(|at| at.elapsed() >= RELOAD_EVERY);
                     if due {
-                        *last = Instant::now();
+                        *last = Some(Instant::now());
                     }
                     due
                 };
@@ -323,12 +324,12 @@ mod tests {
                 previous: previous.map(|k| (Key::new(k.to_vec()), now + GRACE)),
             }),
             seen: Mutex::default(),
-            last_reload: Mutex::new(now),
+            // Never reaches the database: no re-read is due.
+            last_miss: Mutex::new(Some(now + Duration::from_secs(3600))),
         }
     }
 
     async fn open(s: &Signer, subject: &str, payload: &[u8]) -> Result<String, Reject> {
-        // Never reaches the database: the reload is not due within a second of creation.
         let db = sea_orm::DatabaseConnection::default();
         s.open(&db, subject, payload).await
     }

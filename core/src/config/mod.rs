@@ -262,6 +262,15 @@ impl Config {
         if let Some(s3) = &mut c.http_upload.s3 {
             s3.secret_access_key = MASK.into();
         }
+        if let Some(cluster) = &mut c.cluster {
+            for secret in [&mut cluster.password, &mut cluster.token]
+                .into_iter()
+                .flatten()
+            {
+                *secret = MASK.into();
+            }
+            cluster.nats_url = mask_url(&cluster.nats_url);
+        }
         c.modules = MODULES
             .iter()
             .map(|m| {
