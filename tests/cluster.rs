@@ -724,7 +724,7 @@ fn forged_and_replayed_cluster_messages_are_dropped_and_counted() {
     let got = body_of(sse.next::<SubscribeForMessages>(WAIT).unwrap().unwrap());
     assert!(got.contains(&id), "{got}");
     let captured = rt
-        .block_on(tokio::time::timeout(WAIT, sniffed.next()))
+        .block_on(async { tokio::time::timeout(WAIT, sniffed.next()).await })
         .unwrap()
         .unwrap()
         .payload;
