@@ -161,7 +161,7 @@ pub async fn rotate(db: &sea_orm::DatabaseConnection) -> Result<String, DbErr> {
     server_secret::Entity::update_many()
         .col_expr(
             server_secret::Column::Value,
-            sea_orm::sea_query::Expr::col(server_secret::Column::Value).into(),
+            sea_orm::sea_query::Expr::col(server_secret::Column::Value),
         )
         .filter(server_secret::Column::Name.eq(KEY_NAME))
         .exec(&txn)
