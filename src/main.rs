@@ -49,6 +49,18 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Cluster operations (`[cluster]`, docs/cluster.md).
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClusterCommand {
+    /// Replace the key that signs messages between nodes (the old one stays accepted for a
+    /// minute after each node sees the new one).
+    RotateKey(ConfigArg),
 }
 
 #[derive(Subcommand)]
@@ -165,6 +177,21 @@ fn run(cli: Cli) -> Result<(), String> {
                         println!("  {name}");
                     }
                 }
+                Ok(())
+            })
+        }
+        Command::Cluster {
+            command: ClusterCommand::RotateKey(arg),
+        } => {
+            let config = load(&arg)?;
+            init_logging(&config, false)?;
+            runtime()?.block_on(async {
+                let (db, _) = mimql::server::open_database(&config).await?;
+                let id = mimql::cluster::signing::rotate(&db)
+                    .await
+                    .map_err(|e| format!("cannot rotate the cluster signing key: {e}"))?;
+                db.close().await.ok();
+                println!("Cluster signing key rotated (new key id {id})");
                 Ok(())
             })
         }

@@ -29,8 +29,14 @@ pub struct Nats {
 
 impl Nats {
     fn start(port: u16) -> Nats {
+        Nats::start_with(port, &[])
+    }
+
+    /// With more `nats-server` arguments (`--auth`, `--tls`...).
+    fn start_with(port: u16, extra: &[&str]) -> Nats {
         let child = Command::new("nats-server")
             .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -99,6 +105,11 @@ fn database() -> &'static str {
 }
 
 fn node(name: &str, nats: &str) -> TestServer {
+    node_with(name, nats, Cluster::default())
+}
+
+/// A node with more `[cluster]` settings (NATS authentication, TLS).
+fn node_with(name: &str, nats: &str, settings: Cluster) -> TestServer {
     let nats = nats.to_string();
     let name = format!("{name}-{}", std::process::id());
     start_on(Some(database()), move |c| {
@@ -107,6 +118,7 @@ fn node(name: &str, nats: &str) -> TestServer {
             node: name,
             heartbeat_secs: HEARTBEAT,
             session_ttl_secs: TTL,
+            ..settings
         });
     })
 }
@@ -377,23 +389,10 @@ fn muc_rooms_work_from_every_node() {
     }
 }
 
-/// A node process of its own (to kill with SIGKILL), on `nats`.
-fn spawn_node(dir: &std::path::Path, name: &str, nats: &str) -> (Child, String) {
-    let (user_port, admin_port, metrics_port) = (free_port(), free_port(), free_port());
-    let config = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &config,
-        format!(
-            "[general]\nhosts = [\"localhost\", \"example.com\", \"listing.test\"]\nlog_level = \"error\"\n\
-             [database]\nurl = \"{}\"\npool_size = 4\n\
-             [listen.user]\naddress = \"127.0.0.1:{user_port}\"\n\
-             [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\npassword = \"secret\"\n\
-             [listen.metrics]\naddress = \"127.0.0.1:{metrics_port}\"\n\
-             [cluster]\nnats_url = \"{nats}\"\nnode = \"{name}\"\nheartbeat_secs = {HEARTBEAT}\nsession_ttl_secs = {TTL}\n",
-            database()
-        ),
-    )
-    .unwrap();
+/// A node process of its own (to kill with SIGKILL, or with metrics of its own), on `nats`;
+/// its user API URL and its metrics URL.
+fn spawn_node(dir: &std::path::Path, name: &str, nats: &str) -> (Child, String, String) {
+    let (config, user_port, metrics_port) = node_config(dir, name, nats, "");
     let child = Command::new(env!("CARGO_BIN_EXE_mimql"))
         .args(["serve", "--config"])
         .arg(&config)
@@ -408,7 +407,36 @@ fn spawn_node(dir: &std::path::Path, name: &str, nats: &str) -> (Child, String) 
         assert!(Instant::now() < deadline, "node {name} did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
-    (child, url)
+    (
+        child,
+        url,
+        format!("http://127.0.0.1:{metrics_port}/metrics"),
+    )
+}
+
+/// A node's config file (`extra`: more `[cluster]` lines); its path, user and metrics ports.
+fn node_config(
+    dir: &std::path::Path,
+    name: &str,
+    nats: &str,
+    extra: &str,
+) -> (std::path::PathBuf, u16, u16) {
+    let (user_port, admin_port, metrics_port) = (free_port(), free_port(), free_port());
+    let config = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "[general]\nhosts = [\"localhost\", \"example.com\", \"listing.test\"]\nlog_level = \"error\"\n\
+             [database]\nurl = \"{}\"\npool_size = 4\n\
+             [listen.user]\naddress = \"127.0.0.1:{user_port}\"\n\
+             [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\npassword = \"secret\"\n\
+             [listen.metrics]\naddress = \"127.0.0.1:{metrics_port}\"\n\
+             [cluster]\nnats_url = \"{nats}\"\nnode = \"{name}\"\nheartbeat_secs = {HEARTBEAT}\nsession_ttl_secs = {TTL}\n{extra}",
+            database()
+        ),
+    )
+    .unwrap();
+    (config, user_port, metrics_port)
 }
 
 #[test]
@@ -418,7 +446,7 @@ fn a_killed_node_s_sessions_vanish_and_its_users_still_get_their_messages() {
     let dir = tempfile::tempdir().unwrap();
     let nats = format!("nats://127.0.0.1:{}", t._nats.port);
     let name = unique("doomed");
-    let (mut child, url) = spawn_node(dir.path(), &name, &nats);
+    let (mut child, url, _) = spawn_node(dir.path(), &name, &nats);
     let (alice, bob) = (a.new_user("clkill"), a.new_user("clkill2"));
     let bob_there = mimql_client::Client::new(&url).with_basic_auth(&bob.jid, &bob.password);
     let _sub = open_sse(&bob_there);
@@ -478,5 +506,345 @@ fn nodes_reconnect_when_nats_restarts_and_nothing_acknowledged_is_lost() {
             archived.iter().any(|s| s.contains(id.as_str())),
             "{id} missing"
         );
+    }
+}
+
+/// A spawned node, killed when dropped.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+/// A message sent on `a` arrives live at a stream on `b`.
+fn assert_cross_delivery(a: &TestServer, b: &TestServer, prefix: &str) {
+    let alice = a.new_user(prefix);
+    let bob = a.new_user(&format!("{prefix}2"));
+    let mut sse = open_sse(&b.client(&bob));
+    assert!(eventually(10, || sessions(&a.client(&bob)).count_resources == Some(1)));
+    let id = send(&a.client(&alice), &bob.jid, "across");
+    let got = body_of(
+        sse.next::<SubscribeForMessages>(WAIT)
+            .unwrap()
+            .expect("SSE event"),
+    );
+    assert!(got.contains(&id), "{got}");
+}
+
+/// Starts `mimql serve` with `extra` `[cluster]` lines, expecting it to stop; its stderr.
+fn failed_start(dir: &std::path::Path, nats: &str, extra: &str) -> String {
+    let (config, ..) = node_config(dir, &unique("refused"), nats, extra);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mimql"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().ok();
+            panic!("the node started");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_nats_server_that_requires_a_token_admits_only_nodes_with_it() {
+    let nats = Nats::start_with(free_port(), &["--auth", "the-cluster-token"]);
+    let url = nats.url();
+    let with_token = || Cluster {
+        token: Some("the-cluster-token".into()),
+        ..Cluster::default()
+    };
+    let (a, b) = (
+        node_with("tka", &url, with_token()),
+        node_with("tkb", &url, with_token()),
+    );
+    assert_cross_delivery(&a, &b, "cltok");
+    let dir = tempfile::tempdir().unwrap();
+    for extra in ["", "token = \"not-the-token\"\n"] {
+        let err = failed_start(dir.path(), &url, extra);
+        assert!(
+            err.contains("cannot connect to NATS") && err.contains("authorization violation"),
+            "{err}"
+        );
+    }
+}
+
+/// A CA and a certificate for 127.0.0.1 signed by it, in `dir`: (ca.pem, server.pem, server.key).
+fn test_pki(dir: &std::path::Path) -> [std::path::PathBuf; 3] {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl is installed");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+    openssl(
+        &[
+            &[
+                "req",
+                "-x509",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=mimql test CA",
+            ][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.pem"],
+            &["-addext", "basicConstraints=critical,CA:TRUE"],
+            &["-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req", "-new", "-nodes", "-subj", "/CN=127.0.0.1"][..],
+            &ec,
+            &["-keyout", "server.key", "-out", "server.csr"],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-days",
+        "1",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    ["ca.pem", "server.pem", "server.key"].map(|f| dir.join(f))
+}
+
+#[test]
+fn nodes_reach_nats_over_tls_with_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let [ca, cert, key] = test_pki(dir.path());
+    let port = free_port();
+    let _nats = Nats::start_with(
+        port,
+        &[
+            "--tls",
+            "--tlscert",
+            cert.to_str().unwrap(),
+            "--tlskey",
+            key.to_str().unwrap(),
+        ],
+    );
+    let url = format!("tls://127.0.0.1:{port}");
+    let with_ca = || Cluster {
+        tls_ca_file: Some(ca.clone()),
+        tls_required: true,
+        ..Cluster::default()
+    };
+    let (a, b) = (
+        node_with("tlsa", &url, with_ca()),
+        node_with("tlsb", &url, with_ca()),
+    );
+    assert_cross_delivery(&a, &b, "cltls");
+    // Without the CA the server's certificate is not trusted: a clear error, no panic.
+    let err = failed_start(dir.path(), &url, "");
+    assert!(err.contains("cannot connect to NATS"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// The value of one sample (`name{labels}` exactly as rendered) at a metrics URL; 0 if absent.
+fn sample(metrics_url: &str, series: &str) -> f64 {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let text = agent
+        .get(metrics_url)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn forged_and_replayed_cluster_messages_are_dropped_and_counted() {
+    use futures_util::StreamExt;
+    let t = three();
+    let a = &t.nodes[0];
+    let nats = t._nats.url();
+    // The target node is a process of its own, so its metrics count only what this test does.
+    let dir = tempfile::tempdir().unwrap();
+    let (child, url, metrics) = spawn_node(dir.path(), &unique("target"), &nats);
+    let _node = KillOnDrop(child);
+    let (alice, bob) = (a.new_user("clforge"), a.new_user("clforge2"));
+    let bob_there = mimql_client::Client::new(&url).with_basic_auth(&bob.jid, &bob.password);
+    let mut sse = open_sse(&bob_there);
+    assert!(eventually(10, || sessions(&a.client(&bob)).count_resources == Some(1)));
+
+    // The attacker: anyone who can connect to NATS, listening on Bob's subject.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let attacker = rt.block_on(async_nats::connect(nats.as_str())).unwrap();
+    let subject = format!("mimql.user.{}", &mimql_entities::key_hash(&bob.jid)[..32]);
+    let mut sniffed = rt.block_on(attacker.subscribe(subject.clone())).unwrap();
+    rt.block_on(attacker.flush()).unwrap();
+    let id = send(&a.client(&alice), &bob.jid, "genuine");
+    let got = body_of(sse.next::<SubscribeForMessages>(WAIT).unwrap().unwrap());
+    assert!(got.contains(&id), "{got}");
+    let captured = rt
+        .block_on(async { tokio::time::timeout(WAIT, sniffed.next()).await })
+        .unwrap()
+        .unwrap()
+        .payload;
+    let captured = String::from_utf8(captured.to_vec()).unwrap();
+    // Signed, not encrypted: whoever reads NATS reads the stanza (TLS is what hides it).
+    assert!(captured.contains("genuine"), "{captured}");
+    // `<key id>.<signature>.<body>`
+    let body = captured.splitn(3, '.').nth(2).expect("a signed message");
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    let mut unsigned = body["m"].clone();
+    unsigned["sender"] = "admin@localhost".into();
+    unsigned["stanza"] = unsigned["stanza"]
+        .as_str()
+        .unwrap()
+        .replace("genuine", "forged")
+        .into();
+
+    // Warm Bob's cached credentials on the target, then count cache misses from here on.
+    bob_there.run(mimql_client::user::check_auth()).unwrap();
+    let cache_misses = || {
+        sample(
+            &metrics,
+            r#"mimql_credential_cache_lookups_total{result="miss"}"#,
+        ) + sample(
+            &metrics,
+            r#"mimql_credential_cache_lookups_total{result="stale"}"#,
+        )
+    };
+    let misses = cache_misses();
+
+    let forged: Vec<(String, String)> = vec![
+        // Replayed verbatim.
+        (subject.clone(), captured.clone()),
+        // Tampered under the captured signature.
+        (subject.clone(), captured.replace("genuine", "tampered")),
+        // The old unsigned format: a delivery to Bob's live session, and closing his sessions.
+        (subject.clone(), unsigned.to_string()),
+        (subject.clone(), r#"{"t":"close"}"#.to_string()),
+        // Forgetting Bob's credentials, unsigned and with a made-up key.
+        ("mimql.auth".into(), bob.jid.clone()),
+        (
+            "mimql.auth".into(),
+            format!(
+                "0123456789abcdef.{}.{{\"ts\":{},\"n\":1,\"m\":\"{}\"}}",
+                "0".repeat(64),
+                jiff::Timestamp::now().as_microsecond(),
+                bob.jid
+            ),
+        ),
+    ];
+    rt.block_on(async {
+        for (subject, payload) in forged {
+            attacker
+                .publish(subject, payload.into_bytes().into())
+                .await
+                .unwrap();
+        }
+        attacker.flush().await.unwrap();
+    });
+    let rejected = |reason: &str| {
+        sample(
+            &metrics,
+            &format!(r#"mimql_cluster_messages_rejected_total{{reason="{reason}"}}"#),
+        )
+    };
+    assert!(
+        eventually(10, || rejected("signature") == 5.0
+            && rejected("replay") == 1.0),
+        "signature {}, replay {}",
+        rejected("signature"),
+        rejected("replay")
+    );
+    // Nothing forged was delivered, the stream is still open, the credentials still cached.
+    let id = send(&a.client(&alice), &bob.jid, "after");
+    let got = body_of(sse.next::<SubscribeForMessages>(WAIT).unwrap().unwrap());
+    assert!(
+        got.contains(&id),
+        "the next event is the genuine one: {got}"
+    );
+    bob_there.run(mimql_client::user::check_auth()).unwrap();
+    assert_eq!(
+        cache_misses(),
+        misses,
+        "Bob's credentials were not forgotten"
+    );
+}
+
+#[test]
+fn rotating_the_signing_key_keeps_the_nodes_talking() {
+    let t = three();
+    let [a, b, _] = &t.nodes;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("rotate.toml");
+    std::fs::write(&config, format!("[database]\nurl = \"{}\"\n", database())).unwrap();
+    let (alice, bob) = (a.new_user("clrot"), a.new_user("clrot2"));
+    let mut sse = open_sse(&b.client(&bob));
+    assert!(eventually(10, || sessions(&a.client(&bob)).count_resources == Some(1)));
+    let out = Command::new(env!("CARGO_BIN_EXE_mimql"))
+        .args(["cluster", "rotate-key", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rotated"));
+    // Across the nodes' re-reads of the keys (one heartbeat), nothing is dropped.
+    let until = Instant::now() + Duration::from_secs(3 * HEARTBEAT);
+    let mut i = 0;
+    while Instant::now() < until {
+        let id = send(&a.client(&alice), &bob.jid, &format!("rotation {i}"));
+        let got = body_of(
+            sse.next::<SubscribeForMessages>(WAIT)
+                .unwrap()
+                .expect("delivered"),
+        );
+        assert!(got.contains(&id), "{got}");
+        i += 1;
+        std::thread::sleep(Duration::from_millis(100));
     }
 }

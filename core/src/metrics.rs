@@ -60,6 +60,9 @@ pub const MESSAGES_DELIVERED: &str = "mimql_messages_delivered_total";
 pub const DELIVERY_LAG: &str = "mimql_live_delivery_lag_seconds";
 /// Gauge: open sessions on this node; label `transport` (`sse`, `ws`).
 pub const SESSIONS_OPEN: &str = "mimql_sessions_open";
+/// Counter of cluster messages dropped unopened; label `reason` (`signature`, `stale`,
+/// `replay`, `undecodable`).
+pub const CLUSTER_REJECTED: &str = "mimql_cluster_messages_rejected_total";
 
 // Process (the standard `process_*` gauges come from `metrics-process`).
 /// Gauge: seconds since the server started.
@@ -180,6 +183,10 @@ fn describe() {
         "Time from routing a message to its subscriber's stream sending it"
     );
     describe_gauge!(SESSIONS_OPEN, "Open sessions on this node, by transport");
+    describe_counter!(
+        CLUSTER_REJECTED,
+        "Cluster messages dropped: unsigned, badly signed, stale, replayed or undecodable"
+    );
     describe_gauge!(UPTIME, Unit::Seconds, "Seconds since the server started");
     describe_gauge!(BUILD_INFO, "Always 1; the version is a label");
 }
@@ -269,6 +276,11 @@ pub fn messages_delivered(n: u64) {
 /// A subscriber's stream sent a message `lag` after it was routed.
 pub fn delivery_lag(lag: Duration) {
     histogram!(DELIVERY_LAG).record(lag.as_secs_f64());
+}
+
+/// A cluster message was dropped for `reason`.
+pub fn cluster_rejected(reason: &'static str) {
+    counter!(CLUSTER_REJECTED, "reason" => reason).increment(1);
 }
 
 /// Held while a session is open here; `transport` is `sse` or `ws`.

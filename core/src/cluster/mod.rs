@@ -9,10 +9,13 @@
 //!   need it, with no routing table to keep consistent ([`sessions::ClusterSessions`]).
 //! * Forgotten credentials (password change, removal) are announced on `mimql.auth`, so every
 //!   node's credential cache drops them at once.
+//! * Every message is signed with a key from the database and checked before it is acted on
+//!   ([`signing`]): NATS access alone does not let anyone speak for a node.
 //!
 //! `docs/cluster.md` describes the topology and the failure modes.
 
 pub mod sessions;
+pub mod signing;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +32,12 @@ pub enum ClusterError {
     Connect {
         url: String,
         source: async_nats::ConnectError,
+    },
+    #[error("cannot read [cluster] {key} {path}: {source}")]
+    File {
+        key: &'static str,
+        path: String,
+        source: std::io::Error,
     },
     /// The node's row (or its sessions left from a previous run) could not be written.
     #[error("cannot register the node: {0}")]
@@ -47,9 +56,55 @@ pub struct Cluster {
     /// This node's number in MAM ids.
     pub number: u8,
     pub nats: async_nats::Client,
+    signer: signing::Signer,
     db: DatabaseConnection,
     heartbeat: Duration,
     ttl: Duration,
+}
+
+/// The NATS options of `[cluster]`: authentication and TLS.
+async fn options(
+    c: &crate::config::Cluster,
+    node: &str,
+) -> Result<async_nats::ConnectOptions, ClusterError> {
+    // rustls needs one crypto provider; select ours rather than rely on which ones the
+    // dependency graph happens to enable (none selected: `tls://` panics at connect).
+    let _ = async_nats::rustls::crypto::ring::default_provider().install_default();
+    let file = |key: &'static str, path: &std::path::Path| {
+        let path = path.display().to_string();
+        move |source| ClusterError::File { key, path, source }
+    };
+    let mut o = async_nats::ConnectOptions::new()
+        .name(node)
+        .connection_timeout(Duration::from_secs(10));
+    if let Some(p) = &c.credentials_file {
+        o = o
+            .credentials_file(p)
+            .await
+            .map_err(file("credentials_file", p))?;
+    }
+    if let Some(p) = &c.nkey_file {
+        let seed = tokio::fs::read_to_string(p)
+            .await
+            .map_err(file("nkey_file", p))?;
+        o = o.nkey(seed.trim().to_string());
+    }
+    if let (Some(user), Some(password)) = (&c.user, &c.password) {
+        o = o.user_and_password(user.clone(), password.clone());
+    }
+    if let Some(token) = &c.token {
+        o = o.token(token.clone());
+    }
+    if c.tls_required {
+        o = o.require_tls(true);
+    }
+    if let Some(p) = &c.tls_ca_file {
+        o = o.add_root_certificates(p.clone());
+    }
+    if let (Some(cert), Some(key)) = (&c.tls_cert_file, &c.tls_key_file) {
+        o = o.add_client_certificate(cert.clone(), key.clone());
+    }
+    Ok(o)
 }
 
 fn stmt(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
@@ -91,20 +146,21 @@ impl Cluster {
     pub async fn connect(config: &Config, db: DatabaseConnection) -> Result<Cluster, ClusterError> {
         let c = config.cluster.as_ref().ok_or(ClusterError::NotConfigured)?;
         let node = config.node_name();
-        let nats = async_nats::ConnectOptions::new()
-            .name(&node)
-            .connection_timeout(Duration::from_secs(10))
+        let nats = options(c, &node)
+            .await?
             .connect(c.nats_url.as_str())
             .await
             .map_err(|source| ClusterError::Connect {
                 url: c.nats_url.clone(),
                 source,
             })?;
+        let signer = signing::Signer::load(&db).await?;
         let number = claim_number(&db, &node).await?;
         let cluster = Cluster {
             node,
             number,
             nats,
+            signer,
             db,
             heartbeat: Duration::from_secs(c.heartbeat_secs),
             ttl: Duration::from_secs(c.session_ttl_secs),
@@ -124,6 +180,38 @@ impl Cluster {
 
     pub fn ttl(&self) -> Duration {
         self.ttl
+    }
+
+    /// Publishes `message`, signed, on `subject` (best effort: NATS may be down).
+    pub async fn publish<T: serde::Serialize>(&self, subject: String, message: &T) {
+        let payload = match self.signer.seal(&subject, message) {
+            Ok(p) => p,
+            Err(e) => return tracing::error!(%e, "cannot encode a cluster message"),
+        };
+        if let Err(e) = self.nats.publish(subject, payload.into()).await {
+            tracing::warn!(%e, "cannot publish to other nodes");
+        }
+    }
+
+    /// The message in a received payload, or `None` (counted) when it is not one a node of
+    /// this cluster signed just now for this subject.
+    pub async fn open<T: serde::de::DeserializeOwned>(
+        &self,
+        msg: &async_nats::Message,
+    ) -> Option<T> {
+        match self
+            .signer
+            .open(&self.db, msg.subject.as_str(), &msg.payload)
+            .await
+        {
+            Ok(m) => Some(m),
+            Err(reason) => {
+                // Not a warning per message: whoever floods NATS would flood the log too.
+                tracing::debug!(subject = %msg.subject, reason = reason.as_str(), "dropped a cluster message");
+                crate::metrics::cluster_rejected(reason.as_str());
+                None
+            }
+        }
     }
 
     /// Refreshes this node's heartbeat.
@@ -175,6 +263,9 @@ pub fn run(
             if let Err(e) = c.beat().await {
                 tracing::warn!(%e, "cluster heartbeat failed");
             }
+            if let Err(e) = c.signer.reload(&c.db).await {
+                tracing::warn!(%e, "cannot re-read the cluster signing keys");
+            }
             sweep_every -= 1;
             if sweep_every == 0 {
                 sweep_every = (c.ttl.as_secs() / c.heartbeat.as_secs().max(1)).max(1);
@@ -187,9 +278,7 @@ pub fn run(
     let c = cluster.clone();
     tokio::spawn(async move {
         while let Some(bare) = forgotten.recv().await {
-            if let Err(e) = c.nats.publish(AUTH_SUBJECT, bare.into_bytes().into()).await {
-                tracing::warn!(%e, "cannot announce a forgotten credential");
-            }
+            c.publish(AUTH_SUBJECT.into(), &bare).await;
         }
     });
     let c = cluster;
@@ -203,8 +292,8 @@ pub fn run(
             }
         };
         while let Some(msg) = sub.next().await {
-            if let Ok(bare) = std::str::from_utf8(&msg.payload) {
-                forget(bare);
+            if let Some(bare) = c.open::<String>(&msg).await {
+                forget(&bare);
             }
         }
     });

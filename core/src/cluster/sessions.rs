@@ -88,15 +88,24 @@ impl ClusterSessions {
         }
     }
 
-    async fn relay(local: Arc<LocalSessions>, mut sub: async_nats::Subscriber, user: Jid) {
+    async fn relay(
+        cluster: Arc<Cluster>,
+        local: Arc<LocalSessions>,
+        mut sub: async_nats::Subscriber,
+        user: Jid,
+    ) {
         while let Some(msg) = sub.next().await {
-            match serde_json::from_slice::<Wire>(&msg.payload) {
-                Ok(Wire::Deliver {
+            // Unsigned, forged, replayed or unknown messages are dropped (and counted) here.
+            let Some(wire) = cluster.open::<Wire>(&msg).await else {
+                continue;
+            };
+            match wire {
+                Wire::Deliver {
                     ids,
                     sender,
                     stanza,
                     routed_at,
-                }) => {
+                } => {
                     let (Ok(sender), Ok(element)) =
                         (Jid::parse_any(&sender), Element::parse(&stanza))
                     else {
@@ -114,27 +123,15 @@ impl ClusterSessions {
                     };
                     local.push_ids(&ids, Arc::new(routed));
                 }
-                Ok(Wire::Close) => local.close_user(&user).await,
-                Err(e) => tracing::warn!(%e, "undecodable message on a user subject"),
+                Wire::Close => local.close_user(&user).await,
             }
         }
     }
 
     async fn publish(&self, user_hash: &str, wire: &Wire) {
-        let payload = match serde_json::to_vec(wire) {
-            Ok(p) => p,
-            Err(e) => return tracing::error!(%e, "cannot encode a delivery"),
-        };
         // Delivery is best effort once the archive has the message: a client that misses a
         // live copy (NATS unreachable) catches up from the archive.
-        if let Err(e) = self
-            .cluster
-            .nats
-            .publish(subject(user_hash), payload.into())
-            .await
-        {
-            tracing::warn!(%e, "cannot publish a delivery to other nodes");
-        }
+        self.cluster.publish(subject(user_hash), wire).await;
     }
 }
 
@@ -161,8 +158,12 @@ impl SessionRegistry for ClusterSessions {
                         .flush()
                         .await
                         .map_err(|e| unavailable(&e))?;
-                    let relay =
-                        tokio::spawn(Self::relay(self.local.clone(), sub, info.jid.to_bare()));
+                    let relay = tokio::spawn(Self::relay(
+                        self.cluster.clone(),
+                        self.local.clone(),
+                        sub,
+                        info.jid.to_bare(),
+                    ));
                     interests.insert(hash.clone(), Interest { count: 1, relay });
                 }
             }

@@ -156,12 +156,7 @@ impl Config {
                         .into(),
                 );
             }
-            if c.heartbeat_secs == 0 || c.session_ttl_secs <= c.heartbeat_secs {
-                return Err(
-                    "[cluster] needs heartbeat_secs > 0 and session_ttl_secs > heartbeat_secs"
-                        .into(),
-                );
-            }
+            c.validate()?;
         }
         if self.general.hosts.is_empty() {
             return Err("[general] hosts must list at least one domain".into());
@@ -266,6 +261,15 @@ impl Config {
         c.database.url = mask_url(&c.database.url);
         if let Some(s3) = &mut c.http_upload.s3 {
             s3.secret_access_key = MASK.into();
+        }
+        if let Some(cluster) = &mut c.cluster {
+            for secret in [&mut cluster.password, &mut cluster.token]
+                .into_iter()
+                .flatten()
+            {
+                *secret = MASK.into();
+            }
+            cluster.nats_url = mask_url(&cluster.nats_url);
         }
         c.modules = MODULES
             .iter()
@@ -450,6 +454,14 @@ mod tests {
             "[database]\nurl = \"postgres://u@h/db\"\n[cluster]\nheartbeat_secs = 5\nsession_ttl_secs = 5"
         )
         .is_err());
+        let e = Config::parse(
+            "[database]\nurl = \"postgres://u@h/db\"\n[cluster]\ntoken = \"t\"\nuser = \"u\"\npassword = \"p\"",
+        )
+        .unwrap_err();
+        assert!(e.contains("one NATS authentication"), "{e}");
+        let e = Config::parse("[database]\nurl = \"postgres://u@h/db\"\n[cluster]\nuser = \"u\"")
+            .unwrap_err();
+        assert!(e.contains("user and password"), "{e}");
     }
 
     #[test]
