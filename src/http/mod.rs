@@ -7,6 +7,7 @@ pub mod graphiql;
 mod health;
 mod heavy;
 pub mod identity;
+mod binding;
 mod inflight;
 mod reply;
 pub mod request;
@@ -244,10 +245,16 @@ pub fn start(
             0 => None,
             s => Some(Duration::from_secs(s)),
         },
+        ws_init_timeout: Duration::from_secs(config.listen.user.ws_init_timeout_secs),
+        ws_idle_timeout: match config.listen.user.ws_idle_timeout_secs {
+            0 => None,
+            s => Some(Duration::from_secs(s)),
+        },
         shutdown: state.shutdown.clone(),
         api: "user",
         graphiql: &graphiql::USER_PAGE,
     });
+    let defaults = crate::config::UserListener::default();
     let admin_endpoint = web::Data::new(Endpoint {
         executor: admin_schema(&state),
         pipeline: pipeline(&generated::admin::META, config),
@@ -259,6 +266,9 @@ pub fn start(
         max_body: config.limits.max_body_bytes,
         body_timeout: Duration::from_secs(config.limits.body_timeout_secs),
         sse_idle_timeout: None,
+        // The admin API's WebSocket keeps the defaults of [listen.user].
+        ws_init_timeout: Duration::from_secs(defaults.ws_init_timeout_secs),
+        ws_idle_timeout: Some(Duration::from_secs(defaults.ws_idle_timeout_secs)),
         shutdown: state.shutdown.clone(),
         api: "admin",
         graphiql: &graphiql::ADMIN_PAGE,
