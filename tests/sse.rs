@@ -317,6 +317,9 @@ fn revoking_the_token_ends_the_streams_opened_with_it() {
     // The stream opened with the password goes on.
     let alice = user("revssea");
     send(&s.client(&alice), &bob.jid, "still here");
-    let got = next(&mut by_password).stanza.map(|x| x.0).unwrap_or_default();
+    let got = next(&mut by_password)
+        .stanza
+        .map(|x| x.0)
+        .unwrap_or_default();
     assert!(got.contains("still here"), "{got}");
 }

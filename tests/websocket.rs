@@ -310,7 +310,8 @@ fn a_password_change_ends_the_sockets_opened_with_the_password() {
 fn a_socket_of_a_removed_account_never_acts_as_a_new_one_of_the_same_name() {
     let s = server();
     let u = s.new_user("wsrereg");
-    let mut ws = WsConnection::connect(&s.client(&u), WsProtocol::GraphqlTransportWs, None).unwrap();
+    let mut ws =
+        WsConnection::connect(&s.client(&u), WsProtocol::GraphqlTransportWs, None).unwrap();
     let access = access_token(&s.client(&u));
     let mut by_token = WsConnection::connect(
         &s.anonymous().with_bearer(&access),
@@ -320,14 +321,16 @@ fn a_socket_of_a_removed_account_never_acts_as_a_new_one_of_the_same_name() {
     .unwrap();
     assert_eq!(who(&mut ws, "1"), u.jid);
     let admin = s.admin();
-    let resp = admin
-        .run(mimql_client::admin::remove_user(&u.jid))
-        .unwrap();
+    let resp = admin.run(mimql_client::admin::remove_user(&u.jid)).unwrap();
     assert!(resp.errors.is_empty(), "{:?}", resp.errors);
     // Registered again under the same name, with the same password.
     let (name, domain) = u.jid.split_once('@').unwrap();
     let resp = admin
-        .run(mimql_client::admin::register_user(domain, Some(name), &u.password))
+        .run(mimql_client::admin::register_user(
+            domain,
+            Some(name),
+            &u.password,
+        ))
         .unwrap();
     assert!(resp.errors.is_empty(), "{:?}", resp.errors);
     assert_refused_and_closed(&mut ws, change_password_op("stolen"));
@@ -350,7 +353,9 @@ fn an_operation_racing_a_change_elsewhere_is_refused() {
     assert_eq!(who(&mut ws, "1"), u.jid);
     let resp = first
         .client(&u)
-        .run(mimql_client::user::account::change_password("changed-elsewhere"))
+        .run(mimql_client::user::account::change_password(
+            "changed-elsewhere",
+        ))
         .unwrap();
     assert!(resp.errors.is_empty(), "{:?}", resp.errors);
     ws.start("2", change_password_op("stolen")).unwrap();
@@ -393,7 +398,8 @@ fn connection_init_must_come_in_time_and_anonymous_sockets_do_not_stay() {
         other => panic!("{other:?}"),
     }
     // With credentials, the socket stays past the deadline.
-    let mut ws = WsConnection::connect(&s.client(&u), WsProtocol::GraphqlTransportWs, None).unwrap();
+    let mut ws =
+        WsConnection::connect(&s.client(&u), WsProtocol::GraphqlTransportWs, None).unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(who(&mut ws, "1"), u.jid);
 }

@@ -151,15 +151,6 @@ impl Connections {
             }
         });
     }
-
-    /// How many connections are registered (for tests and metrics).
-    pub fn count(&self) -> usize {
-        self.inner
-            .live
-            .lock()
-            .map(|l| l.values().map(HashMap::len).sum())
-            .unwrap_or(0)
-    }
 }
 
 impl Live {

@@ -133,5 +133,9 @@ pub async fn bind(
     let Some(credential) = credential else {
         return Err(ended());
     };
-    Ok(Some(state.connections.register(bare, credential, ended_token)))
+    Ok(Some(state.connections.register(
+        bare,
+        credential,
+        ended_token,
+    )))
 }

@@ -1,13 +1,13 @@
 //! The HTTP servers: the user API on `listen.user`, the admin API on `listen.admin`, and
 //! `GET /metrics` on `listen.metrics`.
 
+mod binding;
 pub mod decode;
 pub mod endpoint;
 pub mod graphiql;
 mod health;
 mod heavy;
 pub mod identity;
-mod binding;
 mod inflight;
 mod reply;
 pub mod request;

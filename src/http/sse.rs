@@ -41,10 +41,7 @@ fn body(
     shutdown: CancellationToken,
     live: Option<Live>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
-    let ended = live
-        .as_ref()
-        .map(|l| l.ended().clone())
-        .unwrap_or_default();
+    let ended = live.as_ref().map(|l| l.ended().clone()).unwrap_or_default();
     stream::unfold((events, 0u64, live), move |(mut events, n, live)| {
         let shutdown = shutdown.clone();
         let ended = ended.clone();

@@ -351,8 +351,9 @@ impl Run {
     async fn serve(
         mut self,
         mut session: actix_ws::Session,
-        mut messages: impl futures_util::Stream<Item = Result<AggregatedMessage, actix_ws::ProtocolError>>
-        + Unpin,
+        mut messages: impl futures_util::Stream<
+            Item = Result<AggregatedMessage, actix_ws::ProtocolError>,
+        > + Unpin,
         tx: mpsc::UnboundedSender<serde_json::Result<ClientMessage>>,
         mut engine: impl futures_util::Stream<Item = WsMessage> + Unpin,
         conn: Arc<Conn>,

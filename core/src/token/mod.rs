@@ -150,11 +150,7 @@ impl Tokens {
     }
 
     /// [`Tokens::verify`], also answering the owner's account id and the token's expiry.
-    async fn verify_owned(
-        &self,
-        text: &str,
-        kind: Kind,
-    ) -> Result<Option<(Jid, i64, i64)>, DbErr> {
+    async fn verify_owned(&self, text: &str, kind: Kind) -> Result<Option<(Jid, i64, i64)>, DbErr> {
         let Ok(token) = format::decode(&self.secret, text) else {
             return Ok(None);
         };
