@@ -132,6 +132,9 @@ pub async fn lock_user<C: ConnectionTrait>(c: &C, jid: &Jid) -> Result<Option<i6
         .await
 }
 
+/// Told of a bare JID whose credentials changed.
+type Watcher = Box<dyn Fn(&str) + Send + Sync>;
+
 pub struct Accounts {
     db: DatabaseConnection,
     hosts: Vec<String>,
@@ -141,7 +144,7 @@ pub struct Accounts {
     peers: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<String>>,
     /// Told of every bare JID whose credentials changed, here or on another node (the live
     /// connections re-check theirs).
-    watcher: std::sync::OnceLock<Box<dyn Fn(&str) + Send + Sync>>,
+    watcher: std::sync::OnceLock<Watcher>,
 }
 
 impl Accounts {
