@@ -848,3 +848,66 @@ fn rotating_the_signing_key_keeps_the_nodes_talking() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn credential_changes_on_one_node_end_connections_on_the_others() {
+    let t = three();
+    let [a, b, c] = &t.nodes;
+    let alice = a.new_user("clend");
+    let access = a
+        .client(&alice)
+        .run(mimql_client::user::token::request_token())
+        .unwrap()
+        .into_data()
+        .unwrap()
+        .token
+        .and_then(|t| t.request_token)
+        .and_then(|t| t.access)
+        .expect("an access token");
+    let mut by_password =
+        WsConnection::connect(&b.client(&alice), WsProtocol::GraphqlTransportWs, None).unwrap();
+    let mut sse = open_sse(&c.client(&alice));
+    let mut by_token = WsConnection::connect(
+        &b.anonymous().with_bearer(&access),
+        WsProtocol::GraphqlTransportWs,
+        None,
+    )
+    .unwrap();
+    let closed = |ws: &mut WsConnection| match ws.next(WAIT).unwrap() {
+        Some(WsEvent::Closed { code, .. }) => code,
+        other => panic!("{other:?}"),
+    };
+    // A revocation on a ends the token's socket on b, without any operation on it.
+    let resp = a
+        .client(&alice)
+        .run(mimql_client::user::token::revoke_token())
+        .unwrap();
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    assert_eq!(closed(&mut by_token), 4403);
+    // A password change on a ends the password's socket on b and the stream on c.
+    let resp = a
+        .client(&alice)
+        .run(mimql_client::user::account::change_password("n3w-cluster"))
+        .unwrap();
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    assert_eq!(closed(&mut by_password), 4403);
+    assert!(sse.closed_by_server(WAIT));
+}
+
+#[test]
+fn removing_an_account_on_one_node_ends_its_sockets_on_the_others() {
+    let t = three();
+    let [a, b, _] = &t.nodes;
+    let bob = a.new_user("clrmws");
+    let mut ws =
+        WsConnection::connect(&b.client(&bob), WsProtocol::GraphqlTransportWs, None).unwrap();
+    let resp = a
+        .admin()
+        .run(mimql_client::admin::remove_user(&bob.jid))
+        .unwrap();
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    match ws.next(WAIT).unwrap() {
+        Some(WsEvent::Closed { code, .. }) => assert_eq!(code, 4403),
+        other => panic!("{other:?}"),
+    }
+}

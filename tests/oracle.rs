@@ -180,6 +180,11 @@ fn websocket(c: &Client, cases: &[Case]) -> Vec<String> {
                     };
                 }
                 Some(WsEvent::Complete { id: got }) if got == id => break Verdict::Accepted,
+                // An anonymous socket is closed at the init deadline: go on on a new one.
+                Some(WsEvent::Closed { code: 4401, .. }) => {
+                    ws = connect();
+                    ws.start(&id, case.payload()).expect("ws send");
+                }
                 Some(WsEvent::Closed { code, reason }) => {
                     ws = connect();
                     break Verdict::Odd(format!("closed {code} {reason}"));

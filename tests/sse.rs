@@ -278,3 +278,48 @@ fn removing_the_account_closes_its_streams() {
     assert!(resp.errors.is_empty());
     assert!(sub.closed_by_server(Duration::from_secs(10)));
 }
+
+#[test]
+fn a_password_change_ends_the_streams_opened_with_the_password() {
+    let s = server();
+    let bob = user("pwsse");
+    let mut sub = open(&s.client(&bob));
+    let resp = s
+        .client(&bob)
+        .run(mimql_client::user::account::change_password("n3w-pass"))
+        .unwrap();
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    assert!(sub.closed_by_server(Duration::from_secs(10)));
+}
+
+#[test]
+fn revoking_the_token_ends_the_streams_opened_with_it() {
+    let s = server();
+    let bob = user("revsse");
+    let access = s
+        .client(&bob)
+        .run(mimql_client::user::token::request_token())
+        .unwrap()
+        .into_data()
+        .unwrap()
+        .token
+        .and_then(|t| t.request_token)
+        .and_then(|t| t.access)
+        .expect("an access token");
+    let mut by_token = open(&s.anonymous().with_bearer(&access));
+    let mut by_password = open(&s.client(&bob));
+    let resp = s
+        .client(&bob)
+        .run(mimql_client::user::token::revoke_token())
+        .unwrap();
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    assert!(by_token.closed_by_server(Duration::from_secs(10)));
+    // The stream opened with the password goes on.
+    let alice = user("revssea");
+    send(&s.client(&alice), &bob.jid, "still here");
+    let got = next(&mut by_password)
+        .stanza
+        .map(|x| x.0)
+        .unwrap_or_default();
+    assert!(got.contains("still here"), "{got}");
+}

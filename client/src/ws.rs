@@ -197,6 +197,19 @@ impl WsConnection {
         }
     }
 
+    /// Sends the protocol's `ping` and waits at most `timeout` for its `pong`; other messages
+    /// meanwhile are dropped.
+    pub fn ping(&mut self, timeout: Duration) -> Result<bool, TransportError> {
+        self.send(&json!({"type": "ping"}))?;
+        loop {
+            match self.next_raw(timeout)? {
+                Some(Ok(m)) if m["type"] == "pong" => return Ok(true),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Ok(false),
+            }
+        }
+    }
+
     pub fn close(mut self) {
         let _ = self.socket.close(None);
         let _ = self.socket.flush();

@@ -132,6 +132,9 @@ pub async fn lock_user<C: ConnectionTrait>(c: &C, jid: &Jid) -> Result<Option<i6
         .await
 }
 
+/// Told of a bare JID whose credentials changed.
+type Watcher = Box<dyn Fn(&str) + Send + Sync>;
+
 pub struct Accounts {
     db: DatabaseConnection,
     hosts: Vec<String>,
@@ -139,6 +142,9 @@ pub struct Accounts {
     cache: CredentialCache,
     /// Where forgotten credentials are announced to the other nodes (`[cluster]`).
     peers: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<String>>,
+    /// Told of every bare JID whose credentials changed, here or on another node (the live
+    /// connections re-check theirs).
+    watcher: std::sync::OnceLock<Watcher>,
 }
 
 impl Accounts {
@@ -152,6 +158,7 @@ impl Accounts {
             ),
             cache: CredentialCache::new(auth.cache_size, Duration::from_secs(auth.cache_ttl_secs)),
             peers: std::sync::OnceLock::new(),
+            watcher: std::sync::OnceLock::new(),
         }
     }
 
@@ -161,14 +168,29 @@ impl Accounts {
         self.peers.set(tx).ok();
     }
 
+    /// Calls `watcher` with every bare JID whose credentials change (here or announced by
+    /// another node).
+    pub fn watch(&self, watcher: impl Fn(&str) + Send + Sync + 'static) {
+        self.watcher.set(Box::new(watcher)).ok();
+    }
+
+    fn tell_watcher(&self, bare: &str) {
+        if let Some(w) = self.watcher.get() {
+            w(bare);
+        }
+    }
+
     /// Forgets the cached credentials of a bare JID another node announced.
     pub fn forget(&self, bare: &str) {
         self.cache.invalidate(bare);
+        self.tell_watcher(bare);
     }
 
-    /// Forgets the cached credentials of a bare JID here and on every other node.
+    /// Forgets the cached credentials of a bare JID here and on every other node (password
+    /// change, token revocation, removal).
     pub fn invalidate(&self, bare: &str) {
         self.cache.invalidate(bare);
+        self.tell_watcher(bare);
         if let Some(tx) = self.peers.get() {
             tx.send(bare.to_string()).ok();
         }

@@ -5,7 +5,7 @@
 //!
 //! Layers, from the bottom: [`config`], [`jid`], [`xml`], [`db`], [`metrics`] (leaves) →
 //! [`accounts`], [`auth`], [`sessions`] → the data modules ([`roster`], [`vcard`], [`private`],
-//! [`last`], [`archive`], [`inbox`], [`token`], [`upload`]) → [`router`] → rooms ([`muc`],
+//! [`last`], [`archive`], [`inbox`], [`token`], [`upload`]) → [`connections`] → [`router`] → rooms ([`muc`],
 //! [`muc_light`]) → [`removal`] → [`state`].
 
 pub mod accounts;
@@ -13,6 +13,7 @@ pub mod archive;
 pub mod auth;
 pub mod cluster;
 pub mod config;
+pub mod connections;
 pub mod db;
 pub mod inbox;
 pub mod jid;

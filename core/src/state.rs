@@ -42,6 +42,8 @@ pub struct AppState {
     pub sessions: Arc<dyn SessionRegistry>,
     pub router: Arc<dyn Router>,
     pub tokens: Tokens,
+    /// Live long-lived connections and the credentials they were opened with.
+    pub connections: crate::connections::Connections,
     pub vcards: Vcards,
     /// `None` when `mod_http_upload` is disabled.
     pub uploads: Option<Uploads>,
@@ -73,6 +75,9 @@ impl AppState {
             None
         };
         let accounts = Accounts::new(db.clone(), config.hosts(), &config.auth);
+        let connections = crate::connections::Connections::new(db.clone());
+        let watching = connections.clone();
+        accounts.watch(move |bare| watching.changed(bare));
         let cluster = match &config.cluster {
             Some(_) => Some(Arc::new(
                 crate::cluster::Cluster::connect(&config, db.clone())
@@ -156,6 +161,7 @@ impl AppState {
             sessions,
             router,
             tokens,
+            connections,
             uploads,
             config,
             shutdown: CancellationToken::new(),
@@ -172,6 +178,14 @@ impl AppState {
     pub async fn remove_user(&self, jid: &Jid) -> Result<(), AccountError> {
         crate::removal::remove_account(&self.accounts, jid).await?;
         self.sessions.close_user(&jid.to_bare()).await;
+        Ok(())
+    }
+
+    /// Revokes every token of the user, and ends the connections opened with one, here and on
+    /// the other nodes (the credential announcement).
+    pub async fn revoke_tokens(&self, jid: &Jid) -> Result<(), crate::token::TokenError> {
+        self.tokens.revoke(jid).await?;
+        self.accounts.invalidate(&jid.bare_string());
         Ok(())
     }
 }

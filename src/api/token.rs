@@ -23,8 +23,7 @@ impl TokenUserMutationResolver for UserApi {
     async fn revoke_token(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let user = caller(ctx)?;
         self.state
-            .tokens
-            .revoke(user)
+            .revoke_tokens(user)
             .await
             .map_err(|e| codes::token(e, user))?;
         Ok(Some("Revoked".into()))

@@ -1,6 +1,7 @@
 //! The HTTP servers: the user API on `listen.user`, the admin API on `listen.admin`, and
 //! `GET /metrics` on `listen.metrics`.
 
+mod binding;
 pub mod decode;
 pub mod endpoint;
 pub mod graphiql;
@@ -250,10 +251,16 @@ pub fn start(
             0 => None,
             s => Some(Duration::from_secs(s)),
         },
+        ws_init_timeout: Duration::from_secs(config.listen.user.ws_init_timeout_secs),
+        ws_idle_timeout: match config.listen.user.ws_idle_timeout_secs {
+            0 => None,
+            s => Some(Duration::from_secs(s)),
+        },
         shutdown: state.shutdown.clone(),
         api: "user",
         graphiql: &graphiql::USER_PAGE,
     });
+    let defaults = crate::config::UserListener::default();
     let admin_endpoint = web::Data::new(Endpoint {
         executor: admin_schema(&state),
         pipeline: pipeline(&generated::admin::META, config, "admin"),
@@ -265,6 +272,9 @@ pub fn start(
         max_body: config.limits.max_body_bytes,
         body_timeout: Duration::from_secs(config.limits.body_timeout_secs),
         sse_idle_timeout: None,
+        // The admin API's WebSocket keeps the defaults of [listen.user].
+        ws_init_timeout: Duration::from_secs(defaults.ws_init_timeout_secs),
+        ws_idle_timeout: Some(Duration::from_secs(defaults.ws_idle_timeout_secs)),
         shutdown: state.shutdown.clone(),
         api: "admin",
         graphiql: &graphiql::ADMIN_PAGE,

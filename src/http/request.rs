@@ -34,6 +34,11 @@ pub struct Endpoint<E> {
     pub body_timeout: Duration,
     /// How long an SSE stream may go without an event before it is closed.
     pub sse_idle_timeout: Option<Duration>,
+    /// How long a WebSocket may take to complete `connection_init` (and, without credentials,
+    /// how long it may stay open at all).
+    pub ws_init_timeout: Duration,
+    /// How long a WebSocket may stay open with no operation running.
+    pub ws_idle_timeout: Option<Duration>,
     /// Cancelled when the server shuts down: long-lived streams (SSE, WebSocket) end then.
     pub shutdown: tokio_util::sync::CancellationToken,
     /// `user` or `admin`, for logs and metrics.

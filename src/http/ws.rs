@@ -4,11 +4,19 @@
 //! message. Callers authenticate with the Basic header of the upgrade or with credentials in
 //! the `connection_init` payload (`{"Authorization": "Basic ..."}`, also accepted under
 //! `headers`).
+//!
+//! A connection is bound to the credential it was opened with ([`super::binding`]): every
+//! operation re-checks it first, and the connection is closed (4403) when it no longer holds.
+//! `connection_init` must come within the init timeout (else 4408), a connection without
+//! credentials is closed then (4401), and one with no operation running is closed after the
+//! idle timeout.
 
 use std::any::TypeId;
 use std::collections::HashSet;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -19,12 +27,59 @@ use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, stream};
 use serde_json::Value as Json;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
+use super::binding;
 use super::identity::Identity;
 use super::reply::Reply;
 use super::request::Endpoint;
 use super::request::{Call, Credentials, Outcome, Stop, over_bound};
+use crate::connections::Live;
 use crate::pipeline::{self, Input, Transport};
+
+/// What one connection knows of its caller.
+#[derive(Default)]
+struct Conn {
+    /// The registration of the credential the connection was opened with, if any.
+    live: Mutex<Option<Arc<Live>>>,
+    /// Cancelled when that credential no longer holds: the connection closes (4403).
+    ended: CancellationToken,
+    /// `connection_init` was accepted.
+    initialised: AtomicBool,
+    /// The connection carries valid credentials.
+    authenticated: AtomicBool,
+}
+
+impl Conn {
+    fn set_live(&self, live: Option<Live>) {
+        if let Ok(mut slot) = self.live.lock() {
+            *slot = live.map(Arc::new);
+        }
+    }
+
+    /// Whether the connection's credential still holds (re-checked in the database).
+    async fn check(&self) -> Result<(), pipeline::Rejection> {
+        if self.ended.is_cancelled() {
+            return Err(binding::ended());
+        }
+        let live = self.live.lock().ok().and_then(|l| l.clone());
+        match live {
+            None => Ok(()),
+            Some(live) => match live.check().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(binding::ended()),
+                Err(e) => {
+                    tracing::warn!(%e, "cannot re-check a connection's credentials");
+                    Err(pipeline::Rejection::new(
+                        pipeline::Code::DatabaseUnavailable,
+                        "The database is unavailable; try again later",
+                        None,
+                    ))
+                }
+            },
+        }
+    }
+}
 
 /// The endpoint's executor behind the request wrapper, as async-graphql's engine sees it.
 #[derive(Clone)]
@@ -32,6 +87,7 @@ struct Gated<E: Executor> {
     endpoint: web::Data<Endpoint<E>>,
     /// The connection's peer.
     peer: Option<IpAddr>,
+    conn: Arc<Conn>,
 }
 
 fn identity_of(data: Option<&Arc<Data>>) -> Option<Identity> {
@@ -45,7 +101,16 @@ impl<E: Executor> Gated<E> {
     fn run(&self, request: Request, session: Option<Arc<Data>>) -> BoxStream<'static, Response> {
         let endpoint = self.endpoint.clone();
         let peer = self.peer;
+        let conn = self.conn.clone();
         stream::once(async move {
+            let refused = |r: pipeline::Rejection| {
+                stream::once(async move { Response::from_errors(r.into_server_errors()) }).boxed()
+            };
+            // Before every operation: one that races a password change, a revocation or the
+            // account's removal is refused.
+            if let Err(r) = conn.check().await {
+                return refused(r);
+            }
             let identity =
                 identity_of(session.as_ref()).unwrap_or_else(|| endpoint.auth.anonymous());
             let input = Input {
@@ -59,9 +124,6 @@ impl<E: Executor> Gated<E> {
                 peer,
                 credentials: Credentials::Known(identity),
                 connection: session,
-            };
-            let refused = |r: pipeline::Rejection| {
-                stream::once(async move { Response::from_errors(r.into_server_errors()) }).boxed()
             };
             match endpoint
                 .handle(call, |_| async { Ok::<_, Stop<()>>(input) })
@@ -114,6 +176,8 @@ struct Errors {
     seen: HashSet<String>,
     failed: HashSet<String>,
     max_response_bytes: usize,
+    /// Operations started and not yet over (the idle timeout runs while there are none).
+    open: HashSet<String>,
 }
 
 impl Errors {
@@ -134,6 +198,7 @@ impl Errors {
                 let refused = p.get("data").is_none_or(Json::is_null)
                     && p["errors"].as_array().is_some_and(|e| !e.is_empty());
                 if first && refused {
+                    self.open.remove(&id);
                     self.failed.insert(id);
                     let errors = p["errors"].clone();
                     m["type"] = Json::from("error");
@@ -144,12 +209,34 @@ impl Errors {
             }
             Some("complete") if self.failed.remove(&id) => None,
             Some("complete") => {
+                self.open.remove(&id);
                 self.seen.remove(&id);
                 Some(text)
             }
             _ => Some(text),
         }
     }
+}
+
+/// Closes the connection with `code` and `reason`.
+async fn close(session: actix_ws::Session, code: CloseCode, reason: &str) {
+    let _ = session
+        .close(Some(CloseReason {
+            code,
+            description: Some(reason.into()),
+        }))
+        .await;
+}
+
+/// A refusal as the `connection_init` callback reports it.
+fn init_error(r: pipeline::Rejection) -> async_graphql::Error {
+    async_graphql::Error::new(
+        r.errors
+            .first()
+            .and_then(|e| e.0["message"].as_str())
+            .unwrap_or("Forbidden")
+            .to_string(),
+    )
 }
 
 /// Upgrades `GET /api/graphql` with `Upgrade: websocket`.
@@ -163,10 +250,19 @@ pub async fn upgrade<E: Executor>(
         .get(AUTHORIZATION)
         .map(|v| v.as_bytes().to_vec());
     let peer = req.peer_addr().map(|a| a.ip());
+    let conn = Arc::new(Conn::default());
+    let pending = match binding::before(&endpoint.auth, header.as_deref()).await {
+        Ok(p) => p,
+        Err(r) => return Reply::from(r).into_response(),
+    };
     let identity = match endpoint.authenticate(header.as_deref(), peer).await {
         Ok(i) => i,
         Err(r) => return Reply::from(r).into_response(),
     };
+    match binding::bind(&endpoint.auth, pending, conn.ended.clone()).await {
+        Ok(live) => conn.set_live(live),
+        Err(r) => return Reply::from(r).into_response(),
+    }
     let offered = req
         .headers()
         .get(actix_web::http::header::SEC_WEBSOCKET_PROTOCOL)
@@ -178,108 +274,180 @@ pub async fn upgrade<E: Executor>(
         .map(str::trim)
         .find_map(|p| p.parse::<Protocols>().ok())
         .unwrap_or(Protocols::GraphQLWS);
-    let (response, mut session, messages) =
+    let (response, session, messages) =
         match actix_ws::handle_with_protocols(&req, body, &[protocol.sec_websocket_protocol()]) {
             Ok(parts) => parts,
             Err(e) => return HttpResponse::from_error(e),
         };
     let max_frame = endpoint.max_body;
-    let mut messages = messages
+    let messages = messages
         .max_frame_size(max_frame)
         .aggregate_continuations()
         .max_continuation_size(max_frame);
     let (tx, rx) = mpsc::unbounded_channel::<serde_json::Result<ClientMessage>>();
     let init_endpoint = endpoint.clone();
-    let mut engine = WebSocket::from_message_stream(
+    let init_conn = conn.clone();
+    let engine = WebSocket::from_message_stream(
         Gated {
             endpoint: endpoint.clone(),
             peer,
+            conn: conn.clone(),
         },
         tokio_stream_from(rx),
         protocol,
     )
     .on_connection_init(move |payload| async move {
         let identity = match payload_authorization(&payload) {
-            Some(value) => init_endpoint
-                .authenticate(Some(value.as_bytes()), peer)
-                .await
-                .map_err(|r| {
-                    async_graphql::Error::new(
-                        r.errors
-                            .first()
-                            .and_then(|e| e.0["message"].as_str())
-                            .unwrap_or("Forbidden")
-                            .to_string(),
-                    )
-                })?,
+            Some(value) => {
+                let auth = &init_endpoint.auth;
+                let pending = binding::before(auth, Some(value.as_bytes()))
+                    .await
+                    .map_err(init_error)?;
+                let identity = init_endpoint
+                    .authenticate(Some(value.as_bytes()), peer)
+                    .await
+                    .map_err(init_error)?;
+                let live = binding::bind(auth, pending, init_conn.ended.clone())
+                    .await
+                    .map_err(init_error)?;
+                init_conn.set_live(live);
+                identity
+            }
             None => identity,
         };
+        init_conn
+            .authenticated
+            .store(identity.authenticated(), Ordering::SeqCst);
+        init_conn.initialised.store(true, Ordering::SeqCst);
         let mut data = Data::default();
         data.insert(identity);
         Ok(data)
     });
-    let shutdown = endpoint.shutdown.clone();
-    let max_response_bytes = endpoint.pipeline.limits.max_response_bytes;
-    actix_web::rt::spawn(async move {
-        let mut errors = Errors {
+    let run = Run {
+        shutdown: endpoint.shutdown.clone(),
+        init_timeout: endpoint.ws_init_timeout,
+        idle_timeout: endpoint.ws_idle_timeout,
+        errors: Errors {
             seen: HashSet::new(),
             failed: HashSet::new(),
-            max_response_bytes,
+            max_response_bytes: endpoint.pipeline.limits.max_response_bytes,
+            open: HashSet::new(),
+        },
+    };
+    actix_web::rt::spawn(run.serve(session, messages, tx, engine, conn));
+    response
+}
+
+/// One connection's loop: client messages to the engine, the engine's to the client, and the
+/// reasons to close (shutdown, credential ended, init and idle timeouts).
+struct Run {
+    shutdown: CancellationToken,
+    init_timeout: Duration,
+    idle_timeout: Option<Duration>,
+    errors: Errors,
+}
+
+impl Run {
+    async fn serve(
+        mut self,
+        mut session: actix_ws::Session,
+        mut messages: impl futures_util::Stream<
+            Item = Result<AggregatedMessage, actix_ws::ProtocolError>,
+        > + Unpin,
+        tx: mpsc::UnboundedSender<serde_json::Result<ClientMessage>>,
+        mut engine: impl futures_util::Stream<Item = WsMessage> + Unpin,
+        conn: Arc<Conn>,
+    ) {
+        let init_deadline = tokio::time::sleep(self.init_timeout);
+        tokio::pin!(init_deadline);
+        let mut init_checked = false;
+        // Only armed while no operation is open.
+        let idle_deadline = tokio::time::sleep(self.idle_timeout.unwrap_or(self.init_timeout));
+        tokio::pin!(idle_deadline);
+        let idle_armed = self.idle_timeout.is_some();
+        let rearm = |deadline: std::pin::Pin<&mut tokio::time::Sleep>| {
+            if let Some(d) = self.idle_timeout {
+                deadline.reset(tokio::time::Instant::now() + d);
+            }
         };
         loop {
             tokio::select! {
-                _ = shutdown.cancelled() => {
-                    let _ = session
-                        .close(Some(CloseReason {
-                            code: CloseCode::Away,
-                            description: Some("the server is shutting down".into()),
-                        }))
-                        .await;
-                    return;
+                _ = self.shutdown.cancelled() => {
+                    return close(session, CloseCode::Away, "the server is shutting down").await;
                 }
-                incoming = messages.next() => match incoming {
-                    Some(Ok(AggregatedMessage::Text(t))) => {
-                        if tx.send(ClientMessage::from_bytes(t.as_bytes())).is_err() {
-                            break;
-                        }
+                _ = conn.ended.cancelled() => {
+                    return close(
+                        session,
+                        CloseCode::Other(4403),
+                        "Forbidden: the credentials were changed or revoked",
+                    )
+                    .await;
+                }
+                _ = &mut init_deadline, if !init_checked => {
+                    if !conn.initialised.load(Ordering::SeqCst) {
+                        return close(
+                            session,
+                            CloseCode::Other(4408),
+                            "Connection initialisation timeout",
+                        )
+                        .await;
                     }
-                    Some(Ok(AggregatedMessage::Binary(b))) => {
-                        if tx.send(ClientMessage::from_bytes(&b)).is_err() {
-                            break;
-                        }
+                    if !conn.authenticated.load(Ordering::SeqCst) {
+                        return close(session, CloseCode::Other(4401), "Unauthorized").await;
                     }
-                    Some(Ok(AggregatedMessage::Ping(p))) => {
-                        if session.pong(&p).await.is_err() {
-                            break;
+                    init_checked = true;
+                }
+                _ = &mut idle_deadline, if idle_armed && self.errors.open.is_empty() => {
+                    return close(session, CloseCode::Normal, "Idle timeout").await;
+                }
+                incoming = messages.next() => {
+                    let message = match incoming {
+                        Some(Ok(AggregatedMessage::Text(t))) => ClientMessage::from_bytes(t.as_bytes()),
+                        Some(Ok(AggregatedMessage::Binary(b))) => ClientMessage::from_bytes(&b),
+                        Some(Ok(AggregatedMessage::Ping(p))) => {
+                            if session.pong(&p).await.is_err() {
+                                break;
+                            }
+                            continue;
                         }
+                        Some(Ok(AggregatedMessage::Pong(_))) => continue,
+                        Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => break,
+                    };
+                    match &message {
+                        Ok(ClientMessage::Start { id, .. }) => {
+                            self.errors.open.insert(id.clone());
+                        }
+                        Ok(ClientMessage::Stop { id }) => {
+                            self.errors.open.remove(id);
+                        }
+                        _ => {}
                     }
-                    Some(Ok(AggregatedMessage::Pong(_))) => {}
-                    Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => break,
-                },
+                    if tx.send(message).is_err() {
+                        break;
+                    }
+                    rearm(idle_deadline.as_mut());
+                }
                 outgoing = engine.next() => match outgoing {
                     Some(WsMessage::Text(t)) => {
-                        if let Some(t) = errors.rewrite(t)
+                        let was_open = !self.errors.open.is_empty();
+                        if let Some(t) = self.errors.rewrite(t)
                             && session.text(t).await.is_err()
                         {
                             break;
                         }
+                        if was_open && self.errors.open.is_empty() {
+                            rearm(idle_deadline.as_mut());
+                        }
                     }
                     Some(WsMessage::Close(code, reason)) => {
-                        let _ = session
-                            .close(Some(CloseReason {
-                                code: CloseCode::Other(code),
-                                description: Some(reason),
-                            }))
-                            .await;
-                        return;
+                        return close(session, CloseCode::Other(code), &reason).await;
                     }
                     None => break,
                 },
             }
         }
         let _ = session.close(None).await;
-    });
-    response
+    }
 }
 
 /// The channel's receiver as a stream.

@@ -18,6 +18,11 @@ pub struct UserListener {
     pub workers: usize,
     /// Seconds an SSE subscription may go without an event before it is closed (0: never).
     pub sse_idle_timeout_secs: u64,
+    /// Seconds a WebSocket connection may take to complete `connection_init`; a connection
+    /// without credentials is closed then too.
+    pub ws_init_timeout_secs: u64,
+    /// Seconds a WebSocket connection may stay open with no operation running (0: no limit).
+    pub ws_idle_timeout_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -47,6 +52,8 @@ impl Default for UserListener {
             address: "127.0.0.1:5561".into(),
             workers: 0,
             sse_idle_timeout_secs: 3600,
+            ws_init_timeout_secs: 10,
+            ws_idle_timeout_secs: 300,
         }
     }
 }

@@ -181,6 +181,9 @@ impl Config {
         if self.auth.max_concurrent_hashes == 0 {
             return Err("[auth] max_concurrent_hashes must be at least 1".into());
         }
+        if self.listen.user.ws_init_timeout_secs == 0 {
+            return Err("[listen.user] ws_init_timeout_secs must be at least 1".into());
+        }
         tracing_subscriber::EnvFilter::try_new(&self.general.log_level)
             .map_err(|e| format!("[general] log_level {:?}: {e}", self.general.log_level))?;
         for (section, address) in [

@@ -146,6 +146,11 @@ impl Tokens {
     /// The owner of a valid token of `kind`: well-formed, signed with our key, unexpired,
     /// unrevoked, its account still there. `None` for anything else.
     pub async fn verify(&self, text: &str, kind: Kind) -> Result<Option<Jid>, DbErr> {
+        Ok(self.verify_owned(text, kind).await?.map(|(jid, _, _)| jid))
+    }
+
+    /// [`Tokens::verify`], also answering the owner's account id and the token's expiry.
+    async fn verify_owned(&self, text: &str, kind: Kind) -> Result<Option<(Jid, i64, i64)>, DbErr> {
         let Ok(token) = format::decode(&self.secret, text) else {
             return Ok(None);
         };
@@ -167,13 +172,34 @@ impl Tokens {
                 token.expiry > row.refresh_cutoff && token.seq_no.is_some_and(|s| s >= row.seq_no)
             }
         };
-        Ok(valid.then_some(jid))
+        Ok(valid.then_some((jid, id, token.expiry)))
     }
 
     /// Bearer authentication: the owner of a valid access token.
     pub async fn authenticate(&self, bearer: &str) -> Result<Option<Jid>, DbErr> {
         self.verify(bearer, Kind::Access).await
     }
+
+    /// The owner of a valid access token with what a connection opened with it is bound to:
+    /// the account id and the token's expiry ([`access_token_holds`]).
+    pub async fn bearer_owner(&self, bearer: &str) -> Result<Option<(Jid, i64, i64)>, DbErr> {
+        self.verify_owned(bearer, Kind::Access).await
+    }
+}
+
+/// Whether an access token of `account` expiring at `expiry` is still valid: unexpired, not
+/// revoked, the account (this very row) still there. The rule of [`Tokens::verify`], for a
+/// token already verified.
+pub async fn access_token_holds<C: ConnectionTrait>(
+    c: &C,
+    account: i64,
+    expiry: i64,
+) -> Result<bool, DbErr> {
+    if expiry <= now() {
+        return Ok(false);
+    }
+    let row = auth_token::Entity::find_by_id(account).one(c).await?;
+    Ok(row.is_some_and(|r| expiry > r.access_cutoff))
 }
 
 /// Cutoffs after revoking everything issued so far.
