@@ -93,7 +93,8 @@ fn acknowledged_messages_survive_kill_9() {
             "[general]\nhosts = [\"localhost\"]\nlog_level = \"error\"\n\
              [database]\nurl = \"{db_url}\"\npool_size = 8\n\
              [listen.user]\naddress = \"127.0.0.1:{user_port}\"\n\
-             [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\npassword = \"secret\"\n"
+             [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\npassword = \"secret\"\n\
+             [listen.metrics]\nenabled = false\n"
         ),
     )
     .unwrap();
