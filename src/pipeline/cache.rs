@@ -33,17 +33,7 @@ const DOORKEEPER_SLOTS: usize = 4096;
 pub struct Entry {
     query: Box<str>,
     operation_name: Option<Box<str>>,
-    pub doc: ExecutableDocument,
-    pub operation: OperationType,
-    /// The selected operation's name (for logs).
-    pub name: Option<String>,
-    pub category: &'static str,
-    /// Whether the selected operation declares variables: its cost and input checks then run
-    /// again on every request, with that request's values.
-    pub has_variables: bool,
-    /// Whether the operation touches `@protected` types or fields (meaningful when it has no
-    /// variables; otherwise the checks run again and tell).
-    pub protected: bool,
+    pub learnt: Learnt,
     pub validation: ValidationResult,
     weight: usize,
 }
@@ -67,9 +57,14 @@ impl Admission {
 pub struct Learnt {
     pub doc: ExecutableDocument,
     pub operation: OperationType,
+    /// The selected operation's name (for logs).
     pub name: Option<String>,
     pub category: &'static str,
+    /// Whether the selected operation declares variables: its cost and input checks then run
+    /// again on every request, with that request's values.
     pub has_variables: bool,
+    /// Whether the operation touches `@protected` types or fields (meaningful when it has no
+    /// variables; otherwise the checks run again and tell).
     pub protected: bool,
 }
 
@@ -170,19 +165,13 @@ impl DocumentCache {
                 return None;
             }
         }
-        let learnt = learnt();
         Some(Admission {
             cache: self.clone(),
             key,
             entry: Entry {
                 query: query.into(),
                 operation_name: operation_name.map(Into::into),
-                doc: learnt.doc,
-                operation: learnt.operation,
-                name: learnt.name,
-                category: learnt.category,
-                has_variables: learnt.has_variables,
-                protected: learnt.protected,
+                learnt: learnt(),
                 validation: ValidationResult {
                     cache_control: Default::default(),
                     complexity: 0,

@@ -342,13 +342,13 @@ impl Pipeline {
         transport: Transport,
         outline: &mut Outline,
     ) -> Result<Prepared, Rejection> {
-        outline.operation = Some(entry.operation);
-        outline.name = entry.name.clone();
-        outline.category = entry.category;
-        let protected = if entry.has_variables {
-            let (op, op_name) = select(&entry.doc, input.operation_name.as_deref())?;
+        outline.operation = Some(entry.learnt.operation);
+        outline.name = entry.learnt.name.clone();
+        outline.category = entry.learnt.category;
+        let protected = if entry.learnt.has_variables {
+            let (op, op_name) = select(&entry.learnt.doc, input.operation_name.as_deref())?;
             self.check_inputs(
-                &entry.doc,
+                &entry.learnt.doc,
                 op,
                 op_name,
                 self.root(op.ty),
@@ -356,25 +356,25 @@ impl Pipeline {
                 authenticated,
             )?
         } else {
-            entry.protected
+            entry.learnt.protected
         };
         let refusal = refusal(
             protected,
             authenticated,
-            entry.name.as_deref(),
+            entry.learnt.name.as_deref(),
             transport,
-            entry.operation,
+            entry.learnt.operation,
         );
         let mut request = Request::new(input.query);
         if let Some(name) = input.operation_name {
             request = request.operation_name(name);
         }
-        request.set_parsed_query(entry.doc.clone());
+        request.set_parsed_query(entry.learnt.doc.clone());
         request.set_validated(entry.validation);
         request.variables = input.variables;
         Ok(Prepared {
             request: request.data(Gate::new(refusal, None)),
-            operation_type: entry.operation,
+            operation_type: entry.learnt.operation,
         })
     }
 
