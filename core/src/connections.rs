@@ -48,8 +48,17 @@ impl Credential {
     }
 }
 
-/// The live connections of one bare JID: per connection, its credential and how to end it.
-type ByJid = HashMap<String, HashMap<u64, (Credential, CancellationToken)>>;
+/// One live connection: its credential, how to end it, and whether it counts against the
+/// user's bound on connections (WebSocket).
+#[derive(Clone)]
+struct Entry {
+    credential: Credential,
+    ended: CancellationToken,
+    bounded: bool,
+}
+
+/// The live connections of one bare JID, by connection.
+type ByJid = HashMap<String, HashMap<u64, Entry>>;
 
 struct Inner {
     db: DatabaseConnection,
@@ -106,21 +115,42 @@ impl Connections {
     }
 
     /// Registers a connection of `bare` opened with `credential`; `ended` is cancelled when the
-    /// credential no longer holds.
-    pub fn register(&self, bare: String, credential: Credential, ended: CancellationToken) -> Live {
+    /// credential no longer holds. With `bound`, the connection counts against the user's
+    /// bounded connections (WebSocket) on this node, and is refused (`Err(bound)`) when the
+    /// user has that many already; counting and registering take one lock.
+    pub fn register(
+        &self,
+        bare: String,
+        credential: Credential,
+        ended: CancellationToken,
+        bound: Option<usize>,
+    ) -> Result<Live, usize> {
         let id = self.inner.next.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut live) = self.inner.live.lock() {
-            live.entry(bare.clone())
-                .or_default()
-                .insert(id, (credential.clone(), ended.clone()));
+        let mut live = self.inner.live.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = live.entry(bare.clone()).or_default();
+        if let Some(max) = bound
+            && mine.values().filter(|e| e.bounded).count() >= max
+        {
+            if mine.is_empty() {
+                live.remove(&bare);
+            }
+            return Err(max);
         }
-        Live {
+        mine.insert(
+            id,
+            Entry {
+                credential: credential.clone(),
+                ended: ended.clone(),
+                bounded: bound.is_some(),
+            },
+        );
+        Ok(Live {
             id,
             bare,
             credential,
             ended,
             inner: self.inner.clone(),
-        }
+        })
     }
 
     /// The credentials of `bare` changed (here or on another node): re-checks its connections
@@ -129,7 +159,11 @@ impl Connections {
         let affected: Vec<(Credential, CancellationToken)> = match self.inner.live.lock() {
             Ok(live) => live
                 .get(bare)
-                .map(|m| m.values().cloned().collect())
+                .map(|m| {
+                    m.values()
+                        .map(|e| (e.credential.clone(), e.ended.clone()))
+                        .collect()
+                })
                 .unwrap_or_default(),
             Err(_) => return,
         };

@@ -86,12 +86,13 @@ impl AppState {
             )),
             None => None,
         };
-        let local = LocalSessions::new(MAILBOX_CAPACITY);
+        let local = LocalSessions::new(MAILBOX_CAPACITY, config.limits.max_sessions_per_user);
         let sessions: Arc<dyn SessionRegistry> = match &cluster {
             Some(c) => Arc::new(crate::cluster::sessions::ClusterSessions::new(
                 c.clone(),
                 local,
                 db.clone(),
+                config.limits.max_sessions_per_user,
             )),
             None => Arc::new(local),
         };
@@ -118,6 +119,7 @@ impl AppState {
             ids.clone(),
             router.clone(),
             sessions.clone(),
+            config.limits.max_muc_rooms_per_user,
         );
         let muc_light = MucLight::new(
             db.clone(),

@@ -16,6 +16,11 @@ pub struct Model {
     /// The configuration: a JSON object with the API's field names.
     pub config: String,
     pub created_at: i64,
+    /// A copy of the configuration's `public` (listRooms filters on it).
+    pub public: bool,
+    /// [`crate::key_hash`] of the creator's bare JID (`max_muc_rooms_per_user`); `NULL` for a
+    /// room created before it was kept and without an owner then.
+    pub creator_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

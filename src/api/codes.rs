@@ -317,7 +317,14 @@ pub fn archive(e: ArchiveError, user: &Jid) -> ApiError {
 }
 
 pub fn sessions(e: SessionError) -> ApiError {
-    ApiError::internal("sessions", e)
+    match e {
+        SessionError::TooMany(limit) => ApiError::new(
+            "too_many_sessions",
+            format!("The user has the most live sessions allowed ({limit})"),
+        )
+        .with("limit", limit as u64),
+        e => ApiError::internal("sessions", e),
+    }
 }
 
 pub fn inbox(e: InboxError, user: &Jid) -> ApiError {
@@ -520,6 +527,11 @@ pub fn muc(e: MucError, field: MucField, extensions: Vec<(&'static str, Value)>)
         }
         MucError::Db(e) => ApiError::internal("MUC", e),
         MucError::Sessions(e) => ApiError::internal("sessions", e),
+        MucError::TooManyRooms(limit) => ApiError::new(
+            "too_many_rooms",
+            format!("Given user has created the most rooms allowed ({limit})"),
+        )
+        .with("limit", limit as u64),
     };
     extensions
         .into_iter()

@@ -83,13 +83,24 @@ pub fn ended() -> Rejection {
     )
 }
 
+/// The user has `limit` bounded connections (WebSocket) on this node already.
+pub fn too_many_connections(limit: usize) -> Rejection {
+    Rejection::new(
+        Code::TooManyConnections,
+        format!("The user has the most WebSocket connections allowed ({limit})"),
+        None,
+    )
+}
+
 /// Call once authentication with the credentials of `pending` succeeded: registers the
 /// connection (`None`: nothing to bind); `ended` is cancelled when its credential no longer
-/// holds.
+/// holds. `bounded`: the connection counts against `max_ws_connections_per_user` and is
+/// refused ([`too_many_connections`]) over it.
 pub async fn bind(
     auth: &Auth,
     pending: Pending,
     ended_token: CancellationToken,
+    bounded: bool,
 ) -> Result<Option<Live>, Rejection> {
     let Some(state) = user_state(auth) else {
         return Ok(None);
@@ -133,9 +144,10 @@ pub async fn bind(
     let Some(credential) = credential else {
         return Err(ended());
     };
-    Ok(Some(state.connections.register(
-        bare,
-        credential,
-        ended_token,
-    )))
+    let bound = bounded.then_some(state.config.limits.max_ws_connections_per_user);
+    state
+        .connections
+        .register(bare, credential, ended_token, bound)
+        .map(Some)
+        .map_err(too_many_connections)
 }

@@ -256,6 +256,7 @@ pub fn start(
             0 => None,
             s => Some(Duration::from_secs(s)),
         },
+        ws_max_operations: config.limits.max_subscriptions_per_connection,
         shutdown: state.shutdown.clone(),
         api: "user",
         graphiql: &graphiql::USER_PAGE,
@@ -275,6 +276,7 @@ pub fn start(
         // The admin API's WebSocket keeps the defaults of [listen.user].
         ws_init_timeout: Duration::from_secs(defaults.ws_init_timeout_secs),
         ws_idle_timeout: Some(Duration::from_secs(defaults.ws_idle_timeout_secs)),
+        ws_max_operations: config.limits.max_subscriptions_per_connection,
         shutdown: state.shutdown.clone(),
         api: "admin",
         graphiql: &graphiql::ADMIN_PAGE,

@@ -39,6 +39,8 @@ pub struct Endpoint<E> {
     pub ws_init_timeout: Duration,
     /// How long a WebSocket may stay open with no operation running.
     pub ws_idle_timeout: Option<Duration>,
+    /// Operations (subscriptions) one WebSocket may have open at once.
+    pub ws_max_operations: usize,
     /// Cancelled when the server shuts down: long-lived streams (SSE, WebSocket) end then.
     pub shutdown: tokio_util::sync::CancellationToken,
     /// `user` or `admin`, for logs and metrics.

@@ -81,7 +81,8 @@ pub async fn sse<E: Executor>(req: HttpRequest, endpoint: web::Data<Endpoint<E>>
     let decode = |_| async { Ok::<_, Stop<()>>(decode::query_string(req.query_string())?) };
     match endpoint.handle(call, decode).await {
         Outcome::Events(events) => {
-            let live = match binding::bind(&endpoint.auth, pending, CancellationToken::new()).await
+            let live = match binding::bind(&endpoint.auth, pending, CancellationToken::new(), false)
+                .await
             {
                 Ok(live) => live,
                 Err(r) => return Reply::from(r).into_response(),

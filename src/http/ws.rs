@@ -48,9 +48,17 @@ struct Conn {
     initialised: AtomicBool,
     /// The connection carries valid credentials.
     authenticated: AtomicBool,
+    /// `connection_init` was refused because the user has `max_ws_connections_per_user`
+    /// connections already: the connection closes with 4429.
+    too_many: Mutex<Option<String>>,
 }
 
 impl Conn {
+    /// Why `connection_init` was refused over `max_ws_connections_per_user`, if it was.
+    fn refused_too_many(&self) -> Option<String> {
+        self.too_many.lock().ok().and_then(|r| r.clone())
+    }
+
     fn set_live(&self, live: Option<Live>) {
         if let Ok(mut slot) = self.live.lock() {
             *slot = live.map(Arc::new);
@@ -218,6 +226,24 @@ impl Errors {
     }
 }
 
+/// The `error` message for an operation over `max_subscriptions_per_connection`.
+fn too_many_operations(id: &str, limit: usize) -> String {
+    serde_json::json!({
+        "id": id,
+        "type": "error",
+        "payload": [{
+            "message": format!(
+                "The connection has the most operations open allowed ({limit}); stop one first"
+            ),
+            "extensions": {
+                "code": pipeline::Code::TooManySubscriptions.as_str(),
+                "limit": limit,
+            },
+        }],
+    })
+    .to_string()
+}
+
 /// Closes the connection with `code` and `reason`.
 async fn close(session: actix_ws::Session, code: CloseCode, reason: &str) {
     let _ = session
@@ -259,7 +285,9 @@ pub async fn upgrade<E: Executor>(
         Ok(i) => i,
         Err(r) => return Reply::from(r).into_response(),
     };
-    match binding::bind(&endpoint.auth, pending, conn.ended.clone()).await {
+    // Credentials on the upgrade: over `max_ws_connections_per_user`, 429
+    // `too_many_connections` before any WebSocket.
+    match binding::bind(&endpoint.auth, pending, conn.ended.clone(), true).await {
         Ok(live) => conn.set_live(live),
         Err(r) => return Reply::from(r).into_response(),
     }
@@ -307,9 +335,20 @@ pub async fn upgrade<E: Executor>(
                     .authenticate(Some(value.as_bytes()), peer)
                     .await
                     .map_err(init_error)?;
-                let live = binding::bind(auth, pending, init_conn.ended.clone())
-                    .await
-                    .map_err(init_error)?;
+                // The upgrade's binding (if any) is replaced: it does not count twice.
+                init_conn.set_live(None);
+                let live = match binding::bind(auth, pending, init_conn.ended.clone(), true).await {
+                    Ok(live) => live,
+                    Err(r) => {
+                        let too_many = r.errors.first().map(|e| e.code())
+                            == Some(pipeline::Code::TooManyConnections.as_str());
+                        let e = init_error(r);
+                        if too_many && let Ok(mut slot) = init_conn.too_many.lock() {
+                            *slot = Some(e.message.clone());
+                        }
+                        return Err(e);
+                    }
+                };
                 init_conn.set_live(live);
                 identity
             }
@@ -324,6 +363,7 @@ pub async fn upgrade<E: Executor>(
         Ok(data)
     });
     let run = Run {
+        max_operations: endpoint.ws_max_operations,
         shutdown: endpoint.shutdown.clone(),
         init_timeout: endpoint.ws_init_timeout,
         idle_timeout: endpoint.ws_idle_timeout,
@@ -341,6 +381,8 @@ pub async fn upgrade<E: Executor>(
 /// One connection's loop: client messages to the engine, the engine's to the client, and the
 /// reasons to close (shutdown, credential ended, init and idle timeouts).
 struct Run {
+    /// Operations (subscriptions) open at once on the connection; one more gets an `error`.
+    max_operations: usize,
     shutdown: CancellationToken,
     init_timeout: Duration,
     idle_timeout: Option<Duration>,
@@ -414,6 +456,18 @@ impl Run {
                         Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => break,
                     };
                     match &message {
+                        // Over the bound: the operation's `error`, nothing else changes (a
+                        // repeated id goes to the engine, which closes the connection).
+                        Ok(ClientMessage::Start { id, .. })
+                            if !self.errors.open.contains(id)
+                                && self.errors.open.len() >= self.max_operations =>
+                        {
+                            let refusal = too_many_operations(id, self.max_operations);
+                            if session.text(refusal).await.is_err() {
+                                break;
+                            }
+                            continue;
+                        }
                         Ok(ClientMessage::Start { id, .. }) => {
                             self.errors.open.insert(id.clone());
                         }
@@ -440,9 +494,18 @@ impl Run {
                         }
                     }
                     Some(WsMessage::Close(code, reason)) => {
+                        if let Some(reason) = conn.refused_too_many() {
+                            return close(session, CloseCode::Other(4429), &reason).await;
+                        }
                         return close(session, CloseCode::Other(code), &reason).await;
                     }
-                    None => break,
+                    None => {
+                        // The legacy protocol's `connection_error` was sent: close with 4429.
+                        if let Some(reason) = conn.refused_too_many() {
+                            return close(session, CloseCode::Other(4429), &reason).await;
+                        }
+                        break;
+                    }
                 },
             }
         }

@@ -148,6 +148,10 @@ codes! {
     NotOccupant = "not_occupant", 200;
     NickNotFound = "nick_not_found", 200;
     NoSession = "no_session", 200;
+    // Per-user bounds on sessions and connections: refusals, retry once one ends.
+    TooManySessions = "too_many_sessions", 429;
+    TooManySubscriptions = "too_many_subscriptions", 429;
+    TooManyConnections = "too_many_connections", 429;
 }
 
 impl Code {

@@ -61,6 +61,8 @@ pub struct ClusterSessions {
     interests: Arc<tokio::sync::Mutex<HashMap<String, Interest>>>,
     /// The user hash of every local session.
     owners: Mutex<HashMap<SessionId, String>>,
+    /// Live sessions one user may have on all nodes together.
+    max_per_user: usize,
 }
 
 #[derive(FromQueryResult)]
@@ -74,10 +76,12 @@ struct Row {
 }
 
 impl ClusterSessions {
+    /// `max_per_user`: live sessions one user may have on all nodes together.
     pub fn new(
         cluster: Arc<Cluster>,
         local: LocalSessions,
         db: DatabaseConnection,
+        max_per_user: usize,
     ) -> ClusterSessions {
         ClusterSessions {
             cluster,
@@ -85,6 +89,70 @@ impl ClusterSessions {
             db,
             interests: Arc::default(),
             owners: Mutex::new(HashMap::new()),
+            max_per_user,
+        }
+    }
+
+    /// Registers the session unless the user has `max_per_user` live sessions (on nodes whose
+    /// heartbeat is fresh) already: answers whether it was registered. Counting and inserting
+    /// run in one transaction under a transaction-scoped advisory lock of the user, so two
+    /// nodes opening sessions of one user at once take turns and the bound is exact.
+    async fn insert_bounded(
+        &self,
+        info: &SessionInfo,
+        hash: &str,
+        bare: &str,
+    ) -> Result<bool, sea_orm::DbErr> {
+        use sea_orm::TransactionTrait;
+        let alive_since = crate::db::now_micros() - self.cluster.ttl().as_micros() as i64;
+        // The advisory lock's key: the first 64 bits of the user's hash.
+        let key = u64::from_str_radix(&hash[..16], 16).unwrap_or(0) as i64;
+        let txn = self.db.begin().await?;
+        txn.execute_raw(stmt("SELECT pg_advisory_xact_lock($1)", vec![key.into()]))
+            .await?;
+        let inserted = txn
+            .execute_raw(stmt(
+                "INSERT INTO cluster_sessions (id, user_hash, user_bare, jid, priority, node, transport, opened_at) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
+                 WHERE (SELECT COUNT(*) FROM cluster_sessions s JOIN cluster_nodes n ON n.name = s.node \
+                        WHERE s.user_hash = $2 AND s.user_bare = $3 AND n.heartbeat_at > $9) < $10",
+                vec![
+                    id_text(info.id).into(),
+                    hash.to_string().into(),
+                    bare.to_string().into(),
+                    info.jid.to_string().into(),
+                    info.priority.into(),
+                    info.node.clone().into(),
+                    transport_text(info.transport).into(),
+                    info.opened_at.into(),
+                    alive_since.into(),
+                    (self.max_per_user as i64).into(),
+                ],
+            ))
+            .await?
+            .rows_affected();
+        txn.commit().await?;
+        Ok(inserted == 1)
+    }
+
+    /// Drops one local session's interest in the user's subject (unsubscribing with the last).
+    async fn release(&self, hash: String) {
+        Self::release_interest(&self.interests, &hash).await;
+    }
+
+    async fn release_interest(
+        interests: &tokio::sync::Mutex<HashMap<String, Interest>>,
+        hash: &str,
+    ) {
+        let mut interests = interests.lock().await;
+        if let Some(i) = interests.get_mut(hash) {
+            i.count -= 1;
+            if i.count == 0 {
+                // Dropping the subscriber unsubscribes.
+                if let Some(i) = interests.remove(hash) {
+                    i.relay.abort();
+                }
+            }
         }
     }
 
@@ -168,23 +236,17 @@ impl SessionRegistry for ClusterSessions {
                 }
             }
         }
-        self.db
-            .execute_raw(stmt(
-                "INSERT INTO cluster_sessions (id, user_hash, user_bare, jid, priority, node, transport, opened_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                vec![
-                    id_text(info.id).into(),
-                    hash.clone().into(),
-                    bare.into(),
-                    info.jid.to_string().into(),
-                    info.priority.into(),
-                    info.node.clone().into(),
-                    transport_text(info.transport).into(),
-                    info.opened_at.into(),
-                ],
-            ))
-            .await
-            .map_err(|e| unavailable(&e))?;
+        match self.insert_bounded(&info, &hash, &bare).await {
+            Ok(true) => {}
+            Ok(false) => {
+                self.release(hash).await;
+                return Err(SessionError::TooMany(self.max_per_user));
+            }
+            Err(e) => {
+                self.release(hash).await;
+                return Err(unavailable(&e));
+            }
+        }
         self.owners
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -214,16 +276,7 @@ impl SessionRegistry for ClusterSessions {
             {
                 tracing::warn!(%e, "cannot unregister a closed session");
             }
-            let mut interests = interests.lock().await;
-            if let Some(i) = interests.get_mut(&hash) {
-                i.count -= 1;
-                if i.count == 0 {
-                    // Dropping the subscriber unsubscribes.
-                    if let Some(i) = interests.remove(&hash) {
-                        i.relay.abort();
-                    }
-                }
-            }
+            Self::release_interest(&interests, &hash).await;
         });
     }
 

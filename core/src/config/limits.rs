@@ -38,6 +38,15 @@ pub struct Limits {
     pub document_cache_entries: usize,
     /// Estimated bytes the document cache of one API may hold.
     pub document_cache_bytes: usize,
+    // Sessions, connections and rooms (issue 19 item 3).
+    /// Per user: live sessions (SSE streams and WebSocket subscriptions), on every node.
+    pub max_sessions_per_user: usize,
+    /// Per WebSocket connection: operations (subscriptions) open at once.
+    pub max_subscriptions_per_connection: usize,
+    /// Per user and node: WebSocket connections bound to the user's credentials.
+    pub max_ws_connections_per_user: usize,
+    /// Per user: MUC rooms the user created that still exist.
+    pub max_muc_rooms_per_user: usize,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -72,6 +81,10 @@ impl Default for Limits {
             max_roster_name_bytes: 1024,
             document_cache_entries: 1024,
             document_cache_bytes: 32 * 1024 * 1024,
+            max_sessions_per_user: 100,
+            max_subscriptions_per_connection: 100,
+            max_ws_connections_per_user: 20,
+            max_muc_rooms_per_user: 100,
         }
     }
 }

@@ -56,6 +56,9 @@ pub enum MucError {
     Db(#[from] DbErr),
     #[error(transparent)]
     Sessions(#[from] SessionError),
+    /// The user created this many rooms, which all still exist (`max_muc_rooms_per_user`).
+    #[error("the user created {0} rooms already")]
+    TooManyRooms(usize),
 }
 
 impl From<ArchiveError> for MucError {
@@ -126,6 +129,8 @@ pub struct Muc {
     locks: Striped,
     /// The configuration of new rooms.
     default_room: RoomConfig,
+    /// Rooms one user may have created (and not deleted).
+    max_rooms_per_user: usize,
 }
 
 impl Muc {
@@ -137,8 +142,10 @@ impl Muc {
         ids: Arc<IdGenerator>,
         router: Arc<dyn Router>,
         sessions: Arc<dyn SessionRegistry>,
+        max_rooms_per_user: usize,
     ) -> Muc {
         Muc {
+            max_rooms_per_user,
             default_room: RoomConfig::from(&options.default_room),
             archive: RoomArchive::new(db.clone()),
             db,
@@ -249,7 +256,8 @@ impl Muc {
         for _ in 0..2 {
             let txn = crate::db::begin_write(&self.db).await?;
             let loaded = store::load(&txn, room, true).await?;
-            if !store::lock_account(&txn, &user).await? {
+            // Creating: the account's row for update, so the count below is exact.
+            if !store::lock_account(&txn, &user, loaded.is_none()).await? {
                 return Err(MucError::UserNotFound);
             }
             if let Some(loaded) = loaded {
@@ -264,8 +272,12 @@ impl Muc {
                 self.commit(l, room).await?;
                 return Ok((joined, after));
             }
+            let created = store::created_by(&txn, &user).await?;
+            if created >= self.max_rooms_per_user as u64 {
+                return Err(MucError::TooManyRooms(self.max_rooms_per_user));
+            }
             let state = Room::instant(jid, nick, self.default_room.clone());
-            match store::insert(&txn, room, &state).await {
+            match store::insert(&txn, room, &state, &user).await {
                 Ok(_) => {
                     txn.commit().await?;
                     return Ok((Joined::Entered, state));
@@ -586,26 +598,33 @@ impl Muc {
         let light = service
             .strip_prefix("muclight.")
             .is_some_and(|h| self.hosts.iter().any(|x| x == h));
-        let visible: Vec<(Jid, Desc)> = if light {
+        if light {
             // A MUC Light service lists no classic rooms, as in the reference.
-            Vec::new()
-        } else {
-            self.check_service(service)?;
-            store::rooms_of_service(&self.db, service)
-                .await?
-                .into_iter()
-                .filter_map(|(name, state)| {
-                    let desc = state.desc_for(caller, &name)?;
-                    Some((Jid::from_normalized(&name, service), desc))
-                })
-                .collect()
-        };
-        let count = visible.len();
+            return Ok(RoomsPage {
+                rooms: Vec::new(),
+                count: 0,
+                index: None,
+                first: None,
+                last: None,
+            });
+        }
+        self.check_service(service)?;
+        // The count and the page in SQL, in one transaction: the cost depends on the page and
+        // on the caller's own rooms, not on the rooms of the service (beyond counting its
+        // public rooms on an index).
+        let txn = sea_orm::TransactionTrait::begin(&self.db).await?;
+        let count = store::count_visible(&txn, service, caller).await?;
         let start = index.unwrap_or(0);
-        let page: Vec<(Jid, Desc)> = visible
+        let rows =
+            store::page_visible(&txn, service, caller, limit.map(|l| l as u64), start as u64)
+                .await?;
+        txn.commit().await?;
+        let page: Vec<(Jid, Desc)> = rows
             .into_iter()
-            .skip(start)
-            .take(limit.unwrap_or(usize::MAX))
+            .filter_map(|r| {
+                let desc = Desc::listed(&r.config, &r.name, r.privileged, r.users)?;
+                Some((Jid::from_normalized(&r.name, service), desc))
+            })
             .collect();
         Ok(RoomsPage {
             index: (!page.is_empty()).then_some(start),

@@ -286,6 +286,34 @@ pub struct Desc {
     pub users: Option<usize>,
 }
 
+impl Desc {
+    /// What `listRooms` shows of the room `name` with `config` and `users` occupants to a
+    /// caller who is (`privileged`) or is not one of its occupants, admins or owners; `None`:
+    /// the room is not listed for that caller.
+    pub fn listed(config: &RoomConfig, name: &str, privileged: bool, users: usize) -> Option<Desc> {
+        if !config.public && !privileged {
+            return None;
+        }
+        let title = if config.title.is_empty() {
+            name.to_string()
+        } else {
+            config.title.clone()
+        };
+        if !config.public_list && !privileged {
+            return Some(Desc {
+                title,
+                private: None,
+                users: None,
+            });
+        }
+        Some(Desc {
+            title,
+            private: Some(!config.public),
+            users: Some(users),
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Room {
     pub config: RoomConfig,
@@ -622,26 +650,7 @@ impl Room {
     /// Occupants, owners and admins see every room whole; members are not privileged here.
     pub fn desc_for(&self, user: &Jid, name: &str) -> Option<Desc> {
         let privileged = self.occupies(user) || self.affiliation(user).is_admin();
-        if !self.config.public && !privileged {
-            return None;
-        }
-        let title = if self.config.title.is_empty() {
-            name.to_string()
-        } else {
-            self.config.title.clone()
-        };
-        if !self.config.public_list && !privileged {
-            return Some(Desc {
-                title,
-                private: None,
-                users: None,
-            });
-        }
-        Some(Desc {
-            title,
-            private: Some(!self.config.public),
-            users: Some(self.occupants.len()),
-        })
+        Desc::listed(&self.config, name, privileged, self.occupants.len())
     }
 }
 

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use mimql_entities::{key_hash, muc_affiliation, muc_occupant, muc_room, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
 use super::room::{Affiliation, Occupant, Role, Room, RoomConfig};
@@ -118,34 +118,149 @@ async fn states<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// Every room of a service with its state, by name.
-pub async fn rooms_of_service<C: ConnectionTrait>(
-    c: &C,
-    service: &str,
-) -> Result<Vec<(String, Room)>, DbErr> {
-    let rows = muc_room::Entity::find()
-        .filter(muc_room::Column::Service.eq(service))
-        .order_by_asc(muc_room::Column::Name)
-        .all(c)
-        .await?;
-    let mut rooms: Vec<(String, Room)> = states(c, rows)
-        .await?
-        .into_iter()
-        .map(|(row, room)| (row.name, room))
-        .collect();
-    // Byte order on every database (PostgreSQL's collation may differ).
-    rooms.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(rooms)
+/// One room of a `listRooms` page: its name, configuration, occupant count and whether the
+/// caller is one of its occupants, admins or owners.
+pub struct Listed {
+    pub name: String,
+    pub config: RoomConfig,
+    pub users: usize,
+    pub privileged: bool,
 }
 
-/// Inserts a new room with its state; a unique violation means the JID is taken.
-pub async fn insert<C: ConnectionTrait>(c: &C, jid: &Jid, room: &Room) -> Result<i64, DbErr> {
+#[derive(sea_orm::FromQueryResult)]
+struct ListedRow {
+    name: String,
+    config: String,
+    users: i64,
+    privileged: i32,
+}
+
+#[derive(sea_orm::FromQueryResult)]
+struct Count {
+    n: i64,
+}
+
+/// `$n` placeholders as the backend writes them.
+fn statement(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Postgres => sql.to_string(),
+        _ => sql.replace('$', "?"),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// The rooms of `service` the user whose bare JID hashes to `$2` may see: public ones, and
+/// those it occupies, owns or administers (members are not privileged).
+const PRIVILEGED: &str = "(EXISTS (SELECT 1 FROM muc_occupants o WHERE o.room_id = r.id AND o.bare_hash = $2) \
+     OR EXISTS (SELECT 1 FROM muc_affiliations a WHERE a.room_id = r.id AND a.jid_hash = $2 \
+                AND a.affiliation IN ('owner', 'admin')))";
+
+/// How many rooms of `service` the caller may see: its public rooms (counted on an index) and
+/// the non-public rooms the caller occupies, owns or administers (found from the caller's own
+/// occupants and affiliations).
+pub async fn count_visible<C: ConnectionTrait>(
+    c: &C,
+    service: &str,
+    caller: &Jid,
+) -> Result<usize, DbErr> {
+    let backend = c.get_database_backend();
+    let hash = key_hash(&caller.bare_string());
+    let public = Count::find_by_statement(statement(
+        backend,
+        "SELECT COUNT(*) AS n FROM muc_rooms r WHERE r.service = $1 AND r.public",
+        vec![service.into()],
+    ))
+    .one(c)
+    .await?
+    .map_or(0, |r| r.n);
+    let private = Count::find_by_statement(statement(
+        backend,
+        "SELECT COUNT(*) AS n FROM muc_rooms r WHERE r.id IN (\
+             SELECT o.room_id FROM muc_occupants o WHERE o.bare_hash = $2 \
+             UNION SELECT a.room_id FROM muc_affiliations a WHERE a.jid_hash = $2 \
+                 AND a.affiliation IN ('owner', 'admin')) \
+         AND r.service = $1 AND NOT r.public",
+        vec![service.into(), hash.into()],
+    ))
+    .one(c)
+    .await?
+    .map_or(0, |r| r.n);
+    Ok((public + private).max(0) as usize)
+}
+
+/// One page of the rooms of `service` the caller may see, in byte order of their names:
+/// `limit` rooms (`None`: all) from position `offset`. Reads the page's rows and their
+/// occupant counts only, never other rooms' state.
+pub async fn page_visible<C: ConnectionTrait>(
+    c: &C,
+    service: &str,
+    caller: &Jid,
+    limit: Option<u64>,
+    offset: u64,
+) -> Result<Vec<Listed>, DbErr> {
+    let backend = c.get_database_backend();
+    let order = match backend {
+        DbBackend::Postgres => "r.name COLLATE \"C\"",
+        _ => "r.name",
+    };
+    // SQLite and PostgreSQL both take -1 / NULL as "no limit" differently; i64::MAX suits both.
+    let limit = limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64);
+    let offset = offset.min(i64::MAX as u64) as i64;
+    let sql = format!(
+        "SELECT r.name, r.config, \
+             (SELECT COUNT(*) FROM muc_occupants o WHERE o.room_id = r.id) AS users, \
+             CASE WHEN {PRIVILEGED} THEN 1 ELSE 0 END AS privileged \
+         FROM muc_rooms r \
+         WHERE r.service = $1 AND (r.public OR {PRIVILEGED}) \
+         ORDER BY {order} LIMIT $3 OFFSET $4"
+    );
+    let hash = key_hash(&caller.bare_string());
+    let rows = ListedRow::find_by_statement(statement(
+        backend,
+        &sql,
+        vec![service.into(), hash.into(), limit.into(), offset.into()],
+    ))
+    .all(c)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let config = serde_json::from_str(&r.config)
+                .map_err(|e| corrupt(format!("{} config: {e}", r.name)))?;
+            Ok(Listed {
+                name: r.name,
+                config,
+                users: r.users.max(0) as usize,
+                privileged: r.privileged != 0,
+            })
+        })
+        .collect()
+}
+
+/// How many rooms the user (by bare JID) created that still exist.
+pub async fn created_by<C: ConnectionTrait>(c: &C, user: &Jid) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    muc_room::Entity::find()
+        .filter(muc_room::Column::CreatorHash.eq(key_hash(&user.bare_string())))
+        .count(c)
+        .await
+}
+
+/// Inserts a new room with its state, created by `creator`; a unique violation means the JID
+/// is taken.
+pub async fn insert<C: ConnectionTrait>(
+    c: &C,
+    jid: &Jid,
+    room: &Room,
+    creator: &Jid,
+) -> Result<i64, DbErr> {
     let row = muc_room::ActiveModel {
         service: Set(jid.domain().to_string()),
         name: Set(jid.node().to_string()),
         jid_hash: Set(key_hash(&jid.bare_string())),
         config: Set(config_json(&room.config)),
         created_at: Set(crate::db::now_micros()),
+        public: Set(room.config.public),
+        creator_hash: Set(Some(key_hash(&creator.bare_string()))),
         ..Default::default()
     }
     .insert(c)
@@ -165,6 +280,7 @@ pub async fn save<C: ConnectionTrait>(
         muc_room::ActiveModel {
             id: Set(id),
             config: Set(config_json(&after.config)),
+            public: Set(after.config.public),
             ..Default::default()
         }
         .update(c)
@@ -316,16 +432,26 @@ pub async fn lock_rooms_of<C: ConnectionTrait>(
 /// transaction locks rooms before users; account removal, which locks the user's row for
 /// update, therefore either finishes first (the account is gone) or waits for this join and
 /// then removes its occupant too.
-pub async fn lock_account<C: ConnectionTrait>(c: &C, user: &Jid) -> Result<bool, DbErr> {
-    let found = user::Entity::find()
+///
+/// With `exclusive` (a room is being created) the row is locked for update instead, so that
+/// the user's concurrent creations take turns and the count of the rooms it created
+/// ([`created_by`]) stays exact.
+pub async fn lock_account<C: ConnectionTrait>(
+    c: &C,
+    user: &Jid,
+    exclusive: bool,
+) -> Result<bool, DbErr> {
+    let q = user::Entity::find()
         .select_only()
         .column(user::Column::Id)
         .filter(user::Column::Server.eq(user.domain()))
-        .filter(user::Column::Username.eq(user.node()))
-        .lock_shared()
-        .into_tuple::<i64>()
-        .one(c)
-        .await?;
+        .filter(user::Column::Username.eq(user.node()));
+    let q = if exclusive {
+        q.lock_exclusive()
+    } else {
+        q.lock_shared()
+    };
+    let found = q.into_tuple::<i64>().one(c).await?;
     Ok(found.is_some())
 }
 

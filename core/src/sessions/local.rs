@@ -38,13 +38,17 @@ impl Inner {
 pub struct LocalSessions {
     /// Stanzas a mailbox holds before its session counts as stuck.
     capacity: usize,
+    /// Live sessions one user may have here.
+    max_per_user: usize,
     inner: Mutex<Inner>,
 }
 
 impl LocalSessions {
-    pub fn new(capacity: usize) -> LocalSessions {
+    /// `max_per_user`: live sessions one user may have in this process.
+    pub fn new(capacity: usize, max_per_user: usize) -> LocalSessions {
         LocalSessions {
             capacity: capacity.max(1),
+            max_per_user,
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -94,6 +98,10 @@ impl SessionRegistry for LocalSessions {
         let (tx, rx) = mpsc::channel(self.capacity);
         let user = info.jid.bare_string();
         let mut inner = self.lock();
+        // Counted and registered under one lock: exact.
+        if inner.by_user.get(&user).map_or(0, Vec::len) >= self.max_per_user {
+            return Err(SessionError::TooMany(self.max_per_user));
+        }
         inner.owner.insert(info.id, user.clone());
         inner
             .by_user
@@ -158,7 +166,7 @@ mod tests {
 
     #[tokio::test]
     async fn open_push_close() {
-        let reg = LocalSessions::new(2);
+        let reg = LocalSessions::new(2, 100);
         let a = info("alice@localhost/sse-1");
         let mut rx = reg.open(a.clone()).await.unwrap();
         let user = Jid::parse("alice@localhost").unwrap();
@@ -176,7 +184,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_mailbox_closes_its_session() {
-        let reg = LocalSessions::new(1);
+        let reg = LocalSessions::new(1, 100);
         let a = info("alice@localhost/sse-1");
         let mut rx = reg.open(a.clone()).await.unwrap();
         reg.push(std::slice::from_ref(&a), routed()).await;
@@ -187,8 +195,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn sessions_per_user_are_bounded() {
+        let reg = LocalSessions::new(1, 2);
+        let _a = reg.open(info("alice@localhost/a")).await.unwrap();
+        let b = info("alice@localhost/b");
+        let _b = reg.open(b.clone()).await.unwrap();
+        assert!(matches!(
+            reg.open(info("alice@localhost/c")).await,
+            Err(SessionError::TooMany(2))
+        ));
+        // Another user is not affected; a closed session frees its place.
+        let _x = reg.open(info("bob@localhost/a")).await.unwrap();
+        reg.close(b.id);
+        let _c = reg.open(info("alice@localhost/c")).await.unwrap();
+        assert_eq!(reg.count(), 3);
+    }
+
+    #[tokio::test]
     async fn removing_a_user_closes_every_session() {
-        let reg = LocalSessions::new(4);
+        let reg = LocalSessions::new(4, 100);
         let mut r1 = reg.open(info("alice@localhost/a")).await.unwrap();
         let mut r2 = reg.open(info("alice@localhost/b")).await.unwrap();
         let _r3 = reg.open(info("bob@localhost/a")).await.unwrap();

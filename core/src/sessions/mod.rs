@@ -75,12 +75,16 @@ pub enum SessionError {
     /// A generated resource that resourceprep refused (it never should).
     #[error("generated resource refused: {}", .0.as_str())]
     Resource(JidError),
+    /// The user has this many live sessions already (`max_sessions_per_user`).
+    #[error("the user has {0} live sessions already")]
+    TooMany(usize),
 }
 
 /// Who is online and how to reach them, wherever they are.
 #[async_trait::async_trait]
 pub trait SessionRegistry: Send + Sync {
-    /// Registers a session and opens its mailbox.
+    /// Registers a session and opens its mailbox; refused with [`SessionError::TooMany`] when
+    /// the user has the most live sessions allowed already.
     async fn open(&self, info: SessionInfo) -> Result<mpsc::Receiver<Arc<Routed>>, SessionError>;
     /// Forgets a session (its stream ended). Must not block: it runs from `Drop`.
     fn close(&self, id: SessionId);
