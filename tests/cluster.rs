@@ -911,3 +911,93 @@ fn removing_an_account_on_one_node_ends_its_sockets_on_the_others() {
         other => panic!("{other:?}"),
     }
 }
+
+/// `max_sessions_per_user` holds across nodes: sessions are counted in the database, under a
+/// per-user lock, so nodes opening sessions of one user at the same moment take turns.
+#[test]
+fn sessions_per_user_are_bounded_across_nodes() {
+    const MAX: usize = 4;
+    let nats = Nats::start(free_port());
+    let bounded = |name: &str| {
+        let (url, name) = (nats.url(), format!("{name}-{}", std::process::id()));
+        start_on(Some(database()), move |c| {
+            c.limits.max_sessions_per_user = MAX;
+            c.cluster = Some(Cluster {
+                nats_url: url,
+                node: name,
+                heartbeat_secs: HEARTBEAT,
+                session_ttl_secs: TTL,
+                ..Cluster::default()
+            });
+        })
+    };
+    let (a, b) = (bounded("bound-a"), bounded("bound-b"));
+    let u = a.new_user("clbound");
+    let refused_429 = |c: &mimql_client::Client| match SseSubscription::open(
+        c,
+        &stanza::subscribe_for_messages(),
+    )
+    .unwrap()
+    {
+        Opened::Refused { status, body, .. } => {
+            assert_eq!(status, 429, "{body}");
+            assert_eq!(body["errors"][0]["extensions"]["code"], "too_many_sessions");
+        }
+        Opened::Stream(_) => panic!("a session over the bound opened"),
+    };
+    // Two on each node: a fifth is refused on either.
+    let streams = [
+        open_sse(&a.client(&u)),
+        open_sse(&b.client(&u)),
+        open_sse(&a.client(&u)),
+    ];
+    let mut ws =
+        WsConnection::connect(&b.client(&u), WsProtocol::GraphqlTransportWs, None).unwrap();
+    ws.subscribe("1", &stanza::subscribe_for_messages())
+        .unwrap();
+    assert!(eventually(10, || sessions(&a.client(&u)).count_resources
+        == Some(MAX as i32)));
+    refused_429(&a.client(&u));
+    refused_429(&b.client(&u));
+    ws.subscribe("2", &stanza::subscribe_for_messages())
+        .unwrap();
+    match ws.next(WAIT).unwrap() {
+        Some(WsEvent::Error { id, payload }) => {
+            assert_eq!(id, "2");
+            assert_eq!(payload[0]["extensions"]["code"], "too_many_sessions");
+        }
+        other => panic!("{other:?}"),
+    }
+    // One ending on b makes room on a.
+    ws.stop("1").unwrap();
+    assert!(eventually(10, || sessions(&a.client(&u)).count_resources
+        == Some(MAX as i32 - 1)));
+    let again = open_sse(&a.client(&u));
+    drop((streams, again));
+    // Ten opened at once from both nodes by another user: exactly MAX get a session.
+    let v = a.new_user("clrace");
+    let opened: Vec<bool> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..10)
+            .map(|i| {
+                let node = if i % 2 == 0 { &a } else { &b };
+                let c = node.client(&v);
+                scope.spawn(move || {
+                    match SseSubscription::open(&c, &stanza::subscribe_for_messages()).unwrap() {
+                        Opened::Stream(s) => Some(s),
+                        Opened::Refused { status, body, .. } => {
+                            assert_eq!(status, 429, "{body}");
+                            None
+                        }
+                    }
+                })
+            })
+            .collect();
+        let streams: Vec<Option<SseSubscription>> =
+            handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let opened = streams.iter().map(Option::is_some).collect();
+        // Still open while counted.
+        assert_eq!(sessions(&b.client(&v)).count_resources, Some(MAX as i32));
+        opened
+    });
+    assert_eq!(opened.iter().filter(|o| **o).count(), MAX);
+}

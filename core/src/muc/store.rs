@@ -149,11 +149,11 @@ fn statement(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> Stat
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// The rooms of `service` the user whose bare JID hashes to `$2` may see: public ones, and
-/// those it occupies, owns or administers (members are not privileged).
-const PRIVILEGED: &str = "(EXISTS (SELECT 1 FROM muc_occupants o WHERE o.room_id = r.id AND o.bare_hash = $2) \
-     OR EXISTS (SELECT 1 FROM muc_affiliations a WHERE a.room_id = r.id AND a.jid_hash = $2 \
-                AND a.affiliation IN ('owner', 'admin')))";
+/// The rooms the user whose bare JID hashes to `$2` occupies, owns or administers (members are
+/// not privileged in listings): found from the user's own rows, once per query (uncorrelated).
+const PRIVILEGED: &str = "r.id IN (SELECT o.room_id FROM muc_occupants o WHERE o.bare_hash = $2 \
+     UNION SELECT a.room_id FROM muc_affiliations a WHERE a.jid_hash = $2 \
+         AND a.affiliation IN ('owner', 'admin'))";
 
 /// How many rooms of `service` the caller may see: its public rooms (counted on an index) and
 /// the non-public rooms the caller occupies, owns or administers (found from the caller's own
@@ -175,11 +175,10 @@ pub async fn count_visible<C: ConnectionTrait>(
     .map_or(0, |r| r.n);
     let private = Count::find_by_statement(statement(
         backend,
-        "SELECT COUNT(*) AS n FROM muc_rooms r WHERE r.id IN (\
-             SELECT o.room_id FROM muc_occupants o WHERE o.bare_hash = $2 \
-             UNION SELECT a.room_id FROM muc_affiliations a WHERE a.jid_hash = $2 \
-                 AND a.affiliation IN ('owner', 'admin')) \
-         AND r.service = $1 AND NOT r.public",
+        &format!(
+            "SELECT COUNT(*) AS n FROM muc_rooms r \
+             WHERE {PRIVILEGED} AND r.service = $1 AND NOT r.public"
+        ),
         vec![service.into(), hash.into()],
     ))
     .one(c)
