@@ -10,6 +10,10 @@
 //! `connection_init` must come within the init timeout (else 4408), a connection without
 //! credentials is closed then (4401), and one with no operation running is closed after the
 //! idle timeout.
+//!
+//! Bounds: an operation over `max_subscriptions_per_connection` gets an `error` message
+//! (`too_many_subscriptions`) and the connection goes on; a connection over
+//! `max_ws_connections_per_user` is refused (429 on the upgrade, close 4429 at `connection_init`).
 
 use std::any::TypeId;
 use std::collections::HashSet;
