@@ -119,8 +119,8 @@ impl AppState {
             ids.clone(),
             router.clone(),
             sessions.clone(),
-            config.limits.max_muc_rooms_per_user,
-        );
+        )
+        .with_max_rooms_per_user(config.limits.max_muc_rooms_per_user);
         let muc_light = MucLight::new(
             db.clone(),
             config.hosts(),

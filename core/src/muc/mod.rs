@@ -142,10 +142,9 @@ impl Muc {
         ids: Arc<IdGenerator>,
         router: Arc<dyn Router>,
         sessions: Arc<dyn SessionRegistry>,
-        max_rooms_per_user: usize,
     ) -> Muc {
         Muc {
-            max_rooms_per_user,
+            max_rooms_per_user: usize::MAX,
             default_room: RoomConfig::from(&options.default_room),
             archive: RoomArchive::new(db.clone()),
             db,
@@ -156,6 +155,12 @@ impl Muc {
             sessions,
             locks: Striped::new(256),
         }
+    }
+
+    /// Bounds the rooms one user may have created (and not deleted); unbounded by default.
+    pub fn with_max_rooms_per_user(mut self, max: usize) -> Muc {
+        self.max_rooms_per_user = max;
+        self
     }
 
     /// `muc.<host>` of a served host, while the module runs.
