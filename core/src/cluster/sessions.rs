@@ -251,7 +251,14 @@ impl SessionRegistry for ClusterSessions {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(info.id, hash);
-        self.local.open(info).await
+        let id = info.id;
+        let opened = self.local.open(info).await;
+        if opened.is_err() {
+            // Refused here after all (this node's own count, e.g. while its heartbeat was
+            // stale): forget the row and the interest again.
+            self.close(id);
+        }
+        opened
     }
 
     fn close(&self, id: SessionId) {
