@@ -14,6 +14,7 @@ mod m20261202_000006_room_archive;
 mod m20261202_000007_muc;
 mod m20261202_000008_muc_light;
 mod m20261202_000009_cluster;
+mod m20261207_000010_uploads;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_muc::Migration),
             Box::new(m20261202_000008_muc_light::Migration),
             Box::new(m20261202_000009_cluster::Migration),
+            Box::new(m20261207_000010_uploads::Migration),
         ]
     }
 }
