@@ -579,6 +579,34 @@ mod tests {
     }
 
     #[test]
+    fn upload_bounds_and_retention() {
+        let c = Config::default();
+        assert_eq!(c.http_upload.max_bytes_per_user, 104_857_600);
+        assert_eq!(c.http_upload.max_files_per_user, 10_000);
+        assert_eq!(c.http_upload.max_url_timeout_secs, 86_400);
+        assert_eq!(c.http_upload.put_timeout_secs, 300);
+        assert_eq!(c.mam_pm.retention_days, None);
+        assert_eq!(c.mam_muc.retention_days, None);
+        let c = Config::parse(
+            "[modules.mod_http_upload]\nmax_bytes_per_user = 5\nput_timeout_secs = 7\n\
+             [modules.mod_mam_pm]\nretention_days = 30\n\
+             [modules.mod_mam_muc]\nretention_days = 2\nretention_interval_secs = 60",
+        )
+        .unwrap();
+        assert_eq!(c.http_upload.max_bytes_per_user, 5);
+        assert_eq!(c.http_upload.put_timeout_secs, 7);
+        assert_eq!(c.mam_pm.retention_days, Some(30));
+        assert_eq!(c.mam_pm.retention_interval_secs, 3_600);
+        assert_eq!(c.mam_muc.retention_days, Some(2));
+        assert_eq!(c.mam_muc.retention_interval_secs, 60);
+        // What `config check` prints reads back the same.
+        let again = Config::parse(&c.to_toml()).unwrap();
+        assert_eq!(again.mam_pm.retention_days, Some(30));
+        assert_eq!(again.mam_muc.retention_interval_secs, 60);
+        assert_eq!(again.http_upload.put_timeout_secs, 7);
+    }
+
+    #[test]
     fn muc_options() {
         let c = Config::parse("").unwrap();
         assert_eq!(c.muc.default_room, DefaultRoom::default());
@@ -654,6 +682,14 @@ mod tests {
             "[modules.mod_http_upload]\nbackend = \"ftp\"",
             "[modules.mod_http_upload]\ntoken_bytes = 4",
             "[modules.mod_http_upload]\nlocal.base_url = \"example.com\"",
+            "[modules.mod_http_upload]\nput_timeout_secs = 0",
+            "[modules.mod_http_upload]\nmax_url_timeout_secs = 0",
+            "[modules.mod_http_upload]\nreclaim_interval_secs = 0",
+            "[modules.mod_http_upload]\nmax_bytes_per_user = -1",
+            "[modules.mod_mam_pm]\nretention_days = 0",
+            "[modules.mod_mam_pm]\nretention_days = \"forever\"",
+            "[modules.mod_mam_muc]\nretention_interval_secs = 0",
+            "[modules.mod_mam_muc]\nretention = 3",
             "[modules.mod_muc_light]\nrooms_per_user = 0",
             "[modules.mod_muc_light]\nmax_occupants = \"lots\"",
             "[modules.mod_muc_light]\nhost = \"group.@HOST@\"",
