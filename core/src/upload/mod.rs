@@ -188,19 +188,20 @@ impl Uploads {
         let Some(user_id) = crate::accounts::lock_user(&txn, owner).await? else {
             return Err(UploadError::UserNotFound);
         };
-        let (files, bytes): (i64, i64) = upload_file::Entity::find()
+        let mut owned = upload_file::Entity::find()
             .select_only()
             .expr_as(Expr::cust("COUNT(*)"), "files")
             .expr_as(
                 Expr::cust("CAST(COALESCE(SUM(size), 0) AS BIGINT)"),
                 "bytes",
             )
-            .filter(upload_file::Column::UserId.eq(user_id))
-            .filter(counting(now - self.grace()))
-            .into_tuple()
-            .one(&txn)
-            .await?
-            .unwrap_or((0, 0));
+            .filter(upload_file::Column::UserId.eq(user_id));
+        // An S3 row counts until the reclaiming has found its object missing: mimql does not
+        // see the PUT, so an expired URL may have been used.
+        if let Backend::Local(_) = self.backend {
+            owned = owned.filter(counting(now - self.grace()));
+        }
+        let (files, bytes): (i64, i64) = owned.into_tuple().one(&txn).await?.unwrap_or((0, 0));
         if files.unsigned_abs() >= self.max_files_per_user {
             return Err(UploadError::FilesQuota(self.max_files_per_user));
         }
@@ -213,9 +214,8 @@ impl Uploads {
             filename: Set(d.filename.to_string()),
             size: Set(size),
             expires_at: Set(expires),
-            // mimql does not see a PUT to S3: the object may exist from the moment its URL
-            // is signed, so it counts until the account is removed.
-            completed: Set(matches!(self.backend, Backend::S3(_))),
+            // Set by the PUT (local), or by the reclaiming once the object exists (S3).
+            completed: Set(false),
         })
         .exec_without_returning(&txn)
         .await?;
@@ -316,6 +316,15 @@ impl Uploads {
     /// not an error, and deleting a row twice deletes nothing the second time.
     pub async fn reclaim(&self) -> Result<u64, DbErr> {
         let cutoff = unix_now() - self.grace();
+        match &self.backend {
+            Backend::Local(_) => self.abandon_expired(cutoff).await?,
+            Backend::S3(p) => self.settle_expired_objects(p, cutoff).await?,
+        }
+        self.delete_abandoned().await
+    }
+
+    /// Local backend: abandons the unfinished rows whose URL expired before `cutoff`.
+    async fn abandon_expired(&self, cutoff: i64) -> Result<(), DbErr> {
         loop {
             let expired = Query::select()
                 .column(upload_file::Column::Token)
@@ -340,6 +349,55 @@ impl Uploads {
             }
             tokio::time::sleep(RECLAIM_PAUSE).await;
         }
+        Ok(())
+    }
+
+    /// S3 backend: for each unfinished row whose URL expired before `cutoff`, asks the store
+    /// whether the object exists (`HEAD`): the row is then completed (it counts until the
+    /// account is removed), else abandoned. A row the store gives no clear answer for stays
+    /// as it is (and counts) until a later pass.
+    async fn settle_expired_objects(&self, p: &s3::Presigner, cutoff: i64) -> Result<(), DbErr> {
+        loop {
+            let rows: Vec<(String, String)> = upload_file::Entity::find()
+                .select_only()
+                .column(upload_file::Column::Token)
+                .column(upload_file::Column::Filename)
+                .filter(upload_file::Column::UserId.is_not_null())
+                .filter(upload_file::Column::Completed.eq(false))
+                .filter(upload_file::Column::ExpiresAt.lt(cutoff))
+                .limit(RECLAIM_BATCH)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            let mut settled = 0;
+            for (token, filename) in &rows {
+                let update = upload_file::Entity::update_many()
+                    .filter(upload_file::Column::Token.eq(token.clone()))
+                    .filter(upload_file::Column::UserId.is_not_null())
+                    .filter(upload_file::Column::Completed.eq(false));
+                let update = match p.exists(token, filename).await {
+                    Ok(true) => update.col_expr(upload_file::Column::Completed, Expr::value(true)),
+                    Ok(false) => update.col_expr(
+                        upload_file::Column::UserId,
+                        Expr::value(Option::<i64>::None),
+                    ),
+                    Err(err) => {
+                        tracing::warn!(%token, %err, "cannot tell whether an upload exists");
+                        continue;
+                    }
+                };
+                update.exec(&self.db).await?;
+                settled += 1;
+            }
+            if (rows.len() as u64) < RECLAIM_BATCH || settled < rows.len() {
+                return Ok(());
+            }
+            tokio::time::sleep(RECLAIM_PAUSE).await;
+        }
+    }
+
+    /// Deletes the files of abandoned rows, then the rows; answers how many rows.
+    async fn delete_abandoned(&self) -> Result<u64, DbErr> {
         let mut deleted = 0;
         loop {
             let rows: Vec<(String, String)> = upload_file::Entity::find()

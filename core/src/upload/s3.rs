@@ -115,14 +115,31 @@ impl Presigner {
 }
 
 impl Presigner {
-    /// Deletes an uploaded object (a removed account's): one signed `DELETE`. A missing
-    /// object is not an error.
+    /// Deletes an uploaded object (a removed account's, or one whose URL expired unused):
+    /// one signed `DELETE`. A missing object is not an error.
     pub async fn delete(&self, token: &str, filename: &str) -> Result<(), String> {
+        match self.send(Method::Delete, token, filename).await? {
+            200..=299 | 404 => Ok(()),
+            s => Err(format!("S3 answered the DELETE with {s}")),
+        }
+    }
+
+    /// Whether an uploaded object exists (`HEAD`: 2xx yes, 404 no, anything else an error).
+    pub async fn exists(&self, token: &str, filename: &str) -> Result<bool, String> {
+        match self.send(Method::Head, token, filename).await? {
+            200..=299 => Ok(true),
+            404 => Ok(false),
+            s => Err(format!("S3 answered the HEAD with {s}")),
+        }
+    }
+
+    /// Sends one signed request without a body for an object; answers the status.
+    async fn send(&self, method: Method, token: &str, filename: &str) -> Result<u16, String> {
         let url = Url::parse(&format!("{}/{token}/{}", self.base, escape(filename)))
             .map_err(|e| e.to_string())?;
         let signed = rusty_s3::signing::sign(
             &jiff::Timestamp::now(),
-            Method::Delete,
+            method,
             url,
             self.credentials.key(),
             self.credentials.secret(),
@@ -132,16 +149,12 @@ impl Presigner {
             std::iter::empty(),
             std::iter::empty(),
         );
-        let status = tokio::time::timeout(
+        tokio::time::timeout(
             std::time::Duration::from_secs(30),
-            http::request("DELETE", &signed),
+            http::request(method.to_str(), &signed),
         )
         .await
-        .map_err(|_| "S3 did not answer within 30 s".to_string())??;
-        match status {
-            200..=299 | 404 => Ok(()),
-            s => Err(format!("S3 answered the DELETE with {s}")),
-        }
+        .map_err(|_| "S3 did not answer within 30 s".to_string())?
     }
 }
 
