@@ -281,6 +281,31 @@ fn admin_removal_deletes_uploads_too() {
     assert!(row(s, &token(f.get_url.as_ref().unwrap())).is_none());
 }
 
+/// A fresh PostgreSQL database beside `MIMQL_TEST_DATABASE_URL`'s, when that is set (else
+/// the server gets a SQLite file of its own).
+fn own_database() -> Option<String> {
+    let shared = std::env::var("MIMQL_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let (base, _) = shared.rsplit_once('/')?;
+    let name = format!("mimql_s3_{}_{:x}", std::process::id(), rand_suffix());
+    runtime().block_on(async {
+        use sea_orm::ConnectionTrait;
+        let db = sea_orm::Database::connect(shared.as_str()).await.unwrap();
+        db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+    });
+    Some(format!("{base}/{name}"))
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
 /// A stand-in for S3: objects whose paths are in the returned set exist (`HEAD` 200, else
 /// 404); `DELETE` answers 204 and removes the path. Every request's head is reported.
 fn fake_s3() -> (
@@ -329,7 +354,9 @@ fn fake_s3() -> (
 #[test]
 fn s3_uploads_are_settled_when_their_url_expires_and_deleted_with_the_account() {
     let (bucket_url, objects, requests) = fake_s3();
-    let s = common::start(|c| {
+    // A database of its own: every server on a database reclaims all of its slots with its
+    // own backend (nodes sharing a database share the backend too).
+    let s = common::start_on(own_database().as_deref(), |c| {
         let u = &mut c.http_upload;
         u.backend = mimql::config::UploadBackend::S3;
         u.max_bytes_per_user = 100;
