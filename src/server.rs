@@ -56,6 +56,7 @@ pub async fn start(
         let state = state.clone();
         crate::cluster::run(cluster, forgotten, move |bare| state.accounts.forget(bare));
     }
+    crate::housekeeping::spawn(state.clone());
     crate::http::start(state, user, admin)
         .map_err(|e| format!("cannot start the HTTP listeners: {e}"))
 }

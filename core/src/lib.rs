@@ -15,6 +15,7 @@ pub mod cluster;
 pub mod config;
 pub mod connections;
 pub mod db;
+pub mod housekeeping;
 pub mod inbox;
 pub mod jid;
 pub mod last;

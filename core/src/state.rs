@@ -180,6 +180,14 @@ impl AppState {
     pub async fn remove_user(&self, jid: &Jid) -> Result<(), AccountError> {
         crate::removal::remove_account(&self.accounts, jid).await?;
         self.sessions.close_user(&jid.to_bare()).await;
+        // The user's uploads were abandoned in the removal's transaction; their files go now
+        // (files cannot be deleted inside a transaction). Should this fail, the background
+        // reclaiming retries.
+        if let Some(uploads) = &self.uploads
+            && let Err(err) = uploads.reclaim().await
+        {
+            tracing::warn!(%err, "cannot delete a removed account's uploads yet");
+        }
         Ok(())
     }
 

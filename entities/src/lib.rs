@@ -18,6 +18,7 @@ pub mod roster_group;
 pub mod roster_item;
 pub mod server_secret;
 pub mod token_tombstone;
+pub mod upload_file;
 pub mod user;
 pub mod vcard;
 

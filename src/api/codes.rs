@@ -361,6 +361,23 @@ pub fn upload(e: UploadError, d: &Declared<'_>) -> ApiError {
             "invalid_filename",
             "The file name cannot be \".\" or \"..\"",
         ),
+        UploadError::TimeoutTooLong(limit) => ApiError::new(
+            "upload_timeout_too_long",
+            format!("The URL timeout is limited to {limit} seconds"),
+        )
+        .with("limit", limit),
+        UploadError::BytesQuota(limit) => ApiError::new(
+            "upload_quota_exceeded",
+            format!("Uploads are limited to {limit} bytes per user"),
+        )
+        .with("limit", limit),
+        UploadError::FilesQuota(limit) => ApiError::new(
+            "upload_quota_exceeded",
+            format!("Uploads are limited to {limit} files per user"),
+        )
+        .with("limit", limit),
+        UploadError::UserNotFound => ApiError::new("not_allowed", "The account was removed"),
+        UploadError::Db(e) => ApiError::internal("uploads", e),
     };
     let size = i64::try_from(d.size).unwrap_or(i64::MAX);
     let timeout = i64::try_from(d.timeout).unwrap_or(i64::MAX);

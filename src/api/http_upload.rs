@@ -16,7 +16,7 @@ impl HttpUploadUserMutationResolver for UserApi {
         content_type: Option<String>,
         timeout: PosInt,
     ) -> Result<Option<FileUrls>> {
-        caller(ctx)?;
+        let user = caller(ctx)?;
         let uploads = self
             .state
             .uploads
@@ -32,7 +32,8 @@ impl HttpUploadUserMutationResolver for UserApi {
             timeout: timeout.0.unsigned_abs(),
         };
         let urls = uploads
-            .get_url(&declared)
+            .get_url(&user.to_bare(), &declared)
+            .await
             .map_err(|e| codes::upload(e, &declared))?;
         let headers = urls
             .headers

@@ -50,6 +50,11 @@ fn refused(e: Refused) -> HttpResponse {
         Refused::WrongSize { .. } | Refused::Body => HttpResponse::BadRequest(),
         Refused::ContentType(_) => HttpResponse::UnsupportedMediaType(),
         Refused::Exists => HttpResponse::Conflict(),
+        Refused::Timeout(_) => HttpResponse::RequestTimeout(),
+        Refused::Db(err) => {
+            tracing::warn!(%err, "cannot record an upload");
+            HttpResponse::ServiceUnavailable()
+        }
         Refused::Io(err) => {
             tracing::error!(%err, "upload storage failed");
             return HttpResponse::InternalServerError().finish();
@@ -65,21 +70,30 @@ fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
 }
 
 async fn put(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let Some(store) = local(&state) else {
+    let Some(uploads) = state.uploads.as_ref() else {
         return HttpResponse::NotFound().finish();
-    };
-    let grant = match store.verify(req.uri().path(), req.query_string()) {
-        Ok(g) => g,
-        Err(e) => return refused(e),
     };
     let length = header_str(&req, header::CONTENT_LENGTH).and_then(|v| v.parse().ok());
     let content_type = header_str(&req, header::CONTENT_TYPE);
-    match store.store(&grant, length, content_type, body).await {
-        Ok(()) => {
+    let path = req.uri().path();
+    match uploads
+        .put(path, req.query_string(), length, content_type, body)
+        .await
+    {
+        Ok(grant) => {
             tracing::info!(token = %grant.token, size = grant.size, "file uploaded");
             HttpResponse::Created().finish()
         }
-        Err(e) => refused(e),
+        Err(e) => {
+            let mut reply = refused(e);
+            if reply.status() == actix_web::http::StatusCode::REQUEST_TIMEOUT {
+                // The rest of the body is not waited for.
+                reply
+                    .head_mut()
+                    .set_connection_type(actix_web::http::ConnectionType::Close);
+            }
+            reply
+        }
     }
 }
 

@@ -122,6 +122,8 @@ codes! {
     // Upload.
     FileTooLargeError = "file_too_large_error", 200;
     InvalidFilename = "invalid_filename", 200;
+    UploadQuotaExceeded = "upload_quota_exceeded", 200;
+    UploadTimeoutTooLong = "upload_timeout_too_long", 200;
     // Stanzas.
     InvalidSender = "invalid_sender", 200;
     NoRecipient = "no_recipient", 200;

@@ -79,6 +79,76 @@ pub async fn remove_user<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<(), 
         .map(drop)
 }
 
+/// Rows one retention statement deletes at most.
+pub const RETENTION_BATCH: u64 = 1_000;
+/// The pause between two retention batches, so that a large backlog does not hold the
+/// database (or SQLite's single writer) for long.
+pub const RETENTION_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Archive retention (`retention_days`): deletes the messages of `table` (`mam_messages` or
+/// `mam_room_messages`) archived before `cutoff_micros`, [`RETENTION_BATCH`] rows per
+/// statement with a pause between statements; answers how many rows were deleted.
+///
+/// A MAM id starts with its archive time, so "older than the cutoff" is `id < cutoff << 8`, a
+/// range of the primary key. Two nodes may run this at once: each statement deletes rows
+/// matching the same predicate, a row the other node deleted first is simply not found (a
+/// second delete of it deletes nothing and is no error), and no row older than the cutoff is
+/// written any more (new ids are made from the current time), so the passes commute and the
+/// result is the same as one pass.
+pub async fn delete_before(
+    db: &DatabaseConnection,
+    table: RetentionTable,
+    cutoff_micros: i64,
+) -> Result<u64, DbErr> {
+    let bound = cutoff_micros.saturating_mul(256);
+    let mut deleted = 0;
+    loop {
+        let n = match table {
+            RetentionTable::Personal => {
+                let batch = sea_orm::sea_query::Query::select()
+                    .column(mam_message::Column::Id)
+                    .from(mam_message::Entity)
+                    .and_where(mam_message::Column::Id.lt(bound))
+                    .limit(RETENTION_BATCH)
+                    .to_owned();
+                mam_message::Entity::delete_many()
+                    .filter(mam_message::Column::Id.in_subquery(batch))
+                    .exec(db)
+                    .await?
+                    .rows_affected
+            }
+            RetentionTable::Rooms => {
+                use mimql_entities::mam_room_message as room;
+                let batch = sea_orm::sea_query::Query::select()
+                    .column(room::Column::Id)
+                    .from(room::Entity)
+                    .and_where(room::Column::Id.lt(bound))
+                    .limit(RETENTION_BATCH)
+                    .to_owned();
+                room::Entity::delete_many()
+                    .filter(room::Column::Id.in_subquery(batch))
+                    .exec(db)
+                    .await?
+                    .rows_affected
+            }
+        };
+        deleted += n;
+        if n < RETENTION_BATCH {
+            return Ok(deleted);
+        }
+        tokio::time::sleep(RETENTION_PAUSE).await;
+    }
+}
+
+/// The archives retention applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetentionTable {
+    /// `mod_mam_pm`: users' archives.
+    Personal,
+    /// `mod_mam_muc`: MUC and MUC Light room archives.
+    Rooms,
+}
+
 /// A page read newest first, as `(id, sender, stanza)` rows, turned oldest first.
 fn oldest_first(mut rows: Vec<(i64, String, String)>) -> Vec<Archived> {
     rows.reverse();

@@ -21,8 +21,8 @@ pub use limits::{Auth, Limits, default_concurrency};
 pub use listen::{AdminListener, Listen, MetricsListener, UserListener};
 pub use modules::{
     AuthTokenOptions, ConfigField, DefaultRoom, HttpUploadOptions, Limit, LocalUpload, MODULES,
-    ModuleConfig, MucLightOptions, MucOptions, Period, S3Upload, TimeUnit, UploadBackend,
-    ValidityPeriods,
+    MamOptions, ModuleConfig, MucLightOptions, MucOptions, Period, S3Upload, TimeUnit,
+    UploadBackend, ValidityPeriods,
 };
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -41,6 +41,10 @@ pub struct Config {
     pub http_upload: HttpUploadOptions,
     /// The options of `[modules.mod_muc]` besides `enabled`.
     pub muc: MucOptions,
+    /// The options of `[modules.mod_mam_pm]` besides `enabled`.
+    pub mam_pm: MamOptions,
+    /// The options of `[modules.mod_mam_muc]` besides `enabled`.
+    pub mam_muc: MamOptions,
     /// The options of `[modules.mod_muc_light]` besides `enabled`.
     pub muc_light: MucLightOptions,
     /// `[cluster]`: several nodes sharing PostgreSQL and NATS; absent for one process.
@@ -75,6 +79,8 @@ impl From<Config> for RawConfig {
                     "mod_auth_token" => table(toml::Value::try_from(&c.auth_token)),
                     "mod_http_upload" => table(toml::Value::try_from(&c.http_upload)),
                     "mod_muc" => table(toml::Value::try_from(&c.muc)),
+                    "mod_mam_pm" => table(toml::Value::try_from(&c.mam_pm)),
+                    "mod_mam_muc" => table(toml::Value::try_from(&c.mam_muc)),
                     "mod_muc_light" => table(toml::Value::try_from(&c.muc_light)),
                     _ => toml::Table::new(),
                 };
@@ -121,6 +127,8 @@ impl TryFrom<RawConfig> for Config {
                 "mod_auth_token" => config.auth_token = table.try_into().map_err(options)?,
                 "mod_http_upload" => config.http_upload = table.try_into().map_err(options)?,
                 "mod_muc" => config.muc = table.try_into().map_err(options)?,
+                "mod_mam_pm" => config.mam_pm = table.try_into().map_err(options)?,
+                "mod_mam_muc" => config.mam_muc = table.try_into().map_err(options)?,
                 "mod_muc_light" => config.muc_light = table.try_into().map_err(options)?,
                 _ => {
                     if let Some(key) = table.keys().next() {
@@ -234,6 +242,28 @@ impl Config {
         let upload = &self.http_upload;
         if !(16..=64).contains(&upload.token_bytes) {
             return Err("[modules.mod_http_upload] token_bytes must be between 16 and 64".into());
+        }
+        for (key, value) in [
+            ("max_url_timeout_secs", upload.max_url_timeout_secs),
+            ("put_timeout_secs", upload.put_timeout_secs),
+            ("reclaim_interval_secs", upload.reclaim_interval_secs),
+        ] {
+            if value == 0 {
+                return Err(format!("[modules.mod_http_upload] {key} must be positive"));
+            }
+        }
+        for (module, mam) in [("mod_mam_pm", &self.mam_pm), ("mod_mam_muc", &self.mam_muc)] {
+            if mam.retention_days == Some(0) {
+                return Err(format!(
+                    "[modules.{module}] retention_days must be positive (leave it out to keep \
+                     the archive forever)"
+                ));
+            }
+            if mam.retention_interval_secs == 0 {
+                return Err(format!(
+                    "[modules.{module}] retention_interval_secs must be positive"
+                ));
+            }
         }
         if !upload.local.base_url.is_empty() {
             let scheme_ok = ["http://", "https://"]
@@ -549,6 +579,34 @@ mod tests {
     }
 
     #[test]
+    fn upload_bounds_and_retention() {
+        let c = Config::default();
+        assert_eq!(c.http_upload.max_bytes_per_user, 104_857_600);
+        assert_eq!(c.http_upload.max_files_per_user, 10_000);
+        assert_eq!(c.http_upload.max_url_timeout_secs, 86_400);
+        assert_eq!(c.http_upload.put_timeout_secs, 300);
+        assert_eq!(c.mam_pm.retention_days, None);
+        assert_eq!(c.mam_muc.retention_days, None);
+        let c = Config::parse(
+            "[modules.mod_http_upload]\nmax_bytes_per_user = 5\nput_timeout_secs = 7\n\
+             [modules.mod_mam_pm]\nretention_days = 30\n\
+             [modules.mod_mam_muc]\nretention_days = 2\nretention_interval_secs = 60",
+        )
+        .unwrap();
+        assert_eq!(c.http_upload.max_bytes_per_user, 5);
+        assert_eq!(c.http_upload.put_timeout_secs, 7);
+        assert_eq!(c.mam_pm.retention_days, Some(30));
+        assert_eq!(c.mam_pm.retention_interval_secs, 3_600);
+        assert_eq!(c.mam_muc.retention_days, Some(2));
+        assert_eq!(c.mam_muc.retention_interval_secs, 60);
+        // What `config check` prints reads back the same.
+        let again = Config::parse(&c.to_toml()).unwrap();
+        assert_eq!(again.mam_pm.retention_days, Some(30));
+        assert_eq!(again.mam_muc.retention_interval_secs, 60);
+        assert_eq!(again.http_upload.put_timeout_secs, 7);
+    }
+
+    #[test]
     fn muc_options() {
         let c = Config::parse("").unwrap();
         assert_eq!(c.muc.default_room, DefaultRoom::default());
@@ -624,6 +682,14 @@ mod tests {
             "[modules.mod_http_upload]\nbackend = \"ftp\"",
             "[modules.mod_http_upload]\ntoken_bytes = 4",
             "[modules.mod_http_upload]\nlocal.base_url = \"example.com\"",
+            "[modules.mod_http_upload]\nput_timeout_secs = 0",
+            "[modules.mod_http_upload]\nmax_url_timeout_secs = 0",
+            "[modules.mod_http_upload]\nreclaim_interval_secs = 0",
+            "[modules.mod_http_upload]\nmax_bytes_per_user = -1",
+            "[modules.mod_mam_pm]\nretention_days = 0",
+            "[modules.mod_mam_pm]\nretention_days = \"forever\"",
+            "[modules.mod_mam_muc]\nretention_interval_secs = 0",
+            "[modules.mod_mam_muc]\nretention = 3",
             "[modules.mod_muc_light]\nrooms_per_user = 0",
             "[modules.mod_muc_light]\nmax_occupants = \"lots\"",
             "[modules.mod_muc_light]\nhost = \"group.@HOST@\"",

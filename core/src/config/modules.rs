@@ -78,6 +78,16 @@ pub struct HttpUploadOptions {
     pub token_bytes: usize,
     pub local: LocalUpload,
     pub s3: Option<S3Upload>,
+    /// Bytes of uploads a user may hold: stored files plus URLs that may still be used.
+    pub max_bytes_per_user: u64,
+    /// Uploads (stored files and usable URLs) a user may hold.
+    pub max_files_per_user: u64,
+    /// Longest `timeout` (seconds a PUT URL stays valid) `getUrl` accepts.
+    pub max_url_timeout_secs: u64,
+    /// Longest a PUT may take to send its body (local backend).
+    pub put_timeout_secs: u64,
+    /// How often expired unused URLs and removed accounts' files are reclaimed.
+    pub reclaim_interval_secs: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -106,6 +116,11 @@ impl Default for HttpUploadOptions {
             token_bytes: 32,
             local: LocalUpload::default(),
             s3: None,
+            max_bytes_per_user: 104_857_600,
+            max_files_per_user: 10_000,
+            max_url_timeout_secs: 86_400,
+            put_timeout_secs: 300,
+            reclaim_interval_secs: 300,
         }
     }
 }
@@ -115,6 +130,27 @@ impl Default for LocalUpload {
         LocalUpload {
             directory: "uploads".into(),
             base_url: String::new(),
+        }
+    }
+}
+
+/// `[modules.mod_mam_pm]` and `[modules.mod_mam_muc]`: archive retention (beyond the
+/// reference, which keeps archives forever).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MamOptions {
+    /// Messages older than this many days are deleted in the background; absent: kept forever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+    /// How often the retention pass runs.
+    pub retention_interval_secs: u64,
+}
+
+impl Default for MamOptions {
+    fn default() -> Self {
+        MamOptions {
+            retention_days: None,
+            retention_interval_secs: 3_600,
         }
     }
 }

@@ -68,6 +68,12 @@ pub enum Refused {
     /// The body could not be read (client went away): 400.
     #[error("the request body could not be read")]
     Body,
+    /// The body did not arrive within `put_timeout_secs`: 408.
+    #[error("the body did not arrive within {0} seconds")]
+    Timeout(u64),
+    /// The database could not record the upload: 503.
+    #[error("the upload could not be recorded, retry later")]
+    Db(#[from] sea_orm::DbErr),
     #[error("storage: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -177,10 +183,8 @@ impl LocalStore {
         m
     }
 
-    /// (putUrl, getUrl) for a grant valid for `timeout` seconds.
-    pub fn sign(&self, g: &Grant, timeout: u64) -> (String, String) {
-        let timeout = i64::try_from(timeout).unwrap_or(i64::MAX);
-        let expires = unix_now().saturating_add(timeout);
+    /// (putUrl, getUrl) for a grant valid until `expires` (seconds since the epoch).
+    pub fn sign(&self, g: &Grant, expires: i64) -> (String, String) {
         let get = format!(
             "{}{PREFIX}{}/{}",
             self.base_url(),
@@ -298,6 +302,17 @@ impl LocalStore {
         }
     }
 
+    /// Deletes the stored file of `token`, if any.
+    pub async fn delete(&self, token: &str) -> std::io::Result<()> {
+        if !is_token(token) {
+            return Ok(());
+        }
+        match tokio::fs::remove_dir_all(self.final_dir(token)).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     /// The stored file at a GET path: its metadata and an open handle, `None` if there is none.
     pub async fn open_file(&self, path: &str) -> std::io::Result<Option<(Meta, tokio::fs::File)>> {
         let Some((token, filename)) = parse_path(path) else {
@@ -373,7 +388,7 @@ mod tests {
     #[test]
     fn signed_urls_verify_and_tampering_is_refused() {
         let (_d, s) = store();
-        let (put, get) = s.sign(&grant(), 60);
+        let (put, get) = s.sign(&grant(), unix_now() + 60);
         assert_eq!(get, "http://h:1/upload/ab12/a%20b%2F%C5%BC.txt");
         let (path, query) = split(&put);
         assert_eq!(s.verify(&path, &query).unwrap(), grant());

@@ -114,6 +114,137 @@ impl Presigner {
     }
 }
 
+impl Presigner {
+    /// Deletes an uploaded object (a removed account's, or one whose URL expired unused):
+    /// one signed `DELETE`. A missing object is not an error.
+    pub async fn delete(&self, token: &str, filename: &str) -> Result<(), String> {
+        match self.send(Method::Delete, token, filename).await? {
+            200..=299 | 404 => Ok(()),
+            s => Err(format!("S3 answered the DELETE with {s}")),
+        }
+    }
+
+    /// Whether an uploaded object exists (`HEAD`: 2xx yes, 404 no, anything else an error).
+    pub async fn exists(&self, token: &str, filename: &str) -> Result<bool, String> {
+        match self.send(Method::Head, token, filename).await? {
+            200..=299 => Ok(true),
+            404 => Ok(false),
+            s => Err(format!("S3 answered the HEAD with {s}")),
+        }
+    }
+
+    /// Sends one signed request without a body for an object; answers the status.
+    async fn send(&self, method: Method, token: &str, filename: &str) -> Result<u16, String> {
+        let url = Url::parse(&format!("{}/{token}/{}", self.base, escape(filename)))
+            .map_err(|e| e.to_string())?;
+        let signed = rusty_s3::signing::sign(
+            &jiff::Timestamp::now(),
+            method,
+            url,
+            self.credentials.key(),
+            self.credentials.secret(),
+            None,
+            &self.region,
+            60,
+            std::iter::empty(),
+            std::iter::empty(),
+        );
+        tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            http::request(method.to_str(), &signed),
+        )
+        .await
+        .map_err(|_| "S3 did not answer within 30 s".to_string())?
+    }
+}
+
+/// A minimal HTTP/1.1 client for the one request S3 deletion needs (no body either way that
+/// matters: only the status line is read).
+mod http {
+    use std::sync::{Arc, OnceLock};
+
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tokio_rustls::rustls;
+    use url::Url;
+
+    fn tls() -> Result<tokio_rustls::TlsConnector, String> {
+        static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+        let config = CONFIG.get_or_init(|| {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| e.to_string())?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            Ok(Arc::new(config))
+        });
+        config.clone().map(tokio_rustls::TlsConnector::from)
+    }
+
+    /// Sends `method url` without a body; answers the response's status.
+    pub async fn request(method: &str, url: &Url) -> Result<u16, String> {
+        let host = url.host_str().ok_or("the URL has no host")?.to_string();
+        let port = url.port_or_known_default().ok_or("the URL has no port")?;
+        let authority = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.clone(),
+        };
+        let target = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let head = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 0\r\n\
+             Connection: close\r\n\r\n"
+        );
+        let tcp = TcpStream::connect((host.trim_matches(['[', ']']), port))
+            .await
+            .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
+        if url.scheme() == "https" {
+            let name = rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']))
+                .map_err(|e| e.to_string())?
+                .to_owned();
+            let stream = tls()?
+                .connect(name, tcp)
+                .await
+                .map_err(|e| format!("TLS with {authority}: {e}"))?;
+            exchange(stream, &head).await
+        } else {
+            exchange(tcp, &head).await
+        }
+    }
+
+    async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+        mut s: S,
+        head: &str,
+    ) -> Result<u16, String> {
+        s.write_all(head.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        s.flush().await.map_err(|e| e.to_string())?;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 512];
+        // Enough for the status line.
+        while !buf.windows(2).any(|w| w == b"\r\n") && buf.len() < 4096 {
+            let n = s.read(&mut chunk).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        let line = String::from_utf8_lossy(&buf);
+        line.split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| format!("not an HTTP answer: {:?}", line.lines().next()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
