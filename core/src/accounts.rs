@@ -251,13 +251,18 @@ impl Accounts {
         let bare = jid.bare_string();
         loop {
             self.throttle.check(Some(&bare), source)?;
-            let lead = match self.flights.join(self.cache.key(&bare, password)) {
-                Joined::Lead(lead) => lead,
-                Joined::Follow(follow) => match follow.outcome().await {
-                    // The same guess failed once: no new information, nothing new counted.
-                    Some(false) => return Ok(false),
-                    // Verified (now in the cache), or the other caller stopped: again.
-                    _ => continue,
+            // With the cache off every request is verified on its own (that is what turning
+            // it off asks for); sharing a verification is a cache of its own.
+            let lead = match self.cache.enabled() {
+                false => None,
+                true => match self.flights.join(self.cache.key(&bare, password)) {
+                    Joined::Lead(lead) => Some(lead),
+                    Joined::Follow(follow) => match follow.outcome().await {
+                        // The same guess failed once: no new information, nothing new counted.
+                        Some(false) => return Ok(false),
+                        // Verified (now in the cache), or the other caller stopped: again.
+                        _ => continue,
+                    },
                 },
             };
             let recheck = || self.throttle.check(Some(&bare), source);
@@ -267,7 +272,9 @@ impl Accounts {
             } else {
                 self.throttle.failed(Some(&bare), source);
             }
-            lead.finish(ok);
+            if let Some(lead) = lead {
+                lead.finish(ok);
+            }
             return Ok(ok);
         }
     }
