@@ -325,6 +325,7 @@ fn admin_guessing_elsewhere_does_not_delay_the_admin() {
     let s = server_with(|c| {
         c.auth.source_failures = 3;
         c.auth.source_refill_secs = 600;
+        c.auth.throttle_loopback = true;
     });
     let to = addr(&s.admin_url);
     let query = json!({"query": "{ checkAuth { authStatus } }"});

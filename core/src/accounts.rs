@@ -15,7 +15,7 @@ use sea_orm::{
 use crate::auth::cache::{CredentialCache, Lookup};
 use crate::auth::flight::{Flights, Joined};
 use crate::auth::password::{Busy, HashError, Hasher};
-use crate::auth::throttle::{Throttle, Throttled};
+use crate::auth::throttle::{Scope, Throttle, Throttled};
 use crate::jid::Jid;
 
 #[derive(Debug, thiserror::Error)]
@@ -235,7 +235,7 @@ impl Accounts {
     /// Checks Basic-auth credentials; the resource of `jid` is ignored. Not throttled: see
     /// [`Accounts::login`].
     pub async fn authenticate(&self, jid: &Jid, password: &str) -> Result<bool, AccountError> {
-        self.verify(jid, password, None, || Ok(())).await
+        Ok(self.verify(jid, password, None, || Ok(())).await?.0)
     }
 
     /// A login of `jid` with `password` from `source`: refused (`Throttled`, nothing hashed)
@@ -250,7 +250,7 @@ impl Accounts {
     ) -> Result<bool, AccountError> {
         let bare = jid.bare_string();
         loop {
-            self.throttle.check(Some(&bare), source)?;
+            self.throttle.check(Some(&bare), source, Scope::User)?;
             // With the cache off every request is verified on its own (that is what turning
             // it off asks for); sharing a verification is a cache of its own.
             let lead = match self.cache.enabled() {
@@ -265,12 +265,15 @@ impl Accounts {
                     },
                 },
             };
-            let recheck = || self.throttle.check(Some(&bare), source);
-            let ok = self.verify(jid, password, source, recheck).await?;
+            let recheck = || self.throttle.check(Some(&bare), source, Scope::User);
+            let (ok, known) = self.verify(jid, password, source, recheck).await?;
             if ok {
                 self.throttle.succeeded(&bare);
             } else {
-                self.throttle.failed(Some(&bare), source);
+                // An account that does not exist has no password to guess: only the source
+                // counts (and a removed account's clients are not throttled for retrying).
+                let account = known.then_some(bare.as_str());
+                self.throttle.failed(account, source, Scope::User);
             }
             if let Some(lead) = lead {
                 lead.finish(ok);
@@ -279,23 +282,24 @@ impl Accounts {
         }
     }
 
-    /// Counts a failed login that named no account (a bad JID, a bad token) from `source`.
-    pub fn login_failed(&self, source: Option<IpAddr>) {
-        self.throttle.failed(None, source);
+    /// Counts a failed login that named no account (a bad JID; the admin's) from `source`.
+    pub fn login_failed(&self, source: Option<IpAddr>, scope: Scope) {
+        self.throttle.failed(None, source, scope);
     }
 
     /// Whether a login that names no account may be tried from `source` now.
-    pub fn login_allowed(&self, source: Option<IpAddr>) -> Result<(), Throttled> {
-        self.throttle.check(None, source)
+    pub fn login_allowed(&self, source: Option<IpAddr>, scope: Scope) -> Result<(), Throttled> {
+        self.throttle.check(None, source, scope)
     }
 
+    /// Whether the credential holds, and whether the account exists (as far as was looked).
     async fn verify(
         &self,
         jid: &Jid,
         password: &str,
         source: Option<IpAddr>,
         proceed: impl FnOnce() -> Result<(), Throttled>,
-    ) -> Result<bool, AccountError> {
+    ) -> Result<(bool, bool), AccountError> {
         let bare = jid.bare_string();
         let cached = self.cache.lookup(&bare, password);
         crate::metrics::credential_cache(match cached {
@@ -304,10 +308,10 @@ impl Accounts {
             Lookup::Miss => "miss",
         });
         if cached == Lookup::Fresh {
-            return Ok(true);
+            return Ok((true, true));
         }
         if !self.is_host(jid.domain()) || password.is_empty() {
-            return Ok(false);
+            return Ok((false, false));
         }
         let epoch = self.cache.epoch();
         let stored = self.find(jid).await?.map(|u| u.password_hash);
@@ -320,13 +324,14 @@ impl Accounts {
                     .await?
             }
         };
+        let known = stored.is_some();
         match (ok, stored) {
             (true, Some(phc)) => self.cache.insert_if_current(&bare, password, &phc, epoch),
             // The password was changed elsewhere: forget what this process still believed.
             (false, _) if matches!(cached, Lookup::Stale(_)) => self.cache.invalidate(&bare),
             _ => {}
         }
-        Ok(ok)
+        Ok((ok, known))
     }
 
     pub async fn register(&self, jid: &Jid, password: &str) -> Result<(), AccountError> {

@@ -9,7 +9,7 @@ use crate::accounts::AccountError;
 use crate::admin_api::AdminCaller;
 use crate::api::Caller;
 use crate::auth::basic::{self, Header};
-use crate::auth::throttle::Throttled;
+use crate::auth::throttle::{Scope, Throttled};
 use crate::jid::Jid;
 use crate::logging::Throttle;
 use crate::pipeline::{self, Code, Rejection};
@@ -193,7 +193,10 @@ impl Auth {
             // lock out the users behind the same address.
             Header::Bearer(token) => match self {
                 Auth::User(state) if state.config.module_enabled("mod_auth_token") => {
-                    state.accounts.login_allowed(peer).map_err(throttled)?;
+                    state
+                        .accounts
+                        .login_allowed(peer, Scope::User)
+                        .map_err(throttled)?;
                     return match state.tokens.authenticate(&token).await {
                         Ok(Some(jid)) => Ok(Identity::User(Some(jid))),
                         Ok(None) => Err(wrong_credentials()),
@@ -208,8 +211,11 @@ impl Auth {
             (Auth::Admin { .. }, None) => Ok(Identity::Admin(false)),
             (Auth::User(state), Some((user, password))) => {
                 let Ok(jid) = Jid::parse(&user) else {
-                    state.accounts.login_allowed(peer).map_err(throttled)?;
-                    state.accounts.login_failed(peer);
+                    state
+                        .accounts
+                        .login_allowed(peer, Scope::User)
+                        .map_err(throttled)?;
+                    state.accounts.login_failed(peer, Scope::User);
                     return Err(wrong_credentials());
                 };
                 match state.accounts.login(&jid, &password, peer).await {
@@ -236,12 +242,16 @@ impl Auth {
                 },
                 Some((user, pass)),
             ) => {
-                // Per source: a guesser elsewhere never keeps the admin waiting.
-                state.accounts.login_allowed(peer).map_err(throttled)?;
+                // Per source, loopback included: a guesser elsewhere never keeps the admin
+                // waiting.
+                state
+                    .accounts
+                    .login_allowed(peer, Scope::Admin)
+                    .map_err(throttled)?;
                 if same_credentials(&user, &pass, username, password) {
                     Ok(Identity::Admin(true))
                 } else {
-                    state.accounts.login_failed(peer);
+                    state.accounts.login_failed(peer, Scope::Admin);
                     Err(wrong_credentials())
                 }
             }

@@ -98,6 +98,17 @@ impl<K: Hash + Eq> Buckets<K> {
 pub struct Throttle {
     accounts: Option<Buckets<String>>,
     sources: Option<Buckets<IpAddr>>,
+    /// Whether loopback sources are limited on [`Scope::User`].
+    loopback: bool,
+}
+
+/// Who is logging in: a user, whose loopback sources are limited only when configured (a
+/// reverse proxy on the same host makes every client a loopback one), or the admin, whose
+/// sources are always limited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    User,
+    Admin,
 }
 
 /// The key of a source address: IPv4 addresses whole, IPv6 by their /64 (one host usually
@@ -117,12 +128,19 @@ fn source_key(ip: IpAddr) -> IpAddr {
 
 impl Throttle {
     /// Buckets for accounts and sources, each kind keeping at most `entries` keys.
-    pub fn new(account: Bound, source: Bound, entries: usize) -> Throttle {
+    pub fn new(account: Bound, source: Bound, entries: usize, loopback: bool) -> Throttle {
         let entries = NonZeroUsize::new(entries).unwrap_or(NonZeroUsize::MIN);
         Throttle {
             accounts: Buckets::new(account, entries),
             sources: Buckets::new(source, entries),
+            loopback,
         }
+    }
+
+    /// The key `source` is limited by in `scope`, if any.
+    fn source(&self, source: Option<IpAddr>, scope: Scope) -> Option<IpAddr> {
+        let ip = source?;
+        (scope == Scope::Admin || self.loopback || !ip.is_loopback()).then(|| source_key(ip))
     }
 
     /// The throttle `[auth]` configures.
@@ -137,19 +155,26 @@ impl Throttle {
                 refill: Duration::from_secs(auth.source_refill_secs),
             },
             auth.throttle_entries,
+            auth.throttle_loopback,
         )
     }
 
     /// Whether an attempt for `account` (a bare JID; `None` when the credential names none)
     /// from `source` may be verified now. Counts nothing.
-    pub fn check(&self, account: Option<&str>, source: Option<IpAddr>) -> Result<(), Throttled> {
+    pub fn check(
+        &self,
+        account: Option<&str>,
+        source: Option<IpAddr>,
+        scope: Scope,
+    ) -> Result<(), Throttled> {
         let now = Instant::now();
+        let source = self.source(source, scope);
         let by_account = match (&self.accounts, account) {
             (Some(b), Some(a)) => b.check(&a.to_string(), now),
             _ => Ok(()),
         };
         let by_source = match (&self.sources, source) {
-            (Some(b), Some(ip)) => b.check(&source_key(ip), now),
+            (Some(b), Some(ip)) => b.check(&ip, now),
             _ => Ok(()),
         };
         let verdict = match (by_account, by_source) {
@@ -166,13 +191,14 @@ impl Throttle {
     }
 
     /// Counts a failed verification.
-    pub fn failed(&self, account: Option<&str>, source: Option<IpAddr>) {
+    pub fn failed(&self, account: Option<&str>, source: Option<IpAddr>, scope: Scope) {
         let now = Instant::now();
+        let source = self.source(source, scope);
         if let (Some(b), Some(a)) = (&self.accounts, account) {
             b.fail(a.to_string(), now);
         }
         if let (Some(b), Some(ip)) = (&self.sources, source) {
-            b.fail(source_key(ip), now);
+            b.fail(ip, now);
         }
         crate::metrics::login_throttle("failure");
     }
@@ -220,21 +246,22 @@ mod tests {
 
     #[test]
     fn accounts_and_sources_are_separate_and_success_forgets_the_account() {
-        let t = Throttle::new(bound(2, 60_000), bound(3, 60_000), 100);
+        let t = Throttle::new(bound(2, 60_000), bound(3, 60_000), 100, true);
         let a: IpAddr = "127.0.0.1".parse().unwrap();
         let b: IpAddr = "127.0.0.2".parse().unwrap();
-        t.failed(Some("alice@l"), Some(a));
-        t.failed(Some("alice@l"), Some(a));
-        assert!(t.check(Some("alice@l"), Some(b)).is_err(), "the account");
-        assert!(t.check(Some("bob@l"), Some(a)).is_ok());
-        t.failed(Some("bob@l"), Some(a));
-        assert!(t.check(Some("carol@l"), Some(a)).is_err(), "the source");
-        assert!(t.check(Some("carol@l"), Some(b)).is_ok());
-        assert!(t.check(None, Some(b)).is_ok());
+        let u = Scope::User;
+        t.failed(Some("alice@l"), Some(a), u);
+        t.failed(Some("alice@l"), Some(a), u);
+        assert!(t.check(Some("alice@l"), Some(b), u).is_err(), "the account");
+        assert!(t.check(Some("bob@l"), Some(a), u).is_ok());
+        t.failed(Some("bob@l"), Some(a), u);
+        assert!(t.check(Some("carol@l"), Some(a), u).is_err(), "the source");
+        assert!(t.check(Some("carol@l"), Some(b), u).is_ok());
+        assert!(t.check(None, Some(b), u).is_ok());
         t.succeeded("alice@l");
-        assert!(t.check(Some("alice@l"), Some(b)).is_ok());
+        assert!(t.check(Some("alice@l"), Some(b), u).is_ok());
         assert!(
-            t.check(Some("alice@l"), Some(a)).is_err(),
+            t.check(Some("alice@l"), Some(a), u).is_err(),
             "the source remembers"
         );
     }
@@ -242,12 +269,12 @@ mod tests {
     #[test]
     fn ipv6_sources_count_by_their_64() {
         let t = Throttle::new(bound(0, 1), bound(1, 60_000), 100);
-        t.failed(None, Some("2001:db8::1".parse().unwrap()));
+        t.failed(None, Some("2001:db8::1".parse().unwrap()), u);
         assert!(t.check(None, Some("2001:db8::2".parse().unwrap())).is_err());
         assert!(
             t.check(None, Some("2001:db8:0:1::1".parse().unwrap()))
                 .is_ok()
         );
-        assert!(t.check(Some("any@l"), None).is_ok(), "accounts are off");
+        assert!(t.check(Some("any@l"), None, u).is_ok(), "accounts are off");
     }
 }

@@ -66,6 +66,9 @@ pub struct Auth {
     pub source_failures: u32,
     /// Once the burst is spent, one more attempt from the source per this many seconds.
     pub source_refill_secs: u64,
+    /// Whether loopback sources are limited on the user API (off: a reverse proxy on the same
+    /// host makes every client a loopback one; the admin API limits them always).
+    pub throttle_loopback: bool,
     /// Accounts, and source addresses, whose failures are remembered (least recently failed
     /// forgotten first).
     pub throttle_entries: usize,
@@ -115,6 +118,7 @@ impl Default for Auth {
             account_refill_secs: 60,
             source_failures: 100,
             source_refill_secs: 10,
+            throttle_loopback: false,
             throttle_entries: 100_000,
         }
     }
