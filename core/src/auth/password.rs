@@ -253,4 +253,43 @@ mod tests {
         assert_eq!(h.permits.available_permits(), 1);
         assert!(matches!(h.verify("pw", None).await, Ok(false)));
     }
+
+    /// One source past its share waits behind its own hashes: another source's hash is served
+    /// after at most that share, not after everything the first one queued.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sources_get_their_turn() {
+        let h = Hasher::new(1, 1, Duration::from_secs(30));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let run = |ip: IpAddr, name: &'static str| {
+            let (h, order) = (h.clone(), order.clone());
+            tokio::spawn(async move {
+                h.run(
+                    "test",
+                    Some(ip),
+                    || Ok(()),
+                    move || {
+                        std::thread::sleep(Duration::from_millis(30));
+                        order.lock().unwrap().push(name);
+                    },
+                )
+                .await
+                .unwrap()
+            })
+        };
+        let mut tasks: Vec<_> = (0..5).map(|_| run(a, "a")).collect();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        tasks.push(run(b, "b"));
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let order = order.lock().unwrap();
+        let b_at = order.iter().position(|&n| n == "b").unwrap();
+        assert!(b_at <= 2, "{order:?}");
+        assert!(
+            h.sources.lock().unwrap().is_empty(),
+            "sources are forgotten"
+        );
+    }
 }

@@ -268,13 +268,28 @@ mod tests {
 
     #[test]
     fn ipv6_sources_count_by_their_64() {
-        let t = Throttle::new(bound(0, 1), bound(1, 60_000), 100);
+        let t = Throttle::new(bound(0, 1), bound(1, 60_000), 100, false);
+        let u = Scope::User;
         t.failed(None, Some("2001:db8::1".parse().unwrap()), u);
-        assert!(t.check(None, Some("2001:db8::2".parse().unwrap())).is_err());
         assert!(
-            t.check(None, Some("2001:db8:0:1::1".parse().unwrap()))
+            t.check(None, Some("2001:db8::2".parse().unwrap()), u)
+                .is_err()
+        );
+        assert!(
+            t.check(None, Some("2001:db8:0:1::1".parse().unwrap()), u)
                 .is_ok()
         );
         assert!(t.check(Some("any@l"), None, u).is_ok(), "accounts are off");
+    }
+
+    #[test]
+    fn loopback_sources_are_limited_for_the_admin_only_unless_configured() {
+        let t = Throttle::new(bound(0, 1), bound(1, 60_000), 100, false);
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        t.failed(None, Some(lo), Scope::User);
+        assert!(t.check(None, Some(lo), Scope::User).is_ok());
+        t.failed(None, Some(lo), Scope::Admin);
+        assert!(t.check(None, Some(lo), Scope::Admin).is_err());
+        assert!(t.check(None, Some(lo), Scope::User).is_ok());
     }
 }
