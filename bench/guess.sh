@@ -97,7 +97,8 @@ wrk.headers["Authorization"] = "Basic $auth"
 LUA
 
 # The attacker: 10,000 different wrong passwords for victim@localhost, built once.
-python3 - "$work/guess.lua" <<'PY'
+# (wrk.format at load time knows no Host: a request without one would get 400 unparsed.)
+python3 - "$work/guess.lua" "$MIMQL_PORT" <<'PY'
 import base64, sys
 headers = ['"Basic %s"' % base64.b64encode(b"victim@localhost:guess%d" % i).decode() for i in range(10000)]
 open(sys.argv[1], "w").write("""
@@ -105,7 +106,7 @@ local auths = {%s}
 local requests = {}
 for i = 1, #auths do
   requests[i] = wrk.format("POST", "/api/graphql",
-    { ["Content-Type"] = "application/json", ["Authorization"] = auths[i] },
+    { ["Host"] = "127.0.0.1:PORT", ["Content-Type"] = "application/json", ["Authorization"] = auths[i] },
     '{"query":"{ checkAuth { username } }"}')
 end
 local n = 0
@@ -113,7 +114,7 @@ request = function()
   n = n %% #requests + 1
   return requests[n]
 end
-""" % ",".join(headers))
+""".replace("PORT", sys.argv[2]) % ",".join(headers))
 PY
 
 # The uncached phase: UNCACHED_LOGINS first logins of fresh users from 127.0.0.2; prints
