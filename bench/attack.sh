@@ -125,7 +125,8 @@ end
 -- should the machine the server shares with it.
 local requests = {}
 for i = 1, #bodies do
-  local headers = { ["Content-Type"] = "application/json" }
+  -- wrk.format at load time knows no Host: without one every request got 400 unparsed.
+  local headers = { ["Host"] = "127.0.0.1:$MIMQL_PORT", ["Content-Type"] = "application/json" }
   if who[i] == "attacker" then headers["Authorization"] = "Basic $attacker" end
   requests[i] = wrk.format("POST", "/api/graphql", headers, bodies[i])
 end

@@ -158,7 +158,15 @@ impl Drop for Serve {
 }
 
 fn serve(shutdown_timeout_secs: u64) -> Serve {
+    serve_with(shutdown_timeout_secs, |_| {})
+}
+
+fn serve_with(
+    shutdown_timeout_secs: u64,
+    modify: impl FnOnce(&mut mimql::config::Config),
+) -> Serve {
     let (mut config, db_dir) = test_config(None);
+    modify(&mut config);
     let dir = db_dir.unwrap_or_else(|| tempfile::tempdir().unwrap());
     let (user_addr, admin_addr) = (free_addr(), free_addr());
     config.listen.user.address = user_addr.to_string();
@@ -347,7 +355,8 @@ fn lines_with(log: &str, message: &str) -> Vec<Json> {
 
 #[test]
 fn one_line_per_request_and_refused_logins_do_not_flood_the_log() {
-    let mut s = serve(5);
+    // 25 wrong passwords in a row, all verified: more than the failed-login throttle allows.
+    let mut s = serve_with(5, |c| c.auth.account_failures = 100);
     let admin = mimql_client::Client::new(&format!("http://{}", s.admin_addr))
         .with_basic_auth("admin", "secret");
     let name = common::unique("logged");

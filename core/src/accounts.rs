@@ -3,6 +3,7 @@
 //! changes a password or removes a user (account removal, `removal.rs`) also forgets the cached
 //! credentials.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use mimql_entities::user;
@@ -12,7 +13,9 @@ use sea_orm::{
 };
 
 use crate::auth::cache::{CredentialCache, Lookup};
+use crate::auth::flight::{Flights, Joined};
 use crate::auth::password::{Busy, HashError, Hasher};
+use crate::auth::throttle::{Scope, Throttle, Throttled};
 use crate::jid::Jid;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +33,9 @@ pub enum AccountError {
     /// Every password hash slot stayed busy for longer than `[auth] max_hash_wait_ms`.
     #[error("the server is busy hashing passwords")]
     Busy,
+    /// The failed-login throttle refused the attempt (nothing was hashed).
+    #[error(transparent)]
+    Throttled(#[from] Throttled),
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
@@ -44,6 +50,7 @@ impl From<HashError> for AccountError {
     fn from(e: HashError) -> Self {
         match e {
             HashError::Busy(_) => AccountError::Busy,
+            HashError::Throttled(t) => AccountError::Throttled(t),
             HashError::Failed => AccountError::Hash,
         }
     }
@@ -140,6 +147,8 @@ pub struct Accounts {
     hosts: Vec<String>,
     hasher: Hasher,
     cache: CredentialCache,
+    flights: Flights,
+    throttle: Throttle,
     /// Where forgotten credentials are announced to the other nodes (`[cluster]`).
     peers: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<String>>,
     /// Told of every bare JID whose credentials changed, here or on another node (the live
@@ -154,9 +163,12 @@ impl Accounts {
             hosts,
             hasher: Hasher::new(
                 auth.max_concurrent_hashes,
+                auth.hashes_per_source(),
                 Duration::from_millis(auth.max_hash_wait_ms),
             ),
             cache: CredentialCache::new(auth.cache_size, Duration::from_secs(auth.cache_ttl_secs)),
+            flights: Flights::default(),
+            throttle: Throttle::from_config(auth),
             peers: std::sync::OnceLock::new(),
             watcher: std::sync::OnceLock::new(),
         }
@@ -220,8 +232,74 @@ impl Accounts {
         Ok(self.find(jid).await?.is_some())
     }
 
-    /// Checks Basic-auth credentials; the resource of `jid` is ignored.
+    /// Checks Basic-auth credentials; the resource of `jid` is ignored. Not throttled: see
+    /// [`Accounts::login`].
     pub async fn authenticate(&self, jid: &Jid, password: &str) -> Result<bool, AccountError> {
+        Ok(self.verify(jid, password, None, || Ok(())).await?.0)
+    }
+
+    /// A login of `jid` with `password` from `source`: refused (`Throttled`, nothing hashed)
+    /// while the account or the source has failed too often lately; a failed verification
+    /// counts against both ([`Throttle`]). A client presenting the credential another is
+    /// verifying right now waits for that verification rather than computing the hash again.
+    pub async fn login(
+        &self,
+        jid: &Jid,
+        password: &str,
+        source: Option<IpAddr>,
+    ) -> Result<bool, AccountError> {
+        let bare = jid.bare_string();
+        loop {
+            self.throttle.check(Some(&bare), source, Scope::User)?;
+            // With the cache off every request is verified on its own (that is what turning
+            // it off asks for); sharing a verification is a cache of its own.
+            let lead = match self.cache.enabled() {
+                false => None,
+                true => match self.flights.join(self.cache.key(&bare, password)) {
+                    Joined::Lead(lead) => Some(lead),
+                    Joined::Follow(follow) => match follow.outcome().await {
+                        // The same guess failed once: no new information, nothing new counted.
+                        Some(false) => return Ok(false),
+                        // Verified (now in the cache), or the other caller stopped: again.
+                        _ => continue,
+                    },
+                },
+            };
+            let recheck = || self.throttle.check(Some(&bare), source, Scope::User);
+            let (ok, known) = self.verify(jid, password, source, recheck).await?;
+            if ok {
+                self.throttle.succeeded(&bare);
+            } else {
+                // An account that does not exist has no password to guess: only the source
+                // counts (and a removed account's clients are not throttled for retrying).
+                let account = known.then_some(bare.as_str());
+                self.throttle.failed(account, source, Scope::User);
+            }
+            if let Some(lead) = lead {
+                lead.finish(ok);
+            }
+            return Ok(ok);
+        }
+    }
+
+    /// Counts a failed login that named no account (a bad JID; the admin's) from `source`.
+    pub fn login_failed(&self, source: Option<IpAddr>, scope: Scope) {
+        self.throttle.failed(None, source, scope);
+    }
+
+    /// Whether a login that names no account may be tried from `source` now.
+    pub fn login_allowed(&self, source: Option<IpAddr>, scope: Scope) -> Result<(), Throttled> {
+        self.throttle.check(None, source, scope)
+    }
+
+    /// Whether the credential holds, and whether the account exists (as far as was looked).
+    async fn verify(
+        &self,
+        jid: &Jid,
+        password: &str,
+        source: Option<IpAddr>,
+        proceed: impl FnOnce() -> Result<(), Throttled>,
+    ) -> Result<(bool, bool), AccountError> {
         let bare = jid.bare_string();
         let cached = self.cache.lookup(&bare, password);
         crate::metrics::credential_cache(match cached {
@@ -230,25 +308,30 @@ impl Accounts {
             Lookup::Miss => "miss",
         });
         if cached == Lookup::Fresh {
-            return Ok(true);
+            return Ok((true, true));
         }
         if !self.is_host(jid.domain()) || password.is_empty() {
-            return Ok(false);
+            return Ok((false, false));
         }
         let epoch = self.cache.epoch();
         let stored = self.find(jid).await?.map(|u| u.password_hash);
         // A stale entry verified against the hash still stored needs no new slow hash.
         let ok = match (&cached, &stored) {
             (Lookup::Stale(phc), Some(current)) if phc == current => true,
-            _ => self.hasher.verify(password, stored.clone()).await?,
+            _ => {
+                self.hasher
+                    .verify_from(password, stored.clone(), source, proceed)
+                    .await?
+            }
         };
+        let known = stored.is_some();
         match (ok, stored) {
             (true, Some(phc)) => self.cache.insert_if_current(&bare, password, &phc, epoch),
             // The password was changed elsewhere: forget what this process still believed.
             (false, _) if matches!(cached, Lookup::Stale(_)) => self.cache.invalidate(&bare),
             _ => {}
         }
-        Ok(ok)
+        Ok((ok, known))
     }
 
     pub async fn register(&self, jid: &Jid, password: &str) -> Result<(), AccountError> {

@@ -39,6 +39,9 @@ pub const PASSWORD_HASHES: &str = "mimql_password_hashes_total";
 pub const PASSWORD_HASHES_RUNNING: &str = "mimql_password_hashes_running";
 /// Gauge: password hashes waiting for one of the `max_concurrent_hashes` slots.
 pub const PASSWORD_HASHES_QUEUED: &str = "mimql_password_hashes_queued";
+/// Counter of the failed-login throttle's decisions; label `result` (`failure`: a failed
+/// verification counted, `refused`: an attempt refused with `too_many_attempts`).
+pub const LOGIN_THROTTLE: &str = "mimql_login_throttle_total";
 
 // Database pool.
 /// Gauge; label `state` (`in_use`, `idle`).
@@ -158,6 +161,11 @@ fn describe() {
         PASSWORD_HASHES_QUEUED,
         "Password hashes waiting for a slot (auth.max_concurrent_hashes)"
     );
+    describe_counter!(
+        LOGIN_THROTTLE,
+        "Failed-login throttle: failures counted (failure) and attempts refused without a \
+         hash (refused)"
+    );
     describe_gauge!(DB_POOL_CONNECTIONS, "Database pool connections by state");
     describe_gauge!(DB_POOL_MAX, "Largest number of pooled connections");
     describe_histogram!(
@@ -239,6 +247,11 @@ pub fn document_cache(api: &'static str, result: &'static str) {
 /// A credential-cache lookup: `hit`, `stale` or `miss`.
 pub fn credential_cache(result: &'static str) {
     counter!(CREDENTIAL_CACHE, "result" => result).increment(1);
+}
+
+/// The failed-login throttle counted a failure (`failure`) or refused an attempt (`refused`).
+pub fn login_throttle(result: &'static str) {
+    counter!(LOGIN_THROTTLE, "result" => result).increment(1);
 }
 
 /// A gauge raised by one while the guard lives (work in progress, open sessions).

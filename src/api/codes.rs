@@ -65,6 +65,7 @@ pub fn account_user(e: AccountError) -> ApiError {
         }
         AccountError::Hash => ApiError::internal("password hashing", e),
         AccountError::Busy => ApiError::busy(),
+        AccountError::Throttled(t) => ApiError::new("too_many_attempts", t.to_string()),
         AccountError::Db(e) => e.into(),
     }
 }
@@ -91,6 +92,7 @@ fn admin(e: AccountError, jid: &str) -> ApiError {
         AccountError::EmptyPassword => ApiError::new("empty_password", "Empty password"),
         AccountError::Hash => ApiError::internal("password hashing", e),
         AccountError::Busy => ApiError::busy(),
+        AccountError::Throttled(t) => ApiError::new("too_many_attempts", t.to_string()),
         AccountError::Db(e) => e.into(),
     }
 }

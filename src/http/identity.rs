@@ -9,6 +9,7 @@ use crate::accounts::AccountError;
 use crate::admin_api::AdminCaller;
 use crate::api::Caller;
 use crate::auth::basic::{self, Header};
+use crate::auth::throttle::{Scope, Throttled};
 use crate::jid::Jid;
 use crate::logging::Throttle;
 use crate::pipeline::{self, Code, Rejection};
@@ -18,11 +19,11 @@ use crate::state::AppState;
 pub enum Auth {
     /// Users of the served hosts, with their passwords.
     User(Arc<AppState>),
-    /// The configured admin credentials.
+    /// The configured admin credentials; failures count in the users' throttle, by source.
     Admin {
         username: String,
         password: String,
-        failures: AdminFailures,
+        state: Arc<AppState>,
     },
 }
 
@@ -73,6 +74,18 @@ fn database_failure(e: sea_orm::DbErr) -> Rejection {
     }
 }
 
+/// 429 `too_many_attempts`: the account or the source failed too often lately.
+fn throttled(t: Throttled) -> Rejection {
+    Rejection::new(
+        Code::TooManyAttempts,
+        format!(
+            "Too many failed login attempts; try again in {} s",
+            t.retry_after.as_secs().max(1)
+        ),
+        None,
+    )
+}
+
 pub fn wrong_credentials() -> Rejection {
     unauthorized(Code::WrongCredentials, "The provided credentials are wrong")
 }
@@ -94,45 +107,6 @@ fn same_credentials(user: &str, pass: &str, username: &str, password: &str) -> b
             .as_slice()
             .ct_eq(digest(username, password).as_slice()),
     )
-}
-
-/// Failed admin logins in a row, and when the last one was: each failure answers later than
-/// the one before (doubling from [`ADMIN_FIRST_DELAY`] up to [`ADMIN_MAX_DELAY`]), and admin
-/// credential checks run one at a time, so guessing is bounded to about one try per
-/// [`ADMIN_MAX_DELAY`] whatever the number of connections. The count is forgotten after a
-/// success or [`ADMIN_FORGET`] without failures.
-#[derive(Default)]
-pub struct AdminFailures {
-    state: tokio::sync::Mutex<(u32, Option<std::time::Instant>)>,
-}
-
-const ADMIN_FIRST_DELAY: Duration = Duration::from_millis(100);
-const ADMIN_MAX_DELAY: Duration = Duration::from_secs(2);
-const ADMIN_FORGET: Duration = Duration::from_secs(300);
-
-impl AdminFailures {
-    /// The delay before answering the `n`th failure in a row.
-    fn delay(n: u32) -> Duration {
-        ADMIN_FIRST_DELAY
-            .saturating_mul(1u32 << n.saturating_sub(1).min(16))
-            .min(ADMIN_MAX_DELAY)
-    }
-
-    /// Checks the credentials, one check at a time, slowing down failures.
-    async fn check(&self, ok: impl FnOnce() -> bool) -> bool {
-        let mut state = self.state.lock().await;
-        if state.1.is_some_and(|t| t.elapsed() > ADMIN_FORGET) {
-            *state = (0, None);
-        }
-        if ok() {
-            *state = (0, None);
-            return true;
-        }
-        state.0 = state.0.saturating_add(1);
-        state.1 = Some(std::time::Instant::now());
-        tokio::time::sleep(Self::delay(state.0)).await;
-        false
-    }
 }
 
 /// Refused logins are logged, but a password-guessing client must not flood the log: at most
@@ -184,12 +158,14 @@ impl Auth {
             Header::Basic { user, .. } => user.clone(),
             _ => String::new(),
         };
-        let result = self.check(header).await;
+        let result = self.check(header, peer).await;
         if attempted {
             let outcome = match &result {
                 Ok(_) => "ok",
                 Err(r) => match Code::parse(r.code()) {
-                    Some(c @ (Code::WrongCredentials | Code::RequestError)) => c.as_str(),
+                    Some(
+                        c @ (Code::WrongCredentials | Code::RequestError | Code::TooManyAttempts),
+                    ) => c.as_str(),
                     _ => "error",
                 },
             };
@@ -201,7 +177,7 @@ impl Auth {
         result
     }
 
-    async fn check(&self, header: Header) -> Result<Identity, Rejection> {
+    async fn check(&self, header: Header, peer: Option<IpAddr>) -> Result<Identity, Rejection> {
         let creds = match header {
             Header::Absent | Header::OtherScheme => None,
             Header::Malformed => {
@@ -212,8 +188,15 @@ impl Auth {
             }
             Header::Basic { user, password } => Some((user, password)),
             // With mod_auth_token disabled, Bearer is just another scheme (the reference).
+            // A throttled source may not use tokens either; a failed one is not counted: a
+            // token cannot be guessed, and a client retrying an expired one would otherwise
+            // lock out the users behind the same address.
             Header::Bearer(token) => match self {
                 Auth::User(state) if state.config.module_enabled("mod_auth_token") => {
+                    state
+                        .accounts
+                        .login_allowed(peer, Scope::User)
+                        .map_err(throttled)?;
                     return match state.tokens.authenticate(&token).await {
                         Ok(Some(jid)) => Ok(Identity::User(Some(jid))),
                         Ok(None) => Err(wrong_credentials()),
@@ -228,11 +211,17 @@ impl Auth {
             (Auth::Admin { .. }, None) => Ok(Identity::Admin(false)),
             (Auth::User(state), Some((user, password))) => {
                 let Ok(jid) = Jid::parse(&user) else {
+                    state
+                        .accounts
+                        .login_allowed(peer, Scope::User)
+                        .map_err(throttled)?;
+                    state.accounts.login_failed(peer, Scope::User);
                     return Err(wrong_credentials());
                 };
-                match state.accounts.authenticate(&jid, &password).await {
+                match state.accounts.login(&jid, &password, peer).await {
                     Ok(true) => Ok(Identity::User(Some(jid))),
                     Ok(false) => Err(wrong_credentials()),
+                    Err(AccountError::Throttled(t)) => Err(throttled(t)),
                     Err(AccountError::Busy) => Err(Rejection::new(
                         Code::ServerBusy,
                         "The server is busy; try again later",
@@ -249,16 +238,20 @@ impl Auth {
                 Auth::Admin {
                     username,
                     password,
-                    failures,
+                    state,
                 },
                 Some((user, pass)),
             ) => {
-                if failures
-                    .check(|| same_credentials(&user, &pass, username, password))
-                    .await
-                {
+                // Per source, loopback included: a guesser elsewhere never keeps the admin
+                // waiting.
+                state
+                    .accounts
+                    .login_allowed(peer, Scope::Admin)
+                    .map_err(throttled)?;
+                if same_credentials(&user, &pass, username, password) {
                     Ok(Identity::Admin(true))
                 } else {
+                    state.accounts.login_failed(peer, Scope::Admin);
                     Err(wrong_credentials())
                 }
             }
@@ -278,12 +271,5 @@ mod tests {
         // The split between user and password counts.
         assert!(!same_credentials("admins", "ecret", "admin", "secret"));
         assert!(!same_credentials("", "", "admin", "secret"));
-    }
-
-    #[test]
-    fn admin_failure_delays_grow_to_a_bound() {
-        assert_eq!(AdminFailures::delay(1), ADMIN_FIRST_DELAY);
-        assert_eq!(AdminFailures::delay(2), ADMIN_FIRST_DELAY * 2);
-        assert_eq!(AdminFailures::delay(40), ADMIN_MAX_DELAY);
     }
 }

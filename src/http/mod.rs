@@ -7,6 +7,7 @@ pub mod endpoint;
 pub mod graphiql;
 mod health;
 mod heavy;
+mod host;
 pub mod identity;
 mod inflight;
 mod reply;
@@ -268,7 +269,7 @@ pub fn start(
         auth: Auth::Admin {
             username: config.listen.admin.username.clone(),
             password: config.listen.admin.password.clone(),
-            failures: Default::default(),
+            state: state.clone(),
         },
         max_body: config.limits.max_body_bytes,
         body_timeout: Duration::from_secs(config.limits.body_timeout_secs),
@@ -303,9 +304,12 @@ pub fn start(
     }
     let admin_cfg = configure(admin_endpoint, shared.clone());
     let tracker = in_flight.clone();
+    let admin_listener_config = Arc::new(config.listen.admin.clone());
     let admin = HttpServer::new(move || {
         let tracker = tracker.clone();
+        let hosts = admin_listener_config.clone();
         App::new()
+            .wrap_fn(move |req, srv| host::check(&hosts, req, srv))
             .wrap_fn(move |req, srv| inflight::count(&tracker, req, srv))
             .configure(admin_cfg.clone())
     })

@@ -48,6 +48,8 @@ codes! {
     WrongCredentials = "wrong_credentials", 401;
     RequestError = "request_error", 401;
     NoPermissions = "no_permissions", 401;
+    /// The failed-login throttle: the account or the source failed too often lately.
+    TooManyAttempts = "too_many_attempts", 429;
     // Transport: decoding, negotiation, bounds.
     InvalidJsonBody = "invalid_json_body", 400;
     NoQuerySupplied = "no_query_supplied", 400;
@@ -57,6 +59,8 @@ codes! {
     NotAcceptable = "not_acceptable", 406;
     RequestTimeout = "request_timeout", 408;
     RequestTooLarge = "request_too_large", 413;
+    /// The admin listener refuses a `Host` that is not loopback nor configured.
+    HostNotAllowed = "host_not_allowed", 421;
     // The document: parsing, selection, limits, validation, input checks.
     ParserError = "parser_error", 400;
     OperationNotFound = "operation_not_found", 400;

@@ -53,7 +53,13 @@ impl CredentialCache {
         }
     }
 
-    fn key(&self, jid: &str, password: &str) -> Key {
+    /// Whether credentials are cached at all (`cache_size` above 0).
+    pub fn enabled(&self) -> bool {
+        self.entries.is_some()
+    }
+
+    /// The digest a credential is known by (here and among verifications in flight).
+    pub fn key(&self, jid: &str, password: &str) -> Key {
         let mut h = Sha256::new();
         h.update(self.secret);
         h.update((jid.len() as u64).to_le_bytes());

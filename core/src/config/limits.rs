@@ -61,6 +61,36 @@ pub struct Auth {
     pub max_concurrent_hashes: usize,
     /// Milliseconds a request waits for a hash slot before it is refused (503 `server_busy`).
     pub max_hash_wait_ms: u64,
+    /// Hashes one source address may have running or waiting for a slot at once (more wait
+    /// behind them), so that one source cannot hold every slot; 0: half of
+    /// `max_concurrent_hashes`, at least one.
+    pub max_hashes_per_source: usize,
+    /// Failed logins one account may have in a burst before further attempts are refused
+    /// (429 `too_many_attempts`); 0: no limit per account.
+    pub account_failures: u32,
+    /// Once the burst is spent, one more attempt for the account per this many seconds.
+    pub account_refill_secs: u64,
+    /// Failed logins one source address (IPv6: its /64) may have in a burst, all accounts and
+    /// the admin API together; 0: no limit per source.
+    pub source_failures: u32,
+    /// Once the burst is spent, one more attempt from the source per this many seconds.
+    pub source_refill_secs: u64,
+    /// Whether loopback sources are limited on the user API (off: a reverse proxy on the same
+    /// host makes every client a loopback one; the admin API limits them always).
+    pub throttle_loopback: bool,
+    /// Accounts, and source addresses, whose failures are remembered (least recently failed
+    /// forgotten first).
+    pub throttle_entries: usize,
+}
+
+impl Auth {
+    /// `max_hashes_per_source`, its default applied.
+    pub fn hashes_per_source(&self) -> usize {
+        match self.max_hashes_per_source {
+            0 => (self.max_concurrent_hashes / 2).max(1),
+            n => n,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -96,6 +126,13 @@ impl Default for Auth {
             cache_ttl_secs: 60,
             max_concurrent_hashes: default_concurrency(),
             max_hash_wait_ms: 5000,
+            max_hashes_per_source: 0,
+            account_failures: 10,
+            account_refill_secs: 60,
+            source_failures: 100,
+            source_refill_secs: 10,
+            throttle_loopback: false,
+            throttle_entries: 100_000,
         }
     }
 }

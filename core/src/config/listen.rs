@@ -35,6 +35,39 @@ pub struct AdminListener {
     /// Where the generated password is kept; empty: `admin-password` beside the SQLite
     /// database file, or in the working directory for other databases.
     pub password_file: String,
+    /// Host names (without port) requests may name in `Host` besides loopback addresses and
+    /// `localhost`; others get 421 `host_not_allowed` (no DNS rebinding from a browser).
+    pub allowed_hosts: Vec<String>,
+}
+
+impl AdminListener {
+    /// Whether a request with this `Host` header value (port optional) may reach the admin API:
+    /// a loopback address, `localhost`, or one of `allowed_hosts`.
+    pub fn allows_host(&self, host: &str) -> bool {
+        let name = host_name(host);
+        let name = name.strip_suffix('.').unwrap_or(name);
+        if name.is_empty() {
+            return false;
+        }
+        is_loopback(name)
+            || self
+                .allowed_hosts
+                .iter()
+                .any(|h| h.trim_end_matches('.').eq_ignore_ascii_case(name))
+    }
+}
+
+/// The host of a `Host` value: without its port, IPv6 brackets removed.
+fn host_name(host: &str) -> &str {
+    let host = host.trim();
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split_once(']').map_or("", |(ip, _)| ip);
+    }
+    match host.rsplit_once(':') {
+        // One colon: name:port. More: an unbracketed IPv6 address.
+        Some((name, _)) if !name.contains(':') => name,
+        _ => host,
+    }
 }
 
 /// `GET /metrics` (Prometheus text format) on a listener of its own, so that it can stay on a
@@ -65,6 +98,7 @@ impl Default for AdminListener {
             username: "admin".into(),
             password: String::new(),
             password_file: String::new(),
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -89,12 +123,59 @@ pub(super) fn check_address(address: &str) -> Result<(), String> {
         .map_err(|_| format!("invalid port {port:?}"))
 }
 
-/// Whether `host:port` names a loopback host (`127.0.0.0/8`, `::1`, `localhost`).
+/// Whether `host:port` (or a bare host) names a loopback host (`127.0.0.0/8`, `::1`,
+/// `localhost`).
 pub(super) fn is_loopback(address: &str) -> bool {
+    if address
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+        || address.eq_ignore_ascii_case("localhost")
+    {
+        return true;
+    }
     let host = address.rsplit_once(':').map_or(address, |(h, _)| h);
     let host = host.trim_start_matches('[').trim_end_matches(']');
     match host.parse::<std::net::IpAddr>() {
         Ok(ip) => ip.is_loopback(),
         Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_hosts() {
+        let mut admin = AdminListener::default();
+        for ok in [
+            "127.0.0.1:5551",
+            "127.0.0.1",
+            "127.3.4.5:80",
+            "[::1]:5551",
+            "[::1]",
+            "::1",
+            "localhost",
+            "LocalHost:5551",
+            "localhost.:5551",
+        ] {
+            assert!(admin.allows_host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:5551",
+            "",
+            ":5551",
+            "10.0.0.1:5551",
+            "[::2]:5551",
+            "localhost.evil.example",
+            "127.0.0.1.evil.example",
+            "admin.example.com",
+        ] {
+            assert!(!admin.allows_host(bad), "{bad}");
+        }
+        admin.allowed_hosts = vec!["admin.example.com".into()];
+        assert!(admin.allows_host("Admin.Example.com:5551"));
+        assert!(!admin.allows_host("example.com"));
     }
 }

@@ -189,6 +189,15 @@ impl Config {
         if self.auth.max_concurrent_hashes == 0 {
             return Err("[auth] max_concurrent_hashes must be at least 1".into());
         }
+        if self.auth.account_failures > 0 && self.auth.account_refill_secs == 0 {
+            return Err("[auth] account_refill_secs must be at least 1".into());
+        }
+        if self.auth.source_failures > 0 && self.auth.source_refill_secs == 0 {
+            return Err("[auth] source_refill_secs must be at least 1".into());
+        }
+        if self.auth.throttle_entries == 0 {
+            return Err("[auth] throttle_entries must be at least 1".into());
+        }
         if self.listen.user.ws_init_timeout_secs == 0 {
             return Err("[listen.user] ws_init_timeout_secs must be at least 1".into());
         }
