@@ -219,8 +219,7 @@ fn host(state: &AppState, to: Option<&str>) -> Option<String> {
         .config
         .general
         .hosts
-        .iter()
-        .any(|h| *h == domain)
+        .contains(&domain)
         .then_some(domain)
 }
 
