@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use common::{TestServer, User, archive, eventually, send, server, sessions};
+use common::{TestServer, User, archive, eventually, send, server, server_with, sessions};
 use futures_util::{SinkExt, StreamExt};
 use mimql_client::sse::{Opened, SseSubscription};
 use mimql_client::user::stanza::{self, SubscribeForMessages};
@@ -575,4 +575,42 @@ async fn a_dtd_is_refused_before_the_parser_sees_it() {
         .ok();
     let text = String::from_utf8_lossy(&buf);
     assert!(!text.contains("<stream:features"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_does_not_negotiate_in_time_is_disconnected() {
+    let s = server_with(|c| c.listen.c2s.negotiation_timeout_secs = 1);
+    let mut tcp = TcpStream::connect(s.c2s_addr.unwrap()).await.unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(WAIT, tcp.read_to_end(&mut buf))
+        .await
+        .expect("closed in time")
+        .ok();
+    // Nothing was sent but the connection ended; a negotiating client in time is unaffected.
+    assert!(buf.is_empty());
+    let u = s.new_user("c2sn");
+    login(&s, &u, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_client_is_pinged_then_disconnected() {
+    let s = server_with(|c| {
+        c.listen.c2s.idle_timeout_secs = 1;
+        c.listen.c2s.ping_timeout_secs = 1;
+    });
+    let u = s.new_user("c2sq");
+    let mut x = login(&s, &u, None).await;
+    let ping = x.recv().await.expect("a ping");
+    assert!(ping.is("iq", CLIENT), "{}", String::from(&ping));
+    assert_eq!(ping.attr("type"), Some("get"));
+    assert_eq!(ping.attr("from"), Some("localhost"));
+    assert_eq!(ping.attr("to"), Some(x.jid.as_str()));
+    assert!(ping.has_child("ping", "urn:xmpp:ping"));
+    // Answering keeps the stream open; staying silent ends it.
+    x.send(&format!(
+        "<iq xmlns='jabber:client' type='result' id='{}' to='localhost'/>",
+        ping.attr("id").unwrap()
+    ))
+    .await;
+    assert_eq!(x.closed().await.as_deref(), Some("connection-timeout"));
 }

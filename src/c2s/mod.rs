@@ -46,6 +46,10 @@ pub fn start(
         tls,
         max_stanza_bytes: config.max_stanza_bytes,
         negotiation: Duration::from_secs(config.negotiation_timeout_secs),
+        timeouts: tokio_xmpp::xmlstream::Timeouts {
+            read_timeout: Duration::from_secs(config.idle_timeout_secs),
+            response_timeout: Duration::from_secs(config.ping_timeout_secs),
+        },
         state: state.clone(),
     });
     tokio::spawn(accept(shared, listener));

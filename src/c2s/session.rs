@@ -57,6 +57,8 @@ pub struct Shared {
     pub tls: TlsAcceptor,
     pub max_stanza_bytes: usize,
     pub negotiation: Duration,
+    /// Silence before a ping (`read_timeout`), then before the stream is closed.
+    pub timeouts: Timeouts,
 }
 
 type Secure = BufReader<Guard<TlsStream<TcpStream>>>;
@@ -69,15 +71,6 @@ struct Bound {
     domain: String,
     live: Live,
     session: LiveSession,
-}
-
-fn timeouts() -> Timeouts {
-    // A silent client is asked nothing: after `read_timeout` the stream reports a soft timeout
-    // (ignored), after `response_timeout` more it is closed. Whitespace keepalives count.
-    Timeouts {
-        read_timeout: Duration::from_secs(300),
-        response_timeout: Duration::from_secs(60),
-    }
 }
 
 /// Serves one TCP connection until it ends.
@@ -100,34 +93,53 @@ pub async fn serve(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
     run(&shared, bound, &slot).await;
 }
 
-/// Reads the next top-level element; `None` when the stream ended, after answering a
-/// violation or a syntax error with its stream error.
+/// What a read gives.
+enum Read {
+    Element(Xml),
+    /// The client was silent for `idle_timeout_secs`.
+    Idle,
+    /// The stream ended (after answering a violation or a syntax error with its stream error).
+    End,
+}
+
+/// Reads the next top-level element; `None` when the stream ended.
 async fn next<Io: AsyncBufRead + AsyncWrite + Unpin>(
     stream: &mut XmlStream<Io, Xml>,
     slot: &Slot,
 ) -> Option<Xml> {
     loop {
-        match stream.next().await {
-            Some(Ok(el)) => return Some(el),
-            Some(Err(ReadError::SoftTimeout)) => continue,
-            Some(Err(ReadError::ParseError(e))) => {
-                tracing::debug!(%e, "c2s: unparsable element");
-                close(
-                    stream,
-                    DefinedCondition::NotWellFormed,
-                    "unparsable element",
-                )
-                .await;
-                return None;
-            }
-            Some(Err(ReadError::HardError(e))) => {
-                failed(stream, slot, &e).await;
-                return None;
-            }
-            Some(Err(ReadError::StreamFooterReceived)) | None => {
-                shutdown(stream).await;
-                return None;
-            }
+        match read(stream, slot).await {
+            Read::Element(el) => return Some(el),
+            Read::Idle => continue,
+            Read::End => return None,
+        }
+    }
+}
+
+async fn read<Io: AsyncBufRead + AsyncWrite + Unpin>(
+    stream: &mut XmlStream<Io, Xml>,
+    slot: &Slot,
+) -> Read {
+    match stream.next().await {
+        Some(Ok(el)) => Read::Element(el),
+        Some(Err(ReadError::SoftTimeout)) => Read::Idle,
+        Some(Err(ReadError::ParseError(e))) => {
+            tracing::debug!(%e, "c2s: unparsable element");
+            close(
+                stream,
+                DefinedCondition::NotWellFormed,
+                "unparsable element",
+            )
+            .await;
+            Read::End
+        }
+        Some(Err(ReadError::HardError(e))) => {
+            failed(stream, slot, &e).await;
+            Read::End
+        }
+        Some(Err(ReadError::StreamFooterReceived)) | None => {
+            shutdown(stream).await;
+            Read::End
         }
     }
 }
@@ -164,6 +176,14 @@ async fn failed<Io: AsyncBufRead + AsyncWrite + Unpin>(
                 stream,
                 DefinedCondition::RestrictedXml,
                 "no DTDs, comments, CDATA sections or processing instructions",
+            )
+            .await
+        }
+        None if e.kind() == io::ErrorKind::TimedOut => {
+            close(
+                stream,
+                DefinedCondition::ConnectionTimeout,
+                "no answer to a ping",
             )
             .await
         }
@@ -231,7 +251,7 @@ async fn negotiate(
 ) -> io::Result<Option<Bound>> {
     let state = &shared.state;
     let io = BufReader::new(Guard::new(tcp, shared.max_stanza_bytes, slot.clone()));
-    let accepted = xmlstream::accept_stream(io, CLIENT, timeouts()).await?;
+    let accepted = xmlstream::accept_stream(io, CLIENT, shared.timeouts).await?;
     let Some(domain) = host(state, accepted.header().to.as_deref()) else {
         let pending = accepted
             .send_header(header(&state.config.general.hosts[0]))
@@ -269,7 +289,7 @@ async fn negotiate(
     let tls = shared.tls.accept(tcp).await?;
 
     let io = BufReader::new(Guard::new(tls, shared.max_stanza_bytes, slot.clone()));
-    let accepted = xmlstream::accept_stream(io, CLIENT, timeouts()).await?;
+    let accepted = xmlstream::accept_stream(io, CLIENT, shared.timeouts).await?;
     let pending = accepted.send_header(header(&domain)).await?;
     let features = StreamFeatures {
         sasl_mechanisms: ["PLAIN".to_string()].into(),
@@ -543,14 +563,27 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
                     break;
                 }
             },
-            el = next(&mut b.stream, slot) => match el {
-                Some(el) => {
+            el = read(&mut b.stream, slot) => match el {
+                Read::Element(el) => {
                     if let Err(e) = handle(state, &mut b, el).await {
                         tracing::debug!(%e, "c2s write failed");
                         break;
                     }
                 }
-                None => break,
+                Read::Idle => {
+                    // Any answer (even an error) counts as traffic.
+                    let ping = Xml::builder("iq", CLIENT)
+                        .attr(name("type"), "get")
+                        .attr(name("id"), format!("ping-{}", crate::stanza::new_id()))
+                        .attr(name("from"), b.domain.clone())
+                        .attr(name("to"), b.jid.to_string())
+                        .append(Xml::builder("ping", PING).build())
+                        .build();
+                    if send(&mut b.stream, &ping).await.is_err() {
+                        break;
+                    }
+                }
+                Read::End => break,
             },
         }
     }

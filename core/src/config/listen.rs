@@ -30,6 +30,11 @@ pub struct C2sListener {
     pub max_stanza_bytes: usize,
     /// Seconds a client has from connecting to a bound resource (TLS, SASL, bind).
     pub negotiation_timeout_secs: u64,
+    /// Seconds of silence from a client before the server pings it (XEP-0199).
+    pub idle_timeout_secs: u64,
+    /// Seconds a pinged client has to send anything before its stream is closed
+    /// (`<connection-timeout/>`).
+    pub ping_timeout_secs: u64,
 }
 
 impl Default for C2sListener {
@@ -42,6 +47,8 @@ impl Default for C2sListener {
             certificate_dir: String::new(),
             max_stanza_bytes: 65536,
             negotiation_timeout_secs: 30,
+            idle_timeout_secs: 300,
+            ping_timeout_secs: 60,
         }
     }
 }

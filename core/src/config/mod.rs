@@ -193,8 +193,14 @@ impl Config {
         if c2s.max_stanza_bytes < 4096 {
             return Err("[listen.c2s] max_stanza_bytes must be at least 4096".into());
         }
-        if c2s.negotiation_timeout_secs == 0 {
-            return Err("[listen.c2s] negotiation_timeout_secs must be at least 1".into());
+        for (key, secs) in [
+            ("negotiation_timeout_secs", c2s.negotiation_timeout_secs),
+            ("idle_timeout_secs", c2s.idle_timeout_secs),
+            ("ping_timeout_secs", c2s.ping_timeout_secs),
+        ] {
+            if secs == 0 {
+                return Err(format!("[listen.c2s] {key} must be at least 1"));
+            }
         }
         tracing_subscriber::EnvFilter::try_new(&self.general.log_level)
             .map_err(|e| format!("[general] log_level {:?}: {e}", self.general.log_level))?;
