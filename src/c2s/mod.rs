@@ -4,8 +4,8 @@
 //! alone (tokio-xmpp's XML stream, a byte-counting guard in front of its parser); every rule of
 //! accounts, credentials, routing and archiving is the domain's (`mimql-core`).
 
-mod guard;
-mod sasl;
+pub mod guard;
+pub mod sasl;
 mod session;
 pub mod tls;
 
@@ -14,8 +14,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::state::AppState;
-
-pub use guard::Lexer;
 
 /// Starts the c2s listener on `listener` or on `[listen.c2s] address`, unless disabled; answers
 /// the address it listens on. Connections are served on the calling runtime until
