@@ -167,19 +167,6 @@ pub fn pre_execution(data: &[u8]) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_entry_points_take_their_examples() {
-        super::jid(b"alice@localhost/res");
-        super::xml_element(b"<a xmlns='x' b='&lt;&quot;'>t<c/></a>");
-        super::basic_header(b"Basic YWxpY2VAbG9jYWxob3N0OnB3");
-        super::request_decoder(br#"{"query":"{ checkAuth { authStatus } }"}"#);
-        super::pre_execution(b"\x00{ checkAuth { authStatus } }");
-        super::pre_execution(b"\x01mutation { account { unregister } }");
-    }
-}
-
 /// What an XMPP client sends before the parser sees it: the c2s guard's lexer gives the same
 /// verdict whether the bytes come at once or one by one (reads split anywhere), and a SASL
 /// PLAIN payload decodes to a bare JID of the host or is refused, never a panic.
@@ -202,5 +189,18 @@ pub fn c2s_input(data: &[u8]) {
         assert_eq!(plain.jid.domain(), "localhost");
         assert!(!plain.jid.node().is_empty());
         assert!(plain.jid.resource().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_entry_points_take_their_examples() {
+        super::jid(b"alice@localhost/res");
+        super::xml_element(b"<a xmlns='x' b='&lt;&quot;'>t<c/></a>");
+        super::basic_header(b"Basic YWxpY2VAbG9jYWxob3N0OnB3");
+        super::request_decoder(br#"{"query":"{ checkAuth { authStatus } }"}"#);
+        super::pre_execution(b"\x00{ checkAuth { authStatus } }");
+        super::pre_execution(b"\x01mutation { account { unregister } }");
     }
 }
