@@ -4,11 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH=${FUZZ_SECONDS:-600}
-for target in ${TARGETS:-jid xml_element basic_header request_decoder pre_execution}; do
+for target in ${TARGETS:-jid xml_element basic_header request_decoder pre_execution c2s_input}; do
   dict=()
   case $target in
     pre_execution) dict=(-dict=dicts/graphql.dict) ;;
-    xml_element) dict=(-dict=dicts/xml.dict) ;;
+    xml_element|c2s_input) dict=(-dict=dicts/xml.dict) ;;
   esac
   echo "== $target $(date -u +%FT%TZ) ${SECONDS_EACH}s" | tee -a runs.log
   nice -n 10 cargo +nightly fuzz run -O "$target" "corpus/$target" -- \

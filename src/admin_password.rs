@@ -21,11 +21,16 @@ pub fn path(admin: &AdminListener, database_url: &str) -> PathBuf {
     if !admin.password_file.is_empty() {
         return PathBuf::from(&admin.password_file);
     }
+    beside_database(database_url).join(FILE_NAME)
+}
+
+/// The directory of the SQLite database file; the working directory (empty path) for other
+/// databases and in-memory ones. Files the server makes at first start go there.
+pub fn beside_database(database_url: &str) -> PathBuf {
     sqlite_file(database_url)
         .and_then(|db| db.parent().map(Path::to_path_buf))
         .filter(|dir| !dir.as_os_str().is_empty())
         .unwrap_or_default()
-        .join(FILE_NAME)
 }
 
 /// The file of a SQLite URL (`sqlite://path?...`, `sqlite:path`); `None` for other databases

@@ -167,6 +167,31 @@ pub fn pre_execution(data: &[u8]) {
     }
 }
 
+/// What an XMPP client sends before the parser sees it: the c2s guard's lexer gives the same
+/// verdict whether the bytes come at once or one by one (reads split anywhere), and a SASL
+/// PLAIN payload decodes to a bare JID of the host or is refused, never a panic.
+pub fn c2s_input(data: &[u8]) {
+    use crate::c2s::guard::Lexer;
+    let mut whole = Lexer::new(4096);
+    let at_once = whole.feed(data);
+    let mut split = Lexer::new(4096);
+    let mut one_by_one = Ok(());
+    for b in data {
+        one_by_one = split.feed(std::slice::from_ref(b));
+        if one_by_one.is_err() {
+            break;
+        }
+    }
+    assert_eq!(at_once, one_by_one);
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(plain) = crate::c2s::sasl::plain(text, "localhost")
+    {
+        assert_eq!(plain.jid.domain(), "localhost");
+        assert!(!plain.jid.node().is_empty());
+        assert!(plain.jid.resource().is_empty());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

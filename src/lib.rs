@@ -16,6 +16,7 @@ pub mod admin_api;
 pub mod admin_password;
 pub mod allocator;
 pub mod api;
+pub mod c2s;
 pub mod errors;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -57,8 +57,11 @@ pub async fn start(
         crate::cluster::run(cluster, forgotten, move |bare| state.accounts.forget(bare));
     }
     crate::housekeeping::spawn(state.clone());
-    crate::http::start(state, user, admin)
-        .map_err(|e| format!("cannot start the HTTP listeners: {e}"))
+    let c2s_addr = crate::c2s::start(state.clone(), None)?;
+    let mut running = crate::http::start(state, user, admin)
+        .map_err(|e| format!("cannot start the HTTP listeners: {e}"))?;
+    running.c2s_addr = c2s_addr;
+    Ok(running)
 }
 
 /// Waits for SIGTERM or SIGINT (Ctrl-C); answers which one came.

@@ -278,7 +278,7 @@ fn serve_refuses_a_weak_admin_password_off_loopback() {
         file,
         "[listen.user]\naddress = \"127.0.0.1:{user}\"\n\
          [listen.admin]\naddress = \"0.0.0.0:{admin}\"\npassword = \"secret\"\n\
-         [listen.metrics]\nenabled = false\n"
+         [listen.metrics]\nenabled = false\n[listen.c2s]\nenabled = false\n"
     )
     .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mimql"))
@@ -327,7 +327,7 @@ fn serve_generates_the_admin_password_once_and_keeps_it() {
         file,
         "[listen.user]\naddress = \"127.0.0.1:{user}\"\n\
          [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\n\
-         [listen.metrics]\nenabled = false\n"
+         [listen.metrics]\nenabled = false\n[listen.c2s]\nenabled = false\n"
     )
     .unwrap();
     drop(file);

@@ -431,6 +431,7 @@ fn node_config(
              [listen.user]\naddress = \"127.0.0.1:{user_port}\"\n\
              [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\npassword = \"secret\"\n\
              [listen.metrics]\naddress = \"127.0.0.1:{metrics_port}\"\n\
+             [listen.c2s]\nenabled = false\n\
              [cluster]\nnats_url = \"{nats}\"\nnode = \"{name}\"\nheartbeat_secs = {HEARTBEAT}\nsession_ttl_secs = {TTL}\n{extra}",
             database()
         ),

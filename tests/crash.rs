@@ -94,7 +94,7 @@ fn acknowledged_messages_survive_kill_9() {
              [database]\nurl = \"{db_url}\"\npool_size = 8\n\
              [listen.user]\naddress = \"127.0.0.1:{user_port}\"\n\
              [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\npassword = \"secret\"\n\
-             [listen.metrics]\nenabled = false\n"
+             [listen.metrics]\nenabled = false\n[listen.c2s]\nenabled = false\n"
         ),
     )
     .unwrap();

@@ -46,3 +46,8 @@ fn request_decoder() {
 fn pre_execution() {
     replay("pre_execution", mimql::fuzzing::pre_execution);
 }
+
+#[test]
+fn c2s_input() {
+    replay("c2s_input", mimql::fuzzing::c2s_input);
+}

@@ -1,4 +1,4 @@
-//! Long-lived connections (WebSocket, SSE; XMPP c2s next) bound to the credential they were
+//! Long-lived connections (WebSocket, SSE, XMPP c2s) bound to the credential they were
 //! opened with: the account's row id and its password hash (Basic) or the access token's expiry
 //! checked against the account's revocation cutoff (Bearer) — never the JID string alone, so
 //! that a connection left from a removed account cannot act as a new account of the same name.

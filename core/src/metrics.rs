@@ -31,6 +31,8 @@ pub const DOCUMENT_CACHE: &str = "mimql_document_cache_lookups_total";
 // Authentication.
 /// Counter of requests that carried credentials; labels `api`, `result`.
 pub const AUTH_ATTEMPTS: &str = "mimql_auth_attempts_total";
+/// Counter of XMPP client streams closed for a bound or a rule; label `reason`.
+pub const C2S_REFUSED: &str = "mimql_c2s_refused_total";
 /// Counter of credential-cache lookups; label `result` (`hit`, `stale`, `miss`).
 pub const CREDENTIAL_CACHE: &str = "mimql_credential_cache_lookups_total";
 /// Counter of finished password hashes; label `kind` (`verify`, `hash`).
@@ -149,6 +151,11 @@ fn describe() {
         AUTH_ATTEMPTS,
         "Requests that carried credentials, by API and result (ok, wrong_credentials, \
          request_error, error)"
+    );
+    describe_counter!(
+        C2S_REFUSED,
+        "XMPP client streams closed for a bound or a rule, by reason (tls_required, \
+         stanza_too_large, too_deep, restricted_xml)"
     );
     describe_counter!(
         CREDENTIAL_CACHE,
@@ -272,6 +279,11 @@ impl Drop for Raised {
 }
 
 /// A stanza was routed (`archived` or `live`).
+/// An XMPP client stream closed for a bound or a rule.
+pub fn c2s_refused(reason: &'static str) {
+    counter!(C2S_REFUSED, "reason" => reason).increment(1);
+}
+
 pub fn stanza_routed(kind: &'static str) {
     counter!(STANZAS_ROUTED, "kind" => kind).increment(1);
 }

@@ -1,10 +1,11 @@
-//! `session`: the caller's open sessions (SSE and WebSocket subscriptions), on every node.
+//! `session`: the caller's open sessions (SSE and WebSocket subscriptions, XMPP clients), on
+//! every node.
 
 use async_graphql::{Context, Result};
 
 use super::{UserApi, caller, codes};
 use crate::generated::user::*;
-use crate::sessions::SessionInfo;
+use crate::sessions::{SessionInfo, Transport};
 
 impl UserApi {
     async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<SessionInfo>> {
@@ -43,9 +44,9 @@ impl SessionUserQueryResolver for UserApi {
                 .map(|s| Session {
                     user: Jid(s.jid),
                     // No truthful value for SSE and WebSocket sessions (as in the reference).
-                    connection: None,
-                    ip: None,
-                    port: None,
+                    connection: (s.transport == Transport::C2s).then(|| "c2s_tls".to_string()),
+                    ip: s.peer.map(|p| p.ip().to_string()),
+                    port: s.peer.map(|p| i32::from(p.port())),
                     priority: Some(s.priority),
                     node: Some(s.node),
                     uptime: Some(

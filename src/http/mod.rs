@@ -138,6 +138,8 @@ pub struct Running {
     pub admin_addr: SocketAddr,
     /// `None` when `[listen.metrics] enabled = false`.
     pub metrics_addr: Option<SocketAddr>,
+    /// XMPP clients; `None` when `[listen.c2s] enabled = false` (set by `server::start`).
+    pub c2s_addr: Option<SocketAddr>,
     pub state: Arc<AppState>,
     /// Requests in progress on every listener.
     in_flight: TaskTracker,
@@ -344,6 +346,7 @@ pub fn start(
         user_addr,
         admin_addr,
         metrics_addr,
+        c2s_addr: None,
         state,
         in_flight,
         listeners,

@@ -16,6 +16,10 @@ pub struct TestServer {
     pub admin_url: String,
     /// `None` when the test disabled the metrics listener.
     pub metrics_url: Option<String>,
+    /// XMPP clients (`None` when the test disabled c2s).
+    pub c2s_addr: Option<std::net::SocketAddr>,
+    /// The certificate the c2s listener presents (generated at start).
+    pub c2s_cert: std::path::PathBuf,
     /// The server's database, for tests that must reach under the API (fault injection).
     pub db_url: String,
     /// The server's state, for tests that must reach under the API.
@@ -49,6 +53,8 @@ pub fn test_config(db_url: Option<&str>) -> (Config, Option<tempfile::TempDir>) 
     // A known admin password (without one, `serve` would generate one).
     config.listen.admin.password = "secret".into();
     config.listen.metrics.address = "127.0.0.1:0".into();
+    // XMPP clients on a free port, so that parallel test servers do not collide on 5222.
+    config.listen.c2s.address = "127.0.0.1:0".into();
     // The suite runs with the document cache on (the default) and, in CI, off too: both must
     // give identical results.
     if let Some(n) = std::env::var("MIMQL_TEST_DOCUMENT_CACHE_ENTRIES")
@@ -67,6 +73,8 @@ pub fn test_config(db_url: Option<&str>) -> (Config, Option<tempfile::TempDir>) 
     // Uploads (and the SQLite file) go to a directory of this server's own.
     let dir = tempfile::tempdir().expect("temporary directory");
     config.http_upload.local.directory = dir.path().join("uploads");
+    // The generated c2s certificate too (not the working directory, on PostgreSQL).
+    config.listen.c2s.certificate_dir = dir.path().display().to_string();
     match shared {
         Some(url) => {
             config.database.url = url;
@@ -128,6 +136,10 @@ fn start_inner(
     let (mut config, dir) = test_config(db_url);
     modify(&mut config);
     let db_url = config.database.url.clone();
+    let c2s_cert = match config.listen.c2s.tls_cert.as_str() {
+        "" => mimql::c2s::tls::generated_paths(&config).0,
+        cert => cert.into(),
+    };
     let user = TcpListener::bind("127.0.0.1:0").expect("free port");
     let admin = TcpListener::bind("127.0.0.1:0").expect("free port");
     let (tx, rx) = std::sync::mpsc::channel();
@@ -143,6 +155,7 @@ fn start_inner(
                         running.user_addr,
                         running.admin_addr,
                         running.metrics_addr,
+                        running.c2s_addr,
                         running.state.clone(),
                     );
                     tx.send(Ok(started)).ok();
@@ -162,7 +175,7 @@ fn start_inner(
             }
         });
     });
-    let (user_addr, admin_addr, metrics_addr, state) = rx
+    let (user_addr, admin_addr, metrics_addr, c2s_addr, state) = rx
         .recv()
         .expect("server thread")
         .unwrap_or_else(|e| panic!("server did not start: {e}"));
@@ -173,6 +186,8 @@ fn start_inner(
         user_url: format!("http://{user_addr}"),
         admin_url: format!("http://{admin_addr}"),
         metrics_url: metrics_addr.map(|a| format!("http://{a}")),
+        c2s_addr,
+        c2s_cert,
         db_url,
         state,
         _dir: dir,

@@ -37,7 +37,8 @@ impl Server {
                  [database]\nurl = \"{db_url}\"\n\
                  [listen.user]\naddress = \"127.0.0.1:{user_port}\"\n\
                  [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\npassword = \"secret\"\n\
-                 [listen.metrics]\naddress = \"127.0.0.1:{metrics_port}\"\n{extra}"
+                 [listen.metrics]\naddress = \"127.0.0.1:{metrics_port}\"\n\
+                 [listen.c2s]\nenabled = false\n{extra}"
             ),
         )
         .expect("config written");

@@ -29,6 +29,9 @@ enum Wire {
         sender: String,
         stanza: String,
         routed_at: i64,
+        /// The recipient's archive copy (a node of an older version sends none).
+        #[serde(default)]
+        archive_id: Option<i64>,
     },
     /// The account was removed: close every session of the user.
     Close,
@@ -173,6 +176,7 @@ impl ClusterSessions {
                     sender,
                     stanza,
                     routed_at,
+                    archive_id,
                 } => {
                     let (Ok(sender), Ok(element)) =
                         (Jid::parse_any(&sender), Element::parse(&stanza))
@@ -188,6 +192,7 @@ impl ClusterSessions {
                         sender,
                         element,
                         routed_at,
+                        archive_id: archive_id.map(crate::archive::MamId),
                     };
                     local.push_ids(&ids, Arc::new(routed));
                 }
@@ -307,12 +312,14 @@ impl SessionRegistry for ClusterSessions {
                     jid: Jid::parse_any(&r.jid).ok()?,
                     priority: r.priority,
                     node: r.node,
-                    transport: if r.transport == "ws" {
-                        Transport::WebSocket
-                    } else {
-                        Transport::Sse
+                    transport: match r.transport.as_str() {
+                        "ws" => Transport::WebSocket,
+                        "c2s" => Transport::C2s,
+                        _ => Transport::Sse,
                     },
                     opened_at: r.opened_at,
+                    // Not kept in the cluster's table yet.
+                    peer: None,
                 })
             })
             .collect())
@@ -331,10 +338,23 @@ impl SessionRegistry for ClusterSessions {
                 sender: stanza.sender.to_string(),
                 stanza: stanza.element.to_string(),
                 routed_at: stanza.routed_at,
+                archive_id: stanza.archive_id.map(|id| id.0),
             };
             self.publish(&key_hash(&first.jid.bare_string()), &wire)
                 .await;
         }
+    }
+
+    async fn set_priority(&self, id: SessionId, priority: i32) -> Result<(), SessionError> {
+        self.local.set_priority(id, priority).await?;
+        self.db
+            .execute_raw(stmt(
+                "UPDATE cluster_sessions SET priority = $1 WHERE id = $2",
+                vec![priority.into(), id_text(id).into()],
+            ))
+            .await
+            .map_err(|e| SessionError::Unavailable(e.to_string()))?;
+        Ok(())
     }
 
     async fn close_user(&self, user: &Jid) {

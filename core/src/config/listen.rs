@@ -8,6 +8,49 @@ pub struct Listen {
     pub user: UserListener,
     pub admin: AdminListener,
     pub metrics: MetricsListener,
+    pub c2s: C2sListener,
+}
+
+/// `[listen.c2s]`: XMPP clients (RFC 6120 client-to-server streams, STARTTLS required).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct C2sListener {
+    pub enabled: bool,
+    pub address: String,
+    /// PEM certificate chain; with `tls_key`. Both empty: a self-signed certificate for the
+    /// configured hosts is made at first start and kept in `certificate_dir`.
+    pub tls_cert: String,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: String,
+    /// Where the generated certificate is kept; empty: beside the SQLite database file, or in
+    /// the working directory for other databases.
+    pub certificate_dir: String,
+    /// The largest top-level element (stanza) a client may send, in bytes; larger ones end the
+    /// stream with `<policy-violation/>`.
+    pub max_stanza_bytes: usize,
+    /// Seconds a client has from connecting to a bound resource (TLS, SASL, bind).
+    pub negotiation_timeout_secs: u64,
+    /// Seconds of silence from a client before the server pings it (XEP-0199).
+    pub idle_timeout_secs: u64,
+    /// Seconds a pinged client has to send anything before its stream is closed
+    /// (`<connection-timeout/>`).
+    pub ping_timeout_secs: u64,
+}
+
+impl Default for C2sListener {
+    fn default() -> Self {
+        C2sListener {
+            enabled: true,
+            address: "127.0.0.1:5222".into(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+            certificate_dir: String::new(),
+            max_stanza_bytes: 65536,
+            negotiation_timeout_secs: 30,
+            idle_timeout_secs: 300,
+            ping_timeout_secs: 60,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

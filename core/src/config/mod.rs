@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use general::{Cluster, Database, General, LogFormat};
 pub use limits::{Auth, Limits, default_concurrency};
-pub use listen::{AdminListener, Listen, MetricsListener, UserListener};
+pub use listen::{AdminListener, C2sListener, Listen, MetricsListener, UserListener};
 pub use modules::{
     AuthTokenOptions, ConfigField, DefaultRoom, HttpUploadOptions, Limit, LocalUpload, MODULES,
     MamOptions, ModuleConfig, MucLightOptions, MucOptions, Period, S3Upload, TimeUnit,
@@ -201,12 +201,31 @@ impl Config {
         if self.listen.user.ws_init_timeout_secs == 0 {
             return Err("[listen.user] ws_init_timeout_secs must be at least 1".into());
         }
+        let c2s = &self.listen.c2s;
+        if c2s.tls_cert.is_empty() != c2s.tls_key.is_empty() {
+            return Err(
+                "[listen.c2s] tls_cert and tls_key go together: set both or neither".into(),
+            );
+        }
+        if c2s.max_stanza_bytes < 4096 {
+            return Err("[listen.c2s] max_stanza_bytes must be at least 4096".into());
+        }
+        for (key, secs) in [
+            ("negotiation_timeout_secs", c2s.negotiation_timeout_secs),
+            ("idle_timeout_secs", c2s.idle_timeout_secs),
+            ("ping_timeout_secs", c2s.ping_timeout_secs),
+        ] {
+            if secs == 0 {
+                return Err(format!("[listen.c2s] {key} must be at least 1"));
+            }
+        }
         tracing_subscriber::EnvFilter::try_new(&self.general.log_level)
             .map_err(|e| format!("[general] log_level {:?}: {e}", self.general.log_level))?;
         for (section, address) in [
             ("listen.user", &self.listen.user.address),
             ("listen.admin", &self.listen.admin.address),
             ("listen.metrics", &self.listen.metrics.address),
+            ("listen.c2s", &self.listen.c2s.address),
         ] {
             listen::check_address(address)
                 .map_err(|e| format!("[{section}] address {address:?}: {e}"))?;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::archive::{self, IdGenerator, NewEntry};
+use crate::archive::{self, IdGenerator, MamId, NewEntry};
 use crate::inbox::{self, Activity};
 use crate::jid::Jid;
 
@@ -31,11 +31,14 @@ pub struct Rows {
 
 struct Job {
     rows: Rows,
+    /// The archive id of each copy, assigned when the job is queued (a retry keeps them).
+    ids: Vec<MamId>,
     done: oneshot::Sender<Result<u64, DbErr>>,
 }
 
 pub struct GroupCommit {
     jobs: mpsc::Sender<Job>,
+    ids: Arc<IdGenerator>,
 }
 
 impl GroupCommit {
@@ -50,30 +53,32 @@ impl GroupCommit {
         let (jobs, queue) = mpsc::channel::<Job>(MAX_BATCH * 8);
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..writers.max(1) {
-            let (db, ids, queue) = (db.clone(), ids.clone(), queue.clone());
-            tokio::spawn(async move { writer(db, ids, tables, queue).await });
+            let (db, queue) = (db.clone(), queue.clone());
+            tokio::spawn(async move { writer(db, tables, queue).await });
         }
-        GroupCommit { jobs }
+        GroupCommit { jobs, ids }
     }
 
-    /// Writes one message's rows; returns the number of archive rows once they are committed.
-    pub async fn write(&self, rows: Rows) -> Result<u64, DbErr> {
+    /// Writes one message's rows; once they are committed, returns the number of archive rows
+    /// and the archive id of each copy (in the order of `rows.copies`).
+    pub async fn write(&self, rows: Rows) -> Result<(u64, Vec<MamId>), DbErr> {
         let (done, result) = oneshot::channel();
         let stopped = || DbErr::Custom("the archive writer has stopped".into());
+        let ids: Vec<MamId> = rows.copies.iter().map(|_| self.ids.next()).collect();
         self.jobs
-            .send(Job { rows, done })
+            .send(Job {
+                rows,
+                ids: ids.clone(),
+                done,
+            })
             .await
             .map_err(|_| stopped())?;
-        result.await.map_err(|_| stopped())?
+        let n = result.await.map_err(|_| stopped())??;
+        Ok((n, ids))
     }
 }
 
-async fn writer(
-    db: DatabaseConnection,
-    ids: Arc<IdGenerator>,
-    tables: Tables,
-    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
-) {
+async fn writer(db: DatabaseConnection, tables: Tables, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         {
@@ -82,8 +87,8 @@ async fn writer(
                 return;
             }
         }
-        let rows: Vec<&Rows> = batch.iter().map(|j| &j.rows).collect();
-        match write(&db, &ids, tables, &rows).await {
+        let rows: Vec<(&Rows, &[MamId])> = batch.iter().map(|j| (&j.rows, &j.ids[..])).collect();
+        match write(&db, tables, &rows).await {
             Ok(()) => {
                 for job in batch.drain(..) {
                     let n = archived(tables, &job.rows);
@@ -96,7 +101,7 @@ async fn writer(
             }
             Err(_) => {
                 for job in batch.drain(..) {
-                    let result = write(&db, &ids, tables, &[&job.rows])
+                    let result = write(&db, tables, &[(&job.rows, &job.ids[..])])
                         .await
                         .map(|()| archived(tables, &job.rows));
                     let _ = job.done.send(result);
@@ -117,26 +122,28 @@ fn archived(tables: Tables, rows: &Rows) -> u64 {
 /// Every message's archive rows in one statement, every inbox entry in one upsert, one commit.
 async fn write(
     db: &DatabaseConnection,
-    ids: &IdGenerator,
     tables: Tables,
-    messages: &[&Rows],
+    messages: &[(&Rows, &[MamId])],
 ) -> Result<(), DbErr> {
     let txn = crate::db::begin_write(db).await?;
     if tables.archive {
         let entries = messages
             .iter()
-            .flat_map(|m| {
-                m.copies.iter().map(|(owner_id, peer, outgoing)| {
-                    let entry = NewEntry {
-                        owner_id: *owner_id,
-                        peer,
-                        outgoing: *outgoing,
-                        sender: &m.sender,
-                        origin_id: &m.origin_id,
-                        stanza: &m.stanza,
-                    };
-                    (ids.next(), entry)
-                })
+            .flat_map(|(m, ids)| {
+                m.copies
+                    .iter()
+                    .zip(ids.iter())
+                    .map(|((owner_id, peer, outgoing), id)| {
+                        let entry = NewEntry {
+                            owner_id: *owner_id,
+                            peer,
+                            outgoing: *outgoing,
+                            sender: &m.sender,
+                            origin_id: &m.origin_id,
+                            stanza: &m.stanza,
+                        };
+                        (*id, entry)
+                    })
             })
             .collect();
         archive::append_many(&txn, entries).await?;
@@ -144,7 +151,7 @@ async fn write(
     if tables.inbox {
         let acts: Vec<Activity> = messages
             .iter()
-            .flat_map(|m| {
+            .flat_map(|(m, _)| {
                 m.copies.iter().map(|(user_id, remote, outgoing)| Activity {
                     user_id: *user_id,
                     remote,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::archive::{self, IdGenerator};
+use crate::archive::{self, IdGenerator, MamId};
 use crate::jid::Jid;
 use crate::sessions::{Routed, SessionError, SessionRegistry, select};
 use crate::striped::Striped;
@@ -85,8 +85,8 @@ impl StandardRouter {
 
     /// The archive and inbox rows of an archivable message, committed (with those of messages
     /// routed at the same moment) before this returns: the parties' accounts in one query, the
-    /// rows through the group commit.
-    async fn store(&self, e: &Envelope) -> Result<(), DbErr> {
+    /// rows through the group commit. Answers the id of the recipient's archive copy, if any.
+    async fn store(&self, e: &Envelope) -> Result<Option<MamId>, DbErr> {
         let parties: Vec<&Jid> = [&e.sender, &e.to]
             .into_iter()
             .filter(|j| self.is_local(j) && !j.node().is_empty())
@@ -105,9 +105,10 @@ impl StandardRouter {
             })
             .collect();
         if copies.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
-        let archived = self
+        let recipient = copies.iter().position(|(_, _, outgoing)| !outgoing);
+        let (archived, ids) = self
             .writer
             .write(commit::Rows {
                 copies,
@@ -118,10 +119,15 @@ impl StandardRouter {
             })
             .await?;
         crate::metrics::messages_archived(archived);
-        Ok(())
+        Ok(recipient.filter(|_| self.features.archive).map(|i| ids[i]))
     }
 
-    async fn deliver(&self, e: Envelope, routed_at: i64) -> Result<(), RouteError> {
+    async fn deliver(
+        &self,
+        e: Envelope,
+        routed_at: i64,
+        archive_id: Option<MamId>,
+    ) -> Result<(), RouteError> {
         if !self.is_local(&e.to) {
             return Ok(());
         }
@@ -137,6 +143,7 @@ impl StandardRouter {
             sender: e.sender,
             element: e.element,
             routed_at,
+            archive_id,
         });
         self.sessions.push(&targets, routed).await;
         Ok(())
@@ -152,12 +159,13 @@ impl Router for StandardRouter {
             .lock()
             .await;
         let routed_at = crate::db::now_micros();
+        let mut archive_id = None;
         if (self.features.archive || self.features.inbox) && archive::is_archivable(&e.element) {
-            self.store(&e).await?;
+            archive_id = self.store(&e).await?;
             crate::metrics::stanza_routed("archived");
         } else {
             crate::metrics::stanza_routed("live");
         }
-        self.deliver(e, routed_at).await
+        self.deliver(e, routed_at, archive_id).await
     }
 }

@@ -129,6 +129,21 @@ impl SessionRegistry for LocalSessions {
         self.push_ids(&ids, stanza);
     }
 
+    async fn set_priority(&self, id: SessionId, priority: i32) -> Result<(), SessionError> {
+        let mut inner = self.lock();
+        let Some(user) = inner.owner.get(&id).cloned() else {
+            return Ok(());
+        };
+        if let Some(e) = inner
+            .by_user
+            .get_mut(&user)
+            .and_then(|list| list.iter_mut().find(|e| e.info.id == id))
+        {
+            e.info.priority = priority;
+        }
+        Ok(())
+    }
+
     async fn close_user(&self, user: &Jid) {
         let mut inner = self.lock();
         if let Some(list) = inner.by_user.remove(&user.bare_string()) {
@@ -153,6 +168,7 @@ mod tests {
             node: "n".into(),
             transport: Transport::Sse,
             opened_at: 0,
+            peer: None,
         }
     }
 
@@ -161,6 +177,7 @@ mod tests {
             sender: Jid::parse("bob@localhost").unwrap(),
             element: Element::new("message"),
             routed_at: 0,
+            archive_id: None,
         })
     }
 

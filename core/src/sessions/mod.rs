@@ -1,6 +1,7 @@
 //! Sessions: who is online, and the mailboxes live stanzas are pushed into. A session is an
-//! open subscription (SSE or WebSocket); it has a full JID (`sse-<uuid>` resource), a priority
-//! and the node it lives on.
+//! open subscription (SSE or WebSocket; its resource `sse-<uuid>`/`ws-<uuid>`) or an XMPP
+//! client's stream (c2s; the resource it bound); it has a full JID, a priority and the node it
+//! lives on.
 //!
 //! [`SessionRegistry`] is the seam for several nodes: this module's [`LocalSessions`] keeps
 //! everything in this process; a distributed registry keeps the same view cluster-wide and
@@ -26,6 +27,8 @@ use crate::xml::Element;
 pub enum Transport {
     Sse,
     WebSocket,
+    /// An XMPP client over TLS (`src/c2s/`).
+    C2s,
 }
 
 impl Transport {
@@ -33,6 +36,7 @@ impl Transport {
         match self {
             Transport::Sse => "sse",
             Transport::WebSocket => "ws",
+            Transport::C2s => "c2s",
         }
     }
 }
@@ -57,6 +61,8 @@ pub struct SessionInfo {
     pub transport: Transport,
     /// When it opened, in microseconds since the epoch.
     pub opened_at: i64,
+    /// The client's address, when the transport knows it truthfully (c2s).
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 /// A stanza on its way to a session: the routing sender and the element as routed.
@@ -66,6 +72,10 @@ pub struct Routed {
     pub element: Element,
     /// When the router took it, in microseconds since the epoch (for the delivery-lag metric).
     pub routed_at: i64,
+    /// The id of the recipient's archive copy (what `getLastMessages` reports as its
+    /// `stanza_id`), when the message was archived for a local recipient: XMPP clients get it
+    /// as a XEP-0359 `<stanza-id/>`.
+    pub archive_id: Option<crate::archive::MamId>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +105,8 @@ pub trait SessionRegistry: Send + Sync {
     async fn push(&self, targets: &[SessionInfo], stanza: Arc<Routed>);
     /// Closes every session of the bare JID `user` (the account was removed).
     async fn close_user(&self, user: &Jid);
+    /// Changes the priority of an open session of this node (an XMPP client's presence).
+    async fn set_priority(&self, id: SessionId, priority: i32) -> Result<(), SessionError>;
 }
 
 /// An open session's stream of stanzas; closes the session when dropped.
@@ -123,7 +135,17 @@ impl LiveSession {
             node,
             transport,
             opened_at: crate::db::now_micros(),
+            peer: None,
         };
+        LiveSession::open_as(registry, info).await
+    }
+
+    /// Opens the session `info` describes (a transport that chooses its resource, priority
+    /// and address itself: c2s).
+    pub async fn open_as(
+        registry: Arc<dyn SessionRegistry>,
+        info: SessionInfo,
+    ) -> Result<LiveSession, SessionError> {
         let rx = registry.open(info.clone()).await?;
         let _open = crate::metrics::session_open(info.transport.as_str());
         Ok(LiveSession {

@@ -57,6 +57,7 @@ mod tests {
             node: "n".into(),
             transport: Transport::Sse,
             opened_at: 0,
+            peer: None,
         }
     }
 

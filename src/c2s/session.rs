@@ -1,0 +1,860 @@
+//! One XMPP client connection: stream negotiation (STARTTLS required, SASL PLAIN, stream
+//! restart, resource binding), then the session: stanzas from the client go to the router and
+//! the server's handlers, stanzas routed to the session go to the client.
+//!
+//! The XML stream is tokio-xmpp's responder side, reading top-level elements as minidom
+//! elements; [`super::guard`] sits under its parser. Stanzas are handed to the domain as
+//! mimql's own [`Element`] (the form the router, the archive and the GraphQL API share).
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncBufRead, AsyncWrite, BufReader};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+use tokio_util::sync::CancellationToken;
+use tokio_xmpp::minidom::Element as Xml;
+use tokio_xmpp::parsers::bind::BindFeature;
+use tokio_xmpp::parsers::starttls::StartTls;
+use tokio_xmpp::parsers::stream_error::{DefinedCondition, StreamError};
+use tokio_xmpp::parsers::stream_features::StreamFeatures;
+use tokio_xmpp::parsers::stream_limits::Limits;
+use tokio_xmpp::xmlstream::{self, ReadError, StreamHeader, Timeouts, XmlStream};
+
+use super::guard::{Guard, Slot, Violation};
+use super::sasl::{self, PlainError};
+use crate::connections::Live;
+use crate::jid::Jid;
+use crate::router::Envelope;
+use crate::sessions::{LiveSession, Routed, SessionId, SessionInfo, Transport};
+use crate::state::AppState;
+use crate::xml::Element;
+
+const CLIENT: &str = "jabber:client";
+const TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
+const SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
+const BIND: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+const SESSION: &str = "urn:ietf:params:xml:ns:xmpp-session";
+const STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
+const PING: &str = "urn:xmpp:ping";
+const DISCO_INFO: &str = "http://jabber.org/protocol/disco#info";
+const SID: &str = "urn:xmpp:sid:0";
+
+/// Failed PLAIN attempts on one stream before it is closed.
+const MAX_AUTH_ATTEMPTS: u32 = 3;
+
+/// The longest a write to the client may take before the connection is dropped (a client that
+/// stops reading must not hold its session's task).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every connection shares.
+pub struct Shared {
+    pub state: Arc<AppState>,
+    pub tls: TlsAcceptor,
+    pub max_stanza_bytes: usize,
+    pub negotiation: Duration,
+    /// Silence before a ping (`read_timeout`), then before the stream is closed.
+    pub timeouts: Timeouts,
+}
+
+type Secure = BufReader<Guard<TlsStream<TcpStream>>>;
+
+/// A negotiated, bound session.
+struct Bound {
+    stream: XmlStream<Secure, Xml>,
+    /// The full JID bound.
+    jid: Jid,
+    domain: String,
+    live: Live,
+    session: LiveSession,
+}
+
+/// Serves one TCP connection until it ends.
+pub async fn serve(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
+    let slot = Slot::default();
+    let bound = match tokio::time::timeout(shared.negotiation, negotiate(&shared, tcp, peer, &slot))
+        .await
+    {
+        Ok(Ok(Some(bound))) => bound,
+        Ok(Ok(None)) => return,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, %e, "c2s negotiation failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "c2s negotiation timed out");
+            return;
+        }
+    };
+    run(&shared, bound, &slot).await;
+}
+
+/// What a read gives.
+enum Read {
+    Element(Xml),
+    /// The client was silent for `idle_timeout_secs`.
+    Idle,
+    /// The stream ended (after answering a violation or a syntax error with its stream error).
+    End,
+}
+
+/// Reads the next top-level element; `None` when the stream ended.
+async fn next<Io: AsyncBufRead + AsyncWrite + Unpin>(
+    stream: &mut XmlStream<Io, Xml>,
+    slot: &Slot,
+) -> Option<Xml> {
+    loop {
+        match read(stream, slot).await {
+            Read::Element(el) => return Some(el),
+            Read::Idle => continue,
+            Read::End => return None,
+        }
+    }
+}
+
+async fn read<Io: AsyncBufRead + AsyncWrite + Unpin>(
+    stream: &mut XmlStream<Io, Xml>,
+    slot: &Slot,
+) -> Read {
+    match stream.next().await {
+        Some(Ok(el)) => Read::Element(el),
+        Some(Err(ReadError::SoftTimeout)) => Read::Idle,
+        Some(Err(ReadError::ParseError(e))) => {
+            tracing::debug!(%e, "c2s: unparsable element");
+            close(
+                stream,
+                DefinedCondition::NotWellFormed,
+                "unparsable element",
+            )
+            .await;
+            Read::End
+        }
+        Some(Err(ReadError::HardError(e))) => {
+            failed(stream, slot, &e).await;
+            Read::End
+        }
+        Some(Err(ReadError::StreamFooterReceived)) | None => {
+            shutdown(stream).await;
+            Read::End
+        }
+    }
+}
+
+/// A failed read: the guard's violation, invalid XML, or a broken connection.
+async fn failed<Io: AsyncBufRead + AsyncWrite + Unpin>(
+    stream: &mut XmlStream<Io, Xml>,
+    slot: &Slot,
+    e: &io::Error,
+) {
+    let violation = *slot.lock().unwrap_or_else(|e| e.into_inner());
+    match violation {
+        Some(Violation::TooLarge) => {
+            crate::metrics::c2s_refused("stanza_too_large");
+            close(
+                stream,
+                DefinedCondition::PolicyViolation,
+                "stanza larger than max_stanza_bytes",
+            )
+            .await
+        }
+        Some(Violation::TooDeep) => {
+            crate::metrics::c2s_refused("too_deep");
+            close(
+                stream,
+                DefinedCondition::PolicyViolation,
+                "elements nested too deeply",
+            )
+            .await
+        }
+        Some(Violation::Restricted) => {
+            crate::metrics::c2s_refused("restricted_xml");
+            close(
+                stream,
+                DefinedCondition::RestrictedXml,
+                "no DTDs, comments, CDATA sections or processing instructions",
+            )
+            .await
+        }
+        None if e.kind() == io::ErrorKind::TimedOut => {
+            close(
+                stream,
+                DefinedCondition::ConnectionTimeout,
+                "no answer to a ping",
+            )
+            .await
+        }
+        None if e.kind() == io::ErrorKind::InvalidData => {
+            close(
+                stream,
+                DefinedCondition::NotWellFormed,
+                "not well-formed XML",
+            )
+            .await
+        }
+        None => tracing::debug!(%e, "c2s connection failed"),
+    }
+}
+
+async fn send<Io: AsyncBufRead + AsyncWrite + Unpin, U: xso::AsXml>(
+    stream: &mut XmlStream<Io, Xml>,
+    item: &U,
+) -> io::Result<()> {
+    tokio::time::timeout(WRITE_TIMEOUT, stream.send(item))
+        .await
+        .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?
+}
+
+async fn shutdown<Io: AsyncBufRead + AsyncWrite + Unpin>(stream: &mut XmlStream<Io, Xml>) {
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, stream.shutdown()).await;
+}
+
+/// Sends a stream error and closes the stream.
+async fn close<Io: AsyncBufRead + AsyncWrite + Unpin>(
+    stream: &mut XmlStream<Io, Xml>,
+    condition: DefinedCondition,
+    text: &str,
+) {
+    let error = StreamError::new(condition, "en", text);
+    if send(stream, &error).await.is_ok() {
+        shutdown(stream).await;
+    }
+}
+
+fn header(domain: &str) -> StreamHeader<'static> {
+    StreamHeader {
+        from: Some(domain.to_string().into()),
+        to: None,
+        id: Some(crate::stanza::new_id().into()),
+    }
+}
+
+/// The served host a stream header names, prepared.
+fn host(state: &AppState, to: Option<&str>) -> Option<String> {
+    let domain = crate::jid::prep_domain(to?).ok()?;
+    state
+        .config
+        .general
+        .hosts
+        .contains(&domain)
+        .then_some(domain)
+}
+
+async fn negotiate(
+    shared: &Shared,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    slot: &Slot,
+) -> io::Result<Option<Bound>> {
+    let state = &shared.state;
+    let io = BufReader::new(Guard::new(tcp, shared.max_stanza_bytes, slot.clone()));
+    let accepted = xmlstream::accept_stream(io, CLIENT, shared.timeouts).await?;
+    let Some(domain) = host(state, accepted.header().to.as_deref()) else {
+        let pending = accepted
+            .send_header(header(&state.config.general.hosts[0]))
+            .await?;
+        let error = StreamError::new(DefinedCondition::HostUnknown, "en", "not a served host");
+        pending.send_error(&error).await?;
+        return Ok(None);
+    };
+    let pending = accepted.send_header(header(&domain)).await?;
+    let features = StreamFeatures {
+        starttls: Some(StartTls { required: true }),
+        ..Default::default()
+    };
+    let mut stream: XmlStream<_, Xml> = pending.send_features(&features).await?;
+    let Some(first) = next(&mut stream, slot).await else {
+        return Ok(None);
+    };
+    if !first.is("starttls", TLS) {
+        crate::metrics::c2s_refused("tls_required");
+        close(
+            &mut stream,
+            DefinedCondition::PolicyViolation,
+            "STARTTLS is required before anything else",
+        )
+        .await;
+        return Ok(None);
+    }
+    send(&mut stream, &Xml::builder("proceed", TLS).build()).await?;
+    let io = stream.into_inner();
+    if !io.buffer().is_empty() {
+        // The client sent more after <starttls/> than it may (RFC 6120 §5.4.3.3).
+        return Ok(None);
+    }
+    let tcp = io.into_inner().into_inner();
+    let tls = shared.tls.accept(tcp).await?;
+
+    let io = BufReader::new(Guard::new(tls, shared.max_stanza_bytes, slot.clone()));
+    let accepted = xmlstream::accept_stream(io, CLIENT, shared.timeouts).await?;
+    let pending = accepted.send_header(header(&domain)).await?;
+    let features = StreamFeatures {
+        sasl_mechanisms: ["PLAIN".to_string()].into(),
+        limits: Some(Limits {
+            max_bytes: u32::try_from(shared.max_stanza_bytes)
+                .ok()
+                .and_then(std::num::NonZeroU32::new),
+            idle_seconds: None,
+        }),
+        ..Default::default()
+    };
+    let mut stream: XmlStream<_, Xml> = pending.send_features(&features).await?;
+    let mut attempts = 0;
+    let (user, live) = loop {
+        let Some(auth) = next(&mut stream, slot).await else {
+            return Ok(None);
+        };
+        if !auth.is("auth", SASL) {
+            close(
+                &mut stream,
+                DefinedCondition::NotAuthorized,
+                "authenticate first",
+            )
+            .await;
+            return Ok(None);
+        }
+        let condition = if auth.attr("mechanism") != Some("PLAIN") {
+            "invalid-mechanism"
+        } else {
+            let mut payload = auth.text();
+            if payload.is_empty() {
+                // No initial response: an empty challenge asks for it.
+                send(&mut stream, &Xml::builder("challenge", SASL).build()).await?;
+                let Some(response) = next(&mut stream, slot).await else {
+                    return Ok(None);
+                };
+                if !response.is("response", SASL) {
+                    close(
+                        &mut stream,
+                        DefinedCondition::NotAuthorized,
+                        "expected <response/>",
+                    )
+                    .await;
+                    return Ok(None);
+                }
+                payload = response.text();
+            }
+            match authenticate(state, &payload, &domain, peer).await {
+                Ok(found) => break found,
+                Err(condition) => condition,
+            }
+        };
+        attempts += 1;
+        let failure = Xml::builder("failure", SASL)
+            .append(Xml::builder(condition, SASL).build())
+            .build();
+        send(&mut stream, &failure).await?;
+        if attempts >= MAX_AUTH_ATTEMPTS {
+            close(
+                &mut stream,
+                DefinedCondition::PolicyViolation,
+                "too many failed authentication attempts",
+            )
+            .await;
+            return Ok(None);
+        }
+    };
+
+    let accepted = stream
+        .accept_reset(&Xml::builder("success", SASL).build())
+        .await?;
+    let pending = accepted.send_header(header(&domain)).await?;
+    let features = StreamFeatures {
+        bind: Some(BindFeature { required: true }),
+        others: vec![
+            Xml::builder("session", SESSION)
+                .append(Xml::builder("optional", SESSION).build())
+                .build(),
+        ],
+        ..Default::default()
+    };
+    let mut stream: XmlStream<_, Xml> = pending.send_features(&features).await?;
+    loop {
+        let Some(iq) = next(&mut stream, slot).await else {
+            return Ok(None);
+        };
+        let bind = iq
+            .is("iq", CLIENT)
+            .then(|| iq.get_child("bind", BIND))
+            .flatten()
+            .filter(|_| iq.attr("type") == Some("set"));
+        let Some(bind) = bind else {
+            close(
+                &mut stream,
+                DefinedCondition::NotAuthorized,
+                "bind a resource first",
+            )
+            .await;
+            return Ok(None);
+        };
+        let id = iq.attr("id").unwrap_or_default().to_string();
+        let requested = bind
+            .get_child("resource", BIND)
+            .map(|r| r.text())
+            .filter(|r| !r.is_empty());
+        let resource = match requested {
+            Some(r) => match crate::jid::prep_resource_name(&r) {
+                Some(r) => r,
+                None => {
+                    let error = iq_error(&id, None, "modify", "bad-request");
+                    send(&mut stream, &error).await?;
+                    continue;
+                }
+            },
+            None => generated_resource(),
+        };
+        let Ok(jid) = user.with_resource(&resource) else {
+            send(&mut stream, &iq_error(&id, None, "modify", "bad-request")).await?;
+            continue;
+        };
+        let session = match open_session(state, &jid, peer).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(%e, "cannot open a c2s session");
+                let error = iq_error(&id, None, "wait", "internal-server-error");
+                send(&mut stream, &error).await?;
+                close(&mut stream, DefinedCondition::InternalServerError, "").await;
+                return Ok(None);
+            }
+        };
+        let result = Xml::builder("iq", CLIENT)
+            .attr(name("type"), "result")
+            .attr(name("id"), id)
+            .append(
+                Xml::builder("bind", BIND)
+                    .append(Xml::builder("jid", BIND).append(jid.to_string()).build())
+                    .build(),
+            )
+            .build();
+        send(&mut stream, &result).await?;
+        tracing::debug!(%jid, %peer, "c2s session bound");
+        return Ok(Some(Bound {
+            stream,
+            jid,
+            domain,
+            live,
+            session,
+        }));
+    }
+}
+
+fn name(n: &'static str) -> tokio_xmpp::minidom::rxml::NcName {
+    n.try_into().expect("a valid name")
+}
+
+/// `c2s-<16 hex digits>`.
+fn generated_resource() -> String {
+    format!("c2s-{}", crate::stanza::new_id())
+}
+
+/// Checks a PLAIN payload against the same credential check and cache as HTTP Basic, then binds
+/// the connection to the credential (read before the check, as `http::binding` does).
+async fn authenticate(
+    state: &AppState,
+    payload: &str,
+    domain: &str,
+    peer: SocketAddr,
+) -> Result<(Jid, Live), &'static str> {
+    let plain = sasl::plain(payload, domain).map_err(|e| match e {
+        PlainError::Encoding => "incorrect-encoding",
+        PlainError::InvalidAuthzid => "invalid-authzid",
+        PlainError::NotAuthorized => "not-authorized",
+    })?;
+    let temporary = |e: &dyn std::fmt::Display| {
+        tracing::warn!(%e, "c2s authentication failed");
+        "temporary-auth-failure"
+    };
+    let credential = state
+        .connections
+        .password_of(&plain.jid)
+        .await
+        .map_err(|e| temporary(&e))?;
+    match state
+        .accounts
+        .authenticate(&plain.jid, &plain.password)
+        .await
+    {
+        Ok(true) => crate::metrics::auth_attempt("c2s", "ok"),
+        Ok(false) => {
+            crate::metrics::auth_attempt("c2s", "wrong_credentials");
+            tracing::warn!(api = "c2s", user = %plain.jid, %peer, "refused login");
+            return Err("not-authorized");
+        }
+        Err(e) => return Err(temporary(&e)),
+    }
+    let credential = match credential {
+        Some(c) => Some(c),
+        None => state
+            .connections
+            .password_of(&plain.jid)
+            .await
+            .map_err(|e| temporary(&e))?,
+    };
+    let Some(credential) = credential else {
+        return Err("not-authorized");
+    };
+    let live = state.connections.register(
+        plain.jid.bare_string(),
+        credential,
+        CancellationToken::new(),
+    );
+    Ok((plain.jid, live))
+}
+
+/// Opens the registry session of `jid`. A session of this node with the same resource is
+/// replaced: its stream ends with `<conflict/>`. The new session is unavailable (priority -1,
+/// only full-JID messages) until the client sends initial presence.
+async fn open_session(
+    state: &AppState,
+    jid: &Jid,
+    peer: SocketAddr,
+) -> Result<LiveSession, crate::sessions::SessionError> {
+    for old in state.sessions.sessions_of(&jid.to_bare()).await? {
+        if old.jid.resource() == jid.resource() && old.node == state.node {
+            state.sessions.close(old.id);
+        }
+    }
+    let info = SessionInfo {
+        id: SessionId::random(),
+        jid: jid.clone(),
+        priority: -1,
+        node: state.node.clone(),
+        transport: Transport::C2s,
+        opened_at: crate::db::now_micros(),
+        peer: Some(peer),
+    };
+    LiveSession::open_as(state.sessions.clone(), info).await
+}
+
+async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
+    let state = &shared.state;
+    let ended = b.live.ended().clone();
+    loop {
+        tokio::select! {
+            _ = ended.cancelled() => {
+                close(&mut b.stream, DefinedCondition::NotAuthorized, "the credentials changed").await;
+                break;
+            }
+            _ = state.shutdown.cancelled() => {
+                close(&mut b.stream, DefinedCondition::SystemShutdown, "").await;
+                break;
+            }
+            routed = b.session.next() => match routed {
+                Some(routed) => {
+                    let Some(xml) = to_client(&routed, &b.jid) else { continue };
+                    if send(&mut b.stream, &xml).await.is_err() {
+                        break;
+                    }
+                }
+                None => {
+                    // The mailbox was closed: the account was removed, its credentials
+                    // changed, another stream bound the same resource, or this client did
+                    // not read its stanzas.
+                    let holds = b.live.check().await.unwrap_or(true);
+                    let (condition, text) = if holds {
+                        (DefinedCondition::Conflict, "replaced by a new session")
+                    } else {
+                        (DefinedCondition::NotAuthorized, "the credentials changed")
+                    };
+                    close(&mut b.stream, condition, text).await;
+                    break;
+                }
+            },
+            el = read(&mut b.stream, slot) => match el {
+                Read::Element(el) => {
+                    if let Err(e) = handle(state, &mut b, el).await {
+                        tracing::debug!(%e, "c2s write failed");
+                        break;
+                    }
+                }
+                Read::Idle => {
+                    // Any answer (even an error) counts as traffic.
+                    let ping = Xml::builder("iq", CLIENT)
+                        .attr(name("type"), "get")
+                        .attr(name("id"), format!("ping-{}", crate::stanza::new_id()))
+                        .attr(name("from"), b.domain.clone())
+                        .attr(name("to"), b.jid.to_string())
+                        .append(Xml::builder("ping", PING).build())
+                        .build();
+                    if send(&mut b.stream, &ping).await.is_err() {
+                        break;
+                    }
+                }
+                Read::End => break,
+            },
+        }
+    }
+    tracing::debug!(jid = %b.jid, "c2s session ended");
+}
+
+/// A top-level element from the bound client.
+async fn handle(state: &AppState, b: &mut Bound, el: Xml) -> io::Result<()> {
+    if el.ns() != CLIENT {
+        close(
+            &mut b.stream,
+            DefinedCondition::UnsupportedStanzaType,
+            "not a stanza",
+        )
+        .await;
+        return Err(io::Error::other("unsupported element"));
+    }
+    let Some(element) = from_client(&el) else {
+        // Within the stanza bound but over one of the element bounds (attributes, names).
+        return reply_error(b, &el, "modify", "bad-request").await;
+    };
+    match el.name() {
+        "message" => message(state, b, element).await,
+        "presence" => presence(state, b, &element).await,
+        "iq" => iq(state, b, element).await,
+        _ => {
+            close(
+                &mut b.stream,
+                DefinedCondition::UnsupportedStanzaType,
+                "not a stanza",
+            )
+            .await;
+            Err(io::Error::other("unsupported stanza"))
+        }
+    }
+}
+
+/// A client's element as the domain keeps it (without the stream's default namespace).
+fn from_client(el: &Xml) -> Option<Element> {
+    let mut e = Element::parse(&String::from(el)).ok()?;
+    e.attrs.retain(|(k, v)| !(k == "xmlns" && v == CLIENT));
+    Some(e)
+}
+
+/// A routed element as the client gets it; the archive id as a XEP-0359 `<stanza-id/>`.
+fn to_client(routed: &Routed, me: &Jid) -> Option<Xml> {
+    let mut e = routed.element.clone();
+    if e.attr("from").is_none() {
+        e.set_attr("from", routed.sender.to_string());
+    }
+    if let Some(id) = routed.archive_id {
+        let by = me.bare_string();
+        e.children.retain(|c| {
+            !matches!(c, crate::xml::Node::Element(s)
+                if s.name == "stanza-id" && s.attr("by") == Some(by.as_str()))
+        });
+        e.children.push(crate::xml::Node::Element(
+            Element::new("stanza-id")
+                .with_attr("xmlns", SID)
+                .with_attr("by", by)
+                .with_attr("id", id.to_base32()),
+        ));
+    }
+    if e.attr("xmlns").is_none() {
+        e.attrs.insert(0, ("xmlns".to_string(), CLIENT.to_string()));
+    }
+    match e.to_string().parse::<Xml>() {
+        Ok(x) => Some(x),
+        Err(err) => {
+            tracing::warn!(%err, "a routed stanza cannot be sent to an XMPP client");
+            None
+        }
+    }
+}
+
+/// `<message/>`: `from` stamped with the session's full JID, `<stanza-id/>` of this server
+/// removed (XEP-0359 §3.3), routed as `sendMessage` routes.
+async fn message(state: &AppState, b: &mut Bound, mut e: Element) -> io::Result<()> {
+    e.set_attr("from", b.jid.to_string());
+    let hosts = &state.config.general.hosts;
+    e.children.retain(|c| {
+        !matches!(c, crate::xml::Node::Element(s) if s.name == "stanza-id"
+        && s.attr("by").is_some_and(|by| {
+            let domain = by.rsplit('@').next().unwrap_or(by);
+            hosts.iter().any(|h| h == domain)
+        }))
+    });
+    let to = match e.attr("to") {
+        None => b.jid.to_bare(),
+        Some(to) => match Jid::parse_any(to) {
+            Ok(j) => j,
+            Err(_) => return stanza_error(b, &e, "modify", "jid-malformed").await,
+        },
+    };
+    let envelope = Envelope {
+        sender: b.jid.clone(),
+        to,
+        element: e.clone(),
+    };
+    if let Err(err) = state.router.route(envelope).await {
+        tracing::warn!(%err, "cannot route a c2s message");
+        return stanza_error(b, &e, "wait", "internal-server-error").await;
+    }
+    Ok(())
+}
+
+/// `<presence/>` without `to`: the session's availability and priority (RFC 6121 §4.7.2.3).
+/// Presence to contacts is not handled yet.
+async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()> {
+    if e.attr("to").is_some() {
+        return Ok(());
+    }
+    let priority = match e.attr("type") {
+        None => e
+            .elements()
+            .find(|c| c.name == "priority")
+            .and_then(|p| p.text().trim().parse::<i32>().ok())
+            .map_or(0, |p| p.clamp(-128, 127)),
+        Some("unavailable") => -1,
+        Some(_) => return Ok(()),
+    };
+    if let Err(err) = state
+        .sessions
+        .set_priority(b.session.info.id, priority)
+        .await
+    {
+        tracing::warn!(%err, "cannot change a c2s session's priority");
+    }
+    Ok(())
+}
+
+/// `<iq/>`: to the server or the account, answered here (ping, disco#info, the legacy
+/// session); to another entity's full JID, routed.
+async fn iq(state: &AppState, b: &mut Bound, mut e: Element) -> io::Result<()> {
+    let ty = e.attr("type").unwrap_or_default().to_string();
+    if !matches!(ty.as_str(), "get" | "set") {
+        // Results and errors addressed to the server need no answer.
+        if e.attr("to").is_some_and(|to| to != b.domain) {
+            e.set_attr("from", b.jid.to_string());
+            return route_iq(state, b, e).await;
+        }
+        return Ok(());
+    }
+    let to = match e.attr("to") {
+        None => None,
+        Some(to) => match Jid::parse_any(to) {
+            Ok(j) => Some(j),
+            Err(_) => return stanza_error(b, &e, "modify", "jid-malformed").await,
+        },
+    };
+    let to_server = to
+        .as_ref()
+        .is_none_or(|j| j.node().is_empty() && j.resource().is_empty() && j.domain() == b.domain);
+    let to_account = to
+        .as_ref()
+        .is_some_and(|j| j.resource().is_empty() && j.to_bare() == b.jid.to_bare());
+    if !to_server && !to_account {
+        if to.as_ref().is_some_and(|j| !j.resource().is_empty()) {
+            e.set_attr("from", b.jid.to_string());
+            return route_iq(state, b, e).await;
+        }
+        return stanza_error(b, &e, "cancel", "service-unavailable").await;
+    }
+    let payload = e.elements().next().map(|c| {
+        (
+            c.name.clone(),
+            c.attr("xmlns").unwrap_or_default().to_string(),
+        )
+    });
+    let id = e.attr("id").unwrap_or_default().to_string();
+    let from = to.as_ref().map(|j| j.to_string());
+    let result = |child: Option<Xml>| {
+        let mut r = Xml::builder("iq", CLIENT)
+            .attr(name("type"), "result")
+            .attr(name("id"), id.clone())
+            .attr(name("to"), b.jid.to_string());
+        if let Some(f) = &from {
+            r = r.attr(name("from"), f.clone());
+        }
+        if let Some(c) = child {
+            r = r.append(c);
+        }
+        r.build()
+    };
+    match payload.as_ref().map(|(n, ns)| (n.as_str(), ns.as_str())) {
+        Some(("ping", PING)) if ty == "get" => send(&mut b.stream, &result(None)).await,
+        Some(("session", SESSION)) if ty == "set" => send(&mut b.stream, &result(None)).await,
+        Some(("query", DISCO_INFO)) if ty == "get" && to_server => {
+            let mut query = Xml::builder("query", DISCO_INFO).append(
+                Xml::builder("identity", DISCO_INFO)
+                    .attr(name("category"), "server")
+                    .attr(name("type"), "im")
+                    .attr(name("name"), "mimql")
+                    .build(),
+            );
+            for var in [DISCO_INFO, PING, SID] {
+                query = query.append(
+                    Xml::builder("feature", DISCO_INFO)
+                        .attr(name("var"), var)
+                        .build(),
+                );
+            }
+            send(&mut b.stream, &result(Some(query.build()))).await
+        }
+        _ => stanza_error(b, &e, "cancel", "service-unavailable").await,
+    }
+}
+
+async fn route_iq(state: &AppState, b: &mut Bound, e: Element) -> io::Result<()> {
+    let Some(to) = e.attr("to").and_then(|t| Jid::parse_any(t).ok()) else {
+        return Ok(());
+    };
+    let envelope = Envelope {
+        sender: b.jid.clone(),
+        to,
+        element: e,
+    };
+    if let Err(err) = state.router.route(envelope).await {
+        tracing::warn!(%err, "cannot route a c2s iq");
+    }
+    Ok(())
+}
+
+/// An iq error without the original payload (`<iq type='error' id><error type><condition/>`).
+fn iq_error(id: &str, to: Option<&str>, ty: &str, condition: &str) -> Xml {
+    let mut b = Xml::builder("iq", CLIENT)
+        .attr(name("type"), "error")
+        .attr(name("id"), id.to_string());
+    if let Some(to) = to {
+        b = b.attr(name("to"), to.to_string());
+    }
+    b.append(
+        Xml::builder("error", CLIENT)
+            .attr(name("type"), ty.to_string())
+            .append(Xml::builder(condition, STANZAS).build())
+            .build(),
+    )
+    .build()
+}
+
+/// Answers a stanza with a stanza error of the same kind, addressed back to the client.
+async fn stanza_error(b: &mut Bound, e: &Element, ty: &str, condition: &str) -> io::Result<()> {
+    let mut reply = Xml::builder(e.name.clone(), CLIENT)
+        .attr(name("type"), "error")
+        .attr(name("to"), b.jid.to_string());
+    if let Some(id) = e.attr("id") {
+        reply = reply.attr(name("id"), id.to_string());
+    }
+    if let Some(to) = e.attr("to") {
+        reply = reply.attr(name("from"), to.to_string());
+    }
+    let reply = reply
+        .append(
+            Xml::builder("error", CLIENT)
+                .attr(name("type"), ty.to_string())
+                .append(Xml::builder(condition, STANZAS).build())
+                .build(),
+        )
+        .build();
+    send(&mut b.stream, &reply).await
+}
+
+async fn reply_error(b: &mut Bound, el: &Xml, ty: &str, condition: &str) -> io::Result<()> {
+    if el.attr("type") == Some("error") {
+        return Ok(());
+    }
+    let mut e = Element::new(el.name());
+    for attr in ["id", "to"] {
+        if let Some(v) = el.attr(attr) {
+            e.set_attr(attr, v);
+        }
+    }
+    stanza_error(b, &e, ty, condition).await
+}

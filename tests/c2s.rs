@@ -1,0 +1,616 @@
+//! XMPP clients (c2s): a minimal client built on the crates the server uses (tokio-xmpp's
+//! initiator-side XML stream, tokio-rustls trusting the certificate the server generated at
+//! start) against the real server: STARTTLS required, SASL PLAIN, resource binding, sessions
+//! in the registry, messages both ways through the router and the archive, removal, bounds.
+//! tokio-xmpp's own `Client` cannot be given a certificate to trust (it uses the system's
+//! roots), hence the minimal client.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use common::{TestServer, User, archive, eventually, send, server, server_with, sessions};
+use futures_util::{SinkExt, StreamExt};
+use mimql_client::sse::{Opened, SseSubscription};
+use mimql_client::user::stanza::{self, SubscribeForMessages};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_xmpp::minidom::Element as Xml;
+use tokio_xmpp::parsers::stream_features::StreamFeatures;
+use tokio_xmpp::xmlstream::{self, ReadError, StreamHeader, Timeouts, XmlStream};
+
+const CLIENT: &str = "jabber:client";
+const STREAM: &str = "http://etherx.jabber.org/streams";
+const TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
+const SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
+const BIND: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+const SID: &str = "urn:xmpp:sid:0";
+const WAIT: Duration = Duration::from_secs(10);
+
+type Tls = BufReader<tokio_rustls::client::TlsStream<TcpStream>>;
+
+fn header() -> StreamHeader<'static> {
+    StreamHeader {
+        to: Some("localhost".into()),
+        from: None,
+        id: None,
+    }
+}
+
+fn timeouts() -> Timeouts {
+    Timeouts {
+        read_timeout: Duration::from_secs(60),
+        response_timeout: Duration::from_secs(60),
+    }
+}
+
+fn xml(s: &str) -> Xml {
+    s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn connector(s: &TestServer) -> TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(&s.c2s_cert).expect("the generated certificate") {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    TlsConnector::from(Arc::new(config))
+}
+
+async fn next<Io: tokio::io::AsyncBufRead + tokio::io::AsyncWrite + Unpin>(
+    s: &mut XmlStream<Io, Xml>,
+) -> Option<Xml> {
+    match tokio::time::timeout(WAIT, s.next())
+        .await
+        .expect("an element in time")
+    {
+        Some(Ok(el)) => Some(el),
+        Some(Err(ReadError::StreamFooterReceived)) | None => None,
+        Some(Err(e)) => panic!("read failed: {e}"),
+    }
+}
+
+/// A TCP connection with the stream opened: the features and the stream.
+async fn plain(s: &TestServer) -> (StreamFeatures, XmlStream<BufReader<TcpStream>, Xml>) {
+    let tcp = TcpStream::connect(s.c2s_addr.expect("c2s enabled"))
+        .await
+        .unwrap();
+    xmlstream::initiate_stream(BufReader::new(tcp), CLIENT, header(), timeouts())
+        .await
+        .unwrap()
+        .recv_features::<Xml>()
+        .await
+        .unwrap()
+}
+
+/// After STARTTLS: the features and the stream.
+async fn secure(s: &TestServer) -> (StreamFeatures, XmlStream<Tls, Xml>) {
+    let (features, mut stream) = plain(s).await;
+    assert!(features.starttls.as_ref().is_some_and(|t| t.required));
+    assert!(features.sasl_mechanisms.is_empty(), "no SASL before TLS");
+    stream
+        .send(&xml("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"))
+        .await
+        .unwrap();
+    let proceed = next(&mut stream).await.unwrap();
+    assert!(proceed.is("proceed", TLS), "{}", String::from(&proceed));
+    let tcp = stream.into_inner().into_inner();
+    let tls = connector(s)
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .expect("the server's certificate is valid for localhost");
+    xmlstream::initiate_stream(BufReader::new(tls), CLIENT, header(), timeouts())
+        .await
+        .unwrap()
+        .recv_features::<Xml>()
+        .await
+        .unwrap()
+}
+
+struct Xmpp {
+    stream: XmlStream<Tls, Xml>,
+    /// The bound full JID.
+    jid: String,
+}
+
+/// Logs in with PLAIN as `authcid`/`password`, binds `resource` (or lets the server choose);
+/// `Err(condition)` when SASL fails.
+async fn login_as(
+    s: &TestServer,
+    authcid: &str,
+    password: &str,
+    resource: Option<&str>,
+) -> Result<Xmpp, String> {
+    let (features, mut stream) = secure(s).await;
+    assert!(features.sasl_mechanisms.contains("PLAIN"));
+    assert_eq!(
+        features
+            .limits
+            .as_ref()
+            .and_then(|l| l.max_bytes)
+            .map(|n| n.get()),
+        Some(65536)
+    );
+    let payload =
+        base64::engine::general_purpose::STANDARD.encode(format!("\0{authcid}\0{password}"));
+    stream
+        .send(&xml(&format!(
+            "<auth xmlns='{SASL}' mechanism='PLAIN'>{payload}</auth>"
+        )))
+        .await
+        .unwrap();
+    let reply = next(&mut stream).await.unwrap();
+    if reply.is("failure", SASL) {
+        let condition = reply.children().next().map(|c| c.name().to_string());
+        return Err(condition.unwrap_or_default());
+    }
+    assert!(reply.is("success", SASL), "{}", String::from(&reply));
+    let (features, mut stream) = stream
+        .initiate_reset()
+        .send_header(header())
+        .await
+        .unwrap()
+        .recv_features::<Xml>()
+        .await
+        .unwrap();
+    assert!(features.bind.is_some());
+    assert!(features.sasl_mechanisms.is_empty());
+    let bind = match resource {
+        Some(r) => format!("<bind xmlns='{BIND}'><resource>{r}</resource></bind>"),
+        None => format!("<bind xmlns='{BIND}'/>"),
+    };
+    stream
+        .send(&xml(&format!(
+            "<iq xmlns='{CLIENT}' type='set' id='b1'>{bind}</iq>"
+        )))
+        .await
+        .unwrap();
+    let result = next(&mut stream).await.unwrap();
+    assert_eq!(
+        result.attr("type"),
+        Some("result"),
+        "{}",
+        String::from(&result)
+    );
+    let jid = result
+        .get_child("bind", BIND)
+        .and_then(|b| b.get_child("jid", BIND))
+        .map(|j| j.text())
+        .expect("the bound JID");
+    Ok(Xmpp { stream, jid })
+}
+
+async fn login(s: &TestServer, u: &User, resource: Option<&str>) -> Xmpp {
+    login_as(s, &u.jid, &u.password, resource)
+        .await
+        .expect("login succeeds")
+}
+
+impl Xmpp {
+    async fn send(&mut self, stanza: &str) {
+        self.stream.send(&xml(stanza)).await.unwrap();
+    }
+
+    /// The next element from the server; `None` when the stream ended.
+    async fn recv(&mut self) -> Option<Xml> {
+        next(&mut self.stream).await
+    }
+
+    /// The next `<message/>`, skipping other stanzas.
+    async fn message(&mut self) -> Xml {
+        loop {
+            let el = self.recv().await.expect("stream open");
+            if el.is("message", CLIENT) {
+                return el;
+            }
+        }
+    }
+
+    /// Reads until the stream ends; answers the stream error's condition, if one came.
+    async fn closed(&mut self) -> Option<String> {
+        let mut condition = None;
+        while let Some(el) = self.recv().await {
+            if el.is("error", STREAM) {
+                condition = el.children().next().map(|c| c.name().to_string());
+            }
+        }
+        condition
+    }
+
+    async fn iq(&mut self, iq: &str) -> Xml {
+        self.send(iq).await;
+        loop {
+            let el = self.recv().await.expect("stream open");
+            if el.is("iq", CLIENT) {
+                return el;
+            }
+        }
+    }
+}
+
+fn child_text(el: &Xml, name: &str) -> Option<String> {
+    el.children().find(|c| c.name() == name).map(|c| c.text())
+}
+
+fn stanza_id(el: &Xml) -> Option<(String, String)> {
+    el.get_child("stanza-id", SID).map(|s| {
+        (
+            s.attr("by").unwrap_or_default().to_string(),
+            s.attr("id").unwrap_or_default().to_string(),
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_bind_and_the_session_in_the_registry() {
+    let s = server();
+    let u = s.new_user("c2sa");
+    let (name, _) = u.jid.split_once('@').unwrap();
+    // The local part alone is the usual PLAIN authentication identity.
+    let mut x = login_as(s, name, &u.password, Some("phone")).await.unwrap();
+    assert_eq!(x.jid, format!("{}/phone", u.jid));
+    // The legacy session iq is answered.
+    let r = x
+        .iq("<iq xmlns='jabber:client' type='set' id='s1'>\
+             <session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>")
+        .await;
+    assert_eq!(r.attr("type"), Some("result"));
+    x.send("<presence xmlns='jabber:client'><priority>5</priority></presence>")
+        .await;
+    let c = s.client(&u);
+    assert!(eventually(10, || {
+        let info = sessions(&c);
+        info.list_sessions
+            .unwrap_or_default()
+            .iter()
+            .any(|s| s.priority == Some(5))
+    }));
+    let info = sessions(&c);
+    assert_eq!(info.count_resources, Some(1));
+    assert_eq!(
+        info.list_resources
+            .unwrap()
+            .iter()
+            .map(|r| r.0.clone())
+            .collect::<Vec<_>>(),
+        ["phone"]
+    );
+    let session = &info.list_sessions.unwrap()[0];
+    assert_eq!(session.user.0, x.jid);
+    assert_eq!(session.connection.as_deref(), Some("c2s_tls"));
+    assert_eq!(session.ip.as_deref(), Some("127.0.0.1"));
+    assert!(session.port.is_some_and(|p| p > 0));
+    // A generated resource.
+    let y = login(s, &u, None).await;
+    assert!(y.jid.starts_with(&format!("{}/c2s-", u.jid)), "{}", y.jid);
+    assert!(eventually(10, || sessions(&c).count_resources == Some(2)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_is_not_authorized() {
+    let s = server();
+    let u = s.new_user("c2sw");
+    assert_eq!(
+        login_as(s, &u.jid, "wrong", None).await.err().as_deref(),
+        Some("not-authorized")
+    );
+    assert_eq!(
+        login_as(s, "nobody_here", "pw", None)
+            .await
+            .err()
+            .as_deref(),
+        Some("not-authorized")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sasl_before_starttls_is_refused() {
+    let s = server();
+    let u = s.new_user("c2st");
+    let (features, mut stream) = plain(s).await;
+    assert!(features.sasl_mechanisms.is_empty());
+    let payload =
+        base64::engine::general_purpose::STANDARD.encode(format!("\0{}\0{}", u.jid, u.password));
+    stream
+        .send(&xml(&format!(
+            "<auth xmlns='{SASL}' mechanism='PLAIN'>{payload}</auth>"
+        )))
+        .await
+        .unwrap();
+    let error = next(&mut stream).await.expect("a stream error");
+    assert!(error.is("error", STREAM), "{}", String::from(&error));
+    assert_eq!(
+        error
+            .children()
+            .next()
+            .map(|c| c.name().to_string())
+            .as_deref(),
+        Some("policy-violation")
+    );
+    assert!(next(&mut stream).await.is_none(), "the stream is closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binding_a_bound_resource_replaces_the_old_session() {
+    let s = server();
+    let u = s.new_user("c2sc");
+    let mut old = login(s, &u, Some("desk")).await;
+    let new = login(s, &u, Some("desk")).await;
+    assert_eq!(old.closed().await.as_deref(), Some("conflict"));
+    let c = s.client(&u);
+    assert!(eventually(10, || sessions(&c).count_resources == Some(1)));
+    drop(new);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_messages_reach_the_client_with_the_archive_id() {
+    let s = server();
+    let (alice, bob) = (s.new_user("c2sga"), s.new_user("c2sgb"));
+    let mut x = login(s, &bob, Some("laptop")).await;
+    x.send("<presence xmlns='jabber:client'/>").await;
+    let bc = s.client(&bob);
+    assert!(eventually(10, || {
+        sessions(&bc)
+            .list_sessions
+            .unwrap_or_default()
+            .iter()
+            .any(|s| s.priority == Some(0))
+    }));
+    let id = send(&s.client(&alice), &bob.jid, "to the bare JID");
+    let m = x.message().await;
+    assert_eq!(m.attr("id"), Some(id.as_str()));
+    assert_eq!(m.attr("from"), Some(alice.jid.as_str()));
+    assert_eq!(m.attr("type"), Some("chat"));
+    assert_eq!(child_text(&m, "body").as_deref(), Some("to the bare JID"));
+    let (archived, _) = archive(&bc, Some(&alice.jid), None, None);
+    let newest = archived.last().unwrap();
+    assert_eq!(
+        stanza_id(&m),
+        Some((bob.jid.clone(), newest.stanza_id.clone().unwrap()))
+    );
+    // To the full JID.
+    send(&s.client(&alice), &x.jid, "to the full JID");
+    let m = x.message().await;
+    assert_eq!(child_text(&m, "body").as_deref(), Some("to the full JID"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unavailable_session_gets_only_full_jid_messages() {
+    let s = server();
+    let (alice, bob) = (s.new_user("c2sua"), s.new_user("c2sub"));
+    // Bound, no initial presence: not available for the bare JID.
+    let mut x = login(s, &bob, Some("r")).await;
+    send(&s.client(&alice), &bob.jid, "not for you");
+    send(&s.client(&alice), &x.jid, "for you");
+    let m = x.message().await;
+    assert_eq!(child_text(&m, "body").as_deref(), Some("for you"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_messages_reach_the_archive_and_graphql_subscribers() {
+    let s = server();
+    let (alice, bob) = (s.new_user("c2sma"), s.new_user("c2smb"));
+    let bc = s.client(&bob);
+    let mut sub = match SseSubscription::open(&bc, &stanza::subscribe_for_messages())
+        .expect("server reachable")
+    {
+        Opened::Stream(sub) => sub,
+        Opened::Refused { status, body, .. } => panic!("refused: {status} {body}"),
+    };
+    let mut x = login(s, &alice, Some("phone")).await;
+    // A spoofed `from` and a forged stanza-id are replaced by the server.
+    x.send(&format!(
+        "<message xmlns='jabber:client' to='{}' from='mallory@localhost/x' type='chat' id='m1'>\
+         <body>hello from XMPP</body>\
+         <stanza-id xmlns='{SID}' by='{}' id='FORGED'/></message>",
+        bob.jid, bob.jid
+    ))
+    .await;
+    let event = tokio::task::spawn_blocking(move || {
+        let resp = sub
+            .next::<SubscribeForMessages>(WAIT)
+            .expect("stream open")
+            .expect("an event in time");
+        resp.data.unwrap().message().cloned().expect("a message")
+    })
+    .await
+    .unwrap();
+    assert_eq!(event.sender.unwrap().0, x.jid);
+    assert_eq!(event.stanza_id.as_deref(), Some("m1"));
+    let element = event.stanza.unwrap().0;
+    assert!(element.contains("hello from XMPP"), "{element}");
+    assert!(element.contains(&format!("from='{}'", x.jid)), "{element}");
+    assert!(!element.contains("FORGED"), "{element}");
+    assert!(!element.contains("mallory"), "{element}");
+    let ac = s.client(&alice);
+    let (mine, _) = archive(&ac, Some(&bob.jid), None, None);
+    assert_eq!(mine.len(), 1);
+    let (theirs, _) = archive(&bc, Some(&alice.jid), None, None);
+    assert_eq!(theirs.len(), 1);
+    assert!(
+        theirs[0]
+            .stanza
+            .as_ref()
+            .unwrap()
+            .0
+            .contains("hello from XMPP")
+    );
+    // Between two XMPP clients, with the recipient's archive id.
+    let mut y = login(s, &bob, Some("tablet")).await;
+    y.send("<presence xmlns='jabber:client'/>").await;
+    assert!(eventually(10, || {
+        sessions(&bc)
+            .list_sessions
+            .unwrap_or_default()
+            .iter()
+            .any(|s| s.user.0 == y.jid && s.priority == Some(0))
+    }));
+    x.send(&format!(
+        "<message xmlns='jabber:client' to='{}' type='chat' id='m2'><body>second</body></message>",
+        y.jid
+    ))
+    .await;
+    let m = y.message().await;
+    assert_eq!(m.attr("from"), Some(x.jid.as_str()));
+    let (theirs, _) = archive(&bc, Some(&alice.jid), None, None);
+    assert_eq!(
+        stanza_id(&m),
+        Some((
+            bob.jid.clone(),
+            theirs.last().unwrap().stanza_id.clone().unwrap()
+        ))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iqs_to_the_server() {
+    let s = server();
+    let u = s.new_user("c2si");
+    let mut x = login(s, &u, None).await;
+    let r = x
+        .iq(
+            "<iq xmlns='jabber:client' type='get' id='p1' to='localhost'>\
+             <ping xmlns='urn:xmpp:ping'/></iq>",
+        )
+        .await;
+    assert_eq!((r.attr("type"), r.attr("id")), (Some("result"), Some("p1")));
+    let r = x
+        .iq("<iq xmlns='jabber:client' type='get' id='d1'>\
+             <query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+        .await;
+    assert_eq!(r.attr("type"), Some("result"));
+    let query = r
+        .get_child("query", "http://jabber.org/protocol/disco#info")
+        .unwrap();
+    let features: Vec<&str> = query
+        .children()
+        .filter(|c| c.name() == "feature")
+        .filter_map(|c| c.attr("var"))
+        .collect();
+    assert!(features.contains(&"urn:xmpp:ping"), "{features:?}");
+    let r = x
+        .iq(
+            "<iq xmlns='jabber:client' type='get' id='v1' to='localhost'>\
+             <query xmlns='jabber:iq:version'/></iq>",
+        )
+        .await;
+    assert_eq!(r.attr("type"), Some("error"));
+    let error = r.get_child("error", CLIENT).unwrap();
+    assert!(error.has_child("service-unavailable", "urn:ietf:params:xml:ns:xmpp-stanzas"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_the_account_closes_the_stream() {
+    let s = server();
+    let u = s.new_user("c2sr");
+    let mut x = login(s, &u, None).await;
+    let removed = s
+        .admin()
+        .run(mimql_client::admin::remove_user(&u.jid))
+        .expect("admin API reachable");
+    assert!(removed.errors.is_empty(), "{:?}", removed.errors);
+    assert_eq!(x.closed().await.as_deref(), Some("not-authorized"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_closes_the_stream() {
+    let s = server();
+    let u = s.new_user("c2sp");
+    let mut x = login(s, &u, None).await;
+    let changed = s
+        .client(&u)
+        .run(mimql_client::user::account::change_password("another one"))
+        .expect("server reachable");
+    assert!(changed.errors.is_empty(), "{:?}", changed.errors);
+    assert_eq!(x.closed().await.as_deref(), Some("not-authorized"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stanza_over_the_bound_closes_the_stream() {
+    let s = server();
+    let u = s.new_user("c2sb");
+    let mut x = login(s, &u, None).await;
+    let body = "x".repeat(70_000);
+    x.send(&format!(
+        "<message xmlns='jabber:client' to='{}' type='chat'><body>{body}</body></message>",
+        u.jid
+    ))
+    .await;
+    assert_eq!(x.closed().await.as_deref(), Some("policy-violation"));
+    // The server stays up.
+    let mut y = login(s, &u, None).await;
+    let r = y
+        .iq("<iq xmlns='jabber:client' type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq>")
+        .await;
+    assert_eq!(r.attr("type"), Some("result"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dtd_is_refused_before_the_parser_sees_it() {
+    let s = server();
+    let mut tcp = TcpStream::connect(s.c2s_addr.unwrap()).await.unwrap();
+    tcp.write_all(
+        b"<?xml version='1.0'?><!DOCTYPE lol [<!ENTITY lol 'lol'>]>\
+          <stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' \
+          to='localhost' version='1.0'>",
+    )
+    .await
+    .unwrap();
+    // The connection is closed without the server parsing the DTD.
+    let mut buf = Vec::new();
+    tokio::time::timeout(WAIT, tcp.read_to_end(&mut buf))
+        .await
+        .expect("closed in time")
+        .ok();
+    let text = String::from_utf8_lossy(&buf);
+    assert!(!text.contains("<stream:features"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_does_not_negotiate_in_time_is_disconnected() {
+    let s = server_with(|c| c.listen.c2s.negotiation_timeout_secs = 1);
+    let mut tcp = TcpStream::connect(s.c2s_addr.unwrap()).await.unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(WAIT, tcp.read_to_end(&mut buf))
+        .await
+        .expect("closed in time")
+        .ok();
+    // Nothing was sent but the connection ended; a negotiating client in time is unaffected.
+    assert!(buf.is_empty());
+    let u = s.new_user("c2sn");
+    login(&s, &u, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_client_is_pinged_then_disconnected() {
+    let s = server_with(|c| {
+        c.listen.c2s.idle_timeout_secs = 1;
+        c.listen.c2s.ping_timeout_secs = 1;
+    });
+    let u = s.new_user("c2sq");
+    let mut x = login(&s, &u, None).await;
+    let ping = x.recv().await.expect("a ping");
+    assert!(ping.is("iq", CLIENT), "{}", String::from(&ping));
+    assert_eq!(ping.attr("type"), Some("get"));
+    assert_eq!(ping.attr("from"), Some("localhost"));
+    assert_eq!(ping.attr("to"), Some(x.jid.as_str()));
+    assert!(ping.has_child("ping", "urn:xmpp:ping"));
+    // Answering keeps the stream open; staying silent ends it.
+    x.send(&format!(
+        "<iq xmlns='jabber:client' type='result' id='{}' to='localhost'/>",
+        ping.attr("id").unwrap()
+    ))
+    .await;
+    assert_eq!(x.closed().await.as_deref(), Some("connection-timeout"));
+}
