@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use sea_orm::{DatabaseConnection, DbErr};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::archive::{self, IdGenerator, NewEntry};
 use crate::inbox::{self, Activity};
@@ -34,37 +34,53 @@ struct Job {
     done: oneshot::Sender<Result<u64, DbErr>>,
 }
 
+/// One queue per writer: messages of one conversation always take the same lane, so they are
+/// committed in the order they were submitted (a lane's batches commit one after the other).
 pub struct GroupCommit {
-    jobs: mpsc::Sender<Job>,
+    lanes: Vec<mpsc::Sender<Job>>,
+}
+
+/// A submitted message whose rows are being committed.
+pub struct Pending(oneshot::Receiver<Result<u64, DbErr>>);
+
+fn stopped() -> DbErr {
+    DbErr::Custom("the archive writer has stopped".into())
 }
 
 impl GroupCommit {
     /// Starts `writers` tasks (one on SQLite, which has one writer anyway; a few on PostgreSQL,
-    /// whose commits can overlap) taking jobs from one queue.
+    /// whose commits can overlap), each with its own lane.
     pub fn start(
         db: DatabaseConnection,
         ids: Arc<IdGenerator>,
         tables: Tables,
         writers: usize,
     ) -> GroupCommit {
-        let (jobs, queue) = mpsc::channel::<Job>(MAX_BATCH * 8);
-        let queue = Arc::new(Mutex::new(queue));
-        for _ in 0..writers.max(1) {
-            let (db, ids, queue) = (db.clone(), ids.clone(), queue.clone());
-            tokio::spawn(async move { writer(db, ids, tables, queue).await });
-        }
-        GroupCommit { jobs }
+        let lanes = (0..writers.max(1))
+            .map(|_| {
+                let (jobs, queue) = mpsc::channel::<Job>(MAX_BATCH * 8);
+                let (db, ids) = (db.clone(), ids.clone());
+                tokio::spawn(async move { writer(db, ids, tables, queue).await });
+                jobs
+            })
+            .collect();
+        GroupCommit { lanes }
     }
 
-    /// Writes one message's rows; returns the number of archive rows once they are committed.
-    pub async fn write(&self, rows: Rows) -> Result<u64, DbErr> {
+    /// Queues one message's rows on the lane `key` picks; the message takes its place in that
+    /// lane's order as this returns (it waits only when the lane is full).
+    pub async fn submit(&self, key: u64, rows: Rows) -> Result<Pending, DbErr> {
         let (done, result) = oneshot::channel();
-        let stopped = || DbErr::Custom("the archive writer has stopped".into());
-        self.jobs
-            .send(Job { rows, done })
-            .await
-            .map_err(|_| stopped())?;
-        result.await.map_err(|_| stopped())?
+        let lane = &self.lanes[(key % self.lanes.len() as u64) as usize];
+        lane.send(Job { rows, done }).await.map_err(|_| stopped())?;
+        Ok(Pending(result))
+    }
+}
+
+impl Pending {
+    /// The number of archive rows written, once they are committed.
+    pub async fn committed(self) -> Result<u64, DbErr> {
+        self.0.await.map_err(|_| stopped())?
     }
 }
 
@@ -72,15 +88,12 @@ async fn writer(
     db: DatabaseConnection,
     ids: Arc<IdGenerator>,
     tables: Tables,
-    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
+    mut queue: mpsc::Receiver<Job>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
-        {
-            let mut queue = queue.lock().await;
-            if queue.recv_many(&mut batch, MAX_BATCH).await == 0 {
-                return;
-            }
+        if queue.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
         }
         let rows: Vec<&Rows> = batch.iter().map(|j| &j.rows).collect();
         match write(&db, &ids, tables, &rows).await {
