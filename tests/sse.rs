@@ -323,3 +323,68 @@ fn revoking_the_token_ends_the_streams_opened_with_it() {
         .unwrap_or_default();
     assert!(got.contains("still here"), "{got}");
 }
+
+/// Messages of one conversation sent by concurrent connections share group commits, yet each
+/// connection's messages arrive in the order it sent them, and live delivery follows the
+/// archive's order exactly (semantics-core 4.6: per-pair order).
+#[test]
+fn one_conversation_from_many_connections_arrives_in_archive_order() {
+    const SENDERS: usize = 6;
+    const EACH: usize = 8;
+    let s = server();
+    let (alice, bob) = (user("orda"), user("ordb"));
+    let mut sub = open(&s.client(&bob));
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|t| {
+            let c = s.client(&alice);
+            let to = bob.jid.clone();
+            std::thread::spawn(move || {
+                for n in 0..EACH {
+                    send(&c, &to, &format!("m{t}.{n}"));
+                }
+            })
+        })
+        .collect();
+    let mut delivered = Vec::new();
+    while delivered.len() < SENDERS * EACH {
+        let m = next(&mut sub);
+        let stanza = &m.stanza.as_ref().expect("a stanza").0;
+        let body = stanza
+            .split("<body>")
+            .nth(1)
+            .and_then(|b| b.split('<').next())
+            .expect("a body")
+            .to_string();
+        delivered.push(body);
+    }
+    for t in senders {
+        t.join().expect("a sender");
+    }
+    let mut last = vec![None; SENDERS];
+    for body in &delivered {
+        let (t, n) = body[1..].split_once('.').unwrap();
+        let (t, n): (usize, usize) = (t.parse().unwrap(), n.parse().unwrap());
+        assert!(
+            last[t] < Some(n),
+            "{body} after {:?} in {delivered:?}",
+            last[t]
+        );
+        last[t] = Some(n);
+    }
+    let (archived, _) = common::archive(&s.client(&bob), Some(&alice.jid), Some(50), None);
+    let archived: Vec<String> = archived
+        .iter()
+        .map(|m| {
+            let stanza = &m.stanza.as_ref().expect("a stanza").0;
+            stanza
+                .split("<body>")
+                .nth(1)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(archived, delivered, "live order is the archive's order");
+}

@@ -496,11 +496,15 @@ async fn authenticate(
     let Some(credential) = credential else {
         return Err("not-authorized");
     };
-    let live = state.connections.register(
+    // Unbounded here: the c2s session itself counts against the user's sessions.
+    let Ok(live) = state.connections.register(
         plain.jid.bare_string(),
         credential,
         CancellationToken::new(),
-    );
+        None,
+    ) else {
+        return Err("not-authorized");
+    };
     Ok((plain.jid, live))
 }
 

@@ -1,9 +1,10 @@
 //! Messaging benchmarks (bench/README.md):
-//! `mimql-bench-messaging <path to mimql> [send|history|live|cluster|muc|all]`.
+//! `mimql-bench-messaging <path to mimql> [send|conversation|history|live|cluster|muc|all]`.
 //! Environment: `PG_BASE` (e.g. `postgres://postgres@127.0.0.1:5432`) adds the PostgreSQL run
 //! of `send`; `ROUNDS` (5) and `DURATION` (seconds per round, 10).
 
 mod cluster;
+mod conversation;
 mod history;
 mod live;
 mod muc;
@@ -28,7 +29,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mimql =
         PathBuf::from(args.next().expect(
-            "usage: mimql-bench-messaging <mimql binary> [send|history|live|cluster|muc|all]",
+            "usage: mimql-bench-messaging <mimql binary> [send|conversation|history|live|cluster|muc|all]",
         ));
     let what = args.next().unwrap_or_else(|| "all".into());
     let rounds = env_num("ROUNDS", 5) as usize;
@@ -50,6 +51,22 @@ fn main() {
                 o.mimql,
                 o.ceiling,
                 o.mimql / o.ceiling
+            ));
+        }
+    }
+    if what == "conversation" || what == "all" {
+        let mut backends = vec![("SQLite", None)];
+        if let Some(pg) = pg.as_deref() {
+            backends.push(("PostgreSQL", Some(pg)));
+        }
+        for (label, base) in backends {
+            let o = conversation::run(&mimql, &dir, base, rounds, duration);
+            report.push(format!(
+                "sendMessage, 64 connections, {label}: 64 conversations {:.0} msgs/s, one conversation {:.0} msgs/s, ratio {:.2} ({} messages delivered live, each connection's in order)",
+                o.many,
+                o.one,
+                o.one / o.many,
+                o.delivered
             ));
         }
     }

@@ -44,52 +44,85 @@ fn row(a: &Activity<'_>) -> inbox_entry::ActiveModel {
 
 /// Upserts the conversations' entries in the caller's transaction: an incoming message adds to
 /// the unread count, an outgoing one marks the conversation read; a conversation in the bin
-/// comes back to the inbox. One statement per round, where a round holds each conversation at
-/// most once (one statement cannot update a row twice: a message to oneself, or several
-/// messages of one conversation committed together), and rounds keep each conversation's order.
+/// comes back to the inbox. Each conversation's activities are first reduced to what they come
+/// to (one statement cannot update a row twice: a message to oneself, or several messages of
+/// one busy conversation committed together), so a batch takes at most two statements however
+/// many messages of one conversation it holds.
 pub async fn record_many<C: ConnectionTrait>(c: &C, acts: &[Activity<'_>]) -> Result<(), DbErr> {
-    for round in rounds(acts) {
-        upsert(c, &round).await?;
-    }
-    Ok(())
+    let nets = net(acts);
+    let (set, add): (Vec<&Net>, Vec<&Net>) = nets.iter().partition(|n| n.set && n.unread > 0);
+    upsert(c, &add, false).await?;
+    upsert(c, &set, true).await
 }
 
-/// `acts` split so that the k-th activity of a conversation lands in round k.
-fn rounds<'a, 'b>(acts: &'b [Activity<'a>]) -> Vec<Vec<&'b Activity<'a>>> {
-    let mut seen: std::collections::HashMap<(i64, String), usize> = Default::default();
-    let mut rounds: Vec<Vec<&Activity>> = Vec::new();
+/// What one conversation's activities of a batch come to, in their order: the last message,
+/// and the unread count either added to (`set` false: no outgoing message among them; also
+/// when the count after the last outgoing one is 0, which the add statement resets) or set to
+/// the incoming messages after the last outgoing one.
+struct Net<'b, 'a> {
+    last: &'b Activity<'a>,
+    unread: i64,
+    set: bool,
+}
+
+fn net<'a, 'b>(acts: &'b [Activity<'a>]) -> Vec<Net<'b, 'a>> {
+    let mut index: std::collections::HashMap<(i64, String), usize> = Default::default();
+    let mut nets: Vec<Net> = Vec::new();
     for a in acts {
-        let k = seen.entry((a.user_id, a.remote.bare_string())).or_insert(0);
-        if rounds.len() <= *k {
-            rounds.push(Vec::new());
+        match index.entry((a.user_id, a.remote.bare_string())) {
+            std::collections::hash_map::Entry::Occupied(i) => {
+                let n = &mut nets[*i.get()];
+                n.last = a;
+                if a.incoming {
+                    n.unread += 1;
+                } else {
+                    (n.unread, n.set) = (0, true);
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(nets.len());
+                nets.push(Net {
+                    last: a,
+                    unread: i64::from(a.incoming),
+                    set: !a.incoming,
+                });
+            }
         }
-        rounds[*k].push(a);
-        *k += 1;
     }
-    rounds
+    nets
 }
 
-async fn upsert<C: ConnectionTrait>(c: &C, acts: &[&Activity<'_>]) -> Result<(), DbErr> {
+async fn upsert<C: ConnectionTrait>(c: &C, nets: &[&Net<'_, '_>], set: bool) -> Result<(), DbErr> {
+    if nets.is_empty() {
+        return Ok(());
+    }
     let mut on_conflict =
         OnConflict::columns([inbox_entry::Column::UserId, inbox_entry::Column::RemoteHash]);
-    on_conflict
-        .update_columns([
-            inbox_entry::Column::Box,
-            inbox_entry::Column::Content,
-            inbox_entry::Column::MsgId,
-            inbox_entry::Column::Timestamp,
-        ])
-        .value(
+    on_conflict.update_columns([
+        inbox_entry::Column::Box,
+        inbox_entry::Column::Content,
+        inbox_entry::Column::MsgId,
+        inbox_entry::Column::Timestamp,
+    ]);
+    if set {
+        on_conflict.update_column(inbox_entry::Column::Unread);
+    } else {
+        on_conflict.value(
             inbox_entry::Column::Unread,
             Expr::cust(
                 "CASE WHEN excluded.unread > 0 THEN inbox_entries.unread + excluded.unread ELSE 0 END",
             ),
         );
-    inbox_entry::Entity::insert_many(acts.iter().map(|a| row(a)))
-        .on_conflict(on_conflict)
-        .exec_without_returning(c)
-        .await
-        .map(drop)
+    }
+    inbox_entry::Entity::insert_many(nets.iter().map(|n| {
+        let mut r = row(n.last);
+        r.unread = Set(n.unread);
+        r
+    }))
+    .on_conflict(on_conflict)
+    .exec_without_returning(c)
+    .await
+    .map(drop)
 }
 
 /// Upserts one conversation's entry (see [`record_many`]).
@@ -177,30 +210,40 @@ mod tests {
     }
 
     #[test]
-    fn rounds_hold_each_conversation_once_in_order() {
+    fn a_conversations_activities_come_to_one_row_in_order() {
         let (a, b) = (
             crate::jid::Jid::parse("a@h").unwrap(),
             crate::jid::Jid::parse("b@h").unwrap(),
         );
-        let act = |user_id, remote, content| Activity {
+        let act = |user_id, remote, content, incoming| Activity {
             user_id,
             remote,
             content,
             msg_id: "",
             micros: 0,
-            incoming: true,
+            incoming,
         };
         let acts = [
-            act(1, &a, "1"),
-            act(2, &a, "2"),
-            act(1, &a, "3"),
-            act(1, &b, "4"),
-            act(1, &a, "5"),
+            act(1, &a, "1", true),
+            act(2, &a, "2", false),
+            act(1, &a, "3", true),
+            act(1, &b, "4", true),
+            act(2, &a, "5", true),
+            act(1, &a, "6", false),
+            act(3, &b, "7", false),
         ];
-        let contents: Vec<Vec<&str>> = rounds(&acts)
+        let nets: Vec<(i64, &str, i64, bool)> = net(&acts)
             .iter()
-            .map(|r| r.iter().map(|a| a.content).collect())
+            .map(|n| (n.last.user_id, n.last.content, n.unread, n.set))
             .collect();
-        assert_eq!(contents, [vec!["1", "2", "4"], vec!["3"], vec!["5"]]);
+        assert_eq!(
+            nets,
+            [
+                (1, "6", 0, true),
+                (2, "5", 1, true),
+                (1, "4", 1, false),
+                (3, "7", 0, true)
+            ]
+        );
     }
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use sea_orm::{DatabaseConnection, DbErr};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::archive::{self, IdGenerator, MamId, NewEntry};
 use crate::inbox::{self, Activity};
@@ -36,56 +36,73 @@ struct Job {
     done: oneshot::Sender<Result<u64, DbErr>>,
 }
 
+/// One queue per writer: messages of one conversation always take the same lane, so they are
+/// committed in the order they were submitted (a lane's batches commit one after the other).
 pub struct GroupCommit {
-    jobs: mpsc::Sender<Job>,
+    lanes: Vec<mpsc::Sender<Job>>,
     ids: Arc<IdGenerator>,
+}
+
+/// A submitted message whose rows are being committed.
+pub struct Pending {
+    result: oneshot::Receiver<Result<u64, DbErr>>,
+    ids: Vec<MamId>,
+}
+
+fn stopped() -> DbErr {
+    DbErr::Custom("the archive writer has stopped".into())
 }
 
 impl GroupCommit {
     /// Starts `writers` tasks (one on SQLite, which has one writer anyway; a few on PostgreSQL,
-    /// whose commits can overlap) taking jobs from one queue.
+    /// whose commits can overlap), each with its own lane.
     pub fn start(
         db: DatabaseConnection,
         ids: Arc<IdGenerator>,
         tables: Tables,
         writers: usize,
     ) -> GroupCommit {
-        let (jobs, queue) = mpsc::channel::<Job>(MAX_BATCH * 8);
-        let queue = Arc::new(Mutex::new(queue));
-        for _ in 0..writers.max(1) {
-            let (db, queue) = (db.clone(), queue.clone());
-            tokio::spawn(async move { writer(db, tables, queue).await });
-        }
-        GroupCommit { jobs, ids }
+        let lanes = (0..writers.max(1))
+            .map(|_| {
+                let (jobs, queue) = mpsc::channel::<Job>(MAX_BATCH * 8);
+                let db = db.clone();
+                tokio::spawn(async move { writer(db, tables, queue).await });
+                jobs
+            })
+            .collect();
+        GroupCommit { lanes, ids }
     }
 
-    /// Writes one message's rows; once they are committed, returns the number of archive rows
-    /// and the archive id of each copy (in the order of `rows.copies`).
-    pub async fn write(&self, rows: Rows) -> Result<(u64, Vec<MamId>), DbErr> {
+    /// Queues one message's rows on the lane `key` picks; the message takes its place in that
+    /// lane's order, and its archive ids, as this returns (it waits only when the lane is full).
+    pub async fn submit(&self, key: u64, rows: Rows) -> Result<Pending, DbErr> {
         let (done, result) = oneshot::channel();
-        let stopped = || DbErr::Custom("the archive writer has stopped".into());
         let ids: Vec<MamId> = rows.copies.iter().map(|_| self.ids.next()).collect();
-        self.jobs
-            .send(Job {
-                rows,
-                ids: ids.clone(),
-                done,
-            })
-            .await
-            .map_err(|_| stopped())?;
-        let n = result.await.map_err(|_| stopped())??;
-        Ok((n, ids))
+        let lane = &self.lanes[(key % self.lanes.len() as u64) as usize];
+        let job = Job {
+            rows,
+            ids: ids.clone(),
+            done,
+        };
+        lane.send(job).await.map_err(|_| stopped())?;
+        Ok(Pending { result, ids })
     }
 }
 
-async fn writer(db: DatabaseConnection, tables: Tables, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+impl Pending {
+    /// Once the rows are committed: the number of archive rows written and the archive id of
+    /// each copy (in the order of `Rows::copies`).
+    pub async fn committed(self) -> Result<(u64, Vec<MamId>), DbErr> {
+        let n = self.result.await.map_err(|_| stopped())??;
+        Ok((n, self.ids))
+    }
+}
+
+async fn writer(db: DatabaseConnection, tables: Tables, mut queue: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
-        {
-            let mut queue = queue.lock().await;
-            if queue.recv_many(&mut batch, MAX_BATCH).await == 0 {
-                return;
-            }
+        if queue.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
         }
         let rows: Vec<(&Rows, &[MamId])> = batch.iter().map(|j| (&j.rows, &j.ids[..])).collect();
         match write(&db, tables, &rows).await {

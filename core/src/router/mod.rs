@@ -1,7 +1,12 @@
 //! Routing a stanza to local users: first the archive and inbox rows of every participant, in
 //! one transaction, durable before the call returns; then live delivery to the recipient's
-//! sessions by the XMPP rules ([`crate::sessions::select`]). Stanzas of one sender→recipient
-//! pair are routed one at a time, so they reach the archive and the sessions in the same order.
+//! sessions by the XMPP rules ([`crate::sessions::select`]).
+//!
+//! Stanzas of one sender→recipient pair reach the archive and the sessions in the order they
+//! were routed, without routing them one at a time: a stanza takes its place in the pair's
+//! order when it is queued for the group commit (on the pair's lane, whose commits are in queue
+//! order), so the stanzas of a busy conversation share commits; it is delivered after it is
+//! durable and after the pair's previous stanza was delivered.
 //!
 //! [`Router`] is the seam for several nodes; [`StandardRouter`] works on any
 //! [`SessionRegistry`], in-process or distributed.
@@ -11,11 +16,12 @@ mod commit;
 use std::sync::Arc;
 
 use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::oneshot;
 
 use crate::archive::{self, IdGenerator, MamId};
 use crate::jid::Jid;
 use crate::sessions::{Routed, SessionError, SessionRegistry, select};
-use crate::striped::Striped;
+use crate::striped::{self, Striped};
 use crate::xml::Element;
 
 /// A stanza to route: the routing sender (full or bare), the recipient and the element.
@@ -50,10 +56,10 @@ pub struct StandardRouter {
     db: DatabaseConnection,
     sessions: Arc<dyn SessionRegistry>,
     writer: commit::GroupCommit,
-    hosts: Vec<String>,
+    hosts: Arc<[String]>,
     features: Features,
-    /// Serialises routing per sender→recipient pair.
-    pairs: Striped,
+    /// Each pair's place in line: the signal its last routed stanza gives once delivered.
+    pairs: Striped<Option<oneshot::Receiver<()>>>,
 }
 
 impl StandardRouter {
@@ -73,23 +79,19 @@ impl StandardRouter {
             writer: commit::GroupCommit::start(db.clone(), ids, features, writers),
             db,
             sessions,
-            hosts,
+            hosts: hosts.into(),
             features,
             pairs: Striped::new(1024),
         }
     }
 
-    fn is_local(&self, jid: &Jid) -> bool {
-        self.hosts.iter().any(|h| h == jid.domain())
-    }
-
-    /// The archive and inbox rows of an archivable message, committed (with those of messages
-    /// routed at the same moment) before this returns: the parties' accounts in one query, the
-    /// rows through the group commit. Answers the id of the recipient's archive copy, if any.
-    async fn store(&self, e: &Envelope) -> Result<Option<MamId>, DbErr> {
+    /// The archive and inbox rows of an archivable message: a copy per local party, their
+    /// accounts found in one query, and which copy is the recipient's. `None` when no party
+    /// is a local account.
+    async fn rows(&self, e: &Envelope) -> Result<Option<(commit::Rows, Option<usize>)>, DbErr> {
         let parties: Vec<&Jid> = [&e.sender, &e.to]
             .into_iter()
-            .filter(|j| self.is_local(j) && !j.node().is_empty())
+            .filter(|j| is_local(&self.hosts, j) && !j.node().is_empty())
             .collect();
         let ids = crate::accounts::user_ids(&self.db, &parties).await?;
         let id_of = |j: &Jid| {
@@ -104,68 +106,110 @@ impl StandardRouter {
                 id_of(owner).map(|id| (id, peer.clone(), outgoing))
             })
             .collect();
-        if copies.is_empty() {
-            return Ok(None);
-        }
         let recipient = copies.iter().position(|(_, _, outgoing)| !outgoing);
-        let (archived, ids) = self
-            .writer
-            .write(commit::Rows {
-                copies,
-                sender: e.sender.clone(),
-                origin_id: e.element.attr("id").unwrap_or_default().to_string(),
-                stanza: e.element.to_string(),
-                micros: crate::db::now_micros(),
-            })
-            .await?;
-        crate::metrics::messages_archived(archived);
-        Ok(recipient.filter(|_| self.features.archive).map(|i| ids[i]))
+        let rows = commit::Rows {
+            copies,
+            sender: e.sender.clone(),
+            origin_id: e.element.attr("id").unwrap_or_default().to_string(),
+            stanza: e.element.to_string(),
+            micros: crate::db::now_micros(),
+        };
+        Ok((!rows.copies.is_empty()).then_some((rows, recipient)))
     }
+}
 
-    async fn deliver(
-        &self,
-        e: Envelope,
-        routed_at: i64,
-        archive_id: Option<MamId>,
-    ) -> Result<(), RouteError> {
-        if !self.is_local(&e.to) {
-            return Ok(());
-        }
-        let sessions = self.sessions.sessions_of(&e.to).await?;
-        let targets: Vec<_> = select::targets(&sessions, &e.to, &e.element)
-            .into_iter()
-            .cloned()
-            .collect();
-        if targets.is_empty() {
-            return Ok(());
-        }
-        let routed = Arc::new(Routed {
-            sender: e.sender,
-            element: e.element,
-            routed_at,
-            archive_id,
-        });
-        self.sessions.push(&targets, routed).await;
-        Ok(())
+fn is_local(hosts: &[String], jid: &Jid) -> bool {
+    hosts.iter().any(|h| h == jid.domain())
+}
+
+/// Live delivery to the recipient's sessions by the XMPP rules.
+async fn deliver(
+    sessions: &dyn SessionRegistry,
+    hosts: &[String],
+    e: Envelope,
+    routed_at: i64,
+    archive_id: Option<MamId>,
+) -> Result<(), RouteError> {
+    if !is_local(hosts, &e.to) {
+        return Ok(());
     }
+    let all = sessions.sessions_of(&e.to).await?;
+    let targets: Vec<_> = select::targets(&all, &e.to, &e.element)
+        .into_iter()
+        .cloned()
+        .collect();
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let routed = Arc::new(Routed {
+        sender: e.sender,
+        element: e.element,
+        routed_at,
+        archive_id,
+    });
+    sessions.push(&targets, routed).await;
+    Ok(())
 }
 
 #[async_trait::async_trait]
 impl Router for StandardRouter {
     async fn route(&self, e: Envelope) -> Result<(), RouteError> {
-        let _pair = self
-            .pairs
-            .of(&(e.sender.bare_string(), e.to.bare_string()))
-            .lock()
-            .await;
-        let routed_at = crate::db::now_micros();
-        let mut archive_id = None;
-        if (self.features.archive || self.features.inbox) && archive::is_archivable(&e.element) {
-            archive_id = self.store(&e).await?;
-            crate::metrics::stanza_routed("archived");
-        } else {
-            crate::metrics::stanza_routed("live");
-        }
-        self.deliver(e, routed_at, archive_id).await
+        let archivable =
+            (self.features.archive || self.features.inbox) && archive::is_archivable(&e.element);
+        // Found before the stanza takes its place in line: it does not depend on the order.
+        let rows = match archivable {
+            true => self.rows(&e).await?,
+            false => None,
+        };
+        let pair = (e.sender.bare_string(), e.to.bare_string());
+        let (pending, previous, turn, routed_at) = {
+            let mut last = self.pairs.of(&pair).lock().await;
+            let pending = match rows {
+                Some((rows, recipient)) => Some((
+                    self.writer.submit(striped::hash(&pair), rows).await?,
+                    recipient,
+                )),
+                None => None,
+            };
+            let (turn, next) = oneshot::channel::<()>();
+            (pending, last.replace(next), turn, crate::db::now_micros())
+        };
+        // The rest runs on its own task, so that a caller that goes away (a client that
+        // disconnects) cannot leave a committed stanza undelivered or the pair's line broken.
+        let (sessions, hosts) = (self.sessions.clone(), self.hosts.clone());
+        let archive = self.features.archive;
+        let delivery = tokio::spawn(async move {
+            let committed = match pending {
+                Some((pending, recipient)) => pending.committed().await.map(|(n, ids)| {
+                    // The recipient's copy's id, which the live stanza carries as its stanza-id.
+                    let id = recipient.filter(|_| archive).map(|i| ids[i]);
+                    Some((n, id))
+                }),
+                None => Ok(None),
+            };
+            // The previous stanza of the pair first (its task ends by dropping its turn).
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
+            let result = match committed {
+                Ok(Some((archived, id))) => {
+                    crate::metrics::messages_archived(archived);
+                    crate::metrics::stanza_routed("archived");
+                    deliver(&*sessions, &hosts, e, routed_at, id).await
+                }
+                Ok(None) => {
+                    crate::metrics::stanza_routed(if archivable { "archived" } else { "live" });
+                    deliver(&*sessions, &hosts, e, routed_at, None).await
+                }
+                Err(err) => Err(RouteError::Db(err)),
+            };
+            drop(turn);
+            result
+        });
+        delivery.await.unwrap_or_else(|panic| {
+            Err(RouteError::Db(DbErr::Custom(format!(
+                "routing task failed: {panic}"
+            ))))
+        })
     }
 }
