@@ -472,9 +472,10 @@ async fn authenticate(
         .password_of(&plain.jid)
         .await
         .map_err(|e| temporary(&e))?;
+    // The same failed-login throttle as HTTP (per account and per source, before any hash).
     match state
         .accounts
-        .authenticate(&plain.jid, &plain.password)
+        .login(&plain.jid, &plain.password, Some(peer.ip()))
         .await
     {
         Ok(true) => crate::metrics::auth_attempt("c2s", "ok"),
@@ -482,6 +483,10 @@ async fn authenticate(
             crate::metrics::auth_attempt("c2s", "wrong_credentials");
             tracing::warn!(api = "c2s", user = %plain.jid, %peer, "refused login");
             return Err("not-authorized");
+        }
+        Err(crate::accounts::AccountError::Throttled(_)) => {
+            crate::metrics::auth_attempt("c2s", "too_many_attempts");
+            return Err("temporary-auth-failure");
         }
         Err(e) => return Err(temporary(&e)),
     }
