@@ -360,7 +360,7 @@ fn one_conversation_from_many_connections_arrives_in_archive_order() {
     for t in senders {
         t.join().expect("a sender");
     }
-    let mut last = vec![None; SENDERS];
+    let mut last = [None; SENDERS];
     for body in &delivered {
         let (t, n) = body[1..].split_once('.').unwrap();
         let (t, n): (usize, usize) = (t.parse().unwrap(), n.parse().unwrap());
