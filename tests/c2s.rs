@@ -314,6 +314,35 @@ async fn a_wrong_password_is_not_authorized() {
     );
 }
 
+/// SASL shares the failed-login throttle with HTTP: failures over XMPP lock the account on
+/// both, and a throttled attempt is refused even with the right password (issue 19, item 4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_are_throttled_with_http() {
+    let s = server_with(|c| c.auth.account_failures = 2);
+    let u = s.new_user("c2st");
+    for _ in 0..2 {
+        assert_eq!(
+            login_as(&s, &u.jid, "wrong", None).await.err().as_deref(),
+            Some("not-authorized")
+        );
+    }
+    assert_eq!(
+        login_as(&s, &u.jid, &u.password, None)
+            .await
+            .err()
+            .as_deref(),
+        Some("temporary-auth-failure")
+    );
+    let (status, body) = tokio::task::block_in_place(|| {
+        s.post(
+            &s.client(&u),
+            serde_json::json!({"query": "{ checkAuth { authStatus } }"}),
+        )
+    });
+    assert_eq!(status, 429);
+    assert_eq!(common::code(&body), "too_many_attempts");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sasl_before_starttls_is_refused() {
     let s = server();
