@@ -63,6 +63,8 @@ username = "admin"
 password = "secret"
 [listen.metrics]
 address = "127.0.0.1:$METRICS_PORT"
+[listen.c2s]
+enabled = false
 TOML
 
 "${server_cpus[@]}" "$bin/mimql" serve --config "$work/mimql.toml" 2>"$work/mimql.log" & pids+=($!)
