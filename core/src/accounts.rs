@@ -251,6 +251,12 @@ impl Accounts {
         let bare = jid.bare_string();
         loop {
             self.throttle.check(Some(&bare), source, Scope::User)?;
+            // The common case first: a fresh cached credential needs no shared verification.
+            if self.cache.lookup(&bare, password) == Lookup::Fresh {
+                crate::metrics::credential_cache("hit");
+                self.throttle.succeeded(&bare);
+                return Ok(true);
+            }
             // With the cache off every request is verified on its own (that is what turning
             // it off asks for); sharing a verification is a cache of its own.
             let lead = match self.cache.enabled() {
