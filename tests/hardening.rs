@@ -743,3 +743,64 @@ fn events_over_the_response_bound_are_replaced() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Bodies refused for their size are answered (413) while their source stays within its
+/// budget of refused bytes; beyond it the connection is cut without an answer, and the
+/// source's other requests are served as before.
+#[test]
+fn a_source_sending_refused_bodies_past_its_budget_is_cut() {
+    // Three megabytes a minute; each declared gigabyte counts as max_body_bytes (1 MiB).
+    let s = common::server_with(|c| c.limits.refused_bytes_per_source = 3 * 1024 * 1024);
+    let addr = s.user_url.trim_start_matches("http://").to_string();
+    let oversized = |addr: &str| {
+        let mut conn = std::net::TcpStream::connect(addr).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        conn.write_all(b"POST /api/graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{\"qu")
+            .unwrap();
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Until the server closes (or resets) the connection.
+        while let Ok(n) = conn.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    // Counted by the whole process (every test server of this binary).
+    let cut_before = refused_bodies(&s, "cut");
+    for i in 0..3 {
+        let resp = oversized(&addr);
+        assert!(resp.starts_with("HTTP/1.1 413"), "request {i}: {resp}");
+        assert!(resp.contains("request_too_large"), "{resp}");
+    }
+    for i in 3..6 {
+        let resp = oversized(&addr);
+        assert_eq!(resp, "", "request {i} is over the budget: cut");
+    }
+    assert!(refused_bodies(&s, "cut") >= cut_before + 3);
+    // The same source's requests within the bounds are served.
+    let user = s.new_user("refusedbudget");
+    let (status, json) = s.post(
+        &s.client(&user),
+        json!({ "query": "{ checkAuth { authStatus } }" }),
+    );
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["data"]["checkAuth"]["authStatus"], "AUTHORIZED");
+}
+
+/// `mimql_http_refused_bodies_total{result}` of this process.
+fn refused_bodies(s: &common::TestServer, result: &str) -> u64 {
+    let url = format!("{}/metrics", s.metrics_url.as_ref().expect("metrics on"));
+    let text = ureq::get(&url)
+        .call()
+        .expect("metrics")
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    let series = format!("mimql_http_refused_bodies_total{{result=\"{result}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&series)?.trim().parse::<f64>().ok())
+        .unwrap_or(0.0) as u64
+}

@@ -19,6 +19,7 @@ pub mod housekeeping;
 pub mod inbox;
 pub mod jid;
 pub mod last;
+pub mod leaky;
 pub mod metrics;
 pub mod modules;
 pub mod muc;

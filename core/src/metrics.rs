@@ -44,6 +44,10 @@ pub const PASSWORD_HASHES_QUEUED: &str = "mimql_password_hashes_queued";
 /// Counter of the failed-login throttle's decisions; label `result` (`failure`: a failed
 /// verification counted, `refused`: an attempt refused with `too_many_attempts`).
 pub const LOGIN_THROTTLE: &str = "mimql_login_throttle_total";
+/// Counter of requests refused for their body's size; label `result` (`answered`: the 413 was
+/// sent and the rest of the body discarded, `cut`: the source was over its refused-bytes
+/// budget and the connection was cut).
+pub const REFUSED_BODIES: &str = "mimql_http_refused_bodies_total";
 
 // Database pool.
 /// Gauge; label `state` (`in_use`, `idle`).
@@ -173,6 +177,11 @@ fn describe() {
         "Failed-login throttle: failures counted (failure) and attempts refused without a \
          hash (refused)"
     );
+    describe_counter!(
+        REFUSED_BODIES,
+        "Requests refused for their body's size: answered with 413 (answered) or cut for the \
+         source's refused-bytes budget (cut)"
+    );
     describe_gauge!(DB_POOL_CONNECTIONS, "Database pool connections by state");
     describe_gauge!(DB_POOL_MAX, "Largest number of pooled connections");
     describe_histogram!(
@@ -259,6 +268,12 @@ pub fn credential_cache(result: &'static str) {
 /// The failed-login throttle counted a failure (`failure`) or refused an attempt (`refused`).
 pub fn login_throttle(result: &'static str) {
     counter!(LOGIN_THROTTLE, "result" => result).increment(1);
+}
+
+/// A request was refused for its body's size: answered (`answered`) or its connection cut
+/// (`cut`).
+pub fn refused_body(result: &'static str) {
+    counter!(REFUSED_BODIES, "result" => result).increment(1);
 }
 
 /// A gauge raised by one while the guard lives (work in progress, open sessions).

@@ -13,6 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::Executor;
 use futures_util::StreamExt;
 
+use super::refused::{self, RefusedBytes, Verdict};
 use super::reply::Reply;
 use super::request::{Call, Credentials, Endpoint, Outcome, Stop};
 use super::{decode, graphiql};
@@ -72,20 +73,30 @@ fn too_large(limit: usize) -> Rejection {
 /// Reads the whole body (chunked or not), bounded in size (over it, `too_large`'s refusal) and
 /// in time. A body declared larger than the bound is refused before any of it is read; actix
 /// then reads and discards what the client still sends for a moment before closing, so that
-/// the client sees the 413 rather than a reset.
+/// the client sees the 413 rather than a reset — unless its source is over its budget of
+/// refused bytes, whose connection is cut instead ([`refused`]).
 async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
     (limit, too_large): (usize, fn(usize) -> Rejection),
     timeout: Duration,
+    budget: &RefusedBytes,
 ) -> Result<Vec<u8>, Rejection> {
+    // Counted at most the largest body ever read: a declared gigabyte may never be sent.
+    let refuse = |bytes: u64| {
+        let bytes = bytes.min(budget.max_counted);
+        if budget.refuse(req.peer_addr().map(|a| a.ip()), bytes) == Verdict::Cut {
+            refused::cut(req);
+        }
+        too_large(limit)
+    };
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large(limit));
+    if let Some(n) = declared.filter(|&n| n > limit as u64) {
+        return Err(refuse(n));
     }
     let read = async {
         let mut body = Vec::new();
@@ -98,7 +109,7 @@ async fn read_body(
                 )
             })?;
             if body.len() + chunk.len() > limit {
-                return Err(too_large(limit));
+                return Err(refuse((body.len() + chunk.len()) as u64));
             }
             body.extend_from_slice(&chunk);
         }
@@ -153,7 +164,7 @@ impl<E: Executor> Endpoint<E> {
         } else {
             (self.max_body, too_large)
         };
-        let body = read_body(req, payload, bound, self.body_timeout).await?;
+        let body = read_body(req, payload, bound, self.body_timeout, &self.refused).await?;
         Ok(decode::json_body(&body)?)
     }
 }

@@ -10,6 +10,7 @@ mod heavy;
 mod host;
 pub mod identity;
 mod inflight;
+pub mod refused;
 mod reply;
 pub mod request;
 mod sse;
@@ -244,11 +245,16 @@ pub fn start(
         listeners.push(l.try_clone()?);
     }
 
+    let refused = Arc::new(refused::RefusedBytes::new(
+        config.limits.refused_bytes_per_source,
+        config.limits.max_body_bytes as u64,
+    ));
     let user_endpoint = web::Data::new(Endpoint {
         executor: user_schema(&state),
         pipeline: pipeline(&generated::user::META, config, "user"),
         auth: Auth::User(state.clone()),
         max_body: config.limits.max_body_bytes,
+        refused: refused.clone(),
         body_timeout: Duration::from_secs(config.limits.body_timeout_secs),
         sse_idle_timeout: match config.listen.user.sse_idle_timeout_secs {
             0 => None,
@@ -274,6 +280,7 @@ pub fn start(
             state: state.clone(),
         },
         max_body: config.limits.max_body_bytes,
+        refused: refused.clone(),
         body_timeout: Duration::from_secs(config.limits.body_timeout_secs),
         sse_idle_timeout: None,
         // The admin API's WebSocket keeps the defaults of [listen.user].
@@ -299,6 +306,7 @@ pub fn start(
             .configure(upload_cfg.clone())
     })
     .h1_allow_half_closed(false)
+    .on_connect(refused::on_connect)
     .disable_signals()
     .listen(user_listener)?;
     if config.listen.user.workers > 0 {
@@ -315,6 +323,7 @@ pub fn start(
             .wrap_fn(move |req, srv| inflight::count(&tracker, req, srv))
             .configure(admin_cfg.clone())
     })
+    .on_connect(refused::on_connect)
     .workers(1)
     .disable_signals()
     .listen(admin_listener)?;

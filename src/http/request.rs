@@ -30,6 +30,8 @@ pub struct Endpoint<E> {
     pub pipeline: Pipeline,
     pub auth: Auth,
     pub max_body: usize,
+    /// Refused bodies' budget per source, shared by the listeners (see [`super::refused`]).
+    pub refused: Arc<super::refused::RefusedBytes>,
     /// How long a client may take to send its whole body.
     pub body_timeout: Duration,
     /// How long an SSE stream may go without an event before it is closed.

@@ -13,10 +13,9 @@
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroUsize;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use lru::LruCache;
+use crate::leaky::LeakyBuckets;
 
 /// An attempt refused because its account or its source failed too often lately.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -35,62 +34,32 @@ pub struct Bound {
     pub refill: Duration,
 }
 
-struct Bucket {
-    /// Failures not yet drained, as of `at`.
-    level: f64,
-    at: Instant,
-}
-
+/// One kind of key's buckets, one failure a unit.
 struct Buckets<K: Hash + Eq> {
     bound: Bound,
-    map: Mutex<LruCache<K, Bucket>>,
+    buckets: LeakyBuckets<K>,
 }
 
 impl<K: Hash + Eq> Buckets<K> {
     fn new(bound: Bound, entries: NonZeroUsize) -> Option<Buckets<K>> {
-        (bound.failures > 0 && !bound.refill.is_zero()).then(|| Buckets {
-            bound,
-            map: Mutex::new(LruCache::new(entries)),
-        })
-    }
-
-    /// The bucket's level at `now`.
-    fn level(&self, b: &Bucket, now: Instant) -> f64 {
-        let drained =
-            now.saturating_duration_since(b.at).as_secs_f64() / self.bound.refill.as_secs_f64();
-        (b.level - drained).max(0.0)
+        let buckets = LeakyBuckets::new(f64::from(bound.failures), bound.refill, entries.get())?;
+        Some(Buckets { bound, buckets })
     }
 
     fn check(&self, key: &K, now: Instant) -> Result<(), Throttled> {
-        let Ok(map) = self.map.lock() else {
-            return Ok(());
-        };
-        let Some(b) = map.peek(key) else {
-            return Ok(());
-        };
-        let level = self.level(b, now);
         let room = f64::from(self.bound.failures) - 1.0;
-        if level <= room {
-            return Ok(());
+        match self.buckets.wait_for(key, room, now) {
+            None => Ok(()),
+            Some(retry_after) => Err(Throttled { retry_after }),
         }
-        Err(Throttled {
-            retry_after: self.bound.refill.mul_f64(level - room),
-        })
     }
 
     fn fail(&self, key: K, now: Instant) {
-        if let Ok(mut map) = self.map.lock() {
-            let level = map.peek(&key).map_or(0.0, |b| self.level(b, now));
-            // Never above the burst: a key drains within `failures × refill` of its last failure.
-            let level = (level + 1.0).min(f64::from(self.bound.failures));
-            map.put(key, Bucket { level, at: now });
-        }
+        self.buckets.add(key, 1.0, now);
     }
 
     fn forget(&self, key: &K) {
-        if let Ok(mut map) = self.map.lock() {
-            map.pop(key);
-        }
+        self.buckets.forget(key);
     }
 }
 
@@ -113,7 +82,7 @@ pub enum Scope {
 
 /// The key of a source address: IPv4 addresses whole, IPv6 by their /64 (one host usually
 /// holds a whole /64).
-fn source_key(ip: IpAddr) -> IpAddr {
+pub fn source_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -17,6 +17,10 @@ pub struct Limits {
     pub max_query_complexity: usize,
     /// Longest list accepted in one argument (e.g. `addContacts`).
     pub max_list_items: usize,
+    /// Bytes of bodies refused for their size (413) one source address may send per minute and
+    /// still get the answer; beyond it, such requests have their connection cut (see README,
+    /// "Request bounds"). 0: no budget.
+    pub refused_bytes_per_source: u64,
     /// Seconds a client may take to send a request body.
     pub body_timeout_secs: u64,
     /// Largest response, in bytes (JSON as sent, approximately); a larger one is replaced by a
@@ -101,6 +105,7 @@ impl Default for Limits {
             max_query_depth: 24,
             max_query_complexity: 2000,
             max_list_items: 1000,
+            refused_bytes_per_source: 16 * 1024 * 1024,
             body_timeout_secs: 10,
             max_response_bytes: 16 * 1024 * 1024,
             max_private_bytes: 1024 * 1024,
