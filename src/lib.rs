@@ -23,6 +23,7 @@ pub mod fuzzing;
 pub mod generated;
 pub mod http;
 pub mod logging;
+pub mod open_files;
 pub mod pipeline;
 pub mod scalars;
 pub mod schema_meta;

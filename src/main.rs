@@ -141,6 +141,12 @@ fn run(cli: Cli) -> Result<(), String> {
             if arg.config.is_none() {
                 tracing::warn!("no --config given: using the defaults");
             }
+            match mimql::open_files::raise() {
+                Some((soft, hard)) => {
+                    tracing::info!(soft, hard, "open-file limit (one per connection)")
+                }
+                None => tracing::warn!("the open-file limit could not be read"),
+            }
             let grace = config.general.shutdown_timeout_secs;
             actix_web::rt::System::new().block_on(async move {
                 let running = mimql::server::start(config, None, None).await?;

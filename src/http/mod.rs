@@ -307,6 +307,7 @@ pub fn start(
     })
     .h1_allow_half_closed(false)
     .on_connect(refused::on_connect)
+    .max_connections(config.listen.user.max_connections_per_worker.max(1))
     .disable_signals()
     .listen(user_listener)?;
     if config.listen.user.workers > 0 {

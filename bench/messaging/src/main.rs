@@ -1,5 +1,5 @@
 //! Messaging benchmarks (bench/README.md):
-//! `mimql-bench-messaging <path to mimql> [send|conversation|history|live|cluster|muc|all]`.
+//! `mimql-bench-messaging <path to mimql> [send|conversation|history|live|cluster|muc|all|subscriptions]`.
 //! Environment: `PG_BASE` (e.g. `postgres://postgres@127.0.0.1:5432`) adds the PostgreSQL run
 //! of `send`; `ROUNDS` (5) and `DURATION` (seconds per round, 10).
 
@@ -12,6 +12,7 @@ mod seed;
 mod send;
 mod server;
 mod stats;
+mod subscriptions;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -155,6 +156,58 @@ fn main() {
             o.big.occupants,
             o.small.occupants,
             o.big.p99.as_secs_f64() / o.small.p99.as_secs_f64()
+        ));
+    }
+    // Not part of `all`: it needs a raised open-file limit (bench/subscriptions.sh).
+    if what == "subscriptions" {
+        let sse = env_num("SSE_CONNECTIONS", 50_000) as usize;
+        let layout = subscriptions::Layout {
+            sse,
+            ws: env_num("WS_CONNECTIONS", sse as u64) as usize,
+            per_ws: env_num("WS_SUBSCRIPTIONS_PER_CONNECTION", 1) as usize,
+        };
+        let o = subscriptions::run(
+            &mimql,
+            &dir,
+            layout,
+            env_num("HEAVY_SESSIONS", 1_000) as usize,
+            env_num("MESSAGES", 2_000) as usize,
+        );
+        report.push(format!(
+            "{} subscriptions ({} SSE connections, {} WebSocket connections with {} each), one node: open in {:.1} s; server RSS {:.0} -> {:.0} MiB: {:.1} KiB per subscription, {:.1} KiB per connection; idle: {:.2} CPU-seconds in {} s",
+            o.subscriptions,
+            layout.sse,
+            layout.ws,
+            layout.per_ws,
+            o.open_secs,
+            o.rss_before_mib,
+            o.rss_after_mib,
+            o.kib_per_subscription,
+            o.kib_per_connection,
+            o.idle_cpu_secs,
+            o.idle_secs
+        ));
+        report.push(format!(
+            "listSessions median: {} sessions {}, one session {}; countResources: {}, {}",
+            o.heavy_sessions,
+            ms(o.list_sessions_heavy),
+            ms(o.list_sessions_one),
+            ms(o.count_resources_heavy),
+            ms(o.count_resources_one)
+        ));
+        report.push(format!(
+            "delivery to random subscribers while all are open, {} messages one at a time ({} deliveries): p50 {} p99 {}",
+            o.messages,
+            o.deliveries,
+            ms(o.p50),
+            ms(o.p99)
+        ));
+        report.push(format!(
+            "headlines to {} users ({} subscriptions, 64 senders): last delivered after {:.2} s ({:.0} deliveries/s)",
+            o.broadcast_users,
+            o.broadcast,
+            o.broadcast_secs,
+            o.broadcast as f64 / o.broadcast_secs
         ));
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -59,6 +59,9 @@ pub struct UserListener {
     pub address: String,
     /// HTTP worker threads; 0 means one per CPU.
     pub workers: usize,
+    /// Connections each worker thread keeps open at once (SSE streams and WebSockets
+    /// included); more wait in the listen queue.
+    pub max_connections_per_worker: usize,
     /// Seconds an SSE subscription may go without an event before it is closed (0: never).
     pub sse_idle_timeout_secs: u64,
     /// Seconds a WebSocket connection may take to complete `connection_init`; a connection
@@ -127,6 +130,7 @@ impl Default for UserListener {
         UserListener {
             address: "127.0.0.1:5561".into(),
             workers: 0,
+            max_connections_per_worker: 100_000,
             sse_idle_timeout_secs: 3600,
             ws_init_timeout_secs: 10,
             ws_idle_timeout_secs: 300,
