@@ -13,6 +13,7 @@ mod send;
 mod server;
 mod stats;
 mod subscriptions;
+mod xmpp;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -209,6 +210,48 @@ fn main() {
             o.broadcast_secs,
             o.broadcast as f64 / o.broadcast_secs
         ));
+    }
+    // Not part of `all`: against ejabberd too when bench/xmpp.sh started one.
+    if what == "xmpp" {
+        let settings = xmpp::Settings {
+            rounds,
+            duration,
+            login_clients: env_num("LOGIN_CLIENTS", 16) as usize,
+            idle: env_num("IDLE", 10_000) as usize,
+            pairs: env_num("PAIRS", 64) as usize,
+            window: env_num("WINDOW", 32),
+            listeners: env_num("LISTENERS", 1_000) as usize,
+            latency_messages: env_num("MESSAGES", 1_000) as usize,
+        };
+        let figures = xmpp::run(&mimql, &dir, settings);
+        for f in &figures {
+            report.push(format!(
+                "XMPP, {}: logins (STARTTLS + PLAIN + bind + presence) {:.0}/s cached{}; {:.1} KiB per idle connection ({} open); XMPP -> XMPP {:.0} msgs/s (archive on){}",
+                f.name,
+                f.logins_cached,
+                f.logins_uncached
+                    .map(|u| format!(", {u:.0}/s first logins (argon2)"))
+                    .unwrap_or_default(),
+                f.kib_per_idle,
+                f.idle,
+                f.messages,
+                f.latency
+                    .map(|(p50, p99)| format!(
+                        "; GraphQL sendMessage -> XMPP client p50 {} p99 {}",
+                        ms(p50),
+                        ms(p99)
+                    ))
+                    .unwrap_or_default()
+            ));
+        }
+        if let [m, e] = &figures[..] {
+            report.push(format!(
+                "XMPP, mimql / ejabberd: logins {:.2}, memory per idle connection {:.2}, messages {:.2}",
+                m.logins_cached / e.logins_cached,
+                m.kib_per_idle / e.kib_per_idle,
+                m.messages / e.messages
+            ));
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     println!(

@@ -85,6 +85,38 @@ pub fn users(
     names.iter().map(|n| format!("{n}@localhost")).collect()
 }
 
+/// Seeds `names` with a cheap argon2 hash of [`PASSWORD`] (the benchmark measures
+/// subscriptions, not password hashing; the server verifies whatever parameters a hash names).
+pub fn users_with_cheap_hash(
+    db: &sea_orm::DatabaseConnection,
+    rt: &tokio::runtime::Runtime,
+    names: &[String],
+) {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let params = argon2::Params::new(8, 1, 1, None).expect("argon2 parameters");
+    let hasher = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::encode_b64(b"mimql-bench-salt").expect("a salt");
+    let hash = hasher
+        .hash_password(PASSWORD.as_bytes(), &salt)
+        .expect("a hash")
+        .to_string();
+    rt.block_on(async {
+        for chunk in names.chunks(1000) {
+            let rows = chunk.iter().map(|n| user::ActiveModel {
+                username: Set(n.clone()),
+                server: Set("localhost".into()),
+                password_hash: Set(hash.clone()),
+                created_at: Set(mimql::db::now_micros()),
+                ..Default::default()
+            });
+            user::Entity::insert_many(rows)
+                .exec(db)
+                .await
+                .expect("users inserted");
+        }
+    });
+}
+
 /// The account id of every seeded user, in order.
 pub fn user_ids(
     db: &DatabaseConnection,

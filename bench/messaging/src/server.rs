@@ -28,7 +28,26 @@ impl Server {
 
     /// [`Server::start`] with more configuration (TOML appended to the file).
     pub fn start_with(mimql: &Path, dir: &Path, name: &str, db_url: &str, extra: &str) -> Server {
+        Server::start_full(mimql, dir, name, db_url, extra, None)
+    }
+
+    /// [`Server::start_with`], with XMPP clients on `c2s_port` if given.
+    pub fn start_full(
+        mimql: &Path,
+        dir: &Path,
+        name: &str,
+        db_url: &str,
+        extra: &str,
+        c2s_port: Option<u16>,
+    ) -> Server {
         let (user_port, admin_port, metrics_port) = (free_port(), free_port(), free_port());
+        let c2s = match c2s_port {
+            Some(port) => format!(
+                "address = \"127.0.0.1:{port}\"\ncertificate_dir = \"{}\"",
+                dir.display()
+            ),
+            None => "enabled = false".into(),
+        };
         let config: PathBuf = dir.join(format!("{name}.toml"));
         std::fs::write(
             &config,
@@ -38,7 +57,7 @@ impl Server {
                  [listen.user]\naddress = \"127.0.0.1:{user_port}\"\n\
                  [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\npassword = \"secret\"\n\
                  [listen.metrics]\naddress = \"127.0.0.1:{metrics_port}\"\n\
-                 [listen.c2s]\nenabled = false\n{extra}"
+                 [listen.c2s]\n{c2s}\n{extra}"
             ),
         )
         .expect("config written");

@@ -19,8 +19,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use mimql_entities::user;
-use sea_orm::{EntityTrait, Set};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -243,34 +241,6 @@ fn median(n: usize, mut f: impl FnMut()) -> Duration {
     d[d.len() / 2]
 }
 
-/// Seeds `names` with a cheap argon2 hash of [`seed::PASSWORD`] (the benchmark measures
-/// subscriptions, not password hashing; the server verifies whatever parameters a hash names).
-fn seed_users(db: &sea_orm::DatabaseConnection, rt: &tokio::runtime::Runtime, names: &[String]) {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let params = argon2::Params::new(8, 1, 1, None).expect("argon2 parameters");
-    let hasher = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"mimql-bench-salt").expect("a salt");
-    let hash = hasher
-        .hash_password(seed::PASSWORD.as_bytes(), &salt)
-        .expect("a hash")
-        .to_string();
-    rt.block_on(async {
-        for chunk in names.chunks(1000) {
-            let rows = chunk.iter().map(|n| user::ActiveModel {
-                username: Set(n.clone()),
-                server: Set("localhost".into()),
-                password_hash: Set(hash.clone()),
-                created_at: Set(mimql::db::now_micros()),
-                ..Default::default()
-            });
-            user::Entity::insert_many(rows)
-                .exec(db)
-                .await
-                .expect("users inserted");
-        }
-    });
-}
-
 /// How the subscriptions are laid out over connections.
 #[derive(Clone, Copy)]
 pub struct Layout {
@@ -344,7 +314,7 @@ pub fn run(mimql: &Path, dir: &Path, layout: Layout, heavy: usize, messages: usi
         "sender".to_string(),
     ]);
     eprintln!("  seeding {} users", all.len());
-    seed_users(&db, &rt, &all);
+    seed::users_with_cheap_hash(&db, &rt, &all);
     let jids: Vec<String> = names.iter().map(|n| format!("{n}@localhost")).collect();
     let addr: SocketAddr = server
         .user_url
