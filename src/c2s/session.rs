@@ -370,17 +370,15 @@ async fn negotiate(
         return Ok(None);
     }
     let pending = accepted.send_header(header(&domain)).await?;
-    // In the server's order of preference (the features' own set would sort them).
+    // SCRAM-SHA-256, SCRAM-SHA-1 (when on) and PLAIN; the features keep them in name order,
+    // clients pick the strongest they know.
     let scram = state.accounts.scram_enabled();
-    let mut mechanisms = Xml::builder("mechanisms", SASL);
-    let offered = ScramHash::ALL
+    let mechanisms = ScramHash::ALL
         .into_iter()
         .filter(|_| scram)
-        .map(|h| h.mechanism())
-        .chain(["PLAIN"]);
-    for m in offered {
-        mechanisms = mechanisms.append(Xml::builder("mechanism", SASL).append(m).build());
-    }
+        .map(|h| h.mechanism().to_string())
+        .chain(["PLAIN".to_string()])
+        .collect();
     let features = StreamFeatures {
         limits: Some(Limits {
             max_bytes: u32::try_from(shared.max_stanza_bytes)
@@ -388,7 +386,7 @@ async fn negotiate(
                 .and_then(std::num::NonZeroU32::new),
             idle_seconds: None,
         }),
-        others: vec![mechanisms.build()],
+        sasl_mechanisms: mechanisms,
         ..Default::default()
     };
     let mut stream: XmlStream<_, Xml> = pending.send_features(&features).await?;

@@ -287,52 +287,52 @@ impl Exchange {
     }
 }
 
-/// The client side of an exchange, for tests and tools: the final message and the server
-/// signature it expects, from the password and both first messages.
-pub fn client_final(
-    hash: ScramHash,
-    password: &str,
-    client_first_bare: &str,
-    server_first: &str,
-    gs2_header: &str,
-) -> Result<(String, String), ScramError> {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut nonce = None;
-    let mut salt = None;
-    let mut iterations = None;
-    for attr in server_first.split(',') {
-        match attr.split_at_checked(2) {
-            Some(("r=", v)) => nonce = Some(v),
-            Some(("s=", v)) => salt = b64.decode(v).ok(),
-            Some(("i=", v)) => iterations = v.parse::<u32>().ok(),
-            _ => {}
-        }
-    }
-    let (Some(nonce), Some(salt), Some(iterations)) = (nonce, salt, iterations) else {
-        return Err(ScramError::Malformed);
-    };
-    let salted = salted(hash, &normalize(password), &salt, iterations);
-    let stored_key = digest(hash, &mac(hash, &salted, b"Client Key"));
-    let server_key = mac(hash, &salted, b"Server Key");
-    let without_proof = format!("c={},r={nonce}", b64.encode(gs2_header));
-    let auth_message = format!("{client_first_bare},{server_first},{without_proof}");
-    let client_key = mac(hash, &salted, b"Client Key");
-    let signature = mac(hash, &stored_key, auth_message.as_bytes());
-    let proof: Vec<u8> = client_key
-        .iter()
-        .zip(&signature)
-        .map(|(k, s)| k ^ s)
-        .collect();
-    let server_signature = mac(hash, &server_key, auth_message.as_bytes());
-    Ok((
-        format!("{without_proof},p={}", b64.encode(proof)),
-        format!("v={}", b64.encode(server_signature)),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The client side of an exchange: the final message and the server
+    /// signature it expects, from the password and both first messages.
+    fn client_final(
+        hash: ScramHash,
+        password: &str,
+        client_first_bare: &str,
+        server_first: &str,
+        gs2_header: &str,
+    ) -> Result<(String, String), ScramError> {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut nonce = None;
+        let mut salt = None;
+        let mut iterations = None;
+        for attr in server_first.split(',') {
+            match attr.split_at_checked(2) {
+                Some(("r=", v)) => nonce = Some(v),
+                Some(("s=", v)) => salt = b64.decode(v).ok(),
+                Some(("i=", v)) => iterations = v.parse::<u32>().ok(),
+                _ => {}
+            }
+        }
+        let (Some(nonce), Some(salt), Some(iterations)) = (nonce, salt, iterations) else {
+            return Err(ScramError::Malformed);
+        };
+        let salted = salted(hash, &normalize(password), &salt, iterations);
+        let stored_key = digest(hash, &mac(hash, &salted, b"Client Key"));
+        let server_key = mac(hash, &salted, b"Server Key");
+        let without_proof = format!("c={},r={nonce}", b64.encode(gs2_header));
+        let auth_message = format!("{client_first_bare},{server_first},{without_proof}");
+        let client_key = mac(hash, &salted, b"Client Key");
+        let signature = mac(hash, &stored_key, auth_message.as_bytes());
+        let proof: Vec<u8> = client_key
+            .iter()
+            .zip(&signature)
+            .map(|(k, s)| k ^ s)
+            .collect();
+        let server_signature = mac(hash, &server_key, auth_message.as_bytes());
+        Ok((
+            format!("{without_proof},p={}", b64.encode(proof)),
+            format!("v={}", b64.encode(server_signature)),
+        ))
+    }
 
     fn b64(s: &str) -> Vec<u8> {
         base64::engine::general_purpose::STANDARD.decode(s).unwrap()
