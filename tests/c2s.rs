@@ -1251,7 +1251,11 @@ async fn failed_logins_from_one_address_throttle_it_on_xmpp_and_http() {
         c.auth.throttle_loopback = true;
     });
     // Registered first: the admin API's logins count for the source too.
-    let (u, v, w) = (s.new_user("c2sia"), s.new_user("c2sib"), s.new_user("c2sic"));
+    let (u, v, w) = (
+        s.new_user("c2sia"),
+        s.new_user("c2sib"),
+        s.new_user("c2sic"),
+    );
     // Two over XMPP, one over HTTP: three failures from 127.0.0.1.
     for who in [&u.jid, &v.jid] {
         assert_eq!(
