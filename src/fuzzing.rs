@@ -202,8 +202,8 @@ pub fn c2s_input(data: &[u8]) {
                 let keys = Keys {
                     salt: b"salt".to_vec(),
                     iterations: 4096,
-                    stored_key: vec![7; hash.len()],
-                    server_key: vec![9; hash.len()],
+                    stored_key: vec![7; hash.output_len()],
+                    server_key: vec![9; hash.output_len()],
                 };
                 let exchange = Exchange::new(hash, &first, keys, "3rfcNHYJY1ZVvWVs7j");
                 // No proof matches these keys.

@@ -810,7 +810,7 @@ fn server_first(challenge: &str) -> (String, Vec<u8>, u32) {
 /// What a SCRAM attempt ended with.
 enum Scram {
     /// `<success/>`, its server signature checked.
-    Ok(XmlStream<Tls, Xml>),
+    Ok(Box<XmlStream<Tls, Xml>>),
     /// `<failure/>` with this condition, after the server's first message (if one came).
     Failed {
         condition: String,
@@ -899,7 +899,7 @@ async fn scram_with(
     let expected = hash.hmac(&server_key, auth_message.as_bytes());
     let data = String::from_utf8(b64().decode(reply.text()).unwrap()).unwrap();
     assert_eq!(data, format!("v={}", b64().encode(expected)));
-    Scram::Ok(stream)
+    Scram::Ok(Box::new(stream))
 }
 
 /// Logs in with SCRAM and binds a generated resource; `Err(condition)` when SASL fails.
@@ -914,7 +914,7 @@ async fn scram_login(
         assert!(features.sasl_mechanisms.contains(m), "{m}");
     }
     match scram_with(stream, hash, user, password, "n,,").await {
-        Scram::Ok(stream) => Ok(bind(stream, None).await),
+        Scram::Ok(stream) => Ok(bind(*stream, None).await),
         Scram::Failed { condition, .. } => Err(condition),
     }
 }

@@ -343,7 +343,11 @@ impl Accounts {
         hmac::Mac::update(&mut mac, b"\0");
         hmac::Mac::update(&mut mac, bare.as_bytes());
         let salt = hmac::Mac::finalize(mac).into_bytes()[..16].to_vec();
-        let random = || (0..hash.len()).map(|_| rand::random::<u8>()).collect();
+        let random = || {
+            (0..hash.output_len())
+                .map(|_| rand::random::<u8>())
+                .collect()
+        };
         Ok(ScramCredentials {
             keys: Keys {
                 salt,

@@ -33,7 +33,7 @@ impl ScramHash {
     }
 
     /// The hash's output length (also the length of the keys and the proof).
-    pub fn len(self) -> usize {
+    pub fn output_len(self) -> usize {
         match self {
             ScramHash::Sha1 => 20,
             ScramHash::Sha256 => 32,
@@ -272,7 +272,7 @@ impl Exchange {
         if binding != self.gs2_header.as_bytes() {
             return Err(ScramError::ChannelBindingsDontMatch);
         }
-        if proof.len() != self.hash.len() {
+        if proof.len() != self.hash.output_len() {
             return Err(ScramError::NotAuthorized);
         }
         let auth_message = format!("{},{without_proof}", self.messages);
