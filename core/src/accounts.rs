@@ -314,14 +314,10 @@ impl Accounts {
             true => user_id(&self.db, jid).await?,
             false => None,
         };
-        let row = match id {
-            Some(id) => {
-                scram_key::Entity::find_by_id((id, hash.mechanism().to_string()))
-                    .one(&self.db)
-                    .await?
-            }
-            None => None,
-        };
+        // The same two queries for a user that does not exist (no id is negative).
+        let row = scram_key::Entity::find_by_id((id.unwrap_or(-1), hash.mechanism().to_string()))
+            .one(&self.db)
+            .await?;
         if let Some(row) = row {
             return Ok(ScramCredentials {
                 keys: Keys {
