@@ -190,6 +190,27 @@ pub fn c2s_input(data: &[u8]) {
         assert!(!plain.jid.node().is_empty());
         assert!(plain.jid.resource().is_empty());
     }
+    // SCRAM messages (decoded from base64 by the listener): a client-first message, and the
+    // same text as the final message of an exchange.
+    if let Ok(text) = std::str::from_utf8(data) {
+        use crate::auth::scram::{ClientFirst, Exchange, Keys, ScramHash};
+        let first = ClientFirst::parse(text)
+            .or_else(|_| ClientFirst::parse("n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL"));
+        if let Ok(first) = first {
+            assert!(!first.username.is_empty());
+            for hash in ScramHash::ALL {
+                let keys = Keys {
+                    salt: b"salt".to_vec(),
+                    iterations: 4096,
+                    stored_key: vec![7; hash.output_len()],
+                    server_key: vec![9; hash.output_len()],
+                };
+                let exchange = Exchange::new(hash, &first, keys, "3rfcNHYJY1ZVvWVs7j");
+                // No proof matches these keys.
+                assert!(exchange.finish(text).is_err());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -199,6 +220,8 @@ mod tests {
         super::jid(b"alice@localhost/res");
         super::xml_element(b"<a xmlns='x' b='&lt;&quot;'>t<c/></a>");
         super::basic_header(b"Basic YWxpY2VAbG9jYWxob3N0OnB3");
+        super::c2s_input(b"n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL");
+        super::c2s_input(b"c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=AAAA");
         super::request_decoder(br#"{"query":"{ checkAuth { authStatus } }"}"#);
         super::pre_execution(b"\x00{ checkAuth { authStatus } }");
         super::pre_execution(b"\x01mutation { account { unregister } }");

@@ -57,10 +57,11 @@ pub async fn start(
         crate::cluster::run(cluster, forgotten, move |bare| state.accounts.forget(bare));
     }
     crate::housekeeping::spawn(state.clone());
-    let c2s_addr = crate::c2s::start(state.clone(), None)?;
+    let c2s = crate::c2s::start(state.clone())?;
     let mut running = crate::http::start(state, user, admin)
         .map_err(|e| format!("cannot start the HTTP listeners: {e}"))?;
-    running.c2s_addr = c2s_addr;
+    running.c2s_addr = c2s.starttls;
+    running.c2s_direct_tls_addr = c2s.direct_tls;
     Ok(running)
 }
 

@@ -35,6 +35,10 @@ const WAIT: Duration = Duration::from_secs(10);
 
 type Tls = BufReader<tokio_rustls::client::TlsStream<TcpStream>>;
 
+fn b64() -> base64::engine::general_purpose::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
 fn header() -> StreamHeader<'static> {
     StreamHeader {
         to: Some("localhost".into()),
@@ -124,38 +128,58 @@ struct Xmpp {
     jid: String,
 }
 
-/// Logs in with PLAIN as `authcid`/`password`, binds `resource` (or lets the server choose);
-/// `Err(condition)` when SASL fails.
-async fn login_as(
-    s: &TestServer,
+/// With TLS from the first byte on `direct_tls_address` (XEP-0368): the features and the
+/// stream.
+async fn direct(s: &TestServer) -> (StreamFeatures, XmlStream<Tls, Xml>) {
+    let tcp = TcpStream::connect(s.c2s_direct_tls_addr.expect("direct TLS enabled"))
+        .await
+        .unwrap();
+    let tls = connector(s)
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .expect("the server's certificate is valid for localhost");
+    xmlstream::initiate_stream(BufReader::new(tls), CLIENT, header(), timeouts())
+        .await
+        .unwrap()
+        .recv_features::<Xml>()
+        .await
+        .unwrap()
+}
+
+/// The condition of a SASL `<failure/>` (and its text).
+fn failure(reply: &Xml) -> (String, Option<String>) {
+    assert!(reply.is("failure", SASL), "{}", String::from(reply));
+    let condition = reply
+        .children()
+        .find(|c| c.name() != "text")
+        .map(|c| c.name().to_string())
+        .unwrap_or_default();
+    (condition, reply.get_child("text", SASL).map(|t| t.text()))
+}
+
+/// PLAIN as `authcid`/`password` on a secured stream; `Err(condition)` when it fails.
+async fn auth_plain(
+    stream: &mut XmlStream<Tls, Xml>,
     authcid: &str,
     password: &str,
-    resource: Option<&str>,
-) -> Result<Xmpp, String> {
-    let (features, mut stream) = secure(s).await;
-    assert!(features.sasl_mechanisms.contains("PLAIN"));
-    assert_eq!(
-        features
-            .limits
-            .as_ref()
-            .and_then(|l| l.max_bytes)
-            .map(|n| n.get()),
-        Some(65536)
-    );
-    let payload =
-        base64::engine::general_purpose::STANDARD.encode(format!("\0{authcid}\0{password}"));
+) -> Result<(), String> {
+    let payload = b64().encode(format!("\0{authcid}\0{password}"));
     stream
         .send(&xml(&format!(
             "<auth xmlns='{SASL}' mechanism='PLAIN'>{payload}</auth>"
         )))
         .await
         .unwrap();
-    let reply = next(&mut stream).await.unwrap();
+    let reply = next(stream).await.unwrap();
     if reply.is("failure", SASL) {
-        let condition = reply.children().next().map(|c| c.name().to_string());
-        return Err(condition.unwrap_or_default());
+        return Err(failure(&reply).0);
     }
     assert!(reply.is("success", SASL), "{}", String::from(&reply));
+    Ok(())
+}
+
+/// Restarts the authenticated stream and binds `resource` (or lets the server choose).
+async fn bind(stream: XmlStream<Tls, Xml>, resource: Option<&str>) -> Xmpp {
     let (features, mut stream) = stream
         .initiate_reset()
         .send_header(header())
@@ -188,7 +212,29 @@ async fn login_as(
         .and_then(|b| b.get_child("jid", BIND))
         .map(|j| j.text())
         .expect("the bound JID");
-    Ok(Xmpp { stream, jid })
+    Xmpp { stream, jid }
+}
+
+/// Logs in with PLAIN as `authcid`/`password`, binds `resource` (or lets the server choose);
+/// `Err(condition)` when SASL fails.
+async fn login_as(
+    s: &TestServer,
+    authcid: &str,
+    password: &str,
+    resource: Option<&str>,
+) -> Result<Xmpp, String> {
+    let (features, mut stream) = secure(s).await;
+    assert!(features.sasl_mechanisms.contains("PLAIN"));
+    assert_eq!(
+        features
+            .limits
+            .as_ref()
+            .and_then(|l| l.max_bytes)
+            .map(|n| n.get()),
+        Some(65536)
+    );
+    auth_plain(&mut stream, authcid, password).await?;
+    Ok(bind(stream, resource).await)
 }
 
 async fn login(s: &TestServer, u: &User, resource: Option<&str>) -> Xmpp {
@@ -349,8 +395,7 @@ async fn sasl_before_starttls_is_refused() {
     let u = s.new_user("c2st");
     let (features, mut stream) = plain(s).await;
     assert!(features.sasl_mechanisms.is_empty());
-    let payload =
-        base64::engine::general_purpose::STANDARD.encode(format!("\0{}\0{}", u.jid, u.password));
+    let payload = b64().encode(format!("\0{}\0{}", u.jid, u.password));
     stream
         .send(&xml(&format!(
             "<auth xmlns='{SASL}' mechanism='PLAIN'>{payload}</auth>"
@@ -527,16 +572,67 @@ async fn iqs_to_the_server() {
         .filter(|c| c.name() == "feature")
         .filter_map(|c| c.attr("var"))
         .collect();
-    assert!(features.contains(&"urn:xmpp:ping"), "{features:?}");
+    for feature in ["urn:xmpp:ping", "jabber:iq:version", "jabber:iq:last"] {
+        assert!(features.contains(&feature), "{features:?}");
+    }
+    // XEP-0092: the name and Cargo's version, no operating system unless configured.
     let r = x
         .iq(
             "<iq xmlns='jabber:client' type='get' id='v1' to='localhost'>\
              <query xmlns='jabber:iq:version'/></iq>",
         )
         .await;
+    assert_eq!((r.attr("type"), r.attr("id")), (Some("result"), Some("v1")));
+    assert_eq!(r.attr("from"), Some("localhost"));
+    let query = r.get_child("query", "jabber:iq:version").unwrap();
+    assert_eq!(child_text(query, "name").as_deref(), Some("mimql"));
+    assert_eq!(
+        child_text(query, "version").as_deref(),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(child_text(query, "os"), None);
+    // XEP-0012 on the server: its uptime in seconds, which does not go backwards.
+    let uptime = |r: &Xml| -> u64 {
+        assert_eq!(r.attr("type"), Some("result"), "{}", String::from(r));
+        r.get_child("query", "jabber:iq:last")
+            .and_then(|q| q.attr("seconds"))
+            .expect("seconds")
+            .parse()
+            .expect("a number of seconds")
+    };
+    let last = "<iq xmlns='jabber:client' type='get' id='l1' to='localhost'>\
+                <query xmlns='jabber:iq:last'/></iq>";
+    let first = uptime(&x.iq(last).await);
+    let second = uptime(&x.iq(last).await);
+    assert!(second >= first);
+    // Anything else addressed to the server.
+    let r = x
+        .iq(
+            "<iq xmlns='jabber:client' type='get' id='u1' to='localhost'>\
+             <query xmlns='urn:example:nothing'/></iq>",
+        )
+        .await;
     assert_eq!(r.attr("type"), Some("error"));
     let error = r.get_child("error", CLIENT).unwrap();
     assert!(error.has_child("service-unavailable", "urn:ietf:params:xml:ns:xmpp-stanzas"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operating_system_is_answered_when_configured() {
+    let s = server_with(|c| c.listen.c2s.version_os = true);
+    let u = s.new_user("c2sos");
+    let mut x = login(&s, &u, None).await;
+    let r = x
+        .iq(
+            "<iq xmlns='jabber:client' type='get' id='v2' to='localhost'>\
+             <query xmlns='jabber:iq:version'/></iq>",
+        )
+        .await;
+    let query = r.get_child("query", "jabber:iq:version").unwrap();
+    assert_eq!(
+        child_text(query, "os").as_deref(),
+        Some(std::env::consts::OS)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -642,4 +738,684 @@ async fn a_silent_client_is_pinged_then_disconnected() {
     ))
     .await;
     assert_eq!(x.closed().await.as_deref(), Some("connection-timeout"));
+}
+
+// ---- SCRAM (RFC 5802, RFC 7677) ----
+
+/// The client side of SCRAM, written here with RustCrypto's HMAC, hashes and PBKDF2 (apart
+/// from the server's implementation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hash {
+    Sha1,
+    Sha256,
+}
+
+impl Hash {
+    fn mechanism(self) -> &'static str {
+        match self {
+            Hash::Sha1 => "SCRAM-SHA-1",
+            Hash::Sha256 => "SCRAM-SHA-256",
+        }
+    }
+
+    fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
+        use hmac::{KeyInit, Mac};
+        fn run<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
+            let mut m = <M as KeyInit>::new_from_slice(key).unwrap();
+            m.update(data);
+            m.finalize().into_bytes().to_vec()
+        }
+        match self {
+            Hash::Sha1 => run::<hmac::Hmac<sha1::Sha1>>(key, data),
+            Hash::Sha256 => run::<hmac::Hmac<sha2::Sha256>>(key, data),
+        }
+    }
+
+    fn hash(self, data: &[u8]) -> Vec<u8> {
+        use sha2::Digest;
+        match self {
+            Hash::Sha1 => sha1::Sha1::digest(data).to_vec(),
+            Hash::Sha256 => sha2::Sha256::digest(data).to_vec(),
+        }
+    }
+
+    fn salted(self, password: &str, salt: &[u8], i: u32) -> Vec<u8> {
+        let mut out = vec![0; if self == Hash::Sha1 { 20 } else { 32 }];
+        match self {
+            Hash::Sha1 => pbkdf2::pbkdf2_hmac::<sha1::Sha1>(password.as_bytes(), salt, i, &mut out),
+            Hash::Sha256 => {
+                pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), salt, i, &mut out)
+            }
+        }
+        out
+    }
+}
+
+/// The server's first message: (nonce, salt, iterations).
+fn server_first(challenge: &str) -> (String, Vec<u8>, u32) {
+    let mut r = None;
+    let mut salt = None;
+    let mut i = None;
+    for attr in challenge.split(',') {
+        match attr.split_at(2) {
+            ("r=", v) => r = Some(v.to_string()),
+            ("s=", v) => salt = Some(b64().decode(v).unwrap()),
+            ("i=", v) => i = Some(v.parse().unwrap()),
+            _ => {}
+        }
+    }
+    (r.unwrap(), salt.unwrap(), i.unwrap())
+}
+
+/// What a SCRAM attempt ended with.
+enum Scram {
+    /// `<success/>`, its server signature checked.
+    Ok(Box<XmlStream<Tls, Xml>>),
+    /// `<failure/>` with this condition, after the server's first message (if one came).
+    Failed {
+        condition: String,
+        text: Option<String>,
+        challenge: Option<String>,
+    },
+}
+
+impl std::fmt::Debug for Scram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scram::Ok(_) => f.write_str("Ok"),
+            Scram::Failed {
+                condition,
+                text,
+                challenge,
+            } => write!(f, "Failed({condition}, {text:?}, {challenge:?})"),
+        }
+    }
+}
+
+/// A SCRAM exchange as `user` with `password` on a secured stream; `gs2` the GS2 header.
+async fn scram_with(
+    mut stream: XmlStream<Tls, Xml>,
+    hash: Hash,
+    user: &str,
+    password: &str,
+    gs2: &str,
+) -> Scram {
+    let nonce = b64().encode(rand::random::<[u8; 12]>());
+    let first_bare = format!("n={user},r={nonce}");
+    let first = format!("{gs2}{first_bare}");
+    stream
+        .send(&xml(&format!(
+            "<auth xmlns='{SASL}' mechanism='{}'>{}</auth>",
+            hash.mechanism(),
+            b64().encode(&first)
+        )))
+        .await
+        .unwrap();
+    let reply = next(&mut stream).await.unwrap();
+    if reply.is("failure", SASL) {
+        let (condition, text) = failure(&reply);
+        return Scram::Failed {
+            condition,
+            text,
+            challenge: None,
+        };
+    }
+    assert!(reply.is("challenge", SASL), "{}", String::from(&reply));
+    let challenge = String::from_utf8(b64().decode(reply.text()).unwrap()).unwrap();
+    let (combined, salt, iterations) = server_first(&challenge);
+    assert!(combined.starts_with(&nonce) && combined.len() > nonce.len());
+    assert!(iterations >= 4096);
+    let salted = hash.salted(password, &salt, iterations);
+    let client_key = hash.hmac(&salted, b"Client Key");
+    let stored_key = hash.hash(&client_key);
+    let without_proof = format!("c={},r={combined}", b64().encode(gs2));
+    let auth_message = format!("{first_bare},{challenge},{without_proof}");
+    let signature = hash.hmac(&stored_key, auth_message.as_bytes());
+    let proof: Vec<u8> = client_key
+        .iter()
+        .zip(&signature)
+        .map(|(k, s)| k ^ s)
+        .collect();
+    let last = format!("{without_proof},p={}", b64().encode(proof));
+    stream
+        .send(&xml(&format!(
+            "<response xmlns='{SASL}'>{}</response>",
+            b64().encode(&last)
+        )))
+        .await
+        .unwrap();
+    let reply = next(&mut stream).await.unwrap();
+    if reply.is("failure", SASL) {
+        let (condition, text) = failure(&reply);
+        return Scram::Failed {
+            condition,
+            text,
+            challenge: Some(challenge),
+        };
+    }
+    assert!(reply.is("success", SASL), "{}", String::from(&reply));
+    // The server proves it knows the keys too.
+    let server_key = hash.hmac(&salted, b"Server Key");
+    let expected = hash.hmac(&server_key, auth_message.as_bytes());
+    let data = String::from_utf8(b64().decode(reply.text()).unwrap()).unwrap();
+    assert_eq!(data, format!("v={}", b64().encode(expected)));
+    Scram::Ok(Box::new(stream))
+}
+
+/// Logs in with SCRAM and binds a generated resource; `Err(condition)` when SASL fails.
+async fn scram_login(
+    s: &TestServer,
+    hash: Hash,
+    user: &str,
+    password: &str,
+) -> Result<Xmpp, String> {
+    let (features, stream) = secure(s).await;
+    for m in ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"] {
+        assert!(features.sasl_mechanisms.contains(m), "{m}");
+    }
+    match scram_with(stream, hash, user, password, "n,,").await {
+        Scram::Ok(stream) => Ok(bind(*stream, None).await),
+        Scram::Failed { condition, .. } => Err(condition),
+    }
+}
+
+fn local(u: &User) -> &str {
+    u.jid.split_once('@').unwrap().0
+}
+
+/// A server with SCRAM on, sharing the database of [`server`] (whose accounts have no SCRAM
+/// keys: it runs with SCRAM off).
+fn scram_server() -> &'static TestServer {
+    static SERVER: std::sync::OnceLock<TestServer> = std::sync::OnceLock::new();
+    SERVER.get_or_init(|| common::start_on(Some(&server().db_url), |c| c.auth.scram = true))
+}
+
+/// The mechanisms names of the raw `<stream:features/>` of a secured stream, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_is_offered_only_when_enabled() {
+    let (features, _) = secure(server()).await;
+    assert_eq!(
+        features.sasl_mechanisms.iter().collect::<Vec<_>>(),
+        ["PLAIN"]
+    );
+    let (features, _) = secure(scram_server()).await;
+    assert_eq!(
+        features.sasl_mechanisms.iter().collect::<Vec<_>>(),
+        ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"]
+    );
+    // Without SCRAM, a SCRAM mechanism is not one of the server's.
+    let (_, stream) = secure(server()).await;
+    let u = server().new_user("c2sso");
+    match scram_with(stream, Hash::Sha256, local(&u), &u.password, "n,,").await {
+        Scram::Failed { condition, .. } => assert_eq!(condition, "invalid-mechanism"),
+        Scram::Ok(_) => panic!("SCRAM is off"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_sha256_and_sha1_log_in() {
+    let s = scram_server();
+    let u = s.new_user("c2sss");
+    let mut open = Vec::new();
+    for hash in [Hash::Sha256, Hash::Sha1] {
+        let x = scram_login(s, hash, local(&u), &u.password)
+            .await
+            .unwrap_or_else(|c| panic!("{hash:?}: {c}"));
+        assert!(x.jid.starts_with(&format!("{}/", u.jid)), "{}", x.jid);
+        open.push(x);
+    }
+    // The bare JID is an authentication identity too, and the session is the registry's.
+    let mut x = scram_login(s, Hash::Sha256, &u.jid, &u.password)
+        .await
+        .unwrap();
+    let r = x
+        .iq("<iq xmlns='jabber:client' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
+        .await;
+    assert_eq!(r.attr("type"), Some("result"));
+    let c = s.client(&u);
+    assert!(eventually(10, || sessions(&c).count_resources == Some(3)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_refuses_a_wrong_password_and_an_unknown_user_alike() {
+    let s = scram_server();
+    let u = s.new_user("c2ssw");
+    for hash in [Hash::Sha256, Hash::Sha1] {
+        assert_eq!(
+            scram_login(s, hash, local(&u), "wrong")
+                .await
+                .err()
+                .as_deref(),
+            Some("not-authorized")
+        );
+    }
+    // An unknown user gets a challenge like any other, with the same salt every time.
+    let mut salts = Vec::new();
+    for _ in 0..2 {
+        let (_, stream) = secure(s).await;
+        match scram_with(stream, Hash::Sha256, "nobody_at_all", "pw", "n,,").await {
+            Scram::Failed {
+                condition,
+                challenge: Some(challenge),
+                ..
+            } => {
+                assert_eq!(condition, "not-authorized");
+                let (_, salt, iterations) = server_first(&challenge);
+                assert_eq!(iterations, 4096);
+                salts.push(salt);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(salts[0], salts[1]);
+    assert_eq!(salts[0].len(), 16);
+    // The right password still works after the failures.
+    scram_login(s, Hash::Sha256, local(&u), &u.password)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_refuses_channel_binding_and_foreign_authzids() {
+    let s = scram_server();
+    let u = s.new_user("c2ssc");
+    let (_, stream) = secure(s).await;
+    match scram_with(
+        stream,
+        Hash::Sha256,
+        local(&u),
+        &u.password,
+        "p=tls-exporter,,",
+    )
+    .await
+    {
+        Scram::Failed {
+            condition,
+            text,
+            challenge: None,
+        } => {
+            assert_eq!(condition, "malformed-request");
+            assert!(text.unwrap().starts_with("e=channel-binding-not-supported"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // `y`: the client could bind but thinks the server cannot (it offers no -PLUS): fine.
+    let (_, stream) = secure(s).await;
+    assert!(matches!(
+        scram_with(stream, Hash::Sha256, local(&u), &u.password, "y,,").await,
+        Scram::Ok(_)
+    ));
+    // An authorization identity: the user's own, or refused.
+    let (_, stream) = secure(s).await;
+    let own = format!("n,a={},", u.jid);
+    assert!(matches!(
+        scram_with(stream, Hash::Sha1, local(&u), &u.password, &own).await,
+        Scram::Ok(_)
+    ));
+    let (_, stream) = secure(s).await;
+    match scram_with(
+        stream,
+        Hash::Sha1,
+        local(&u),
+        &u.password,
+        "n,a=admin@localhost,",
+    )
+    .await
+    {
+        Scram::Failed { condition, .. } => assert_eq!(condition, "invalid-authzid"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Accounts made while SCRAM was off have no keys: SCRAM fails until the first PLAIN (or HTTP
+/// Basic) login writes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_keys_are_written_at_the_first_plain_or_basic_login() {
+    let s = scram_server();
+    let (u, v) = (server().new_user("c2ssk"), server().new_user("c2ssh"));
+    for user in [&u, &v] {
+        assert_eq!(
+            scram_login(s, Hash::Sha256, local(user), &user.password)
+                .await
+                .err()
+                .as_deref(),
+            Some("not-authorized")
+        );
+    }
+    login(s, &u, None).await;
+    for hash in [Hash::Sha256, Hash::Sha1] {
+        scram_login(s, hash, local(&u), &u.password)
+            .await
+            .unwrap_or_else(|c| panic!("{hash:?}: {c}"));
+    }
+    // HTTP Basic on the SCRAM server.
+    let (status, _) = tokio::task::block_in_place(|| {
+        s.post(
+            &s.client(&v),
+            serde_json::json!({"query": "{ checkAuth { authStatus } }"}),
+        )
+    });
+    assert_eq!(status, 200);
+    scram_login(s, Hash::Sha1, local(&v), &v.password)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_replaces_the_scram_keys() {
+    let s = scram_server();
+    let u = s.new_user("c2ssp");
+    scram_login(s, Hash::Sha256, local(&u), &u.password)
+        .await
+        .unwrap();
+    let changed = tokio::task::block_in_place(|| {
+        s.client(&u)
+            .run(mimql_client::user::account::change_password("the new one"))
+            .expect("server reachable")
+    });
+    assert!(changed.errors.is_empty(), "{:?}", changed.errors);
+    for hash in [Hash::Sha256, Hash::Sha1] {
+        assert_eq!(
+            scram_login(s, hash, local(&u), &u.password)
+                .await
+                .err()
+                .as_deref(),
+            Some("not-authorized")
+        );
+        scram_login(s, hash, local(&u), "the new one")
+            .await
+            .unwrap_or_else(|c| panic!("{hash:?}: {c}"));
+    }
+}
+
+/// The keys rows, read under the API.
+async fn scram_rows(s: &TestServer, u: &User) -> Vec<String> {
+    use mimql_entities::{scram_key, user};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let db = s.state.accounts.db();
+    let (name, domain) = u.jid.split_once('@').unwrap();
+    let Some(row) = user::Entity::find()
+        .filter(user::Column::Username.eq(name))
+        .filter(user::Column::Server.eq(domain))
+        .one(db)
+        .await
+        .unwrap()
+    else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = scram_key::Entity::find()
+        .filter(scram_key::Column::UserId.eq(row.id))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.mechanism)
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_keys_are_removed_with_the_account() {
+    let s = scram_server();
+    let u = s.new_user("c2ssr");
+    assert_eq!(scram_rows(s, &u).await, ["SCRAM-SHA-1", "SCRAM-SHA-256"]);
+    let removed = tokio::task::block_in_place(|| {
+        s.admin()
+            .run(mimql_client::admin::remove_user(&u.jid))
+            .expect("admin API reachable")
+    });
+    assert!(removed.errors.is_empty(), "{:?}", removed.errors);
+    assert!(scram_rows(s, &u).await.is_empty());
+    // Registered again, with another password: only that one works.
+    let resp = tokio::task::block_in_place(|| {
+        s.admin()
+            .run(mimql_client::admin::register_user(
+                "localhost",
+                Some(local(&u)),
+                "second life",
+            ))
+            .expect("admin API reachable")
+    });
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    assert_eq!(
+        scram_login(s, Hash::Sha256, local(&u), &u.password)
+            .await
+            .err()
+            .as_deref(),
+        Some("not-authorized")
+    );
+    scram_login(s, Hash::Sha256, local(&u), "second life")
+        .await
+        .unwrap();
+}
+
+/// Failed SCRAM logins count in the throttle PLAIN and HTTP share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_scram_logins_are_throttled_with_plain_and_http() {
+    let s = server_with(|c| {
+        c.auth.scram = true;
+        c.auth.account_failures = 2;
+    });
+    let u = s.new_user("c2sst");
+    for _ in 0..2 {
+        assert_eq!(
+            scram_login(&s, Hash::Sha256, local(&u), "wrong")
+                .await
+                .err()
+                .as_deref(),
+            Some("not-authorized")
+        );
+    }
+    assert_eq!(
+        scram_login(&s, Hash::Sha1, local(&u), &u.password)
+            .await
+            .err()
+            .as_deref(),
+        Some("temporary-auth-failure")
+    );
+    assert_eq!(
+        login_as(&s, &u.jid, &u.password, None)
+            .await
+            .err()
+            .as_deref(),
+        Some("temporary-auth-failure")
+    );
+    let (status, body) = tokio::task::block_in_place(|| {
+        s.post(
+            &s.client(&u),
+            serde_json::json!({"query": "{ checkAuth { authStatus } }"}),
+        )
+    });
+    assert_eq!(status, 429);
+    assert_eq!(common::code(&body), "too_many_attempts");
+    let metrics = tokio::task::block_in_place(|| scrape(&s));
+    assert!(
+        metric(
+            &metrics,
+            "mimql_auth_attempts_total",
+            &["api=\"c2s\"", "result=\"wrong_credentials\""]
+        ) >= 2.0,
+        "{metrics}"
+    );
+}
+
+/// Failures from one source address, whatever the account and the API, throttle that source
+/// on XMPP and HTTP alike (the per-source bound is the HTTP one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_from_one_address_throttle_it_on_xmpp_and_http() {
+    let s = server_with(|c| {
+        c.auth.account_failures = 0;
+        c.auth.source_failures = 3;
+        c.auth.source_refill_secs = 3600;
+        c.auth.throttle_loopback = true;
+    });
+    // Registered first: the admin API's logins count for the source too.
+    let (u, v, w) = (
+        s.new_user("c2sia"),
+        s.new_user("c2sib"),
+        s.new_user("c2sic"),
+    );
+    // Two over XMPP, one over HTTP: three failures from 127.0.0.1.
+    for who in [&u.jid, &v.jid] {
+        assert_eq!(
+            login_as(&s, who, "wrong", None).await.err().as_deref(),
+            Some("not-authorized")
+        );
+    }
+    let wrong = User {
+        jid: v.jid.clone(),
+        password: "wrong".into(),
+    };
+    let (status, _) = tokio::task::block_in_place(|| {
+        s.post(
+            &s.client(&wrong),
+            serde_json::json!({"query": "{ checkAuth { authStatus } }"}),
+        )
+    });
+    assert_eq!(status, 401);
+    // Now even the right password of a third account is refused, on both.
+    assert_eq!(
+        login_as(&s, &w.jid, &w.password, None)
+            .await
+            .err()
+            .as_deref(),
+        Some("temporary-auth-failure")
+    );
+    let (status, body) = tokio::task::block_in_place(|| {
+        s.post(
+            &s.client(&w),
+            serde_json::json!({"query": "{ checkAuth { authStatus } }"}),
+        )
+    });
+    assert_eq!(status, 429);
+    assert_eq!(common::code(&body), "too_many_attempts");
+}
+
+fn scrape(s: &TestServer) -> String {
+    let url = format!(
+        "{}/metrics",
+        s.metrics_url.as_ref().expect("metrics enabled")
+    );
+    ureq::get(&url)
+        .call()
+        .expect("metrics listener reachable")
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+}
+
+/// The sum of the samples of `name` whose labels include every one of `labels`.
+fn metric(text: &str, name: &str, labels: &[&str]) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .filter(|l| labels.iter().all(|lab| l.contains(lab)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+// ---- XEP-0368 direct TLS, connections per address ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_tls_from_the_first_byte() {
+    let s = server_with(|c| c.listen.c2s.direct_tls_address = "127.0.0.1:0".into());
+    let u = s.new_user("c2sd");
+    let (features, mut stream) = direct(&s).await;
+    // TLS is on already: no STARTTLS, SASL at once.
+    assert!(features.starttls.is_none());
+    assert!(features.sasl_mechanisms.contains("PLAIN"));
+    auth_plain(&mut stream, local(&u), &u.password)
+        .await
+        .unwrap();
+    let mut x = bind(stream, Some("direct")).await;
+    assert_eq!(x.jid, format!("{}/direct", u.jid));
+    let r = x
+        .iq("<iq xmlns='jabber:client' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
+        .await;
+    assert_eq!(r.attr("type"), Some("result"));
+    let c = s.client(&u);
+    let info = tokio::task::block_in_place(|| sessions(&c));
+    assert_eq!(
+        info.list_sessions.unwrap()[0].connection.as_deref(),
+        Some("c2s_tls")
+    );
+    // The STARTTLS listener is still there, and plain text on the direct TLS port is not XMPP.
+    login(&s, &u, None).await;
+    let mut tcp = TcpStream::connect(s.c2s_direct_tls_addr.unwrap())
+        .await
+        .unwrap();
+    tcp.write_all(
+        b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+          xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>",
+    )
+    .await
+    .unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(WAIT, tcp.read_to_end(&mut buf))
+        .await
+        .expect("closed in time")
+        .ok();
+    assert!(!String::from_utf8_lossy(&buf).contains("stream:features"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_per_address_are_bounded() {
+    let s = server_with(|c| {
+        c.listen.c2s.max_connections_per_ip = 2;
+        c.listen.c2s.direct_tls_address = "127.0.0.1:0".into();
+    });
+    let u = s.new_user("c2sl");
+    let first = login(&s, &u, None).await;
+    // Both listeners count.
+    let (features, _second) = direct(&s).await;
+    assert!(features.sasl_mechanisms.contains("PLAIN"));
+    // The third is answered with a stream error and closed.
+    let mut tcp = TcpStream::connect(s.c2s_addr.unwrap()).await.unwrap();
+    tcp.write_all(
+        b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+          xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>",
+    )
+    .await
+    .unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(WAIT, tcp.read_to_end(&mut buf))
+        .await
+        .expect("closed in time")
+        .ok();
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.contains("<policy-violation"), "{text}");
+    assert!(!text.contains("starttls"), "{text}");
+    let metrics = tokio::task::block_in_place(|| scrape(&s));
+    assert!(
+        metric(
+            &metrics,
+            "mimql_c2s_refused_total",
+            &["reason=\"too_many_connections\""]
+        ) >= 1.0,
+        "{metrics}"
+    );
+    // A connection that ends makes room.
+    let Xmpp { mut stream, .. } = first;
+    SinkExt::<&Xml>::close(&mut stream).await.ok();
+    drop(stream);
+    let c2s = s.c2s_addr.unwrap();
+    let admitted = tokio::task::spawn_blocking(move || {
+        eventually(10, || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let tcp = TcpStream::connect(c2s).await.unwrap();
+                let stream =
+                    xmlstream::initiate_stream(BufReader::new(tcp), CLIENT, header(), timeouts())
+                        .await
+                        .unwrap();
+                matches!(stream.recv_features::<Xml>().await, Ok((f, _)) if f.starttls.is_some())
+            })
+        })
+    })
+    .await
+    .unwrap();
+    assert!(admitted);
 }

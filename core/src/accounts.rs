@@ -6,7 +6,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use mimql_entities::user;
+use mimql_entities::{scram_key, user};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
@@ -15,6 +16,7 @@ use sea_orm::{
 use crate::auth::cache::{CredentialCache, Lookup};
 use crate::auth::flight::{Flights, Joined};
 use crate::auth::password::{Busy, HashError, Hasher};
+use crate::auth::scram::{self, Keys, ScramHash};
 use crate::auth::throttle::{Scope, Throttle, Throttled};
 use crate::jid::Jid;
 
@@ -154,6 +156,65 @@ pub struct Accounts {
     /// Told of every bare JID whose credentials changed, here or on another node (the live
     /// connections re-check theirs).
     watcher: std::sync::OnceLock<Watcher>,
+    /// `[auth] scram`: the iteration count of new SCRAM keys, when on.
+    scram_iterations: Option<u32>,
+    /// The server secret the fake SCRAM salts of unknown users are derived from.
+    fake_salt_key: tokio::sync::OnceCell<Vec<u8>>,
+}
+
+/// What a SCRAM exchange is checked against: the user's keys, or fake ones (an unknown user,
+/// or one whose keys were never written) that no proof matches.
+#[derive(Debug)]
+pub struct ScramCredentials {
+    pub keys: Keys,
+    /// Whether the keys are the account's (a failure then counts against the account).
+    real: bool,
+}
+
+/// Deletes the user's SCRAM keys (account removal, in its transaction).
+pub async fn remove_scram_keys<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<(), DbErr> {
+    scram_key::Entity::delete_many()
+        .filter(scram_key::Column::UserId.eq(user_id))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the user's SCRAM keys with `keys` (none: the keys are only removed).
+async fn replace_scram_keys<C: ConnectionTrait>(
+    c: &C,
+    user_id: i64,
+    keys: &[(ScramHash, Keys)],
+) -> Result<(), DbErr> {
+    remove_scram_keys(c, user_id).await?;
+    insert_scram_keys(c, user_id, keys).await
+}
+
+async fn insert_scram_keys<C: ConnectionTrait>(
+    c: &C,
+    user_id: i64,
+    keys: &[(ScramHash, Keys)],
+) -> Result<(), DbErr> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let rows = keys.iter().map(|(hash, k)| scram_key::ActiveModel {
+        user_id: Set(user_id),
+        mechanism: Set(hash.mechanism().to_string()),
+        salt: Set(k.salt.clone()),
+        iterations: Set(i32::try_from(k.iterations).unwrap_or(i32::MAX)),
+        stored_key: Set(k.stored_key.clone()),
+        server_key: Set(k.server_key.clone()),
+    });
+    scram_key::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([scram_key::Column::UserId, scram_key::Column::Mechanism])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(c)
+        .await?;
+    Ok(())
 }
 
 impl Accounts {
@@ -171,6 +232,143 @@ impl Accounts {
             throttle: Throttle::from_config(auth),
             peers: std::sync::OnceLock::new(),
             watcher: std::sync::OnceLock::new(),
+            scram_iterations: auth.scram.then_some(auth.scram_iterations),
+            fake_salt_key: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Whether SCRAM is on (`[auth] scram`).
+    pub fn scram_enabled(&self) -> bool {
+        self.scram_iterations.is_some()
+    }
+
+    /// SCRAM keys of `password` for every hash, with fresh salts (none while SCRAM is off).
+    async fn derive_scram_keys(
+        &self,
+        password: &str,
+    ) -> Result<Vec<(ScramHash, Keys)>, AccountError> {
+        let Some(iterations) = self.scram_iterations else {
+            return Ok(Vec::new());
+        };
+        let password = scram::normalize(password).into_owned();
+        tokio::task::spawn_blocking(move || {
+            ScramHash::ALL
+                .into_iter()
+                .map(|h| {
+                    let salt: [u8; 16] = rand::random();
+                    (h, scram::derive(h, &password, &salt, iterations))
+                })
+                .collect()
+        })
+        .await
+        .map_err(|_| AccountError::Hash)
+    }
+
+    /// Writes the SCRAM keys of an account that has none, from the password just verified
+    /// against `phc` (unless the password changed meanwhile).
+    async fn ensure_scram_keys(
+        &self,
+        user_id: i64,
+        phc: &str,
+        password: &str,
+    ) -> Result<(), AccountError> {
+        let present = scram_key::Entity::find()
+            .filter(scram_key::Column::UserId.eq(user_id))
+            .count(&self.db)
+            .await?;
+        if present >= ScramHash::ALL.len() as u64 {
+            return Ok(());
+        }
+        let keys = self.derive_scram_keys(password).await?;
+        let txn = crate::db::begin_write(&self.db).await?;
+        if lock_users(&txn, &[user_id]).await?.is_empty() {
+            return Ok(());
+        }
+        let current: Option<String> = user::Entity::find_by_id(user_id)
+            .select_only()
+            .column(user::Column::PasswordHash)
+            .into_tuple()
+            .one(&txn)
+            .await?;
+        if current.as_deref() == Some(phc) {
+            insert_scram_keys(&txn, user_id, &keys).await?;
+            txn.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// The start of a SCRAM login of `jid` from `source`: refused (`Throttled`) like
+    /// [`Accounts::login`]; otherwise the keys to check the exchange against. An unknown user,
+    /// or one without keys, gets a salt derived from the user name and a server secret (the
+    /// same at every attempt, on every node) and keys no proof matches, so that the exchange
+    /// does not tell whether the account exists.
+    pub async fn scram_start(
+        &self,
+        jid: &Jid,
+        hash: ScramHash,
+        source: Option<IpAddr>,
+    ) -> Result<ScramCredentials, AccountError> {
+        let bare = jid.bare_string();
+        self.throttle.check(Some(&bare), source, Scope::User)?;
+        let id = match self.is_host(jid.domain()) {
+            true => user_id(&self.db, jid).await?,
+            false => None,
+        };
+        // The same two queries for a user that does not exist (no id is negative).
+        let row = scram_key::Entity::find_by_id((id.unwrap_or(-1), hash.mechanism().to_string()))
+            .one(&self.db)
+            .await?;
+        if let Some(row) = row {
+            return Ok(ScramCredentials {
+                keys: Keys {
+                    salt: row.salt,
+                    iterations: u32::try_from(row.iterations).unwrap_or(4096),
+                    stored_key: row.stored_key,
+                    server_key: row.server_key,
+                },
+                real: true,
+            });
+        }
+        let secret = self
+            .fake_salt_key
+            .get_or_try_init(|| crate::secrets::load_or_create(&self.db, "scram_fake_salt", 32))
+            .await?;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(secret)
+            .expect("HMAC takes any key length");
+        hmac::Mac::update(&mut mac, hash.mechanism().as_bytes());
+        hmac::Mac::update(&mut mac, b"\0");
+        hmac::Mac::update(&mut mac, bare.as_bytes());
+        let salt = hmac::Mac::finalize(mac).into_bytes()[..16].to_vec();
+        let random = || {
+            (0..hash.output_len())
+                .map(|_| rand::random::<u8>())
+                .collect()
+        };
+        Ok(ScramCredentials {
+            keys: Keys {
+                salt,
+                iterations: self.scram_iterations.unwrap_or(4096),
+                stored_key: random(),
+                server_key: random(),
+            },
+            real: false,
+        })
+    }
+
+    /// Counts the outcome of a SCRAM login in the failed-login throttle (as a PLAIN one).
+    pub fn scram_finished(
+        &self,
+        jid: &Jid,
+        credentials: &ScramCredentials,
+        ok: bool,
+        source: Option<IpAddr>,
+    ) {
+        let bare = jid.bare_string();
+        if ok {
+            self.throttle.succeeded(&bare);
+        } else {
+            let account = credentials.real.then_some(bare.as_str());
+            self.throttle.failed(account, source, Scope::User);
         }
     }
 
@@ -320,7 +518,9 @@ impl Accounts {
             return Ok((false, false));
         }
         let epoch = self.cache.epoch();
-        let stored = self.find(jid).await?.map(|u| u.password_hash);
+        let row = self.find(jid).await?;
+        let id = row.as_ref().map(|u| u.id);
+        let stored = row.map(|u| u.password_hash);
         // A stale entry verified against the hash still stored needs no new slow hash.
         let ok = match (&cached, &stored) {
             (Lookup::Stale(phc), Some(current)) if phc == current => true,
@@ -332,7 +532,16 @@ impl Accounts {
         };
         let known = stored.is_some();
         match (ok, stored) {
-            (true, Some(phc)) => self.cache.insert_if_current(&bare, password, &phc, epoch),
+            (true, Some(phc)) => {
+                if let (Some(id), true) = (id, self.scram_enabled()) {
+                    // The first verified login of an account without SCRAM keys writes them;
+                    // the login succeeds even if that fails.
+                    if let Err(e) = self.ensure_scram_keys(id, &phc, password).await {
+                        tracing::warn!(%e, user = %bare, "cannot write SCRAM keys");
+                    }
+                }
+                self.cache.insert_if_current(&bare, password, &phc, epoch)
+            }
             // The password was changed elsewhere: forget what this process still believed.
             (false, _) if matches!(cached, Lookup::Stale(_)) => self.cache.invalidate(&bare),
             _ => {}
@@ -351,6 +560,7 @@ impl Accounts {
             return Err(AccountError::AlreadyExists);
         }
         let hash = self.hasher.hash(password).await?;
+        let keys = self.derive_scram_keys(password).await?;
         let row = user::ActiveModel {
             username: Set(jid.node().to_string()),
             server: Set(jid.domain().to_string()),
@@ -358,13 +568,17 @@ impl Accounts {
             created_at: Set(crate::db::now_micros()),
             ..Default::default()
         };
-        match row.insert(&self.db).await {
-            Ok(_) => Ok(()),
+        let txn = crate::db::begin_write(&self.db).await?;
+        let inserted = match row.insert(&txn).await {
+            Ok(m) => m,
             Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                Err(AccountError::AlreadyExists)
+                return Err(AccountError::AlreadyExists);
             }
-            Err(e) => Err(e.into()),
-        }
+            Err(e) => return Err(e.into()),
+        };
+        insert_scram_keys(&txn, inserted.id, &keys).await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     /// A fresh random user name for `registerUser` without one.
@@ -381,19 +595,24 @@ impl Accounts {
             return Err(AccountError::NotFound);
         };
         let hash = self.hasher.hash(password).await?;
+        let keys = self.derive_scram_keys(password).await?;
         // By id: an account removed while the hash was computed (or earlier in the same
-        // request) updates nothing and is reported as gone.
+        // request) updates nothing and is reported as gone. The old SCRAM keys go in the same
+        // transaction (replaced while SCRAM is on): the old password must not keep working.
+        let txn = crate::db::begin_write(&self.db).await?;
         let updated = user::Entity::update_many()
             .col_expr(
                 user::Column::PasswordHash,
                 sea_orm::sea_query::Expr::value(hash),
             )
             .filter(user::Column::Id.eq(row.id))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
         if updated.rows_affected == 0 {
             return Err(AccountError::NotFound);
         }
+        replace_scram_keys(&txn, row.id, &keys).await?;
+        txn.commit().await?;
         self.invalidate(&jid.bare_string());
         Ok(())
     }

@@ -159,7 +159,7 @@ fn describe() {
     describe_counter!(
         C2S_REFUSED,
         "XMPP client streams closed for a bound or a rule, by reason (tls_required, \
-         stanza_too_large, too_deep, restricted_xml)"
+         stanza_too_large, too_deep, restricted_xml, too_many_connections)"
     );
     describe_counter!(
         CREDENTIAL_CACHE,

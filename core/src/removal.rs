@@ -69,5 +69,6 @@ pub async fn remove_user_data(
     crate::upload::remove_user(txn, user_id).await?;
     // Every token of the user dies with this row (Bearer needs it).
     crate::token::remove_user(txn, user_id, jid).await?;
+    crate::accounts::remove_scram_keys(txn, user_id).await?;
     Ok(())
 }

@@ -16,6 +16,7 @@ pub mod muc_room;
 pub mod private_item;
 pub mod roster_group;
 pub mod roster_item;
+pub mod scram_key;
 pub mod server_secret;
 pub mod token_tombstone;
 pub mod upload_file;

@@ -5,9 +5,12 @@
 //! accounts, credentials, routing and archiving is the domain's (`mimql-core`).
 
 pub mod guard;
+pub mod per_ip;
 pub mod sasl;
 mod session;
 pub mod tls;
+
+pub use session::Entry;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,31 +18,44 @@ use std::time::Duration;
 
 use crate::state::AppState;
 
-/// Starts the c2s listener on `listener` or on `[listen.c2s] address`, unless disabled; answers
-/// the address it listens on. Connections are served on the calling runtime until
-/// [`AppState::shutdown`] is cancelled.
-pub fn start(
-    state: Arc<AppState>,
-    listener: Option<std::net::TcpListener>,
-) -> Result<Option<SocketAddr>, String> {
-    let config = &state.config.listen.c2s;
-    if !config.enabled {
-        return Ok(None);
-    }
-    let tls = tls::acceptor(&state.config)?;
-    let listener = match listener {
-        Some(l) => l,
-        None => std::net::TcpListener::bind(&config.address)
-            .map_err(|e| format!("cannot listen on {} ([listen.c2s]): {e}", config.address))?,
-    };
+/// The addresses the c2s listeners listen on.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Addresses {
+    /// `address` (STARTTLS).
+    pub starttls: Option<SocketAddr>,
+    /// `direct_tls_address` (XEP-0368), when set.
+    pub direct_tls: Option<SocketAddr>,
+}
+
+fn bind(address: &str, key: &str) -> Result<tokio::net::TcpListener, String> {
+    let listener = std::net::TcpListener::bind(address)
+        .map_err(|e| format!("cannot listen on {address} ([listen.c2s] {key}): {e}"))?;
     listener
         .set_nonblocking(true)
-        .map_err(|e| format!("[listen.c2s]: {e}"))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("[listen.c2s]: {e}"))?;
-    let listener =
-        tokio::net::TcpListener::from_std(listener).map_err(|e| format!("[listen.c2s]: {e}"))?;
+        .map_err(|e| format!("[listen.c2s] {key}: {e}"))?;
+    tokio::net::TcpListener::from_std(listener).map_err(|e| format!("[listen.c2s] {key}: {e}"))
+}
+
+/// Starts the c2s listeners on `[listen.c2s] address` and, when set, `direct_tls_address`,
+/// unless disabled; answers the addresses they listen on. Connections are served on the calling
+/// runtime until [`AppState::shutdown`] is cancelled.
+pub fn start(state: Arc<AppState>) -> Result<Addresses, String> {
+    let config = &state.config.listen.c2s;
+    if !config.enabled {
+        return Ok(Addresses::default());
+    }
+    let tls = tls::acceptor(&state.config)?;
+    let listener = bind(&config.address, "address")?;
+    let direct = match config.direct_tls_address.as_str() {
+        "" => None,
+        a => Some(bind(a, "direct_tls_address")?),
+    };
+    let local =
+        |l: &tokio::net::TcpListener| l.local_addr().map_err(|e| format!("[listen.c2s]: {e}"));
+    let addresses = Addresses {
+        starttls: Some(local(&listener)?),
+        direct_tls: direct.as_ref().map(local).transpose()?,
+    };
     let shared = Arc::new(session::Shared {
         tls,
         max_stanza_bytes: config.max_stanza_bytes,
@@ -48,14 +64,25 @@ pub fn start(
             read_timeout: Duration::from_secs(config.idle_timeout_secs),
             response_timeout: Duration::from_secs(config.ping_timeout_secs),
         },
+        per_ip: per_ip::PerIp::new(config.max_connections_per_ip),
+        started: std::time::Instant::now(),
+        version_os: config.version_os,
         state: state.clone(),
     });
-    tokio::spawn(accept(shared, listener));
-    tracing::info!(%addr, "XMPP clients (c2s) listening");
-    Ok(Some(addr))
+    if let Some(direct) = direct {
+        tokio::spawn(accept(shared.clone(), direct, session::Entry::DirectTls));
+        tracing::info!(addr = ?addresses.direct_tls, "XMPP clients (c2s, direct TLS) listening");
+    }
+    tokio::spawn(accept(shared, listener, session::Entry::StartTls));
+    tracing::info!(addr = ?addresses.starttls, "XMPP clients (c2s) listening");
+    Ok(addresses)
 }
 
-async fn accept(shared: Arc<session::Shared>, listener: tokio::net::TcpListener) {
+async fn accept(
+    shared: Arc<session::Shared>,
+    listener: tokio::net::TcpListener,
+    entry: session::Entry,
+) {
     let shutdown = shared.state.shutdown.clone();
     loop {
         let accepted = tokio::select! {
@@ -65,7 +92,7 @@ async fn accept(shared: Arc<session::Shared>, listener: tokio::net::TcpListener)
         match accepted {
             Ok((tcp, peer)) => {
                 let _ = tcp.set_nodelay(true);
-                tokio::spawn(session::serve(shared.clone(), tcp, peer));
+                tokio::spawn(session::serve(shared.clone(), tcp, peer, entry));
             }
             Err(e) => {
                 // Out of file descriptors and the like: wait instead of spinning.

@@ -1,4 +1,5 @@
-//! SASL PLAIN (RFC 4616) as XMPP clients send it: `[authzid] NUL authcid NUL passwd`, base64.
+//! SASL PLAIN (RFC 4616) as XMPP clients send it (SCRAM's exchange is the domain's,
+//! `mimql_core::auth::scram`; its identity rules are these): `[authzid] NUL authcid NUL passwd`, base64.
 //! The authentication identity is the account's local part (or its bare JID); both it and the
 //! password go through SASLprep (RFC 4013) before the usual JID preparation and the same
 //! credential check as HTTP Basic.
@@ -39,8 +40,19 @@ pub fn plain(payload: &str, domain: &str) -> Result<Plain, PlainError> {
     };
     let authcid = stringprep::saslprep(authcid).map_err(|_| PlainError::NotAuthorized)?;
     let password = stringprep::saslprep(password).map_err(|_| PlainError::NotAuthorized)?;
+    let jid = identity(&authcid, domain)?;
+    check_authzid(authzid, &jid)?;
+    Ok(Plain {
+        jid,
+        password: password.into_owned(),
+    })
+}
+
+/// The account an authentication identity (already SASLprepped) names: its local part, or its
+/// bare JID on the stream's host `domain`.
+pub fn identity(authcid: &str, domain: &str) -> Result<Jid, PlainError> {
     let jid = if authcid.contains('@') {
-        Jid::parse_bare(&authcid)
+        Jid::parse_bare(authcid)
     } else {
         Jid::parse_bare(&format!("{authcid}@{domain}"))
     }
@@ -48,16 +60,34 @@ pub fn plain(payload: &str, domain: &str) -> Result<Plain, PlainError> {
     if jid.domain() != domain || jid.node().is_empty() {
         return Err(PlainError::NotAuthorized);
     }
+    Ok(jid)
+}
+
+/// An authorization identity is allowed only when it is empty or the authenticated account.
+pub fn check_authzid(authzid: &str, jid: &Jid) -> Result<(), PlainError> {
     if !authzid.is_empty() {
         match Jid::parse_bare(authzid) {
-            Ok(z) if z == jid => {}
+            Ok(z) if z == *jid => {}
             _ => return Err(PlainError::InvalidAuthzid),
         }
     }
-    Ok(Plain {
-        jid,
-        password: password.into_owned(),
-    })
+    Ok(())
+}
+
+/// Decodes a base64 SASL payload into UTF-8 text (SCRAM messages).
+pub fn decode(payload: &str) -> Option<String> {
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(payload.trim())
+        .ok()?;
+    String::from_utf8(raw).ok()
+}
+
+pub fn encode(text: &str) -> String {
+    encode_bytes(text.as_bytes())
+}
+
+pub fn encode_bytes(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[cfg(test)]

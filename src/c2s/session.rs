@@ -27,6 +27,7 @@ use tokio_xmpp::xmlstream::{self, ReadError, StreamHeader, Timeouts, XmlStream};
 
 use super::guard::{Guard, Slot, Violation};
 use super::sasl::{self, PlainError};
+use crate::auth::scram::{ClientFirst, Exchange, ScramError, ScramHash};
 use crate::connections::Live;
 use crate::jid::Jid;
 use crate::router::Envelope;
@@ -43,6 +44,8 @@ const STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const PING: &str = "urn:xmpp:ping";
 const DISCO_INFO: &str = "http://jabber.org/protocol/disco#info";
 const SID: &str = "urn:xmpp:sid:0";
+const VERSION: &str = "jabber:iq:version";
+const LAST: &str = "jabber:iq:last";
 
 /// Failed PLAIN attempts on one stream before it is closed.
 const MAX_AUTH_ATTEMPTS: u32 = 3;
@@ -59,6 +62,11 @@ pub struct Shared {
     pub negotiation: Duration,
     /// Silence before a ping (`read_timeout`), then before the stream is closed.
     pub timeouts: Timeouts,
+    pub per_ip: Arc<super::per_ip::PerIp>,
+    /// When the listener started (XEP-0012 last activity of the server: its uptime).
+    pub started: std::time::Instant,
+    /// XEP-0092: whether the operating system is answered.
+    pub version_os: bool,
 }
 
 type Secure = BufReader<Guard<TlsStream<TcpStream>>>;
@@ -74,11 +82,15 @@ struct Bound {
 }
 
 /// Serves one TCP connection until it ends.
-pub async fn serve(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
+pub async fn serve(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr, entry: Entry) {
     let slot = Slot::default();
-    let bound = match tokio::time::timeout(shared.negotiation, negotiate(&shared, tcp, peer, &slot))
-        .await
-    {
+    // Held until the connection ends.
+    let counted = shared.per_ip.admit(peer.ip());
+    if counted.is_none() {
+        crate::metrics::c2s_refused("too_many_connections");
+    }
+    let negotiation = negotiate(&shared, tcp, peer, &slot, entry, counted.is_some());
+    let bound = match tokio::time::timeout(shared.negotiation, negotiation).await {
         Ok(Ok(Some(bound))) => bound,
         Ok(Ok(None)) => return,
         Ok(Err(e)) => {
@@ -91,6 +103,7 @@ pub async fn serve(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
         }
     };
     run(&shared, bound, &slot).await;
+    drop(counted);
 }
 
 /// What a read gives.
@@ -243,67 +256,142 @@ fn host(state: &AppState, to: Option<&str>) -> Option<String> {
         .then_some(domain)
 }
 
+/// How a connection reached the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// `address`: STARTTLS required.
+    StartTls,
+    /// `direct_tls_address` (XEP-0368): TLS from the first byte.
+    DirectTls,
+}
+
+/// Answers a client's opened stream with the stream error `condition` and closes it.
+async fn refuse<Io: AsyncBufRead + AsyncWrite + Unpin>(
+    accepted: xmlstream::AcceptedStream<Io>,
+    domain: &str,
+    condition: DefinedCondition,
+    text: &str,
+) -> io::Result<()> {
+    let pending = accepted.send_header(header(domain)).await?;
+    pending
+        .send_error(&StreamError::new(condition, "en", text))
+        .await?;
+    Ok(())
+}
+
 async fn negotiate(
     shared: &Shared,
     tcp: TcpStream,
     peer: SocketAddr,
     slot: &Slot,
+    entry: Entry,
+    admitted: bool,
 ) -> io::Result<Option<Bound>> {
     let state = &shared.state;
-    let io = BufReader::new(Guard::new(tcp, shared.max_stanza_bytes, slot.clone()));
-    let accepted = xmlstream::accept_stream(io, CLIENT, shared.timeouts).await?;
-    let Some(domain) = host(state, accepted.header().to.as_deref()) else {
-        let pending = accepted
-            .send_header(header(&state.config.general.hosts[0]))
-            .await?;
-        let error = StreamError::new(DefinedCondition::HostUnknown, "en", "not a served host");
-        pending.send_error(&error).await?;
-        return Ok(None);
+    let first_host = state.config.general.hosts[0].clone();
+    let (tls, known) = match entry {
+        Entry::DirectTls => (shared.tls.accept(tcp).await?, None),
+        Entry::StartTls => {
+            let io = BufReader::new(Guard::new(tcp, shared.max_stanza_bytes, slot.clone()));
+            let accepted = xmlstream::accept_stream(io, CLIENT, shared.timeouts).await?;
+            let Some(domain) = host(state, accepted.header().to.as_deref()) else {
+                refuse(
+                    accepted,
+                    &first_host,
+                    DefinedCondition::HostUnknown,
+                    "not a served host",
+                )
+                .await?;
+                return Ok(None);
+            };
+            if !admitted {
+                refuse(
+                    accepted,
+                    &domain,
+                    DefinedCondition::PolicyViolation,
+                    "too many connections from this address",
+                )
+                .await?;
+                return Ok(None);
+            }
+            let pending = accepted.send_header(header(&domain)).await?;
+            let features = StreamFeatures {
+                starttls: Some(StartTls { required: true }),
+                ..Default::default()
+            };
+            let mut stream: XmlStream<_, Xml> = pending.send_features(&features).await?;
+            let Some(first) = next(&mut stream, slot).await else {
+                return Ok(None);
+            };
+            if !first.is("starttls", TLS) {
+                crate::metrics::c2s_refused("tls_required");
+                close(
+                    &mut stream,
+                    DefinedCondition::PolicyViolation,
+                    "STARTTLS is required before anything else",
+                )
+                .await;
+                return Ok(None);
+            }
+            send(&mut stream, &Xml::builder("proceed", TLS).build()).await?;
+            let io = stream.into_inner();
+            if !io.buffer().is_empty() {
+                // The client sent more after <starttls/> than it may (RFC 6120 §5.4.3.3).
+                return Ok(None);
+            }
+            let tcp = io.into_inner().into_inner();
+            (shared.tls.accept(tcp).await?, Some(domain))
+        }
     };
-    let pending = accepted.send_header(header(&domain)).await?;
-    let features = StreamFeatures {
-        starttls: Some(StartTls { required: true }),
-        ..Default::default()
-    };
-    let mut stream: XmlStream<_, Xml> = pending.send_features(&features).await?;
-    let Some(first) = next(&mut stream, slot).await else {
-        return Ok(None);
-    };
-    if !first.is("starttls", TLS) {
-        crate::metrics::c2s_refused("tls_required");
-        close(
-            &mut stream,
-            DefinedCondition::PolicyViolation,
-            "STARTTLS is required before anything else",
-        )
-        .await;
-        return Ok(None);
-    }
-    send(&mut stream, &Xml::builder("proceed", TLS).build()).await?;
-    let io = stream.into_inner();
-    if !io.buffer().is_empty() {
-        // The client sent more after <starttls/> than it may (RFC 6120 §5.4.3.3).
-        return Ok(None);
-    }
-    let tcp = io.into_inner().into_inner();
-    let tls = shared.tls.accept(tcp).await?;
 
     let io = BufReader::new(Guard::new(tls, shared.max_stanza_bytes, slot.clone()));
     let accepted = xmlstream::accept_stream(io, CLIENT, shared.timeouts).await?;
+    let domain = match (host(state, accepted.header().to.as_deref()), known) {
+        (Some(d), _) | (None, Some(d)) => d,
+        (None, None) => {
+            refuse(
+                accepted,
+                &first_host,
+                DefinedCondition::HostUnknown,
+                "not a served host",
+            )
+            .await?;
+            return Ok(None);
+        }
+    };
+    if !admitted {
+        refuse(
+            accepted,
+            &domain,
+            DefinedCondition::PolicyViolation,
+            "too many connections from this address",
+        )
+        .await?;
+        return Ok(None);
+    }
     let pending = accepted.send_header(header(&domain)).await?;
+    // SCRAM-SHA-256, SCRAM-SHA-1 (when on) and PLAIN; the features keep them in name order,
+    // clients pick the strongest they know.
+    let scram = state.accounts.scram_enabled();
+    let mechanisms = ScramHash::ALL
+        .into_iter()
+        .filter(|_| scram)
+        .map(|h| h.mechanism().to_string())
+        .chain(["PLAIN".to_string()])
+        .collect();
     let features = StreamFeatures {
-        sasl_mechanisms: ["PLAIN".to_string()].into(),
         limits: Some(Limits {
             max_bytes: u32::try_from(shared.max_stanza_bytes)
                 .ok()
                 .and_then(std::num::NonZeroU32::new),
             idle_seconds: None,
         }),
+        sasl_mechanisms: mechanisms,
         ..Default::default()
     };
     let mut stream: XmlStream<_, Xml> = pending.send_features(&features).await?;
     let mut attempts = 0;
-    let (user, live) = loop {
+    let (user, live, success) = loop {
         let Some(auth) = next(&mut stream, slot).await else {
             return Ok(None);
         };
@@ -316,37 +404,43 @@ async fn negotiate(
             .await;
             return Ok(None);
         }
-        let condition = if auth.attr("mechanism") != Some("PLAIN") {
-            "invalid-mechanism"
+        let mechanism = auth.attr("mechanism").unwrap_or_default();
+        let scram_hash = ScramHash::from_mechanism(mechanism).filter(|_| scram);
+        let outcome = if mechanism == "PLAIN" {
+            match initial_response(&mut stream, slot, &auth).await? {
+                Step::Data(payload) => match authenticate(state, &payload, &domain, peer).await {
+                    Ok((jid, live)) => Sasl::Success(jid, live, None),
+                    Err(condition) => Sasl::Failure(condition, None),
+                },
+                Step::Aborted => Sasl::Failure("aborted", None),
+                Step::Closed => return Ok(None),
+            }
+        } else if let Some(hash) = scram_hash {
+            scram_exchange(state, &mut stream, slot, &auth, hash, &domain, peer).await?
         } else {
-            let mut payload = auth.text();
-            if payload.is_empty() {
-                // No initial response: an empty challenge asks for it.
-                send(&mut stream, &Xml::builder("challenge", SASL).build()).await?;
-                let Some(response) = next(&mut stream, slot).await else {
-                    return Ok(None);
-                };
-                if !response.is("response", SASL) {
-                    close(
-                        &mut stream,
-                        DefinedCondition::NotAuthorized,
-                        "expected <response/>",
-                    )
-                    .await;
-                    return Ok(None);
-                }
-                payload = response.text();
-            }
-            match authenticate(state, &payload, &domain, peer).await {
-                Ok(found) => break found,
-                Err(condition) => condition,
-            }
+            Sasl::Failure("invalid-mechanism", None)
+        };
+        let (condition, text) = match outcome {
+            Sasl::Success(jid, live, data) => break (jid, live, data),
+            Sasl::Failure(condition, text) => (condition, text),
+            Sasl::Closed => return Ok(None),
         };
         attempts += 1;
-        let failure = Xml::builder("failure", SASL)
-            .append(Xml::builder(condition, SASL).build())
-            .build();
-        send(&mut stream, &failure).await?;
+        let mut failure =
+            Xml::builder("failure", SASL).append(Xml::builder(condition, SASL).build());
+        if let Some(text) = text {
+            failure = failure.append(
+                Xml::builder("text", SASL)
+                    .attr_ns(
+                        tokio_xmpp::minidom::rxml::Namespace::XML,
+                        name("lang"),
+                        "en",
+                    )
+                    .append(text)
+                    .build(),
+            );
+        }
+        send(&mut stream, &failure.build()).await?;
         if attempts >= MAX_AUTH_ATTEMPTS {
             close(
                 &mut stream,
@@ -358,9 +452,11 @@ async fn negotiate(
         }
     };
 
-    let accepted = stream
-        .accept_reset(&Xml::builder("success", SASL).build())
-        .await?;
+    let mut success_el = Xml::builder("success", SASL);
+    if let Some(data) = success {
+        success_el = success_el.append(sasl::encode(&data));
+    }
+    let accepted = stream.accept_reset(&success_el.build()).await?;
     let pending = accepted.send_header(header(&domain)).await?;
     let features = StreamFeatures {
         bind: Some(BindFeature { required: true }),
@@ -490,11 +586,25 @@ async fn authenticate(
         }
         Err(e) => return Err(temporary(&e)),
     }
+    bind_credential(state, &plain.jid, credential).await
+}
+
+/// Binds the authenticated connection of `jid` to its credential (read before the check, so
+/// that a password changed meanwhile ends it).
+async fn bind_credential(
+    state: &AppState,
+    jid: &Jid,
+    credential: Option<crate::connections::Credential>,
+) -> Result<(Jid, Live), &'static str> {
+    let temporary = |e: &dyn std::fmt::Display| {
+        tracing::warn!(%e, "c2s authentication failed");
+        "temporary-auth-failure"
+    };
     let credential = match credential {
         Some(c) => Some(c),
         None => state
             .connections
-            .password_of(&plain.jid)
+            .password_of(jid)
             .await
             .map_err(|e| temporary(&e))?,
     };
@@ -503,14 +613,178 @@ async fn authenticate(
     };
     // Unbounded here: the c2s session itself counts against the user's sessions.
     let Ok(live) = state.connections.register(
-        plain.jid.bare_string(),
+        jid.bare_string(),
         credential,
         CancellationToken::new(),
         None,
     ) else {
         return Err("not-authorized");
     };
-    Ok((plain.jid, live))
+    Ok((jid.clone(), live))
+}
+
+/// The outcome of one SASL attempt.
+enum Sasl {
+    /// Authenticated; the additional data of `<success/>` (SCRAM's server signature).
+    Success(Jid, Live, Option<String>),
+    /// `<failure/>` with this condition (and text).
+    Failure(&'static str, Option<&'static str>),
+    /// The stream ended (or was closed with a stream error).
+    Closed,
+}
+
+/// What a client sent when asked for (more) SASL data.
+enum Step {
+    Data(String),
+    Aborted,
+    Closed,
+}
+
+/// The next `<response/>` (or `<abort/>`); anything else closes the stream.
+async fn response<Io: AsyncBufRead + AsyncWrite + Unpin>(
+    stream: &mut XmlStream<Io, Xml>,
+    slot: &Slot,
+) -> io::Result<Step> {
+    let Some(el) = next(stream, slot).await else {
+        return Ok(Step::Closed);
+    };
+    if el.is("abort", SASL) {
+        return Ok(Step::Aborted);
+    }
+    if !el.is("response", SASL) {
+        close(
+            stream,
+            DefinedCondition::NotAuthorized,
+            "expected <response/>",
+        )
+        .await;
+        return Ok(Step::Closed);
+    }
+    Ok(Step::Data(el.text()))
+}
+
+/// The initial response of `<auth/>`, or (none sent) the one an empty challenge asks for.
+async fn initial_response<Io: AsyncBufRead + AsyncWrite + Unpin>(
+    stream: &mut XmlStream<Io, Xml>,
+    slot: &Slot,
+    auth: &Xml,
+) -> io::Result<Step> {
+    let payload = auth.text();
+    if !payload.is_empty() {
+        return Ok(Step::Data(payload));
+    }
+    send(stream, &Xml::builder("challenge", SASL).build()).await?;
+    response(stream, slot).await
+}
+
+/// A SCRAM exchange (RFC 5802): client-first, server-first challenge, client-final, and the
+/// server signature as `<success/>` data. Checked by the domain against the user's SCRAM keys
+/// with the same failed-login throttle as PLAIN and HTTP Basic.
+async fn scram_exchange<Io: AsyncBufRead + AsyncWrite + Unpin>(
+    state: &AppState,
+    stream: &mut XmlStream<Io, Xml>,
+    slot: &Slot,
+    auth: &Xml,
+    hash: ScramHash,
+    domain: &str,
+    peer: SocketAddr,
+) -> io::Result<Sasl> {
+    let first = match initial_response(stream, slot, auth).await? {
+        Step::Data(d) => d,
+        Step::Aborted => return Ok(Sasl::Failure("aborted", None)),
+        Step::Closed => return Ok(Sasl::Closed),
+    };
+    let Some(first) = sasl::decode(&first) else {
+        return Ok(Sasl::Failure("incorrect-encoding", None));
+    };
+    let first = match ClientFirst::parse(&first) {
+        Ok(f) => f,
+        Err(e) => return Ok(scram_failure(e)),
+    };
+    let jid = match sasl::identity(&first.username, domain).and_then(|jid| {
+        sasl::check_authzid(first.authzid.as_deref().unwrap_or_default(), &jid).map(|()| jid)
+    }) {
+        Ok(jid) => jid,
+        Err(PlainError::InvalidAuthzid) => return Ok(Sasl::Failure("invalid-authzid", None)),
+        Err(_) => return Ok(Sasl::Failure("not-authorized", None)),
+    };
+    let temporary = |e: &dyn std::fmt::Display| {
+        tracing::warn!(%e, "c2s authentication failed");
+        Sasl::Failure("temporary-auth-failure", None)
+    };
+    // Read before the check, as for PLAIN.
+    let credential = match state.connections.password_of(&jid).await {
+        Ok(c) => c,
+        Err(e) => return Ok(temporary(&e)),
+    };
+    let source = Some(peer.ip());
+    let credentials = match state.accounts.scram_start(&jid, hash, source).await {
+        Ok(c) => c,
+        Err(crate::accounts::AccountError::Throttled(_)) => {
+            crate::metrics::auth_attempt("c2s", "too_many_attempts");
+            return Ok(Sasl::Failure("temporary-auth-failure", None));
+        }
+        Err(e) => return Ok(temporary(&e)),
+    };
+    let nonce: [u8; 18] = rand::random();
+    let exchange = Exchange::new(
+        hash,
+        &first,
+        credentials.keys.clone(),
+        &sasl::encode_bytes(&nonce),
+    );
+    let challenge = Xml::builder("challenge", SASL)
+        .append(sasl::encode(exchange.server_first()))
+        .build();
+    send(stream, &challenge).await?;
+    let last = match response(stream, slot).await? {
+        Step::Data(d) => d,
+        Step::Aborted => return Ok(Sasl::Failure("aborted", None)),
+        Step::Closed => return Ok(Sasl::Closed),
+    };
+    let Some(last) = sasl::decode(&last) else {
+        return Ok(Sasl::Failure("incorrect-encoding", None));
+    };
+    match exchange.finish(&last) {
+        Ok(signature) => {
+            state
+                .accounts
+                .scram_finished(&jid, &credentials, true, source);
+            crate::metrics::auth_attempt("c2s", "ok");
+            Ok(match bind_credential(state, &jid, credential).await {
+                Ok((jid, live)) => Sasl::Success(jid, live, Some(signature)),
+                Err(condition) => Sasl::Failure(condition, None),
+            })
+        }
+        Err(e @ (ScramError::NotAuthorized | ScramError::ChannelBindingsDontMatch)) => {
+            state
+                .accounts
+                .scram_finished(&jid, &credentials, false, source);
+            crate::metrics::auth_attempt("c2s", "wrong_credentials");
+            tracing::warn!(api = "c2s", user = %jid, %peer, mechanism = hash.mechanism(), "refused login");
+            Ok(scram_failure(e))
+        }
+        Err(e) => Ok(scram_failure(e)),
+    }
+}
+
+/// The SASL failure of a SCRAM error (RFC 6120 §6.5; the text names RFC 5802's server-error).
+fn scram_failure(e: ScramError) -> Sasl {
+    match e {
+        ScramError::Malformed => Sasl::Failure("malformed-request", None),
+        ScramError::ChannelBindingNotSupported => Sasl::Failure(
+            "malformed-request",
+            Some("e=channel-binding-not-supported: no channel binding is offered"),
+        ),
+        ScramError::ExtensionsNotSupported => {
+            Sasl::Failure("malformed-request", Some("e=extensions-not-supported"))
+        }
+        ScramError::ChannelBindingsDontMatch => {
+            Sasl::Failure("not-authorized", Some("e=channel-bindings-dont-match"))
+        }
+        ScramError::InvalidAuthzid => Sasl::Failure("invalid-authzid", None),
+        ScramError::NotAuthorized => Sasl::Failure("not-authorized", None),
+    }
 }
 
 /// Opens the registry session of `jid`. A session of this node with the same resource is
@@ -574,7 +848,7 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
             },
             el = read(&mut b.stream, slot) => match el {
                 Read::Element(el) => {
-                    if let Err(e) = handle(state, &mut b, el).await {
+                    if let Err(e) = handle(shared, &mut b, el).await {
                         tracing::debug!(%e, "c2s write failed");
                         break;
                     }
@@ -600,7 +874,8 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
 }
 
 /// A top-level element from the bound client.
-async fn handle(state: &AppState, b: &mut Bound, el: Xml) -> io::Result<()> {
+async fn handle(shared: &Shared, b: &mut Bound, el: Xml) -> io::Result<()> {
+    let state = &*shared.state;
     if el.ns() != CLIENT {
         close(
             &mut b.stream,
@@ -617,7 +892,7 @@ async fn handle(state: &AppState, b: &mut Bound, el: Xml) -> io::Result<()> {
     match el.name() {
         "message" => message(state, b, element).await,
         "presence" => presence(state, b, &element).await,
-        "iq" => iq(state, b, element).await,
+        "iq" => iq(shared, b, element).await,
         _ => {
             close(
                 &mut b.stream,
@@ -725,8 +1000,10 @@ async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()
 }
 
 /// `<iq/>`: to the server or the account, answered here (ping, disco#info, the legacy
-/// session); to another entity's full JID, routed.
-async fn iq(state: &AppState, b: &mut Bound, mut e: Element) -> io::Result<()> {
+/// session; software version and last activity of the server); to another entity's full JID,
+/// routed.
+async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
+    let state = &*shared.state;
     let ty = e.attr("type").unwrap_or_default().to_string();
     if !matches!(ty.as_str(), "get" | "set") {
         // Results and errors addressed to the server need no answer.
@@ -788,7 +1065,7 @@ async fn iq(state: &AppState, b: &mut Bound, mut e: Element) -> io::Result<()> {
                     .attr(name("name"), "mimql")
                     .build(),
             );
-            for var in [DISCO_INFO, PING, SID] {
+            for var in [DISCO_INFO, PING, SID, VERSION, LAST] {
                 query = query.append(
                     Xml::builder("feature", DISCO_INFO)
                         .attr(name("var"), var)
@@ -796,6 +1073,33 @@ async fn iq(state: &AppState, b: &mut Bound, mut e: Element) -> io::Result<()> {
                 );
             }
             send(&mut b.stream, &result(Some(query.build()))).await
+        }
+        Some(("query", VERSION)) if ty == "get" && to_server => {
+            let mut query = Xml::builder("query", VERSION)
+                .append(Xml::builder("name", VERSION).append("mimql").build())
+                .append(
+                    Xml::builder("version", VERSION)
+                        .append(env!("CARGO_PKG_VERSION"))
+                        .build(),
+                );
+            if shared.version_os {
+                query = query.append(
+                    Xml::builder("os", VERSION)
+                        .append(std::env::consts::OS)
+                        .build(),
+                );
+            }
+            send(&mut b.stream, &result(Some(query.build()))).await
+        }
+        Some(("query", LAST)) if ty == "get" && to_server => {
+            // XEP-0012 §5: the server's uptime.
+            let query = Xml::builder("query", LAST)
+                .attr(
+                    name("seconds"),
+                    shared.started.elapsed().as_secs().to_string(),
+                )
+                .build();
+            send(&mut b.stream, &result(Some(query))).await
         }
         _ => stanza_error(b, &e, "cancel", "service-unavailable").await,
     }

@@ -141,6 +141,8 @@ pub struct Running {
     pub metrics_addr: Option<SocketAddr>,
     /// XMPP clients; `None` when `[listen.c2s] enabled = false` (set by `server::start`).
     pub c2s_addr: Option<SocketAddr>,
+    /// XMPP clients with direct TLS (XEP-0368); `None` unless `direct_tls_address` is set.
+    pub c2s_direct_tls_addr: Option<SocketAddr>,
     pub state: Arc<AppState>,
     /// Requests in progress on every listener.
     in_flight: TaskTracker,
@@ -357,6 +359,7 @@ pub fn start(
         admin_addr,
         metrics_addr,
         c2s_addr: None,
+        c2s_direct_tls_addr: None,
         state,
         in_flight,
         listeners,

@@ -18,6 +18,8 @@ pub struct TestServer {
     pub metrics_url: Option<String>,
     /// XMPP clients (`None` when the test disabled c2s).
     pub c2s_addr: Option<std::net::SocketAddr>,
+    /// XMPP clients with direct TLS (`None` unless the test set `direct_tls_address`).
+    pub c2s_direct_tls_addr: Option<std::net::SocketAddr>,
     /// The certificate the c2s listener presents (generated at start).
     pub c2s_cert: std::path::PathBuf,
     /// The server's database, for tests that must reach under the API (fault injection).
@@ -156,6 +158,7 @@ fn start_inner(
                         running.admin_addr,
                         running.metrics_addr,
                         running.c2s_addr,
+                        running.c2s_direct_tls_addr,
                         running.state.clone(),
                     );
                     tx.send(Ok(started)).ok();
@@ -175,7 +178,7 @@ fn start_inner(
             }
         });
     });
-    let (user_addr, admin_addr, metrics_addr, c2s_addr, state) = rx
+    let (user_addr, admin_addr, metrics_addr, c2s_addr, c2s_direct_tls_addr, state) = rx
         .recv()
         .expect("server thread")
         .unwrap_or_else(|e| panic!("server did not start: {e}"));
@@ -187,6 +190,7 @@ fn start_inner(
         admin_url: format!("http://{admin_addr}"),
         metrics_url: metrics_addr.map(|a| format!("http://{a}")),
         c2s_addr,
+        c2s_direct_tls_addr,
         c2s_cert,
         db_url,
         state,

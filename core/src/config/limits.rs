@@ -85,6 +85,11 @@ pub struct Auth {
     /// Accounts, and source addresses, whose failures are remembered (least recently failed
     /// forgotten first).
     pub throttle_entries: usize,
+    /// Offer SCRAM-SHA-256 and SCRAM-SHA-1 to XMPP clients, and keep the SCRAM keys of every
+    /// password set or verified while on.
+    pub scram: bool,
+    /// The PBKDF2 iteration count of new SCRAM keys (at least 4096, RFC 7677).
+    pub scram_iterations: u32,
 }
 
 impl Auth {
@@ -138,6 +143,8 @@ impl Default for Auth {
             source_refill_secs: 10,
             throttle_loopback: false,
             throttle_entries: 100_000,
+            scram: false,
+            scram_iterations: 4096,
         }
     }
 }

@@ -17,6 +17,15 @@ pub struct Listen {
 pub struct C2sListener {
     pub enabled: bool,
     pub address: String,
+    /// XEP-0368 direct TLS: a second address where TLS starts with the first byte (no
+    /// STARTTLS); empty: off.
+    pub direct_tls_address: String,
+    /// Connections one IP address may have open on the c2s listeners at once (more are
+    /// refused with `<policy-violation/>`); 0: no limit.
+    pub max_connections_per_ip: usize,
+    /// XEP-0092 software version: whether the operating system (`linux`, ...) is answered
+    /// besides the name and version.
+    pub version_os: bool,
     /// PEM certificate chain; with `tls_key`. Both empty: a self-signed certificate for the
     /// configured hosts is made at first start and kept in `certificate_dir`.
     pub tls_cert: String,
@@ -42,6 +51,9 @@ impl Default for C2sListener {
         C2sListener {
             enabled: true,
             address: "127.0.0.1:5222".into(),
+            direct_tls_address: String::new(),
+            max_connections_per_ip: 100,
+            version_os: false,
             tls_cert: String::new(),
             tls_key: String::new(),
             certificate_dir: String::new(),

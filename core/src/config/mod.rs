@@ -195,6 +195,9 @@ impl Config {
         if self.auth.source_failures > 0 && self.auth.source_refill_secs == 0 {
             return Err("[auth] source_refill_secs must be at least 1".into());
         }
+        if !(4096..=10_000_000).contains(&self.auth.scram_iterations) {
+            return Err("[auth] scram_iterations must be between 4096 and 10000000".into());
+        }
         if self.auth.throttle_entries == 0 {
             return Err("[auth] throttle_entries must be at least 1".into());
         }
@@ -229,6 +232,14 @@ impl Config {
         ] {
             listen::check_address(address)
                 .map_err(|e| format!("[{section}] address {address:?}: {e}"))?;
+        }
+        if !c2s.direct_tls_address.is_empty() {
+            listen::check_address(&c2s.direct_tls_address).map_err(|e| {
+                format!(
+                    "[listen.c2s] direct_tls_address {:?}: {e}",
+                    c2s.direct_tls_address
+                )
+            })?;
         }
         self.validate_admin()?;
         let validity = &self.auth_token.validity_period;
