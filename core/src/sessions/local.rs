@@ -144,6 +144,10 @@ impl SessionRegistry for LocalSessions {
         Ok(())
     }
 
+    async fn end(&self, old: &SessionInfo) {
+        self.close(old.id);
+    }
+
     async fn close_user(&self, user: &Jid) {
         let mut inner = self.lock();
         if let Some(list) = inner.by_user.remove(&user.bare_string()) {
