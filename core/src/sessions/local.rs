@@ -233,6 +233,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn ending_a_replaced_session_closes_its_mailbox_only() {
+        let reg = LocalSessions::new(4, 100);
+        let old = info("alice@localhost/desk");
+        let mut rx = reg.open(old.clone()).await.unwrap();
+        let other = info("alice@localhost/phone");
+        let _other = reg.open(other.clone()).await.unwrap();
+        reg.end(&old).await;
+        assert!(rx.recv().await.is_none());
+        let user = Jid::parse("alice@localhost").unwrap();
+        assert_eq!(reg.sessions_of(&user).await.unwrap(), vec![other]);
+    }
+
+    #[tokio::test]
     async fn removing_a_user_closes_every_session() {
         let reg = LocalSessions::new(4, 100);
         let mut r1 = reg.open(info("alice@localhost/a")).await.unwrap();
