@@ -255,7 +255,7 @@ class Sse:
                     )
                     if message:
                         self.events.put(message)
-        except (OSError, ValueError):
+        except Exception:  # noqa: BLE001 - the connection was closed under the reader
             pass
 
     async def next(self):
