@@ -75,6 +75,8 @@ class Node:
 
     def __init__(self, binary, workdir, name, database, cluster=None):
         self.name = name
+        # The node name `listSessions` reports: mimql's default without [cluster].
+        self.node_name = f"interop-{name}-{os.getpid()}" if cluster else None
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.user_port, self.admin_port, self.c2s_port = free_port(), free_port(), free_port()
@@ -103,7 +105,7 @@ class Node:
             lines += [
                 "[cluster]",
                 f'nats_url = "{cluster}"',
-                f'node = "interop-{name}-{os.getpid()}"',
+                f'node = "{self.node_name}"',
                 "heartbeat_secs = 1",
                 "session_ttl_secs = 3",
             ]
@@ -415,6 +417,8 @@ async def login_and_message(s):
         check(e["connection"] == "c2s_tls", f"connection {e}")
         check(e["ip"] == "127.0.0.1" and e["port"] and e["port"] > 0, f"address {e}")
         check(e["uptime"] is not None and e["uptime"] >= 0, f"uptime {e}")
+        if s.xmpp_node.node_name:
+            check(e["node"] == s.xmpp_node.node_name, f"node {e}")
         await x.disconnect()
     finally:
         sse.close()
