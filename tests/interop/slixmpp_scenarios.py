@@ -100,6 +100,8 @@ class Node:
             "[listen.c2s]",
             f'address = "127.0.0.1:{self.c2s_port}"',
             f'certificate_dir = "{self.dir}"',
+            "[modules.mod_http_upload]",
+            f'local.directory = "{self.dir}/uploads"',
         ]
         if cluster:
             lines += [
