@@ -445,8 +445,10 @@ fn node_config_with(
              [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\npassword = \"secret\"\n\
              [listen.metrics]\naddress = \"127.0.0.1:{metrics_port}\"\n\
              {c2s}\
+             [modules.mod_http_upload]\nlocal.directory = \"{}\"\n\
              [cluster]\nnats_url = \"{nats}\"\nnode = \"{name}\"\nheartbeat_secs = {HEARTBEAT}\nsession_ttl_secs = {TTL}\n{extra}",
-            database()
+            database(),
+            dir.join(format!("{name}-uploads")).display()
         ),
     )
     .unwrap();
