@@ -504,10 +504,20 @@ async def run_scenarios(setup, cluster_only, results):
         except BaseException as e:  # noqa: BLE001 - every failure is reported
             if isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise
-            results.append(("failed", name, "".join(traceback.format_exception(e)).strip()))
+            # The traceback now, the exception itself on the status line (and in the summary).
+            print("".join(traceback.format_exception(e)).strip(), flush=True)
+            last = traceback.format_exception_only(e)[-1].strip()
+            results.append(("failed", name, last))
         status, _, detail = results[-1]
         print(f"{status:7} {name} ({time.monotonic() - started:.1f} s){': ' + detail if detail else ''}",
               flush=True)
+
+
+def start_failed(results, name, e):
+    lines = str(e).splitlines() or [type(e).__name__]
+    print(f"failed  {name}: {lines[0]}", flush=True)
+    print("\n".join(lines[1:]), flush=True)
+    results.append(("failed", name, lines[0]))
 
 
 def psql(url, sql):
@@ -533,7 +543,7 @@ def main():
             nodes.append(node)
             asyncio.run(run_scenarios(Setup("one node (SQLite)", node, node), False, results))
         except RuntimeError as e:
-            results.append(("failed", "one node (SQLite): start", str(e)))
+            start_failed(results, "one node (SQLite): start", e)
         if args.postgres and args.nats_server:
             database = f"mimql_interop_{os.getpid()}_{os.urandom(3).hex()}"
             try:
@@ -553,7 +563,7 @@ def main():
                     run_scenarios(Setup("two nodes (XMPP on A, GraphQL on B)", a, b), True, results)
                 )
             except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
-                results.append(("failed", "two nodes: start", str(e)))
+                start_failed(results, "two nodes: start", e)
         else:
             print("skipped two nodes: no --postgres/--nats-server given", flush=True)
     finally:
@@ -575,9 +585,6 @@ def main():
             shutil.rmtree(workdir, ignore_errors=True)
 
     count = {k: sum(1 for r in results if r[0] == k) for k in ("passed", "skipped", "failed")}
-    for status, name, detail in results:
-        if status == "failed" and "\n" not in detail:
-            print(f"failed  {name}: {detail}")
     print(
         f"interop (slixmpp {slixmpp.__version__}): {count['passed']} passed, "
         f"{count['skipped']} skipped, {count['failed']} failed"
