@@ -4,6 +4,7 @@
 //! PostgreSQL (`postgres://postgres@127.0.0.1:5432`).
 
 mod common;
+mod xmpp;
 
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -415,11 +416,23 @@ fn spawn_node(dir: &std::path::Path, name: &str, nats: &str) -> (Child, String, 
 }
 
 /// A node's config file (`extra`: more `[cluster]` lines); its path, user and metrics ports.
+/// XMPP clients are off.
 fn node_config(
     dir: &std::path::Path,
     name: &str,
     nats: &str,
     extra: &str,
+) -> (std::path::PathBuf, u16, u16) {
+    node_config_with(dir, name, nats, extra, "[listen.c2s]\nenabled = false\n")
+}
+
+/// A node's config file with its own `[listen.c2s]` section.
+fn node_config_with(
+    dir: &std::path::Path,
+    name: &str,
+    nats: &str,
+    extra: &str,
+    c2s: &str,
 ) -> (std::path::PathBuf, u16, u16) {
     let (user_port, admin_port, metrics_port) = (free_port(), free_port(), free_port());
     let config = dir.join(format!("{name}.toml"));
@@ -431,9 +444,11 @@ fn node_config(
              [listen.user]\naddress = \"127.0.0.1:{user_port}\"\n\
              [listen.admin]\naddress = \"127.0.0.1:{admin_port}\"\npassword = \"secret\"\n\
              [listen.metrics]\naddress = \"127.0.0.1:{metrics_port}\"\n\
-             [listen.c2s]\nenabled = false\n\
+             {c2s}\
+             [modules.mod_http_upload]\nlocal.directory = \"{}\"\n\
              [cluster]\nnats_url = \"{nats}\"\nnode = \"{name}\"\nheartbeat_secs = {HEARTBEAT}\nsession_ttl_secs = {TTL}\n{extra}",
-            database()
+            database(),
+            dir.join(format!("{name}-uploads")).display()
         ),
     )
     .unwrap();
@@ -1001,4 +1016,260 @@ fn sessions_per_user_are_bounded_across_nodes() {
         opened
     });
     assert_eq!(opened.iter().filter(|o| **o).count(), MAX);
+}
+
+// XMPP clients (c2s) on several nodes.
+
+fn endpoint(s: &TestServer) -> xmpp::Endpoint {
+    xmpp::Endpoint::new(s.c2s_addr.expect("c2s enabled"), &s.c2s_cert)
+}
+
+/// Blocking client calls from an async test.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+/// `user`'s session `full` as `listSessions` on `on` shows it, once its priority is `priority`.
+fn listed(
+    on: &TestServer,
+    user: &User,
+    full: &str,
+    priority: i32,
+) -> mimql_client::user::session::Session {
+    let c = on.client(user);
+    let found = |c: &mimql_client::Client| {
+        sessions(c)
+            .list_sessions
+            .unwrap_or_default()
+            .into_iter()
+            .find(|s| s.user.0 == full && s.priority == Some(priority))
+    };
+    assert!(
+        blocking(|| eventually(10, || found(&c).is_some())),
+        "{full} with priority {priority} is listed"
+    );
+    blocking(|| found(&c)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c2s_sessions_are_reached_and_listed_from_every_node() {
+    let t = three();
+    let [a, b, c] = &t.nodes;
+    let (alice, bob) = (a.new_user("clxa"), a.new_user("clxb"));
+    let mut x = xmpp::login(&endpoint(a), &bob.jid, &bob.password, "desk").await;
+    assert_eq!(x.jid, format!("{}/desk", bob.jid));
+    x.presence(Some(5)).await;
+    // On another node: the session with its transport, address, priority and uptime.
+    let s = listed(b, &bob, &x.jid, 5);
+    assert_eq!(s.connection.as_deref(), Some("c2s_tls"));
+    assert_eq!(s.ip.as_deref(), Some("127.0.0.1"));
+    assert!(s.port.is_some_and(|p| p > 0), "{:?}", s.port);
+    assert!(s.uptime.is_some_and(|u| u >= 0), "{:?}", s.uptime);
+    assert!(
+        s.node.as_deref().is_some_and(|n| n.starts_with("a-")),
+        "{:?}",
+        s.node
+    );
+    let info = blocking(|| sessions(&b.client(&bob)));
+    assert_eq!(info.count_resources, Some(1));
+    assert_eq!(
+        info.list_resources
+            .unwrap()
+            .into_iter()
+            .map(|r| r.0)
+            .collect::<Vec<_>>(),
+        ["desk"]
+    );
+    // GraphQL sendMessage on b reaches the stream on a, with the archive id.
+    let id = blocking(|| send(&b.client(&alice), &bob.jid, "from GraphQL on b"));
+    let m = x.message().await;
+    assert_eq!(m.attr("id"), Some(id.as_str()));
+    assert_eq!(m.attr("from"), Some(alice.jid.as_str()));
+    assert_eq!(
+        xmpp::child_text(&m, "body").as_deref(),
+        Some("from GraphQL on b")
+    );
+    let archived = blocking(|| common::archive(&c.client(&bob), Some(&alice.jid), None, None).0);
+    assert_eq!(
+        xmpp::stanza_id(&m),
+        Some((
+            bob.jid.clone(),
+            archived.last().unwrap().stanza_id.clone().unwrap()
+        ))
+    );
+    // Another XMPP client on b: its message reaches the stream on a, with the archive id.
+    let mut y = xmpp::login(&endpoint(b), &alice.jid, &alice.password, "phone").await;
+    y.send(&format!(
+        "<message xmlns='jabber:client' to='{}' type='chat' id='x1'><body>from XMPP on b</body></message>",
+        bob.jid
+    ))
+    .await;
+    let m = x.message().await;
+    assert_eq!(m.attr("from"), Some(y.jid.as_str()));
+    assert_eq!(m.attr("id"), Some("x1"));
+    assert_eq!(
+        xmpp::child_text(&m, "body").as_deref(),
+        Some("from XMPP on b")
+    );
+    let archived = blocking(|| common::archive(&a.client(&bob), Some(&alice.jid), None, None).0);
+    assert_eq!(archived.len(), 2);
+    assert_eq!(
+        xmpp::stanza_id(&m),
+        Some((
+            bob.jid.clone(),
+            archived.last().unwrap().stanza_id.clone().unwrap()
+        ))
+    );
+}
+
+/// RFC 6121 §8.5 across nodes: a c2s session's presence priority on one node decides what an
+/// SSE session of the same user on another node gets (the SSE session has priority 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c2s_presence_drives_routing_across_nodes() {
+    let t = three();
+    let [a, b, c] = &t.nodes;
+    let (alice, bob) = (a.new_user("clxpa"), a.new_user("clxpb"));
+    let mut sse = blocking(|| open_sse(&b.client(&bob)));
+    let mut x = xmpp::login(&endpoint(a), &bob.jid, &bob.password, "desk").await;
+    x.presence(Some(5)).await;
+    listed(c, &bob, &x.jid, 5);
+    // Priority 5 beats the SSE session's 1: the bare-JID message goes to the stream only.
+    blocking(|| send(&c.client(&alice), &bob.jid, "first"));
+    assert_eq!(
+        xmpp::child_text(&x.message().await, "body").as_deref(),
+        Some("first")
+    );
+    // A negative priority: bare-JID messages go to the SSE session (its first event is the
+    // second message: the first never reached it), the stream gets only full-JID ones.
+    x.presence(Some(-1)).await;
+    listed(c, &bob, &x.jid, -1);
+    blocking(|| send(&c.client(&alice), &bob.jid, "second"));
+    let got = blocking(|| body_of(sse.next::<SubscribeForMessages>(WAIT).unwrap().unwrap()));
+    assert!(got.contains("second"), "{got}");
+    blocking(|| send(&c.client(&alice), &x.jid, "third"));
+    assert_eq!(
+        xmpp::child_text(&x.message().await, "body").as_deref(),
+        Some("third")
+    );
+    // Available again with priority 1: both share the top priority.
+    x.presence(Some(1)).await;
+    listed(c, &bob, &x.jid, 1);
+    blocking(|| send(&c.client(&alice), &bob.jid, "fourth"));
+    assert_eq!(
+        xmpp::child_text(&x.message().await, "body").as_deref(),
+        Some("fourth")
+    );
+    let got = blocking(|| body_of(sse.next::<SubscribeForMessages>(WAIT).unwrap().unwrap()));
+    assert!(got.contains("fourth"), "{got}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binding_a_resource_held_on_another_node_replaces_it_there() {
+    let t = three();
+    let [a, b, c] = &t.nodes;
+    let (alice, bob) = (a.new_user("clxca"), a.new_user("clxcb"));
+    let mut old = xmpp::login(&endpoint(a), &bob.jid, &bob.password, "desk").await;
+    old.presence(Some(0)).await;
+    listed(c, &bob, &old.jid, 0);
+    let mut new = xmpp::login(&endpoint(b), &bob.jid, &bob.password, "desk").await;
+    assert_eq!(new.jid, old.jid);
+    assert_eq!(old.closed().await.as_deref(), Some("conflict"));
+    // Only the new session is listed, on its node.
+    new.presence(Some(0)).await;
+    let s = listed(c, &bob, &new.jid, 0);
+    assert!(
+        s.node.as_deref().is_some_and(|n| n.starts_with("b-")),
+        "{:?}",
+        s.node
+    );
+    assert_eq!(
+        blocking(|| sessions(&c.client(&bob))).count_resources,
+        Some(1)
+    );
+    // Messages to the resource reach the new session.
+    blocking(|| send(&c.client(&alice), &new.jid, "to the new desk"));
+    assert_eq!(
+        xmpp::child_text(&new.message().await, "body").as_deref(),
+        Some("to the new desk")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_an_account_or_changing_its_password_ends_c2s_streams_on_other_nodes() {
+    let t = three();
+    let [a, b, _] = &t.nodes;
+    let bob = a.new_user("clxr");
+    let mut x = xmpp::login(&endpoint(a), &bob.jid, &bob.password, "r").await;
+    let removed = blocking(|| b.admin().run(mimql_client::admin::remove_user(&bob.jid))).unwrap();
+    assert!(removed.errors.is_empty(), "{:?}", removed.errors);
+    assert_eq!(x.closed().await.as_deref(), Some("not-authorized"));
+    let carol = a.new_user("clxpw");
+    let mut y = xmpp::login(&endpoint(a), &carol.jid, &carol.password, "r").await;
+    let changed = blocking(|| {
+        b.client(&carol)
+            .run(mimql_client::user::account::change_password("n3w-c2s"))
+    })
+    .unwrap();
+    assert!(changed.errors.is_empty(), "{:?}", changed.errors);
+    assert_eq!(y.closed().await.as_deref(), Some("not-authorized"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_s_c2s_sessions_vanish() {
+    let t = three();
+    let a = &t.nodes[0];
+    let dir = tempfile::tempdir().unwrap();
+    let nats = format!("nats://127.0.0.1:{}", t._nats.port);
+    let name = unique("doomedx");
+    let c2s = free_port();
+    let (config, user_port, _) = node_config_with(
+        dir.path(),
+        &name,
+        &nats,
+        "",
+        &format!(
+            "[listen.c2s]\naddress = \"127.0.0.1:{c2s}\"\ncertificate_dir = \"{}\"\n",
+            dir.path().display()
+        ),
+    );
+    let child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_mimql"))
+            .args(["serve", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let probe = mimql_client::Client::new(&format!("http://127.0.0.1:{user_port}"))
+        .with_timeout(Duration::from_secs(2));
+    assert!(
+        blocking(|| eventually(60, || probe.run(mimql_client::user::check_auth()).is_ok())),
+        "node {name} did not start"
+    );
+    let (alice, bob) = (a.new_user("clxk"), a.new_user("clxk2"));
+    let there = xmpp::Endpoint::new(
+        format!("127.0.0.1:{c2s}").parse().unwrap(),
+        &dir.path().join("c2s-cert.pem"),
+    );
+    let mut x = xmpp::login(&there, &bob.jid, &bob.password, "doomed").await;
+    x.presence(Some(0)).await;
+    listed(a, &bob, &x.jid, 0);
+    drop(child);
+    // The stream ends with the process, and the session vanishes within the TTL.
+    assert_eq!(x.closed().await, None);
+    assert!(
+        blocking(
+            || eventually(TTL + 5, || sessions(&a.client(&bob)).count_resources
+                == Some(0))
+        ),
+        "the dead node's c2s session is gone within the TTL"
+    );
+    // Messages to the user are still accepted and archived.
+    let id = blocking(|| send(&a.client(&alice), &bob.jid, "after the crash"));
+    let got = blocking(|| common::archive(&a.client(&bob), None, None, None).0);
+    assert!(
+        got.iter()
+            .any(|m| m.stanza.as_ref().unwrap().0.contains(&id))
+    );
 }

@@ -787,17 +787,18 @@ fn scram_failure(e: ScramError) -> Sasl {
     }
 }
 
-/// Opens the registry session of `jid`. A session of this node with the same resource is
-/// replaced: its stream ends with `<conflict/>`. The new session is unavailable (priority -1,
-/// only full-JID messages) until the client sends initial presence.
+/// Opens the registry session of `jid`. A session with the same resource, on any node, is
+/// replaced: its stream ends with `<conflict/>` (an SSE or WebSocket session's resource is
+/// generated, so only another c2s session can hold it). The new session is unavailable
+/// (priority -1, only full-JID messages) until the client sends initial presence.
 async fn open_session(
     state: &AppState,
     jid: &Jid,
     peer: SocketAddr,
 ) -> Result<LiveSession, crate::sessions::SessionError> {
     for old in state.sessions.sessions_of(&jid.to_bare()).await? {
-        if old.jid.resource() == jid.resource() && old.node == state.node {
-            state.sessions.close(old.id);
+        if old.jid.resource() == jid.resource() {
+            state.sessions.end(&old).await;
         }
     }
     let info = SessionInfo {

@@ -35,6 +35,9 @@ enum Wire {
     },
     /// The account was removed: close every session of the user.
     Close,
+    /// Another session bound the resource of these sessions: close them (their transport ends
+    /// them as replaced).
+    End { ids: Vec<String> },
 }
 
 fn subject(user_hash: &str) -> String {
@@ -76,6 +79,8 @@ struct Row {
     node: String,
     transport: String,
     opened_at: i64,
+    /// `ip:port` of an XMPP client's connection.
+    peer: Option<String>,
 }
 
 impl ClusterSessions {
@@ -115,8 +120,8 @@ impl ClusterSessions {
             .await?;
         let inserted = txn
             .execute_raw(stmt(
-                "INSERT INTO cluster_sessions (id, user_hash, user_bare, jid, priority, node, transport, opened_at) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
+                "INSERT INTO cluster_sessions (id, user_hash, user_bare, jid, priority, node, transport, opened_at, peer) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $11 \
                  WHERE (SELECT COUNT(*) FROM cluster_sessions s JOIN cluster_nodes n ON n.name = s.node \
                         WHERE s.user_hash = $2 AND s.user_bare = $3 AND n.heartbeat_at > $9) < $10",
                 vec![
@@ -130,6 +135,7 @@ impl ClusterSessions {
                     info.opened_at.into(),
                     alive_since.into(),
                     (self.max_per_user as i64).into(),
+                    info.peer.map(|p| p.to_string()).into(),
                 ],
             ))
             .await?
@@ -197,6 +203,13 @@ impl ClusterSessions {
                     local.push_ids(&ids, Arc::new(routed));
                 }
                 Wire::Close => local.close_user(&user).await,
+                Wire::End { ids } => {
+                    for id in ids {
+                        if let Ok(id) = u128::from_str_radix(&id, 16) {
+                            local.close(SessionId(id));
+                        }
+                    }
+                }
             }
         }
     }
@@ -296,7 +309,7 @@ impl SessionRegistry for ClusterSessions {
         let bare = user.bare_string();
         let alive_since = crate::db::now_micros() - self.cluster.ttl().as_micros() as i64;
         let rows = Row::find_by_statement(stmt(
-            "SELECT s.id, s.jid, s.priority, s.node, s.transport, s.opened_at \
+            "SELECT s.id, s.jid, s.priority, s.node, s.transport, s.opened_at, s.peer \
              FROM cluster_sessions s JOIN cluster_nodes n ON n.name = s.node \
              WHERE s.user_hash = $1 AND s.user_bare = $2 AND n.heartbeat_at > $3",
             vec![key_hash(&bare).into(), bare.into(), alive_since.into()],
@@ -318,8 +331,7 @@ impl SessionRegistry for ClusterSessions {
                         _ => Transport::Sse,
                     },
                     opened_at: r.opened_at,
-                    // Not kept in the cluster's table yet.
-                    peer: None,
+                    peer: r.peer.and_then(|p| p.parse().ok()),
                 })
             })
             .collect())
@@ -355,6 +367,30 @@ impl SessionRegistry for ClusterSessions {
             .await
             .map_err(|e| SessionError::Unavailable(e.to_string()))?;
         Ok(())
+    }
+
+    async fn end(&self, old: &SessionInfo) {
+        if old.node == self.cluster.node {
+            self.local.close(old.id);
+        } else {
+            // The node holding it listens on the user's subject.
+            let wire = Wire::End {
+                ids: vec![id_text(old.id)],
+            };
+            self.publish(&key_hash(&old.jid.bare_string()), &wire).await;
+        }
+        // Forgotten here at once (the holding node deletes the row again when its session
+        // ends): the new session is counted without it, and no node lists or routes to it.
+        if let Err(e) = self
+            .db
+            .execute_raw(stmt(
+                "DELETE FROM cluster_sessions WHERE id = $1",
+                vec![id_text(old.id).into()],
+            ))
+            .await
+        {
+            tracing::warn!(%e, "cannot unregister a replaced session");
+        }
     }
 
     async fn close_user(&self, user: &Jid) {

@@ -144,6 +144,10 @@ impl SessionRegistry for LocalSessions {
         Ok(())
     }
 
+    async fn end(&self, old: &SessionInfo) {
+        self.close(old.id);
+    }
+
     async fn close_user(&self, user: &Jid) {
         let mut inner = self.lock();
         if let Some(list) = inner.by_user.remove(&user.bare_string()) {
@@ -226,6 +230,19 @@ mod tests {
         reg.close(b.id);
         let _c = reg.open(info("alice@localhost/c")).await.unwrap();
         assert_eq!(reg.count(), 3);
+    }
+
+    #[tokio::test]
+    async fn ending_a_replaced_session_closes_its_mailbox_only() {
+        let reg = LocalSessions::new(4, 100);
+        let old = info("alice@localhost/desk");
+        let mut rx = reg.open(old.clone()).await.unwrap();
+        let other = info("alice@localhost/phone");
+        let _other = reg.open(other.clone()).await.unwrap();
+        reg.end(&old).await;
+        assert!(rx.recv().await.is_none());
+        let user = Jid::parse("alice@localhost").unwrap();
+        assert_eq!(reg.sessions_of(&user).await.unwrap(), vec![other]);
     }
 
     #[tokio::test]

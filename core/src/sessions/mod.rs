@@ -107,6 +107,10 @@ pub trait SessionRegistry: Send + Sync {
     async fn close_user(&self, user: &Jid);
     /// Changes the priority of an open session of this node (an XMPP client's presence).
     async fn set_priority(&self, id: SessionId, priority: i32) -> Result<(), SessionError>;
+    /// Ends the session `old` on whichever node holds it (a new session bound its resource):
+    /// its mailbox is closed there, so its transport ends it as replaced, and the registry
+    /// stops listing and counting it before this returns.
+    async fn end(&self, old: &SessionInfo);
 }
 
 /// An open session's stream of stanzas; closes the session when dropped.

@@ -1,0 +1,596 @@
+#!/usr/bin/env python3
+"""Interop: an unmodified third-party XMPP client (slixmpp, from PyPI, pinned in
+tests/interop/requirements.txt) against the real `mimql` binary.
+
+Starts `mimql serve` on free loopback ports with XMPP clients (c2s) on and the certificate
+the server generates at first start (which the client trusts through `ca_certs`), registers
+users through the admin API, and runs the scenarios below. Each scenario is an async function
+taking a `Setup` (where the XMPP client connects, where the GraphQL side talks); it raises
+`Skip` when the server does not offer what it needs (detected with disco#info), and anything
+else on failure.
+
+    python3 slixmpp_scenarios.py --mimql target/debug/mimql
+    python3 slixmpp_scenarios.py --mimql target/debug/mimql \\
+        --postgres postgres://postgres@127.0.0.1:5432 --nats-server nats-server
+
+With `--postgres` and `--nats-server`, the scenarios marked `cluster=True` run a second time on
+two nodes (one PostgreSQL database made for the run, one NATS server of the run's own): the
+XMPP client on node A, the GraphQL side on node B.
+
+The last line printed is the summary (`interop: N passed, N skipped, N failed`); the exit
+status is 1 when a scenario failed or the servers could not be started.
+"""
+
+import argparse
+import asyncio
+import base64
+import http.client
+import json
+import logging
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+import urllib.request
+
+import slixmpp
+from slixmpp.exceptions import IqError, IqTimeout
+
+WAIT = 15  # seconds for anything the server should do at once
+MAM = "urn:xmpp:mam:2"
+OFFLINE = "msgoffline"  # XEP-0160's feature in the XEP-0030 registry
+
+
+class Skip(Exception):
+    """The server does not offer what the scenario needs."""
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def unique(prefix):
+    return f"{prefix}_{os.urandom(6).hex()}"
+
+
+# --- The server -------------------------------------------------------------------------------
+
+
+class Node:
+    """One `mimql serve` process of the run's own."""
+
+    def __init__(self, binary, workdir, name, database, cluster=None):
+        self.name = name
+        # The node name `listSessions` reports: mimql's default without [cluster].
+        self.node_name = f"interop-{name}-{os.getpid()}" if cluster else None
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.user_port, self.admin_port, self.c2s_port = free_port(), free_port(), free_port()
+        self.cert = os.path.join(self.dir, "c2s-cert.pem")
+        self.log = os.path.join(self.dir, "mimql.log")
+        self.config = os.path.join(self.dir, "mimql.toml")
+        lines = [
+            "[general]",
+            'hosts = ["localhost"]',
+            'log_level = "warn"',
+            "[database]",
+            f'url = "{database}"',
+            "pool_size = 4",
+            "[listen.user]",
+            f'address = "127.0.0.1:{self.user_port}"',
+            "[listen.admin]",
+            f'address = "127.0.0.1:{self.admin_port}"',
+            'password = "secret"',
+            "[listen.metrics]",
+            'address = "127.0.0.1:0"',
+            "[listen.c2s]",
+            f'address = "127.0.0.1:{self.c2s_port}"',
+            f'certificate_dir = "{self.dir}"',
+            "[modules.mod_http_upload]",
+            f'local.directory = "{self.dir}/uploads"',
+        ]
+        if cluster:
+            lines += [
+                "[cluster]",
+                f'nats_url = "{cluster}"',
+                f'node = "{self.node_name}"',
+                "heartbeat_secs = 1",
+                "session_ttl_secs = 3",
+            ]
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.process = subprocess.Popen(
+            [binary, "serve", "--config", self.config],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.log, "w"),
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"node {name} stopped at start:\n{self.log_tail()}")
+            try:
+                self.graphql({"query": "{ checkAuth { authStatus } }"})
+                with socket.create_connection(("127.0.0.1", self.c2s_port), timeout=1):
+                    pass
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"node {name} did not start:\n{self.log_tail()}")
+                time.sleep(0.1)
+
+    def log_tail(self):
+        try:
+            with open(self.log) as f:
+                return "".join(f.readlines()[-20:])
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def graphql(self, body, auth=None, admin=False):
+        """POSTs a GraphQL request; answers the JSON body (raises on a transport error)."""
+        port = self.admin_port if admin else self.user_port
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/graphql",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        if auth:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            req.add_header("Authorization", f"Basic {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=WAIT) as resp:
+                return json.load(resp)
+        except urllib.error.HTTPError as e:
+            return json.load(e)
+
+    def register(self, prefix):
+        """A new account through the admin API: (bare JID, password)."""
+        name, password = unique(prefix), unique("pw")
+        r = self.graphql(
+            {
+                "query": "mutation($d: DomainName!, $u: UserName, $p: String!) "
+                "{ account { registerUser(domain: $d, username: $u, password: $p) { jid } } }",
+                "variables": {"d": "localhost", "u": name, "p": password},
+            },
+            auth=("admin", "secret"),
+            admin=True,
+        )
+        check(not r.get("errors"), f"registerUser: {r}")
+        return (f"{name}@localhost", password)
+
+
+# --- GraphQL calls (blocking; run them with `await api(...)`) ---------------------------------
+
+
+async def api(f, *args):
+    return await asyncio.to_thread(f, *args)
+
+
+def data(r, *path):
+    check(not r.get("errors"), f"GraphQL errors: {r.get('errors')}")
+    d = r["data"]
+    for p in path:
+        d = d[p]
+    return d
+
+
+def send_message(node, user, to, body):
+    r = node.graphql(
+        {
+            "query": "mutation($to: JID!, $body: String!) "
+            "{ stanza { sendMessage(to: $to, body: $body) { id } } }",
+            "variables": {"to": to, "body": body},
+        },
+        auth=user,
+    )
+    return data(r, "stanza", "sendMessage", "id")
+
+
+def archive(node, user, with_jid):
+    r = node.graphql(
+        {
+            "query": "query($with: JID) { stanza { getLastMessages(with: $with) "
+            "{ stanzas { sender stanza_id stanza } } } }",
+            "variables": {"with": with_jid},
+        },
+        auth=user,
+    )
+    return data(r, "stanza", "getLastMessages", "stanzas")
+
+
+def list_sessions(node, user):
+    r = node.graphql(
+        {"query": "{ session { listSessions { user connection ip port priority node uptime } } }"},
+        auth=user,
+    )
+    return data(r, "session", "listSessions")
+
+
+class Sse:
+    """`subscribeForMessages` over Server-Sent Events; events are read into a queue."""
+
+    QUERY = "subscription { stanza { subscribeForMessages { sender stanza_id stanza } } }"
+
+    def __init__(self, node, user):
+        self.events = queue.Queue()
+        self.conn = http.client.HTTPConnection("127.0.0.1", node.user_port, timeout=WAIT * 4)
+        token = base64.b64encode(f"{user[0]}:{user[1]}".encode()).decode()
+        qs = urllib.parse.urlencode({"query": self.QUERY})
+        self.conn.request(
+            "GET",
+            f"/api/graphql/sse?{qs}",
+            headers={"Accept": "text/event-stream", "Authorization": f"Basic {token}"},
+        )
+        self.resp = self.conn.getresponse()
+        if self.resp.status != 200:
+            raise AssertionError(f"SSE refused: {self.resp.status} {self.resp.read()!r}")
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        try:
+            for line in self.resp:
+                line = line.decode().rstrip("\r\n")
+                if line.startswith("data:"):
+                    payload = json.loads(line[5:].strip())
+                    message = (
+                        payload.get("data", {}).get("stanza", {}).get("subscribeForMessages")
+                    )
+                    if message:
+                        self.events.put(message)
+        except Exception:  # noqa: BLE001 - the connection was closed under the reader
+            pass
+
+    async def next(self):
+        try:
+            return await asyncio.to_thread(self.events.get, True, WAIT)
+        except queue.Empty:
+            raise AssertionError("no SSE event in time") from None
+
+    def close(self):
+        # Shut down first: the reading thread holds the response's buffer while it waits.
+        try:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.conn.close()
+
+
+async def eventually(what, f, *args):
+    """Polls the blocking `f` until it answers something true; answers it."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        got = await api(f, *args)
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not in time: {what}")
+        await asyncio.sleep(0.1)
+
+
+# --- The XMPP client ----------------------------------------------------------------------------
+
+
+class Xmpp:
+    """An unmodified slixmpp ClientXMPP, with its incoming messages in a queue."""
+
+    def __init__(self, node, user, resource):
+        self.node = node
+        self.x = slixmpp.ClientXMPP(f"{user[0]}/{resource}", user[1])
+        # The server's generated, self-signed certificate: trusted as a CA, checked for the
+        # domain (localhost) like any other.
+        self.x.ca_certs = node.cert
+        for plugin in ("xep_0030", "xep_0059", "xep_0199", "xep_0203", "xep_0313", "xep_0359"):
+            self.x.register_plugin(plugin)
+        self.messages = asyncio.Queue()
+        self.started = asyncio.Event()
+        self.failure = None
+        self.x.add_event_handler("message", self.messages.put_nowait)
+        self.x.add_event_handler("session_start", lambda _: self.started.set())
+        self.x.add_event_handler("failed_auth", self._failed)
+        self.tls = False
+        self.x.add_event_handler("tls_success", self._tls)
+
+    def _tls(self, _):
+        self.tls = True
+
+    def _failed(self, event):
+        self.failure = f"authentication failed: {event}"
+        self.started.set()
+
+    @property
+    def jid(self):
+        return str(self.x.boundjid.full)
+
+    async def connect(self, presence=True):
+        self.x.connect("127.0.0.1", self.node.c2s_port)
+        try:
+            await asyncio.wait_for(self.started.wait(), WAIT)
+        except asyncio.TimeoutError:
+            raise AssertionError("no session in time (STARTTLS, SASL or bind failed)") from None
+        check(self.failure is None, self.failure)
+        check(self.tls, "STARTTLS did not happen")
+        if presence:
+            self.x.send_presence()
+        return self
+
+    async def message(self, body=None):
+        """The next message (with `body`, skipping others when given)."""
+        deadline = time.monotonic() + WAIT
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                m = await asyncio.wait_for(self.messages.get(), max(left, 0.01))
+            except asyncio.TimeoutError:
+                raise AssertionError(f"no message {body!r} in time") from None
+            if body is None or m["body"] == body:
+                return m
+
+    async def features(self):
+        """What disco#info lists on the server and on the account."""
+        found = set()
+        for target in (self.x.boundjid.domain, self.x.boundjid.bare):
+            try:
+                info = await self.x.plugin["xep_0030"].get_info(jid=target, timeout=WAIT)
+                found |= set(info["disco_info"]["features"])
+            except (IqError, IqTimeout):
+                pass
+        return found
+
+    async def disconnect(self):
+        await self.x.disconnect()
+
+
+class Setup:
+    """Where the scenarios run: the XMPP client's node and the GraphQL side's node."""
+
+    def __init__(self, label, xmpp_node, api_node):
+        self.label = label
+        self.xmpp_node = xmpp_node
+        self.api_node = api_node
+
+
+# --- Scenarios ----------------------------------------------------------------------------------
+
+
+async def login_and_message(s):
+    """Login over STARTTLS; a GraphQL message arrives with the archive's id as stanza-id; the
+    answer reaches the sender's SSE subscription and the archive; the session is listed."""
+    alice = await api(s.api_node.register, "ia")
+    bob = await api(s.api_node.register, "ib")
+    sse = await api(Sse, s.api_node, alice)
+    try:
+        x = await Xmpp(s.xmpp_node, bob, "slixmpp").connect()
+        check(x.jid == f"{bob[0]}/slixmpp", f"bound {x.jid}")
+        # Available (priority 0) before the bare-JID message is sent.
+        await eventually(
+            "the session is available",
+            lambda: any(
+                e["user"] == x.jid and e["priority"] == 0
+                for e in list_sessions(s.api_node, bob)
+            ),
+        )
+        sent = await api(send_message, s.api_node, alice, bob[0], "hello slixmpp")
+        m = await x.message("hello slixmpp")
+        check(m["id"] == sent, f"id {m['id']} != {sent}")
+        check(m["from"].bare == alice[0], f"from {m['from']}")
+        archived = await api(archive, s.api_node, bob, alice[0])
+        check(len(archived) == 1, f"bob's archive: {archived}")
+        check(
+            (str(m["stanza_id"]["by"]), m["stanza_id"]["id"]) == (bob[0], archived[0]["stanza_id"]),
+            f"stanza-id {m['stanza_id']} != archive id {archived[0]['stanza_id']}",
+        )
+        # The answer, to the sender's bare JID.
+        m.reply("hello GraphQL").send()
+        event = await sse.next()
+        check(event["sender"] == x.jid, f"SSE sender {event['sender']}")
+        check("hello GraphQL" in event["stanza"], f"SSE stanza {event['stanza']}")
+        archived = await api(archive, s.api_node, alice, bob[0])
+        check(
+            [("hello slixmpp" in a["stanza"], "hello GraphQL" in a["stanza"]) for a in archived]
+            == [(True, False), (False, True)],
+            f"alice's archive: {archived}",
+        )
+        # The session as listSessions shows it.
+        listed = [e for e in await api(list_sessions, s.api_node, bob) if e["user"] == x.jid]
+        check(len(listed) == 1, f"listSessions: {listed}")
+        e = listed[0]
+        check(e["connection"] == "c2s_tls", f"connection {e}")
+        check(e["ip"] == "127.0.0.1" and e["port"] and e["port"] > 0, f"address {e}")
+        check(e["uptime"] is not None and e["uptime"] >= 0, f"uptime {e}")
+        if s.xmpp_node.node_name:
+            check(e["node"] == s.xmpp_node.node_name, f"node {e}")
+        await x.disconnect()
+    finally:
+        sse.close()
+
+
+async def mam_fetch(s):
+    """Both directions of a conversation fetched with a MAM query, ids as getLastMessages."""
+    alice = await api(s.api_node.register, "ima")
+    bob = await api(s.api_node.register, "imb")
+    x = await Xmpp(s.xmpp_node, bob, "mam").connect()
+    try:
+        if MAM not in await x.features():
+            raise Skip(f"the server does not advertise {MAM} in disco#info")
+        await eventually(
+            "the session is available",
+            lambda: any(e["priority"] == 0 for e in list_sessions(s.api_node, bob)),
+        )
+        await api(send_message, s.api_node, alice, bob[0], "first")
+        m = await x.message("first")
+        m.reply("second").send()
+
+        def both_archived():
+            archived = archive(s.api_node, bob, alice[0])
+            return archived if len(archived) == 2 else None
+
+        archived = await eventually("both messages archived", both_archived)
+        iq = await x.x.plugin["xep_0313"].retrieve(
+            with_jid=slixmpp.JID(alice[0]), rsm={"max": 10}, timeout=WAIT
+        )
+        results = iq["mam"]["results"]
+        bodies = [r["mam_result"]["forwarded"]["stanza"]["body"] for r in results]
+        check(bodies == ["first", "second"], f"MAM bodies {bodies}")
+        ids = [r["mam_result"]["id"] for r in results]
+        check(ids == [a["stanza_id"] for a in archived], f"MAM ids {ids} != {archived}")
+    finally:
+        await x.disconnect()
+
+
+async def offline_delivery(s):
+    """A message sent while the client is offline arrives at its next initial presence."""
+    alice = await api(s.api_node.register, "ioa")
+    bob = await api(s.api_node.register, "iob")
+    x = await Xmpp(s.xmpp_node, bob, "offline").connect(presence=False)
+    features = await x.features()
+    await x.disconnect()
+    if OFFLINE not in features:
+        raise Skip(f"the server does not advertise {OFFLINE} (XEP-0160) in disco#info")
+    await eventually("no session left", lambda: not list_sessions(s.api_node, bob))
+    await api(send_message, s.api_node, alice, bob[0], "while you were away")
+    x = await Xmpp(s.xmpp_node, bob, "offline").connect()
+    try:
+        m = await x.message("while you were away")
+        check(m["from"].bare == alice[0], f"from {m['from']}")
+        check(m["delay"]["stamp"] is not None, "no <delay/> on the offline message")
+    finally:
+        await x.disconnect()
+
+
+# (function, also run across two nodes)
+SCENARIOS = [
+    (login_and_message, True),
+    (mam_fetch, False),
+    (offline_delivery, False),
+]
+
+
+# --- The run ------------------------------------------------------------------------------------
+
+
+async def run_scenarios(setup, cluster_only, results):
+    for scenario, on_cluster in SCENARIOS:
+        if cluster_only and not on_cluster:
+            continue
+        name = f"{setup.label}: {scenario.__name__}"
+        started = time.monotonic()
+        try:
+            await asyncio.wait_for(scenario(setup), WAIT * 4)
+            results.append(("passed", name, ""))
+        except Skip as e:
+            results.append(("skipped", name, str(e)))
+        except BaseException as e:  # noqa: BLE001 - every failure is reported
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+            # The traceback now, the exception itself on the status line (and in the summary).
+            print("".join(traceback.format_exception(e)).strip(), flush=True)
+            last = traceback.format_exception_only(e)[-1].strip()
+            results.append(("failed", name, last))
+        status, _, detail = results[-1]
+        print(f"{status:7} {name} ({time.monotonic() - started:.1f} s){': ' + detail if detail else ''}",
+              flush=True)
+
+
+def start_failed(results, name, e):
+    lines = str(e).splitlines() or [type(e).__name__]
+    print(f"failed  {name}: {lines[0]}", flush=True)
+    print("\n".join(lines[1:]), flush=True)
+    results.append(("failed", name, lines[0]))
+
+
+def psql(url, sql):
+    subprocess.run(["psql", url, "-q", "-c", sql], check=True, stdout=subprocess.DEVNULL)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--mimql", required=True, help="the mimql binary")
+    p.add_argument("--postgres", help="PostgreSQL server URL (without a database) for two nodes")
+    p.add_argument("--nats-server", help="the nats-server binary, for two nodes")
+    p.add_argument("--verbose", action="store_true", help="slixmpp's debug log")
+    args = p.parse_args()
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.CRITICAL)
+    print(f"slixmpp {slixmpp.__version__} against {args.mimql}", flush=True)
+
+    results = []
+    workdir = tempfile.mkdtemp(prefix="mimql-interop-")
+    nodes, nats, database = [], None, None
+    try:
+        try:
+            node = Node(args.mimql, workdir, "single", f"sqlite://{workdir}/mimql.db?mode=rwc")
+            nodes.append(node)
+            asyncio.run(run_scenarios(Setup("one node (SQLite)", node, node), False, results))
+        except RuntimeError as e:
+            start_failed(results, "one node (SQLite): start", e)
+        if args.postgres and args.nats_server:
+            database = f"mimql_interop_{os.getpid()}_{os.urandom(3).hex()}"
+            try:
+                psql(f"{args.postgres}/postgres", f"CREATE DATABASE {database}")
+                port = free_port()
+                nats = subprocess.Popen(
+                    [args.nats_server, "-a", "127.0.0.1", "-p", str(port)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                url = f"{args.postgres}/{database}"
+                a = Node(args.mimql, workdir, "a", url, cluster=f"nats://127.0.0.1:{port}")
+                nodes.append(a)
+                b = Node(args.mimql, workdir, "b", url, cluster=f"nats://127.0.0.1:{port}")
+                nodes.append(b)
+                asyncio.run(
+                    run_scenarios(Setup("two nodes (XMPP on A, GraphQL on B)", a, b), True, results)
+                )
+            except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
+                start_failed(results, "two nodes: start", e)
+        else:
+            print("skipped two nodes: no --postgres/--nats-server given", flush=True)
+    finally:
+        for n in nodes:
+            n.stop()
+        if nats:
+            nats.terminate()
+            nats.wait()
+        if database:
+            try:
+                psql(f"{args.postgres}/postgres", f"DROP DATABASE IF EXISTS {database}")
+            except subprocess.CalledProcessError:
+                pass
+        failed = any(r[0] == "failed" for r in results)
+        if failed:
+            for n in nodes:
+                print(f"--- {n.name} log (tail) ---\n{n.log_tail()}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    count = {k: sum(1 for r in results if r[0] == k) for k in ("passed", "skipped", "failed")}
+    print(
+        f"interop (slixmpp {slixmpp.__version__}): {count['passed']} passed, "
+        f"{count['skipped']} skipped, {count['failed']} failed"
+    )
+    return 1 if count["failed"] or not count["passed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
