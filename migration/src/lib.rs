@@ -16,6 +16,7 @@ mod m20261202_000008_muc_light;
 mod m20261202_000009_cluster;
 mod m20261207_000010_muc_rooms_listing;
 mod m20261207_000011_uploads;
+mod m20261207_000013_offline;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_cluster::Migration),
             Box::new(m20261207_000010_muc_rooms_listing::Migration),
             Box::new(m20261207_000011_uploads::Migration),
+            Box::new(m20261207_000013_offline::Migration),
         ]
     }
 }

@@ -29,7 +29,7 @@ use super::guard::{Guard, Slot, Violation};
 use super::sasl::{self, PlainError};
 use crate::connections::Live;
 use crate::jid::Jid;
-use crate::router::Envelope;
+use crate::router::{Envelope, Outcome};
 use crate::sessions::{LiveSession, Routed, SessionId, SessionInfo, Transport};
 use crate::state::AppState;
 use crate::xml::Element;
@@ -43,6 +43,7 @@ const STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const PING: &str = "urn:xmpp:ping";
 const DISCO_INFO: &str = "http://jabber.org/protocol/disco#info";
 const SID: &str = "urn:xmpp:sid:0";
+const DELAY: &str = "urn:xmpp:delay";
 
 /// Failed PLAIN attempts on one stream before it is closed.
 const MAX_AUTH_ATTEMPTS: u32 = 3;
@@ -71,6 +72,8 @@ struct Bound {
     domain: String,
     live: Live,
     session: LiveSession,
+    /// The messages kept offline were handed over (at the first available presence).
+    offline_taken: bool,
 }
 
 /// Serves one TCP connection until it ends.
@@ -437,6 +440,7 @@ async fn negotiate(
             domain,
             live,
             session,
+            offline_taken: false,
         }));
     }
 }
@@ -692,11 +696,69 @@ async fn message(state: &AppState, b: &mut Bound, mut e: Element) -> io::Result<
         to,
         element: e.clone(),
     };
-    if let Err(err) = state.router.route(envelope).await {
-        tracing::warn!(%err, "cannot route a c2s message");
-        return stanza_error(b, &e, "wait", "internal-server-error").await;
+    match state.router.send(envelope).await {
+        // The recipient keeps the most offline messages allowed (XEP-0160 §3).
+        Ok(Outcome::OfflineFull) => stanza_error(b, &e, "cancel", "service-unavailable").await,
+        Ok(_) => Ok(()),
+        Err(err) => {
+            tracing::warn!(%err, "cannot route a c2s message");
+            stanza_error(b, &e, "wait", "internal-server-error").await
+        }
     }
-    Ok(())
+}
+
+/// Offline messages taken per database round trip.
+const OFFLINE_CHUNK: u64 = 100;
+
+/// Hands the client the messages kept while it was offline (XEP-0160), oldest first, each
+/// with a XEP-0203 `<delay/>` of when it was routed and its stanza-id when archived.
+async fn offline_messages(state: &AppState, b: &mut Bound) -> io::Result<()> {
+    loop {
+        let taken = match state.offline.take(&b.jid, OFFLINE_CHUNK).await {
+            Ok(taken) => taken,
+            Err(err) => {
+                tracing::warn!(%err, "cannot read offline messages");
+                return Ok(());
+            }
+        };
+        let n = taken.len() as u64;
+        for stored in taken {
+            let (Ok(element), Ok(sender)) = (
+                Element::parse(&stored.stanza),
+                Jid::parse_any(&stored.sender),
+            ) else {
+                tracing::warn!(id = stored.id.0, "an offline message cannot be read back");
+                continue;
+            };
+            let routed = Routed {
+                sender,
+                element,
+                routed_at: stored.id.micros(),
+                archive_id: stored.archived.then_some(stored.id),
+            };
+            let Some(mut xml) = to_client(&routed, &b.jid) else {
+                continue;
+            };
+            xml.append_child(
+                Xml::builder("delay", DELAY)
+                    .attr(name("from"), b.domain.clone())
+                    .attr(name("stamp"), stamp(stored.id.micros()))
+                    .build(),
+            );
+            send(&mut b.stream, &xml).await?;
+        }
+        if n < OFFLINE_CHUNK {
+            return Ok(());
+        }
+    }
+}
+
+/// A XEP-0082 date-time in UTC with microseconds.
+pub(super) fn stamp(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
 }
 
 /// `<presence/>` without `to`: the session's availability and priority (RFC 6121 §4.7.2.3).
@@ -720,6 +782,13 @@ async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()
         .await
     {
         tracing::warn!(%err, "cannot change a c2s session's priority");
+        return Ok(());
+    }
+    // Available now: messages routed from here on reach this session, those kept before are
+    // handed over (once per session; not to a negative priority, XEP-0160 §3).
+    if priority >= 0 && !b.offline_taken {
+        b.offline_taken = true;
+        return offline_messages(state, b).await;
     }
     Ok(())
 }

@@ -302,8 +302,24 @@ impl Default for MucLightOptions {
     }
 }
 
-/// The modules of the reference that the API depends on (`@use` in the schema).
-pub const MODULES: [&str; 10] = [
+/// `[modules.mod_offline]`: XEP-0160 offline storage for XMPP clients.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OfflineOptions {
+    /// Messages kept per user; one more is refused (a client sender gets
+    /// `<service-unavailable/>`).
+    pub max_messages: u64,
+}
+
+impl Default for OfflineOptions {
+    fn default() -> Self {
+        OfflineOptions { max_messages: 100 }
+    }
+}
+
+/// The modules of the reference that the API depends on (`@use` in the schema), and
+/// `mod_offline`, which only XMPP clients see.
+pub const MODULES: [&str; 11] = [
     "mod_auth_token",
     "mod_http_upload",
     "mod_inbox",
@@ -312,6 +328,7 @@ pub const MODULES: [&str; 10] = [
     "mod_mam_pm",
     "mod_muc",
     "mod_muc_light",
+    "mod_offline",
     "mod_private",
     "mod_vcard",
 ];
