@@ -643,3 +643,228 @@ async fn a_silent_client_is_pinged_then_disconnected() {
     .await;
     assert_eq!(x.closed().await.as_deref(), Some("connection-timeout"));
 }
+
+const DELAY: &str = "urn:xmpp:delay";
+const STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
+
+impl Xmpp {
+    /// Sends initial presence, then a ping: answers the messages that came before its result
+    /// (what the server handed over at the presence: it answers stanzas in order).
+    async fn available(&mut self) -> Vec<Xml> {
+        self.send("<presence xmlns='jabber:client'/>").await;
+        self.until_pong("avail").await
+    }
+
+    /// Pings the server; answers the messages received before the result.
+    async fn until_pong(&mut self, id: &str) -> Vec<Xml> {
+        self.send(&format!(
+            "<iq xmlns='jabber:client' type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>"
+        ))
+        .await;
+        let mut messages = Vec::new();
+        loop {
+            let el = self.recv().await.expect("stream open");
+            if el.is("iq", CLIENT) && el.attr("id") == Some(id) {
+                assert_eq!(el.attr("type"), Some("result"), "{}", String::from(&el));
+                return messages;
+            }
+            if el.is("message", CLIENT) {
+                messages.push(el);
+            }
+        }
+    }
+}
+
+fn body(el: &Xml) -> String {
+    child_text(el, "body").unwrap_or_default()
+}
+
+/// The `stamp` of a message's XEP-0203 `<delay/>`, in microseconds.
+fn delay_micros(el: &Xml) -> i64 {
+    let delay = el
+        .get_child("delay", DELAY)
+        .unwrap_or_else(|| panic!("a delay: {}", String::from(el)));
+    assert_eq!(delay.attr("from"), Some("localhost"));
+    chrono::DateTime::parse_from_rfc3339(delay.attr("stamp").unwrap())
+        .expect("a XEP-0082 stamp")
+        .timestamp_micros()
+}
+
+fn micros_of(m: &mimql_client::user::stanza::StanzaMap) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(&m.timestamp.as_ref().unwrap().0)
+        .unwrap()
+        .timestamp_micros()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_sent_while_offline_are_delivered_at_initial_presence() {
+    let s = server();
+    let (alice, bob, carol) = (
+        s.new_user("c2soa"),
+        s.new_user("c2sob"),
+        s.new_user("c2soc"),
+    );
+    // From GraphQL and from another client while bob has no session.
+    let id = send(&s.client(&alice), &bob.jid, "first, from GraphQL");
+    let mut c = login(s, &carol, Some("pc")).await;
+    c.send(&format!(
+        "<message xmlns='jabber:client' to='{}' type='chat' id='c1'><body>second</body></message>",
+        bob.jid
+    ))
+    .await;
+    c.send(&format!(
+        "<message xmlns='jabber:client' to='{}/gone' type='chat' id='c2'><body>third, to a \
+         resource that is not online</body></message>",
+        bob.jid
+    ))
+    .await;
+    // Not kept: a headline, and a message without a body.
+    c.send(&format!(
+        "<message xmlns='jabber:client' to='{}' type='headline'><body>news</body></message>",
+        bob.jid
+    ))
+    .await;
+    c.send(&format!(
+        "<message xmlns='jabber:client' to='{}' type='chat'><composing \
+         xmlns='http://jabber.org/protocol/chatstates'/></message>",
+        bob.jid
+    ))
+    .await;
+    assert!(
+        c.until_pong("c-done").await.is_empty(),
+        "no error to the sender"
+    );
+    // Bound but not available yet: nothing handed over.
+    let mut b = login(s, &bob, Some("phone")).await;
+    assert!(b.until_pong("before").await.is_empty());
+    let got = b.available().await;
+    assert_eq!(
+        got.iter().map(body).collect::<Vec<_>>(),
+        [
+            "first, from GraphQL",
+            "second",
+            "third, to a resource that is not online"
+        ]
+    );
+    assert_eq!(got[0].attr("id"), Some(id.as_str()));
+    assert_eq!(got[0].attr("from"), Some(alice.jid.as_str()));
+    assert_eq!(got[1].attr("from"), Some(c.jid.as_str()));
+    assert_eq!(got[1].attr("id"), Some("c1"));
+    // Each with its archive id and its archive time as the delay.
+    let bc = s.client(&bob);
+    let (from_alice, _) = archive(&bc, Some(&alice.jid), None, None);
+    let (from_carol, _) = archive(&bc, Some(&carol.jid), None, None);
+    let archived = [&from_alice[0], &from_carol[0], &from_carol[1]];
+    for (m, a) in got.iter().zip(archived) {
+        assert_eq!(
+            stanza_id(m),
+            Some((bob.jid.clone(), a.stanza_id.clone().unwrap()))
+        );
+        assert_eq!(delay_micros(m), micros_of(a));
+    }
+    // Handed over once: not again to this session, nor to the next one.
+    assert!(b.until_pong("again").await.is_empty());
+    b.send("<presence xmlns='jabber:client'><priority>3</priority></presence>")
+        .await;
+    assert!(b.until_pong("again2").await.is_empty());
+    drop(b);
+    assert!(eventually(10, || sessions(&bc).count_resources == Some(0)));
+    let mut b = login(s, &bob, Some("phone2")).await;
+    assert!(b.available().await.is_empty());
+    // Available now: live, without a delay.
+    send(&s.client(&alice), &bob.jid, "live");
+    let m = b.message().await;
+    assert_eq!(body(&m), "live");
+    assert!(m.get_child("delay", DELAY).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_offline_bound_a_client_sender_gets_service_unavailable() {
+    let s = server_with(|c| c.offline.max_messages = 2);
+    let (alice, bob, carol) = (
+        s.new_user("c2sla"),
+        s.new_user("c2slb"),
+        s.new_user("c2slc"),
+    );
+    let mut c = login(&s, &carol, Some("pc")).await;
+    for i in 1..=2 {
+        c.send(&format!(
+            "<message xmlns='jabber:client' to='{}' type='chat' id='k{i}'><body>kept {i}</body></message>",
+            bob.jid
+        ))
+        .await;
+    }
+    c.send(&format!(
+        "<message xmlns='jabber:client' to='{}' type='chat' id='k3'><body>one too many</body></message>",
+        bob.jid
+    ))
+    .await;
+    let errors = c.until_pong("sent").await;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let e = &errors[0];
+    assert_eq!(
+        (e.attr("type"), e.attr("id"), e.attr("from")),
+        (Some("error"), Some("k3"), Some(bob.jid.as_str()))
+    );
+    let error = e.get_child("error", CLIENT).unwrap();
+    assert_eq!(error.attr("type"), Some("cancel"));
+    assert!(error.has_child("service-unavailable", STANZAS));
+    // GraphQL's sendMessage answers as ever (the message is archived, not kept).
+    send(&s.client(&alice), &bob.jid, "also too many");
+    let (archived, _) = archive(&s.client(&bob), None, None, None);
+    assert_eq!(
+        archived
+            .iter()
+            .filter(|m| m.stanza.as_ref().unwrap().0.contains("too many"))
+            .count(),
+        2
+    );
+    let mut b = login(&s, &bob, None).await;
+    let got = b.available().await;
+    assert_eq!(
+        got.iter().map(body).collect::<Vec<_>>(),
+        ["kept 1", "kept 2"]
+    );
+    // Emptied: there is room again.
+    c.send(&format!(
+        "<message xmlns='jabber:client' to='{}' type='chat' id='k4'><body>fits</body></message>",
+        alice.jid
+    ))
+    .await;
+    assert!(c.until_pong("sent2").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_messages_are_removed_with_the_account() {
+    let s = server();
+    let (alice, bob) = (s.new_user("c2sxa"), s.new_user("c2sxb"));
+    send(&s.client(&alice), &bob.jid, "for the old account");
+    let removed = s
+        .admin()
+        .run(mimql_client::admin::remove_user(&bob.jid))
+        .expect("admin API reachable");
+    assert!(removed.errors.is_empty(), "{:?}", removed.errors);
+    // The same JID registered again starts without them.
+    let (name, domain) = bob.jid.split_once('@').unwrap();
+    let again = s
+        .admin()
+        .run(mimql_client::admin::register_user(
+            domain,
+            Some(name),
+            &bob.password,
+        ))
+        .expect("admin API reachable");
+    assert!(again.errors.is_empty(), "{:?}", again.errors);
+    let mut b = login(s, &bob, None).await;
+    assert!(b.available().await.is_empty());
+    // While a message sent now is kept for the new account.
+    drop(b);
+    let bc = s.client(&bob);
+    assert!(eventually(10, || sessions(&bc).count_resources == Some(0)));
+    send(&s.client(&alice), &bob.jid, "for the new account");
+    let mut b = login(s, &bob, None).await;
+    assert_eq!(
+        b.available().await.iter().map(body).collect::<Vec<_>>(),
+        ["for the new account"]
+    );
+}
