@@ -5,6 +5,7 @@
 //! accounts, credentials, routing and archiving is the domain's (`mimql-core`).
 
 pub mod guard;
+mod mam;
 pub mod sasl;
 mod session;
 pub mod tls;

@@ -26,6 +26,7 @@ use tokio_xmpp::parsers::stream_limits::Limits;
 use tokio_xmpp::xmlstream::{self, ReadError, StreamHeader, Timeouts, XmlStream};
 
 use super::guard::{Guard, Slot, Violation};
+use super::mam;
 use super::sasl::{self, PlainError};
 use crate::connections::Live;
 use crate::jid::Jid;
@@ -866,8 +867,82 @@ async fn iq(state: &AppState, b: &mut Bound, mut e: Element) -> io::Result<()> {
             }
             send(&mut b.stream, &result(Some(query.build()))).await
         }
+        Some(("query", DISCO_INFO)) if ty == "get" && to_account => {
+            let mut query = Xml::builder("query", DISCO_INFO).append(
+                Xml::builder("identity", DISCO_INFO)
+                    .attr(name("category"), "account")
+                    .attr(name("type"), "registered")
+                    .build(),
+            );
+            let mam = mam_enabled(state).then_some(mam::MAM);
+            for var in [Some(DISCO_INFO), mam].into_iter().flatten() {
+                query = query.append(
+                    Xml::builder("feature", DISCO_INFO)
+                        .attr(name("var"), var)
+                        .build(),
+                );
+            }
+            send(&mut b.stream, &result(Some(query.build()))).await
+        }
+        // The user's own archive: to the bare JID, or without `to`.
+        Some(("query", mam::MAM)) if mam_enabled(state) && (to.is_none() || to_account) => {
+            if ty == "get" {
+                return send(&mut b.stream, &result(Some(mam::form()))).await;
+            }
+            let query = e
+                .elements()
+                .next()
+                .cloned()
+                .unwrap_or_else(|| Element::new("query"));
+            match mam_query(state, &b.jid, &query).await {
+                Ok((messages, fin)) => {
+                    for m in &messages {
+                        send(&mut b.stream, m).await?;
+                    }
+                    send(&mut b.stream, &result(Some(fin))).await
+                }
+                Err((ty, condition)) => stanza_error(b, &e, ty, condition).await,
+            }
+        }
         _ => stanza_error(b, &e, "cancel", "service-unavailable").await,
     }
+}
+
+fn mam_enabled(state: &AppState) -> bool {
+    state.config.module_enabled("mod_mam_pm")
+}
+
+/// A XEP-0313 query of the user's archive: each message of the page as a `<result/>`
+/// message, in order, and the `<fin/>` of the iq result; or the error's type and condition.
+async fn mam_query(
+    state: &AppState,
+    me: &Jid,
+    query: &Element,
+) -> Result<(Vec<Xml>, Xml), (&'static str, &'static str)> {
+    let parsed = match mam::parse(query, &state.config.mam_pm) {
+        Ok(q) => q,
+        Err(Ok(mam::BadRequest(text))) => {
+            tracing::debug!(%text, "a MAM query refused");
+            return Err(("modify", "bad-request"));
+        }
+        Err(Err(_)) => return Err(("cancel", "item-not-found")),
+    };
+    let archive = me.to_bare();
+    let page = match state.archive.query(&archive, &parsed).await {
+        Ok(page) => page,
+        Err(crate::archive::QueryError::UnknownId(_)) => return Err(("cancel", "item-not-found")),
+        Err(err) => {
+            tracing::warn!(%err, "cannot read the archive for a MAM query");
+            return Err(("wait", "internal-server-error"));
+        }
+    };
+    let queryid = query.attr("queryid");
+    let messages = page
+        .messages
+        .iter()
+        .filter_map(|m| mam::result(m, queryid, &archive, me))
+        .collect();
+    Ok((messages, mam::fin(&page)))
 }
 
 async fn route_iq(state: &AppState, b: &mut Bound, e: Element) -> io::Result<()> {

@@ -284,6 +284,16 @@ impl Config {
                 return Err(format!("[modules.mod_http_upload] {key} must be positive"));
             }
         }
+        if self.mam_pm.max_page_size == 0
+            || self.mam_pm.default_page_size == 0
+            || self.mam_pm.default_page_size > self.mam_pm.max_page_size
+        {
+            return Err(
+                "[modules.mod_mam_pm] max_page_size and default_page_size must be \
+                 positive, default_page_size at most max_page_size"
+                    .into(),
+            );
+        }
         if self.offline.max_messages == 0 {
             return Err("[modules.mod_offline] max_messages must be positive".into());
         }

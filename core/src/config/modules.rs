@@ -144,6 +144,10 @@ pub struct MamOptions {
     pub retention_days: Option<u32>,
     /// How often the retention pass runs.
     pub retention_interval_secs: u64,
+    /// The most messages one XMPP MAM query answers (a larger RSM `max` is cut to it).
+    pub max_page_size: u64,
+    /// The page size of an XMPP MAM query without an RSM `max`.
+    pub default_page_size: u64,
 }
 
 impl Default for MamOptions {
@@ -151,6 +155,8 @@ impl Default for MamOptions {
         MamOptions {
             retention_days: None,
             retention_interval_secs: 3_600,
+            max_page_size: 250,
+            default_page_size: 50,
         }
     }
 }
