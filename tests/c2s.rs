@@ -868,3 +868,302 @@ async fn offline_messages_are_removed_with_the_account() {
         ["for the new account"]
     );
 }
+
+const MAM: &str = "urn:xmpp:mam:2";
+const RSM: &str = "http://jabber.org/protocol/rsm";
+
+/// What a MAM query answered: the ids and bodies of the results, and the iq.
+struct Answer {
+    ids: Vec<String>,
+    bodies: Vec<String>,
+    results: Vec<Xml>,
+    iq: Xml,
+}
+
+impl Answer {
+    fn complete(&self) -> bool {
+        let fin = self.iq.get_child("fin", MAM).expect("a fin");
+        match fin.attr("complete") {
+            Some("true") => true,
+            Some("false") => false,
+            other => panic!("complete={other:?}"),
+        }
+    }
+
+    fn set(&self, name: &str) -> Option<String> {
+        let fin = self.iq.get_child("fin", MAM).expect("a fin");
+        let set = fin.get_child("set", RSM).expect("a set");
+        set.get_child(name, RSM).map(|e| e.text())
+    }
+}
+
+fn field(var: &str, value: &str) -> String {
+    format!("<field var='{var}'><value>{value}</value></field>")
+}
+
+impl Xmpp {
+    /// A MAM query with these form fields and RSM elements.
+    async fn mam(&mut self, id: &str, fields: &[String], set: &str) -> Answer {
+        let form = format!(
+            "<x xmlns='jabber:x:data' type='submit'>{}{}</x>",
+            field("FORM_TYPE", MAM),
+            fields.concat()
+        );
+        self.send(&format!(
+            "<iq xmlns='jabber:client' type='set' id='{id}'><query xmlns='{MAM}' \
+             queryid='q-{id}'>{form}<set xmlns='{RSM}'>{set}</set></query></iq>"
+        ))
+        .await;
+        let mut results = Vec::new();
+        loop {
+            let el = self.recv().await.expect("stream open");
+            if el.is("iq", CLIENT) && el.attr("id") == Some(id) {
+                let ids = results
+                    .iter()
+                    .map(|m: &Xml| {
+                        let r = m.get_child("result", MAM).unwrap();
+                        assert_eq!(r.attr("queryid"), Some(format!("q-{id}").as_str()));
+                        r.attr("id").unwrap().to_string()
+                    })
+                    .collect();
+                let bodies = results
+                    .iter()
+                    .map(|m: &Xml| {
+                        let f = m
+                            .get_child("result", MAM)
+                            .and_then(|r| r.get_child("forwarded", "urn:xmpp:forward:0"))
+                            .unwrap();
+                        body(f.get_child("message", CLIENT).unwrap())
+                    })
+                    .collect();
+                return Answer {
+                    ids,
+                    bodies,
+                    results,
+                    iq: el,
+                };
+            }
+            if el.is("message", CLIENT) && el.has_child("result", MAM) {
+                results.push(el);
+            }
+        }
+    }
+}
+
+fn error_condition(iq: &Xml) -> Option<String> {
+    assert_eq!(iq.attr("type"), Some("error"), "{}", String::from(iq));
+    iq.get_child("error", CLIENT)
+        .and_then(|e| e.children().next())
+        .map(|c| c.name().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mam_queries_page_the_archive_like_get_last_messages() {
+    let s = server();
+    let (alice, bob, carol) = (
+        s.new_user("c2sqa"),
+        s.new_user("c2sqb"),
+        s.new_user("c2sqc"),
+    );
+    let ac = s.client(&alice);
+    for i in 1..=5 {
+        send(&ac, &bob.jid, &format!("a{i}"));
+    }
+    send(&s.client(&carol), &bob.jid, "c1");
+    send(&s.client(&carol), &bob.jid, "c2");
+    let bc = s.client(&bob);
+    let (all, _) = archive(&bc, None, None, None);
+    let all_ids: Vec<String> = all.iter().map(|m| m.stanza_id.clone().unwrap()).collect();
+    assert_eq!(all_ids.len(), 7);
+    let mut x = login(s, &bob, Some("mam")).await;
+
+    // disco#info on the account advertises MAM.
+    let r = x
+        .iq(&format!(
+            "<iq xmlns='jabber:client' type='get' id='di' to='{}'>\
+             <query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+            bob.jid
+        ))
+        .await;
+    let features: Vec<String> = r
+        .get_child("query", "http://jabber.org/protocol/disco#info")
+        .unwrap()
+        .children()
+        .filter_map(|c| c.attr("var").map(str::to_string))
+        .collect();
+    assert!(features.iter().any(|f| f == MAM), "{features:?}");
+
+    // Forward with RSM after, two at a time: every id, in order, as getLastMessages reports.
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    let mut pages = 0;
+    loop {
+        let set = match after.is_empty() {
+            true => "<max>2</max>".to_string(),
+            false => format!("<max>2</max><after>{after}</after>"),
+        };
+        let a = x.mam(&format!("f{pages}"), &[], &set).await;
+        pages += 1;
+        assert_eq!(a.set("count").as_deref(), Some("7"));
+        assert_eq!(a.set("first"), a.ids.first().cloned());
+        assert_eq!(a.set("last"), a.ids.last().cloned());
+        seen.extend(a.ids.clone());
+        if a.complete() {
+            break;
+        }
+        after = a.set("last").unwrap();
+    }
+    assert_eq!(pages, 4);
+    assert_eq!(seen, all_ids);
+
+    // The forwarded message: from the archive's owner, with the archive time as its delay.
+    let a = x.mam("one", &[], "<max>1</max>").await;
+    let m = &a.results[0];
+    assert_eq!(m.attr("from"), Some(bob.jid.as_str()));
+    assert_eq!(m.attr("to"), Some(x.jid.as_str()));
+    let forwarded = m
+        .get_child("result", MAM)
+        .unwrap()
+        .get_child("forwarded", "urn:xmpp:forward:0")
+        .unwrap();
+    assert_eq!(delay_micros_of(forwarded), micros_of(&all[0]));
+    let inner = forwarded.get_child("message", CLIENT).unwrap();
+    assert_eq!(inner.attr("from"), Some(alice.jid.as_str()));
+    assert_eq!(body(inner), "a1");
+
+    // Backward from the last page with RSM before.
+    let a = x.mam("b1", &[], "<max>3</max><before/>").await;
+    assert_eq!(a.bodies, ["a5", "c1", "c2"]);
+    assert!(!a.complete());
+    let a = x
+        .mam(
+            "b2",
+            &[],
+            &format!("<max>3</max><before>{}</before>", a.set("first").unwrap()),
+        )
+        .await;
+    assert_eq!(a.bodies, ["a2", "a3", "a4"]);
+    assert!(!a.complete());
+    let a = x
+        .mam(
+            "b3",
+            &[],
+            &format!("<max>3</max><before>{}</before>", a.set("first").unwrap()),
+        )
+        .await;
+    assert_eq!(a.bodies, ["a1"]);
+    assert!(a.complete());
+
+    // Filters: with, start/end (inclusive, archive times), after-id/before-id (exclusive).
+    let a = x.mam("w", &[field("with", &carol.jid)], "").await;
+    assert_eq!(a.bodies, ["c1", "c2"]);
+    assert!(a.complete());
+    assert_eq!(a.set("count").as_deref(), Some("2"));
+    let a = x
+        .mam("w2", &[field("with", &carol.jid)], "<max>1</max>")
+        .await;
+    assert_eq!(
+        (a.bodies.clone(), a.complete()),
+        (vec!["c1".to_string()], false)
+    );
+    let stamp = |m: &mimql_client::user::stanza::StanzaMap| m.timestamp.clone().unwrap().0;
+    let a = x
+        .mam(
+            "se",
+            &[
+                field("start", &stamp(&all[1])),
+                field("end", &stamp(&all[3])),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(a.bodies, ["a2", "a3", "a4"]);
+    assert_eq!(a.set("count").as_deref(), Some("3"));
+    let a = x
+        .mam(
+            "ids",
+            &[
+                field("after-id", &all_ids[0]),
+                field("before-id", &all_ids[3]),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(a.bodies, ["a2", "a3"]);
+    assert!(a.complete());
+    // Nothing matches: an empty, complete page.
+    let a = x
+        .mam(
+            "none",
+            &[field("with", &alice.jid.replace("c2sqa", "nobody"))],
+            "",
+        )
+        .await;
+    assert!(a.ids.is_empty() && a.complete());
+    assert_eq!(a.set("count").as_deref(), Some("0"));
+    assert_eq!(a.set("first"), None);
+
+    // Errors.
+    let r = x
+        .iq(&format!(
+            "<iq xmlns='jabber:client' type='set' id='e1'><query xmlns='{MAM}'>\
+             <x xmlns='jabber:x:data' type='submit'>{}</x></query></iq>",
+            field("start", "yesterday")
+        ))
+        .await;
+    assert_eq!(error_condition(&r).as_deref(), Some("bad-request"));
+    let r = x
+        .iq(&format!(
+            "<iq xmlns='jabber:client' type='set' id='e2'><query xmlns='{MAM}'>\
+             <x xmlns='jabber:x:data' type='submit'>{}</x></query></iq>",
+            field("colour", "red")
+        ))
+        .await;
+    assert_eq!(error_condition(&r).as_deref(), Some("bad-request"));
+    let r = x
+        .iq(&format!(
+            "<iq xmlns='jabber:client' type='set' id='e3'><query xmlns='{MAM}'>\
+             <set xmlns='{RSM}'><after>1</after></set></query></iq>"
+        ))
+        .await;
+    assert_eq!(error_condition(&r).as_deref(), Some("item-not-found"));
+    // An id of someone else's archive is not in this one.
+    let (alices, _) = archive(&ac, None, None, None);
+    let r = x
+        .iq(&format!(
+            "<iq xmlns='jabber:client' type='set' id='e4'><query xmlns='{MAM}'>\
+             <x xmlns='jabber:x:data' type='submit'>{}</x></query></iq>",
+            field("after-id", alices[0].stanza_id.as_deref().unwrap())
+        ))
+        .await;
+    assert_eq!(error_condition(&r).as_deref(), Some("item-not-found"));
+    // Another user's archive is not queried.
+    let r = x
+        .iq(&format!(
+            "<iq xmlns='jabber:client' type='set' id='e5' to='{}'><query xmlns='{MAM}'/></iq>",
+            alice.jid
+        ))
+        .await;
+    assert_eq!(error_condition(&r).as_deref(), Some("service-unavailable"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mam_pages_are_bounded() {
+    let s = server_with(|c| c.mam_pm.max_page_size = 2);
+    let (alice, bob) = (s.new_user("c2sba"), s.new_user("c2sbb"));
+    for i in 1..=3 {
+        send(&s.client(&alice), &bob.jid, &format!("m{i}"));
+    }
+    let mut x = login(&s, &bob, None).await;
+    let a = x.mam("big", &[], "<max>1000</max>").await;
+    assert_eq!(a.bodies, ["m1", "m2"]);
+    assert!(!a.complete());
+    assert_eq!(a.set("count").as_deref(), Some("3"));
+}
+
+fn delay_micros_of(forwarded: &Xml) -> i64 {
+    let delay = forwarded.get_child("delay", DELAY).expect("a delay");
+    chrono::DateTime::parse_from_rfc3339(delay.attr("stamp").unwrap())
+        .unwrap()
+        .timestamp_micros()
+}

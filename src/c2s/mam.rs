@@ -45,7 +45,7 @@ fn id(s: &str) -> Result<MamId, String> {
 /// that cannot name a message (`<item-not-found/>`).
 pub fn parse(query: &Element, options: &MamOptions) -> Result<Query, Result<BadRequest, String>> {
     let mut q = Query {
-        max: options.default_page_size,
+        max: options.default_page_size.min(options.max_page_size),
         ..Query::default()
     };
     for child in query.elements() {

@@ -146,7 +146,7 @@ pub struct MamOptions {
     pub retention_interval_secs: u64,
     /// The most messages one XMPP MAM query answers (a larger RSM `max` is cut to it).
     pub max_page_size: u64,
-    /// The page size of an XMPP MAM query without an RSM `max`.
+    /// The page size of an XMPP MAM query without an RSM `max` (at most `max_page_size`).
     pub default_page_size: u64,
 }
 
