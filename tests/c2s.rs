@@ -1167,3 +1167,39 @@ fn delay_micros_of(forwarded: &Xml) -> i64 {
         .unwrap()
         .timestamp_micros()
 }
+
+/// Messages routed while their recipient becomes available are each delivered once, in order:
+/// kept ones at the presence (or claimed back by the router and delivered live), the rest live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_racing_initial_presence_arrive_once_in_order() {
+    let s = server();
+    let (bob, carol) = (s.new_user("c2srb"), s.new_user("c2src"));
+    const N: usize = 60;
+    let mut c = login(s, &carol, Some("pc")).await;
+    let mut b = login(s, &bob, Some("phone")).await;
+    let to = bob.jid.clone();
+    let sender = tokio::spawn(async move {
+        for i in 1..=N {
+            c.send(&format!(
+                "<message xmlns='jabber:client' to='{to}' type='chat'><body>{i}</body></message>"
+            ))
+            .await;
+        }
+        assert!(c.until_pong("all-sent").await.is_empty(), "no errors");
+        c
+    });
+    b.send("<presence xmlns='jabber:client'/>").await;
+    let mut got = Vec::new();
+    while got.len() < N {
+        got.push(body(&b.message().await));
+    }
+    let expected: Vec<String> = (1..=N).map(|i| i.to_string()).collect();
+    assert_eq!(got, expected);
+    let _c = sender.await.unwrap();
+    // Nothing kept behind: the next session gets nothing more.
+    drop(b);
+    let bc = s.client(&bob);
+    assert!(eventually(10, || sessions(&bc).count_resources == Some(0)));
+    let mut b = login(s, &bob, None).await;
+    assert!(b.available().await.is_empty());
+}
