@@ -59,7 +59,8 @@ pub async fn store_many<C: ConnectionTrait>(
     users.sort_unstable();
     users.dedup();
     if c.get_database_backend() == DbBackend::Postgres {
-        // In id order, one at a time: every offline writer takes them the same way.
+        // In id order, one at a time: every offline writer takes them the same way. The key is
+        // the id's low 32 bits (two users sharing one only wait for each other).
         for id in &users {
             c.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -187,6 +188,28 @@ impl Offline {
                 archived: r.archived,
             })
             .collect())
+    }
+
+    /// Keeps again messages [`Offline::take`] answered that could not be handed over (the
+    /// client's connection failed), under their own ids: they keep their place in order.
+    pub async fn put_back(&self, user: &Jid, messages: &[Stored]) -> Result<(), OfflineError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let Some(user_id) = crate::accounts::user_id(&self.db, &user.to_bare()).await? else {
+            return Ok(());
+        };
+        let rows = messages.iter().map(|m| offline_message::ActiveModel {
+            id: Set(m.id.0),
+            user_id: Set(user_id),
+            sender: Set(m.sender.clone()),
+            stanza: Set(m.stanza.clone()),
+            archived: Set(m.archived),
+        });
+        offline_message::Entity::insert_many(rows)
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(())
     }
 }
 

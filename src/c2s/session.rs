@@ -723,7 +723,7 @@ async fn offline_messages(state: &AppState, b: &mut Bound) -> io::Result<()> {
             }
         };
         let n = taken.len() as u64;
-        for stored in taken {
+        for (i, stored) in taken.iter().enumerate() {
             let (Ok(element), Ok(sender)) = (
                 Element::parse(&stored.stanza),
                 Jid::parse_any(&stored.sender),
@@ -746,7 +746,13 @@ async fn offline_messages(state: &AppState, b: &mut Bound) -> io::Result<()> {
                     .attr(name("stamp"), stamp(stored.id.micros()))
                     .build(),
             );
-            send(&mut b.stream, &xml).await?;
+            if let Err(e) = send(&mut b.stream, &xml).await {
+                // Not handed over: kept for the next session.
+                if let Err(err) = state.offline.put_back(&b.jid, &taken[i..]).await {
+                    tracing::warn!(%err, "cannot keep offline messages that were not handed over");
+                }
+                return Err(e);
+            }
         }
         if n < OFFLINE_CHUNK {
             return Ok(());
