@@ -1203,3 +1203,114 @@ async fn messages_racing_initial_presence_arrive_once_in_order() {
     let mut b = login(s, &bob, None).await;
     assert!(b.available().await.is_empty());
 }
+
+/// A `nats-server` of this test's own, stopped when dropped.
+struct Nats(std::process::Child);
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+/// Two cluster nodes on one PostgreSQL database (the test database when it is PostgreSQL,
+/// else a fresh one on the local server) and a NATS server of their own.
+fn two_cluster_nodes() -> (Nats, TestServer, TestServer) {
+    let port = common::free_port();
+    let nats = Nats(
+        std::process::Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nats-server is installed (Debian package nats-server)"),
+    );
+    assert!(
+        eventually(20, || std::net::TcpStream::connect(("127.0.0.1", port))
+            .is_ok()),
+        "nats-server did not start"
+    );
+    let db = match std::env::var("MIMQL_TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => url,
+        _ => {
+            let base = "postgres://postgres@127.0.0.1:5432";
+            let name = format!(
+                "mimql_c2s_{}_{:x}",
+                std::process::id(),
+                rand::random::<u32>()
+            );
+            let create = format!("CREATE DATABASE {name}");
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    use sea_orm::ConnectionTrait;
+                    sea_orm::Database::connect(format!("{base}/postgres"))
+                        .await
+                        .expect("PostgreSQL on 127.0.0.1:5432 (cluster tests need it)")
+                        .execute_unprepared(&create)
+                        .await
+                        .unwrap();
+                });
+            })
+            .join()
+            .unwrap();
+            format!("{base}/{name}")
+        }
+    };
+    let node = |name: &str| {
+        let name = format!("{name}-{}-{port}", std::process::id());
+        common::start_on(Some(&db), move |c| {
+            c.cluster = Some(mimql::config::Cluster {
+                nats_url: format!("nats://127.0.0.1:{port}"),
+                node: name,
+                heartbeat_secs: 1,
+                session_ttl_secs: 3,
+                ..Default::default()
+            });
+        })
+    };
+    let a = node("a");
+    let b = node("b");
+    (nats, a, b)
+}
+
+/// Two nodes: the node that routes a message decides, from the cluster-wide registry, whether
+/// it is delivered or kept; kept messages reach a client on the other node, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_storage_across_two_nodes() {
+    let (_nats, a, b) = tokio::task::block_in_place(two_cluster_nodes);
+    let (alice, bob) = (a.new_user("c2s2a"), a.new_user("c2s2b"));
+    // Bob subscribed over SSE on node A: a message sent on node B is delivered, not kept.
+    let bc = a.client(&bob);
+    let mut sub = match SseSubscription::open(&bc, &stanza::subscribe_for_messages())
+        .expect("server reachable")
+    {
+        Opened::Stream(sub) => sub,
+        Opened::Refused { status, body, .. } => panic!("refused: {status} {body}"),
+    };
+    send(&b.client(&alice), &bob.jid, "live on A");
+    let event = tokio::task::spawn_blocking(move || {
+        let resp = sub
+            .next::<SubscribeForMessages>(WAIT)
+            .expect("stream open")
+            .expect("an event in time");
+        resp.data.unwrap().message().cloned().expect("a message")
+    })
+    .await
+    .unwrap();
+    assert!(event.stanza.unwrap().0.contains("live on A"));
+    assert!(eventually(10, || sessions(&bc).count_resources == Some(0)));
+    // No session anywhere: kept by node B, handed over by node A, once.
+    send(&b.client(&alice), &bob.jid, "kept by B");
+    let mut x = login(&a, &bob, Some("on-a")).await;
+    assert_eq!(
+        x.available().await.iter().map(body).collect::<Vec<_>>(),
+        ["kept by B"]
+    );
+    let mut y = login(&b, &bob, Some("on-b")).await;
+    assert!(y.available().await.is_empty());
+}
