@@ -718,7 +718,9 @@ async fn offline_messages(state: &AppState, b: &mut Bound) -> io::Result<()> {
         let taken = match state.offline.take(&b.jid, OFFLINE_CHUNK).await {
             Ok(taken) => taken,
             Err(err) => {
+                // Still kept: the next available presence tries again.
                 tracing::warn!(%err, "cannot read offline messages");
+                b.offline_taken = false;
                 return Ok(());
             }
         };
