@@ -1419,3 +1419,674 @@ async fn connections_per_address_are_bounded() {
     .unwrap();
     assert!(admitted);
 }
+
+const DELAY: &str = "urn:xmpp:delay";
+const STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
+
+impl Xmpp {
+    /// Sends initial presence, then a ping: answers the messages that came before its result
+    /// (what the server handed over at the presence: it answers stanzas in order).
+    async fn available(&mut self) -> Vec<Xml> {
+        self.send("<presence xmlns='jabber:client'/>").await;
+        self.until_pong("avail").await
+    }
+
+    /// Pings the server; answers the messages received before the result.
+    async fn until_pong(&mut self, id: &str) -> Vec<Xml> {
+        self.send(&format!(
+            "<iq xmlns='jabber:client' type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>"
+        ))
+        .await;
+        let mut messages = Vec::new();
+        loop {
+            let el = self.recv().await.expect("stream open");
+            if el.is("iq", CLIENT) && el.attr("id") == Some(id) {
+                assert_eq!(el.attr("type"), Some("result"), "{}", String::from(&el));
+                return messages;
+            }
+            if el.is("message", CLIENT) {
+                messages.push(el);
+            }
+        }
+    }
+}
+
+fn body(el: &Xml) -> String {
+    child_text(el, "body").unwrap_or_default()
+}
+
+/// The `stamp` of a message's XEP-0203 `<delay/>`, in microseconds.
+fn delay_micros(el: &Xml) -> i64 {
+    let delay = el
+        .get_child("delay", DELAY)
+        .unwrap_or_else(|| panic!("a delay: {}", String::from(el)));
+    assert_eq!(delay.attr("from"), Some("localhost"));
+    chrono::DateTime::parse_from_rfc3339(delay.attr("stamp").unwrap())
+        .expect("a XEP-0082 stamp")
+        .timestamp_micros()
+}
+
+fn micros_of(m: &mimql_client::user::stanza::StanzaMap) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(&m.timestamp.as_ref().unwrap().0)
+        .unwrap()
+        .timestamp_micros()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_sent_while_offline_are_delivered_at_initial_presence() {
+    let s = server();
+    let (alice, bob, carol) = (
+        s.new_user("c2soa"),
+        s.new_user("c2sob"),
+        s.new_user("c2soc"),
+    );
+    // From GraphQL and from another client while bob has no session.
+    let id = send(&s.client(&alice), &bob.jid, "first, from GraphQL");
+    let mut c = login(s, &carol, Some("pc")).await;
+    c.send(&format!(
+        "<message xmlns='jabber:client' to='{}' type='chat' id='c1'><body>second</body></message>",
+        bob.jid
+    ))
+    .await;
+    c.send(&format!(
+        "<message xmlns='jabber:client' to='{}/gone' type='chat' id='c2'><body>third, to a \
+         resource that is not online</body></message>",
+        bob.jid
+    ))
+    .await;
+    // Not kept: a headline, and a message without a body.
+    c.send(&format!(
+        "<message xmlns='jabber:client' to='{}' type='headline'><body>news</body></message>",
+        bob.jid
+    ))
+    .await;
+    c.send(&format!(
+        "<message xmlns='jabber:client' to='{}' type='chat'><composing \
+         xmlns='http://jabber.org/protocol/chatstates'/></message>",
+        bob.jid
+    ))
+    .await;
+    assert!(
+        c.until_pong("c-done").await.is_empty(),
+        "no error to the sender"
+    );
+    // Bound but not available yet: nothing handed over.
+    let mut b = login(s, &bob, Some("phone")).await;
+    assert!(b.until_pong("before").await.is_empty());
+    let got = b.available().await;
+    assert_eq!(
+        got.iter().map(body).collect::<Vec<_>>(),
+        [
+            "first, from GraphQL",
+            "second",
+            "third, to a resource that is not online"
+        ]
+    );
+    assert_eq!(got[0].attr("id"), Some(id.as_str()));
+    assert_eq!(got[0].attr("from"), Some(alice.jid.as_str()));
+    assert_eq!(got[1].attr("from"), Some(c.jid.as_str()));
+    assert_eq!(got[1].attr("id"), Some("c1"));
+    // Each with its archive id and its archive time as the delay.
+    let bc = s.client(&bob);
+    let (from_alice, _) = archive(&bc, Some(&alice.jid), None, None);
+    let (from_carol, _) = archive(&bc, Some(&carol.jid), None, None);
+    let archived = [&from_alice[0], &from_carol[0], &from_carol[1]];
+    for (m, a) in got.iter().zip(archived) {
+        assert_eq!(
+            stanza_id(m),
+            Some((bob.jid.clone(), a.stanza_id.clone().unwrap()))
+        );
+        assert_eq!(delay_micros(m), micros_of(a));
+    }
+    // Handed over once: not again to this session, nor to the next one.
+    assert!(b.until_pong("again").await.is_empty());
+    b.send("<presence xmlns='jabber:client'><priority>3</priority></presence>")
+        .await;
+    assert!(b.until_pong("again2").await.is_empty());
+    drop(b);
+    assert!(eventually(10, || sessions(&bc).count_resources == Some(0)));
+    let mut b = login(s, &bob, Some("phone2")).await;
+    assert!(b.available().await.is_empty());
+    // Available now: live, without a delay.
+    send(&s.client(&alice), &bob.jid, "live");
+    let m = b.message().await;
+    assert_eq!(body(&m), "live");
+    assert!(m.get_child("delay", DELAY).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_offline_bound_a_client_sender_gets_service_unavailable() {
+    let s = server_with(|c| c.offline.max_messages = 2);
+    let (alice, bob, carol) = (
+        s.new_user("c2sla"),
+        s.new_user("c2slb"),
+        s.new_user("c2slc"),
+    );
+    let mut c = login(&s, &carol, Some("pc")).await;
+    for i in 1..=2 {
+        c.send(&format!(
+            "<message xmlns='jabber:client' to='{}' type='chat' id='k{i}'><body>kept {i}</body></message>",
+            bob.jid
+        ))
+        .await;
+    }
+    c.send(&format!(
+        "<message xmlns='jabber:client' to='{}' type='chat' id='k3'><body>one too many</body></message>",
+        bob.jid
+    ))
+    .await;
+    let errors = c.until_pong("sent").await;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let e = &errors[0];
+    assert_eq!(
+        (e.attr("type"), e.attr("id"), e.attr("from")),
+        (Some("error"), Some("k3"), Some(bob.jid.as_str()))
+    );
+    let error = e.get_child("error", CLIENT).unwrap();
+    assert_eq!(error.attr("type"), Some("cancel"));
+    assert!(error.has_child("service-unavailable", STANZAS));
+    // GraphQL's sendMessage answers as ever (the message is archived, not kept).
+    send(&s.client(&alice), &bob.jid, "also too many");
+    let (archived, _) = archive(&s.client(&bob), None, None, None);
+    assert_eq!(
+        archived
+            .iter()
+            .filter(|m| m.stanza.as_ref().unwrap().0.contains("too many"))
+            .count(),
+        2
+    );
+    let mut b = login(&s, &bob, None).await;
+    let got = b.available().await;
+    assert_eq!(
+        got.iter().map(body).collect::<Vec<_>>(),
+        ["kept 1", "kept 2"]
+    );
+    // Emptied: there is room again.
+    c.send(&format!(
+        "<message xmlns='jabber:client' to='{}' type='chat' id='k4'><body>fits</body></message>",
+        alice.jid
+    ))
+    .await;
+    assert!(c.until_pong("sent2").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_messages_are_removed_with_the_account() {
+    let s = server();
+    let (alice, bob) = (s.new_user("c2sxa"), s.new_user("c2sxb"));
+    send(&s.client(&alice), &bob.jid, "for the old account");
+    let removed = s
+        .admin()
+        .run(mimql_client::admin::remove_user(&bob.jid))
+        .expect("admin API reachable");
+    assert!(removed.errors.is_empty(), "{:?}", removed.errors);
+    // The same JID registered again starts without them.
+    let (name, domain) = bob.jid.split_once('@').unwrap();
+    let again = s
+        .admin()
+        .run(mimql_client::admin::register_user(
+            domain,
+            Some(name),
+            &bob.password,
+        ))
+        .expect("admin API reachable");
+    assert!(again.errors.is_empty(), "{:?}", again.errors);
+    let mut b = login(s, &bob, None).await;
+    assert!(b.available().await.is_empty());
+    // While a message sent now is kept for the new account.
+    drop(b);
+    let bc = s.client(&bob);
+    assert!(eventually(10, || sessions(&bc).count_resources == Some(0)));
+    send(&s.client(&alice), &bob.jid, "for the new account");
+    let mut b = login(s, &bob, None).await;
+    assert_eq!(
+        b.available().await.iter().map(body).collect::<Vec<_>>(),
+        ["for the new account"]
+    );
+}
+
+const MAM: &str = "urn:xmpp:mam:2";
+const RSM: &str = "http://jabber.org/protocol/rsm";
+
+/// What a MAM query answered: the ids and bodies of the results, and the iq.
+struct Answer {
+    ids: Vec<String>,
+    bodies: Vec<String>,
+    results: Vec<Xml>,
+    iq: Xml,
+}
+
+impl Answer {
+    fn complete(&self) -> bool {
+        let fin = self.iq.get_child("fin", MAM).expect("a fin");
+        match fin.attr("complete") {
+            Some("true") => true,
+            Some("false") => false,
+            other => panic!("complete={other:?}"),
+        }
+    }
+
+    fn set(&self, name: &str) -> Option<String> {
+        let fin = self.iq.get_child("fin", MAM).expect("a fin");
+        let set = fin.get_child("set", RSM).expect("a set");
+        set.get_child(name, RSM).map(|e| e.text())
+    }
+}
+
+fn field(var: &str, value: &str) -> String {
+    format!("<field var='{var}'><value>{value}</value></field>")
+}
+
+impl Xmpp {
+    /// A MAM query with these form fields and RSM elements.
+    async fn mam(&mut self, id: &str, fields: &[String], set: &str) -> Answer {
+        let form = format!(
+            "<x xmlns='jabber:x:data' type='submit'>{}{}</x>",
+            field("FORM_TYPE", MAM),
+            fields.concat()
+        );
+        self.send(&format!(
+            "<iq xmlns='jabber:client' type='set' id='{id}'><query xmlns='{MAM}' \
+             queryid='q-{id}'>{form}<set xmlns='{RSM}'>{set}</set></query></iq>"
+        ))
+        .await;
+        let mut results = Vec::new();
+        loop {
+            let el = self.recv().await.expect("stream open");
+            if el.is("iq", CLIENT) && el.attr("id") == Some(id) {
+                let ids = results
+                    .iter()
+                    .map(|m: &Xml| {
+                        let r = m.get_child("result", MAM).unwrap();
+                        assert_eq!(r.attr("queryid"), Some(format!("q-{id}").as_str()));
+                        r.attr("id").unwrap().to_string()
+                    })
+                    .collect();
+                let bodies = results
+                    .iter()
+                    .map(|m: &Xml| {
+                        let f = m
+                            .get_child("result", MAM)
+                            .and_then(|r| r.get_child("forwarded", "urn:xmpp:forward:0"))
+                            .unwrap();
+                        body(f.get_child("message", CLIENT).unwrap())
+                    })
+                    .collect();
+                return Answer {
+                    ids,
+                    bodies,
+                    results,
+                    iq: el,
+                };
+            }
+            if el.is("message", CLIENT) && el.has_child("result", MAM) {
+                results.push(el);
+            }
+        }
+    }
+}
+
+fn error_condition(iq: &Xml) -> Option<String> {
+    assert_eq!(iq.attr("type"), Some("error"), "{}", String::from(iq));
+    iq.get_child("error", CLIENT)
+        .and_then(|e| e.children().next())
+        .map(|c| c.name().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mam_queries_page_the_archive_like_get_last_messages() {
+    let s = server();
+    let (alice, bob, carol) = (
+        s.new_user("c2sqa"),
+        s.new_user("c2sqb"),
+        s.new_user("c2sqc"),
+    );
+    let ac = s.client(&alice);
+    for i in 1..=5 {
+        send(&ac, &bob.jid, &format!("a{i}"));
+    }
+    send(&s.client(&carol), &bob.jid, "c1");
+    send(&s.client(&carol), &bob.jid, "c2");
+    let bc = s.client(&bob);
+    let (all, _) = archive(&bc, None, None, None);
+    let all_ids: Vec<String> = all.iter().map(|m| m.stanza_id.clone().unwrap()).collect();
+    assert_eq!(all_ids.len(), 7);
+    let mut x = login(s, &bob, Some("mam")).await;
+
+    // disco#info on the account advertises MAM.
+    let r = x
+        .iq(&format!(
+            "<iq xmlns='jabber:client' type='get' id='di' to='{}'>\
+             <query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+            bob.jid
+        ))
+        .await;
+    let features: Vec<String> = r
+        .get_child("query", "http://jabber.org/protocol/disco#info")
+        .unwrap()
+        .children()
+        .filter_map(|c| c.attr("var").map(str::to_string))
+        .collect();
+    assert!(features.iter().any(|f| f == MAM), "{features:?}");
+
+    // Forward with RSM after, two at a time: every id, in order, as getLastMessages reports.
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    let mut pages = 0;
+    loop {
+        let set = match after.is_empty() {
+            true => "<max>2</max>".to_string(),
+            false => format!("<max>2</max><after>{after}</after>"),
+        };
+        let a = x.mam(&format!("f{pages}"), &[], &set).await;
+        pages += 1;
+        assert_eq!(a.set("count").as_deref(), Some("7"));
+        assert_eq!(a.set("first"), a.ids.first().cloned());
+        assert_eq!(a.set("last"), a.ids.last().cloned());
+        seen.extend(a.ids.clone());
+        if a.complete() {
+            break;
+        }
+        after = a.set("last").unwrap();
+    }
+    assert_eq!(pages, 4);
+    assert_eq!(seen, all_ids);
+
+    // The forwarded message: from the archive's owner, with the archive time as its delay.
+    let a = x.mam("one", &[], "<max>1</max>").await;
+    let m = &a.results[0];
+    assert_eq!(m.attr("from"), Some(bob.jid.as_str()));
+    assert_eq!(m.attr("to"), Some(x.jid.as_str()));
+    let forwarded = m
+        .get_child("result", MAM)
+        .unwrap()
+        .get_child("forwarded", "urn:xmpp:forward:0")
+        .unwrap();
+    assert_eq!(delay_micros_of(forwarded), micros_of(&all[0]));
+    let inner = forwarded.get_child("message", CLIENT).unwrap();
+    assert_eq!(inner.attr("from"), Some(alice.jid.as_str()));
+    assert_eq!(body(inner), "a1");
+
+    // Backward from the last page with RSM before.
+    let a = x.mam("b1", &[], "<max>3</max><before/>").await;
+    assert_eq!(a.bodies, ["a5", "c1", "c2"]);
+    assert!(!a.complete());
+    let a = x
+        .mam(
+            "b2",
+            &[],
+            &format!("<max>3</max><before>{}</before>", a.set("first").unwrap()),
+        )
+        .await;
+    assert_eq!(a.bodies, ["a2", "a3", "a4"]);
+    assert!(!a.complete());
+    let a = x
+        .mam(
+            "b3",
+            &[],
+            &format!("<max>3</max><before>{}</before>", a.set("first").unwrap()),
+        )
+        .await;
+    assert_eq!(a.bodies, ["a1"]);
+    assert!(a.complete());
+
+    // Filters: with, start/end (inclusive, archive times), after-id/before-id (exclusive).
+    let a = x.mam("w", &[field("with", &carol.jid)], "").await;
+    assert_eq!(a.bodies, ["c1", "c2"]);
+    assert!(a.complete());
+    assert_eq!(a.set("count").as_deref(), Some("2"));
+    let a = x
+        .mam("w2", &[field("with", &carol.jid)], "<max>1</max>")
+        .await;
+    assert_eq!(
+        (a.bodies.clone(), a.complete()),
+        (vec!["c1".to_string()], false)
+    );
+    let stamp = |m: &mimql_client::user::stanza::StanzaMap| m.timestamp.clone().unwrap().0;
+    let a = x
+        .mam(
+            "se",
+            &[
+                field("start", &stamp(&all[1])),
+                field("end", &stamp(&all[3])),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(a.bodies, ["a2", "a3", "a4"]);
+    assert_eq!(a.set("count").as_deref(), Some("3"));
+    let a = x
+        .mam(
+            "ids",
+            &[
+                field("after-id", &all_ids[0]),
+                field("before-id", &all_ids[3]),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(a.bodies, ["a2", "a3"]);
+    assert!(a.complete());
+    // Nothing matches: an empty, complete page.
+    let a = x
+        .mam(
+            "none",
+            &[field("with", &alice.jid.replace("c2sqa", "nobody"))],
+            "",
+        )
+        .await;
+    assert!(a.ids.is_empty() && a.complete());
+    assert_eq!(a.set("count").as_deref(), Some("0"));
+    assert_eq!(a.set("first"), None);
+
+    // Errors.
+    let r = x
+        .iq(&format!(
+            "<iq xmlns='jabber:client' type='set' id='e1'><query xmlns='{MAM}'>\
+             <x xmlns='jabber:x:data' type='submit'>{}</x></query></iq>",
+            field("start", "yesterday")
+        ))
+        .await;
+    assert_eq!(error_condition(&r).as_deref(), Some("bad-request"));
+    let r = x
+        .iq(&format!(
+            "<iq xmlns='jabber:client' type='set' id='e2'><query xmlns='{MAM}'>\
+             <x xmlns='jabber:x:data' type='submit'>{}</x></query></iq>",
+            field("colour", "red")
+        ))
+        .await;
+    assert_eq!(error_condition(&r).as_deref(), Some("bad-request"));
+    let r = x
+        .iq(&format!(
+            "<iq xmlns='jabber:client' type='set' id='e3'><query xmlns='{MAM}'>\
+             <set xmlns='{RSM}'><after>1</after></set></query></iq>"
+        ))
+        .await;
+    assert_eq!(error_condition(&r).as_deref(), Some("item-not-found"));
+    // An id of someone else's archive is not in this one.
+    let (alices, _) = archive(&ac, None, None, None);
+    let r = x
+        .iq(&format!(
+            "<iq xmlns='jabber:client' type='set' id='e4'><query xmlns='{MAM}'>\
+             <x xmlns='jabber:x:data' type='submit'>{}</x></query></iq>",
+            field("after-id", alices[0].stanza_id.as_deref().unwrap())
+        ))
+        .await;
+    assert_eq!(error_condition(&r).as_deref(), Some("item-not-found"));
+    // Another user's archive is not queried.
+    let r = x
+        .iq(&format!(
+            "<iq xmlns='jabber:client' type='set' id='e5' to='{}'><query xmlns='{MAM}'/></iq>",
+            alice.jid
+        ))
+        .await;
+    assert_eq!(error_condition(&r).as_deref(), Some("service-unavailable"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mam_pages_are_bounded() {
+    let s = server_with(|c| c.mam_pm.max_page_size = 2);
+    let (alice, bob) = (s.new_user("c2sba"), s.new_user("c2sbb"));
+    for i in 1..=3 {
+        send(&s.client(&alice), &bob.jid, &format!("m{i}"));
+    }
+    let mut x = login(&s, &bob, None).await;
+    let a = x.mam("big", &[], "<max>1000</max>").await;
+    assert_eq!(a.bodies, ["m1", "m2"]);
+    assert!(!a.complete());
+    assert_eq!(a.set("count").as_deref(), Some("3"));
+}
+
+fn delay_micros_of(forwarded: &Xml) -> i64 {
+    let delay = forwarded.get_child("delay", DELAY).expect("a delay");
+    chrono::DateTime::parse_from_rfc3339(delay.attr("stamp").unwrap())
+        .unwrap()
+        .timestamp_micros()
+}
+
+/// Messages routed while their recipient becomes available are each delivered once, in order:
+/// kept ones at the presence (or claimed back by the router and delivered live), the rest live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_racing_initial_presence_arrive_once_in_order() {
+    let s = server();
+    let (bob, carol) = (s.new_user("c2srb"), s.new_user("c2src"));
+    const N: usize = 60;
+    let mut c = login(s, &carol, Some("pc")).await;
+    let mut b = login(s, &bob, Some("phone")).await;
+    let to = bob.jid.clone();
+    let sender = tokio::spawn(async move {
+        for i in 1..=N {
+            c.send(&format!(
+                "<message xmlns='jabber:client' to='{to}' type='chat'><body>{i}</body></message>"
+            ))
+            .await;
+        }
+        assert!(c.until_pong("all-sent").await.is_empty(), "no errors");
+        c
+    });
+    b.send("<presence xmlns='jabber:client'/>").await;
+    let mut got = Vec::new();
+    while got.len() < N {
+        got.push(body(&b.message().await));
+    }
+    let expected: Vec<String> = (1..=N).map(|i| i.to_string()).collect();
+    assert_eq!(got, expected);
+    let _c = sender.await.unwrap();
+    // Nothing kept behind: the next session gets nothing more.
+    drop(b);
+    let bc = s.client(&bob);
+    assert!(eventually(10, || sessions(&bc).count_resources == Some(0)));
+    let mut b = login(s, &bob, None).await;
+    assert!(b.available().await.is_empty());
+}
+
+/// A `nats-server` of this test's own, stopped when dropped.
+struct Nats(std::process::Child);
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+/// Two cluster nodes on one PostgreSQL database (the test database when it is PostgreSQL,
+/// else a fresh one on the local server) and a NATS server of their own.
+fn two_cluster_nodes() -> (Nats, TestServer, TestServer) {
+    let port = common::free_port();
+    let nats = Nats(
+        std::process::Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nats-server is installed (Debian package nats-server)"),
+    );
+    assert!(
+        eventually(20, || std::net::TcpStream::connect(("127.0.0.1", port))
+            .is_ok()),
+        "nats-server did not start"
+    );
+    let db = match std::env::var("MIMQL_TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => url,
+        _ => {
+            let base = "postgres://postgres@127.0.0.1:5432";
+            let name = format!(
+                "mimql_c2s_{}_{:x}",
+                std::process::id(),
+                rand::random::<u32>()
+            );
+            let create = format!("CREATE DATABASE {name}");
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    use sea_orm::ConnectionTrait;
+                    sea_orm::Database::connect(format!("{base}/postgres"))
+                        .await
+                        .expect("PostgreSQL on 127.0.0.1:5432 (cluster tests need it)")
+                        .execute_unprepared(&create)
+                        .await
+                        .unwrap();
+                });
+            })
+            .join()
+            .unwrap();
+            format!("{base}/{name}")
+        }
+    };
+    let node = |name: &str| {
+        let name = format!("{name}-{}-{port}", std::process::id());
+        common::start_on(Some(&db), move |c| {
+            c.cluster = Some(mimql::config::Cluster {
+                nats_url: format!("nats://127.0.0.1:{port}"),
+                node: name,
+                heartbeat_secs: 1,
+                session_ttl_secs: 3,
+                ..Default::default()
+            });
+        })
+    };
+    let a = node("a");
+    let b = node("b");
+    (nats, a, b)
+}
+
+/// Two nodes: the node that routes a message decides, from the cluster-wide registry, whether
+/// it is delivered or kept; kept messages reach a client on the other node, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_storage_across_two_nodes() {
+    let (_nats, a, b) = tokio::task::block_in_place(two_cluster_nodes);
+    let (alice, bob) = (a.new_user("c2s2a"), a.new_user("c2s2b"));
+    // Bob subscribed over SSE on node A: a message sent on node B is delivered, not kept.
+    let bc = a.client(&bob);
+    let mut sub = match SseSubscription::open(&bc, &stanza::subscribe_for_messages())
+        .expect("server reachable")
+    {
+        Opened::Stream(sub) => sub,
+        Opened::Refused { status, body, .. } => panic!("refused: {status} {body}"),
+    };
+    send(&b.client(&alice), &bob.jid, "live on A");
+    let event = tokio::task::spawn_blocking(move || {
+        let resp = sub
+            .next::<SubscribeForMessages>(WAIT)
+            .expect("stream open")
+            .expect("an event in time");
+        resp.data.unwrap().message().cloned().expect("a message")
+    })
+    .await
+    .unwrap();
+    assert!(event.stanza.unwrap().0.contains("live on A"));
+    assert!(eventually(10, || sessions(&bc).count_resources == Some(0)));
+    // No session anywhere: kept by node B, handed over by node A, once.
+    send(&b.client(&alice), &bob.jid, "kept by B");
+    let mut x = login(&a, &bob, Some("on-a")).await;
+    assert_eq!(
+        x.available().await.iter().map(body).collect::<Vec<_>>(),
+        ["kept by B"]
+    );
+    let mut y = login(&b, &bob, Some("on-b")).await;
+    assert!(y.available().await.is_empty());
+}

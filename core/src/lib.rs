@@ -5,7 +5,7 @@
 //!
 //! Layers, from the bottom: [`config`], [`jid`], [`xml`], [`db`], [`metrics`] (leaves) →
 //! [`accounts`], [`auth`], [`sessions`] → the data modules ([`roster`], [`vcard`], [`private`],
-//! [`last`], [`archive`], [`inbox`], [`token`], [`upload`]) → [`connections`] → [`router`] → rooms ([`muc`],
+//! [`last`], [`archive`], [`inbox`], [`offline`], [`token`], [`upload`]) → [`connections`] → [`router`] → rooms ([`muc`],
 //! [`muc_light`]) → [`removal`] → [`state`].
 
 pub mod accounts;
@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod modules;
 pub mod muc;
 pub mod muc_light;
+pub mod offline;
 pub mod options;
 pub mod private;
 pub mod removal;

@@ -65,6 +65,7 @@ pub async fn remove_user_data(
     crate::muc::remove_user(txn, jid).await?;
     crate::archive::remove_user(txn, user_id).await?;
     crate::inbox::remove_user(txn, user_id).await?;
+    crate::offline::remove_user(txn, user_id).await?;
     // Abandoned: deleted with their files once the removal has committed.
     crate::upload::remove_user(txn, user_id).await?;
     // Every token of the user dies with this row (Bearer needs it).

@@ -34,6 +34,8 @@ pub struct AppState {
     /// MAM ids for every archive this node writes (personal and rooms).
     pub ids: Arc<IdGenerator>,
     pub inbox: Inbox,
+    /// XEP-0160 offline storage (`mod_offline`), which the c2s layer empties.
+    pub offline: crate::offline::Offline,
     pub last: LastActivity,
     pub muc: Muc,
     pub muc_light: MucLight,
@@ -99,6 +101,9 @@ impl AppState {
         let features = Features {
             archive: config.module_enabled("mod_mam_pm"),
             inbox: config.module_enabled("mod_inbox"),
+            offline: config
+                .module_enabled("mod_offline")
+                .then_some(config.offline.max_messages),
         };
         let ids = Arc::new(IdGenerator::new(cluster.as_ref().map_or(0, |c| c.number)));
         let router: Arc<dyn Router> = Arc::new(StandardRouter::new(
@@ -156,6 +161,7 @@ impl AppState {
             archive: Archive::new(db.clone()),
             room_archive: RoomArchive::new(db.clone()),
             ids,
+            offline: crate::offline::Offline::new(db.clone(), config.module_enabled("mod_offline")),
             inbox: Inbox::new(db),
             muc,
             muc_light,

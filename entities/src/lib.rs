@@ -13,6 +13,7 @@ pub mod muc_light_occupant;
 pub mod muc_light_room;
 pub mod muc_occupant;
 pub mod muc_room;
+pub mod offline_message;
 pub mod private_item;
 pub mod roster_group;
 pub mod roster_item;

@@ -17,6 +17,7 @@ mod m20261202_000009_cluster;
 mod m20261207_000010_muc_rooms_listing;
 mod m20261207_000011_uploads;
 mod m20261207_000012_scram_keys;
+mod m20261207_000013_offline;
 mod m20261207_000014_cluster_session_peer;
 
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_muc_rooms_listing::Migration),
             Box::new(m20261207_000011_uploads::Migration),
             Box::new(m20261207_000012_scram_keys::Migration),
+            Box::new(m20261207_000013_offline::Migration),
             Box::new(m20261207_000014_cluster_session_peer::Migration),
         ]
     }

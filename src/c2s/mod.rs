@@ -5,6 +5,7 @@
 //! accounts, credentials, routing and archiving is the domain's (`mimql-core`).
 
 pub mod guard;
+mod mam;
 pub mod per_ip;
 pub mod sasl;
 mod session;

@@ -26,11 +26,12 @@ use tokio_xmpp::parsers::stream_limits::Limits;
 use tokio_xmpp::xmlstream::{self, ReadError, StreamHeader, Timeouts, XmlStream};
 
 use super::guard::{Guard, Slot, Violation};
+use super::mam;
 use super::sasl::{self, PlainError};
 use crate::auth::scram::{ClientFirst, Exchange, ScramError, ScramHash};
 use crate::connections::Live;
 use crate::jid::Jid;
-use crate::router::Envelope;
+use crate::router::{Envelope, Outcome};
 use crate::sessions::{LiveSession, Routed, SessionId, SessionInfo, Transport};
 use crate::state::AppState;
 use crate::xml::Element;
@@ -46,6 +47,7 @@ const DISCO_INFO: &str = "http://jabber.org/protocol/disco#info";
 const SID: &str = "urn:xmpp:sid:0";
 const VERSION: &str = "jabber:iq:version";
 const LAST: &str = "jabber:iq:last";
+const DELAY: &str = "urn:xmpp:delay";
 
 /// Failed PLAIN attempts on one stream before it is closed.
 const MAX_AUTH_ATTEMPTS: u32 = 3;
@@ -79,6 +81,8 @@ struct Bound {
     domain: String,
     live: Live,
     session: LiveSession,
+    /// The messages kept offline were handed over (at the first available presence).
+    offline_taken: bool,
 }
 
 /// Serves one TCP connection until it ends.
@@ -533,6 +537,7 @@ async fn negotiate(
             domain,
             live,
             session,
+            offline_taken: false,
         }));
     }
 }
@@ -968,11 +973,77 @@ async fn message(state: &AppState, b: &mut Bound, mut e: Element) -> io::Result<
         to,
         element: e.clone(),
     };
-    if let Err(err) = state.router.route(envelope).await {
-        tracing::warn!(%err, "cannot route a c2s message");
-        return stanza_error(b, &e, "wait", "internal-server-error").await;
+    match state.router.send(envelope).await {
+        // The recipient keeps the most offline messages allowed (XEP-0160 §3).
+        Ok(Outcome::OfflineFull) => stanza_error(b, &e, "cancel", "service-unavailable").await,
+        Ok(_) => Ok(()),
+        Err(err) => {
+            tracing::warn!(%err, "cannot route a c2s message");
+            stanza_error(b, &e, "wait", "internal-server-error").await
+        }
     }
-    Ok(())
+}
+
+/// Offline messages taken per database round trip.
+const OFFLINE_CHUNK: u64 = 100;
+
+/// Hands the client the messages kept while it was offline (XEP-0160), oldest first, each
+/// with a XEP-0203 `<delay/>` of when it was routed and its stanza-id when archived.
+async fn offline_messages(state: &AppState, b: &mut Bound) -> io::Result<()> {
+    loop {
+        let taken = match state.offline.take(&b.jid, OFFLINE_CHUNK).await {
+            Ok(taken) => taken,
+            Err(err) => {
+                // Still kept: the next available presence tries again.
+                tracing::warn!(%err, "cannot read offline messages");
+                b.offline_taken = false;
+                return Ok(());
+            }
+        };
+        let n = taken.len() as u64;
+        for (i, stored) in taken.iter().enumerate() {
+            let (Ok(element), Ok(sender)) = (
+                Element::parse(&stored.stanza),
+                Jid::parse_any(&stored.sender),
+            ) else {
+                tracing::warn!(id = stored.id.0, "an offline message cannot be read back");
+                continue;
+            };
+            let routed = Routed {
+                sender,
+                element,
+                routed_at: stored.id.micros(),
+                archive_id: stored.archived.then_some(stored.id),
+            };
+            let Some(mut xml) = to_client(&routed, &b.jid) else {
+                continue;
+            };
+            xml.append_child(
+                Xml::builder("delay", DELAY)
+                    .attr(name("from"), b.domain.clone())
+                    .attr(name("stamp"), stamp(stored.id.micros()))
+                    .build(),
+            );
+            if let Err(e) = send(&mut b.stream, &xml).await {
+                // Not handed over: kept for the next session.
+                if let Err(err) = state.offline.put_back(&b.jid, &taken[i..]).await {
+                    tracing::warn!(%err, "cannot keep offline messages that were not handed over");
+                }
+                return Err(e);
+            }
+        }
+        if n < OFFLINE_CHUNK {
+            return Ok(());
+        }
+    }
+}
+
+/// A XEP-0082 date-time in UTC with microseconds.
+pub(super) fn stamp(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
 }
 
 /// `<presence/>` without `to`: the session's availability and priority (RFC 6121 §4.7.2.3).
@@ -996,6 +1067,13 @@ async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()
         .await
     {
         tracing::warn!(%err, "cannot change a c2s session's priority");
+        return Ok(());
+    }
+    // Available now: messages routed from here on reach this session, those kept before are
+    // handed over (once per session; not to a negative priority, XEP-0160 §3).
+    if priority >= 0 && !b.offline_taken {
+        b.offline_taken = true;
+        return offline_messages(state, b).await;
     }
     Ok(())
 }
@@ -1102,8 +1180,82 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
                 .build();
             send(&mut b.stream, &result(Some(query))).await
         }
+        Some(("query", DISCO_INFO)) if ty == "get" && to_account => {
+            let mut query = Xml::builder("query", DISCO_INFO).append(
+                Xml::builder("identity", DISCO_INFO)
+                    .attr(name("category"), "account")
+                    .attr(name("type"), "registered")
+                    .build(),
+            );
+            let mam = mam_enabled(state).then_some(mam::MAM);
+            for var in [Some(DISCO_INFO), mam].into_iter().flatten() {
+                query = query.append(
+                    Xml::builder("feature", DISCO_INFO)
+                        .attr(name("var"), var)
+                        .build(),
+                );
+            }
+            send(&mut b.stream, &result(Some(query.build()))).await
+        }
+        // The user's own archive: to the bare JID, or without `to`.
+        Some(("query", mam::MAM)) if mam_enabled(state) && (to.is_none() || to_account) => {
+            if ty == "get" {
+                return send(&mut b.stream, &result(Some(mam::form()))).await;
+            }
+            let query = e
+                .elements()
+                .next()
+                .cloned()
+                .unwrap_or_else(|| Element::new("query"));
+            match mam_query(state, &b.jid, &query).await {
+                Ok((messages, fin)) => {
+                    for m in &messages {
+                        send(&mut b.stream, m).await?;
+                    }
+                    send(&mut b.stream, &result(Some(fin))).await
+                }
+                Err((ty, condition)) => stanza_error(b, &e, ty, condition).await,
+            }
+        }
         _ => stanza_error(b, &e, "cancel", "service-unavailable").await,
     }
+}
+
+fn mam_enabled(state: &AppState) -> bool {
+    state.config.module_enabled("mod_mam_pm")
+}
+
+/// A XEP-0313 query of the user's archive: each message of the page as a `<result/>`
+/// message, in order, and the `<fin/>` of the iq result; or the error's type and condition.
+async fn mam_query(
+    state: &AppState,
+    me: &Jid,
+    query: &Element,
+) -> Result<(Vec<Xml>, Xml), (&'static str, &'static str)> {
+    let parsed = match mam::parse(query, &state.config.mam_pm) {
+        Ok(q) => q,
+        Err(Ok(mam::BadRequest(text))) => {
+            tracing::debug!(%text, "a MAM query refused");
+            return Err(("modify", "bad-request"));
+        }
+        Err(Err(_)) => return Err(("cancel", "item-not-found")),
+    };
+    let archive = me.to_bare();
+    let page = match state.archive.query(&archive, &parsed).await {
+        Ok(page) => page,
+        Err(crate::archive::QueryError::UnknownId(_)) => return Err(("cancel", "item-not-found")),
+        Err(err) => {
+            tracing::warn!(%err, "cannot read the archive for a MAM query");
+            return Err(("wait", "internal-server-error"));
+        }
+    };
+    let queryid = query.attr("queryid");
+    let messages = page
+        .messages
+        .iter()
+        .filter_map(|m| mam::result(m, queryid, &archive, me))
+        .collect();
+    Ok((messages, mam::fin(&page)))
 }
 
 async fn route_iq(state: &AppState, b: &mut Bound, e: Element) -> io::Result<()> {

@@ -185,6 +185,48 @@ pub enum ArchiveError {
     Db(#[from] DbErr),
 }
 
+/// Why a XEP-0313 query ([`Archive::query`]) is not answered.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    /// The query names an id that is not in the user's archive.
+    #[error("no message {0} in the archive")]
+    UnknownId(String),
+}
+
+/// A XEP-0313 query of a user's archive: filters (the result set), and the page of it.
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    /// Only the conversation with this JID (bare: every resource; full: that resource).
+    pub with: Option<Jid>,
+    /// Only messages archived at or after this time (microseconds).
+    pub start_micros: Option<i64>,
+    /// Only messages archived at or before this time (microseconds).
+    pub end_micros: Option<i64>,
+    /// Only messages after this one (exclusive).
+    pub after_id: Option<MamId>,
+    /// Only messages before this one (exclusive).
+    pub before_id: Option<MamId>,
+    /// The page: the first `max` messages of the result set after `page_after`, or, when
+    /// `backward`, the last `max` before `page_before` (the last page when it is `None`).
+    pub max: u64,
+    pub page_after: Option<MamId>,
+    pub page_before: Option<MamId>,
+    pub backward: bool,
+}
+
+/// A page of a query's result set, oldest first.
+#[derive(Clone, Debug)]
+pub struct QueryPage {
+    pub messages: Vec<Archived>,
+    /// The page reaches the end of the result set in the direction of paging (its last
+    /// message when paging forward, its first when paging backward).
+    pub complete: bool,
+    /// The messages in the whole result set (without the page's bounds).
+    pub count: u64,
+}
+
 pub struct Archive {
     db: DatabaseConnection,
 }
@@ -231,6 +273,105 @@ impl Archive {
             .all(&self.db)
             .await?;
         Ok(oldest_first(rows))
+    }
+
+    /// One page of a XEP-0313 query of `owner`'s archive, read as [`Archive::last_messages`]
+    /// reads (the same rows and ids), `max + 1` rows at most, and the size of the result set
+    /// counted by the database. An id the query names that is not in the archive is
+    /// [`QueryError::UnknownId`].
+    pub async fn query(&self, owner: &Jid, query: &Query) -> Result<QueryPage, QueryError> {
+        let Some(owner_id) = crate::accounts::user_id(&self.db, owner).await? else {
+            return Ok(QueryPage {
+                messages: Vec::new(),
+                complete: true,
+                count: 0,
+            });
+        };
+        let named: Vec<MamId> = [
+            query.after_id,
+            query.before_id,
+            query.page_after,
+            query.page_before,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !named.is_empty() {
+            let found: Vec<i64> = mam_message::Entity::find()
+                .select_only()
+                .column(mam_message::Column::Id)
+                .filter(mam_message::Column::UserId.eq(owner_id))
+                .filter(mam_message::Column::Id.is_in(named.iter().map(|i| i.0)))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            if let Some(missing) = named.iter().find(|i| !found.contains(&i.0)) {
+                return Err(QueryError::UnknownId(missing.to_base32()));
+            }
+        }
+        let mut set = mam_message::Entity::find()
+            .select_only()
+            .filter(mam_message::Column::UserId.eq(owner_id));
+        if let Some(with) = &query.with {
+            let peer = with.bare_string();
+            set = set
+                .filter(mam_message::Column::PeerHash.eq(key_hash(&peer)))
+                .filter(mam_message::Column::Peer.eq(peer));
+            if !with.resource().is_empty() {
+                set = set.filter(mam_message::Column::PeerResource.eq(with.resource()));
+            }
+        }
+        if let Some(start) = query.start_micros {
+            set = set.filter(mam_message::Column::Id.gte(start.saturating_mul(256)));
+        }
+        if let Some(end) = query.end_micros {
+            set = set.filter(mam_message::Column::Id.lte(MamId::upper_bound(end).0));
+        }
+        if let Some(after) = query.after_id {
+            set = set.filter(mam_message::Column::Id.gt(after.0));
+        }
+        if let Some(before) = query.before_id {
+            set = set.filter(mam_message::Column::Id.lt(before.0));
+        }
+        let count: i64 = set
+            .clone()
+            .column_as(mam_message::Column::Id.count(), "n")
+            .into_tuple()
+            .one(&self.db)
+            .await?
+            .unwrap_or(0);
+        let mut page = set.columns([
+            mam_message::Column::Id,
+            mam_message::Column::Sender,
+            mam_message::Column::Stanza,
+        ]);
+        if let Some(after) = query.page_after {
+            page = page.filter(mam_message::Column::Id.gt(after.0));
+        }
+        if let Some(before) = query.page_before {
+            page = page.filter(mam_message::Column::Id.lt(before.0));
+        }
+        let page = match query.backward {
+            true => page.order_by_desc(mam_message::Column::Id),
+            false => page.order_by_asc(mam_message::Column::Id),
+        };
+        let mut rows: Vec<(i64, String, String)> = page
+            .limit(query.max.saturating_add(1))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let complete = rows.len() as u64 <= query.max;
+        rows.truncate(query.max as usize);
+        if !query.backward {
+            // Read oldest first already; `oldest_first` turns a newest-first page.
+            rows.reverse();
+        }
+        let messages = oldest_first(rows);
+        Ok(QueryPage {
+            messages,
+            complete,
+            count: count.max(0) as u64,
+        })
     }
 }
 

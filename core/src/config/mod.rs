@@ -21,8 +21,8 @@ pub use limits::{Auth, Limits, default_concurrency};
 pub use listen::{AdminListener, C2sListener, Listen, MetricsListener, UserListener};
 pub use modules::{
     AuthTokenOptions, ConfigField, DefaultRoom, HttpUploadOptions, Limit, LocalUpload, MODULES,
-    MamOptions, ModuleConfig, MucLightOptions, MucOptions, Period, S3Upload, TimeUnit,
-    UploadBackend, ValidityPeriods,
+    MamOptions, ModuleConfig, MucLightOptions, MucOptions, OfflineOptions, Period, S3Upload,
+    TimeUnit, UploadBackend, ValidityPeriods,
 };
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -47,6 +47,8 @@ pub struct Config {
     pub mam_muc: MamOptions,
     /// The options of `[modules.mod_muc_light]` besides `enabled`.
     pub muc_light: MucLightOptions,
+    /// The options of `[modules.mod_offline]` besides `enabled`.
+    pub offline: OfflineOptions,
     /// `[cluster]`: several nodes sharing PostgreSQL and NATS; absent for one process.
     pub cluster: Option<Cluster>,
 }
@@ -82,6 +84,7 @@ impl From<Config> for RawConfig {
                     "mod_mam_pm" => table(toml::Value::try_from(&c.mam_pm)),
                     "mod_mam_muc" => table(toml::Value::try_from(&c.mam_muc)),
                     "mod_muc_light" => table(toml::Value::try_from(&c.muc_light)),
+                    "mod_offline" => table(toml::Value::try_from(&c.offline)),
                     _ => toml::Table::new(),
                 };
                 t.insert(
@@ -130,6 +133,7 @@ impl TryFrom<RawConfig> for Config {
                 "mod_mam_pm" => config.mam_pm = table.try_into().map_err(options)?,
                 "mod_mam_muc" => config.mam_muc = table.try_into().map_err(options)?,
                 "mod_muc_light" => config.muc_light = table.try_into().map_err(options)?,
+                "mod_offline" => config.offline = table.try_into().map_err(options)?,
                 _ => {
                     if let Some(key) = table.keys().next() {
                         return Err(format!("[modules.{name}] has no option {key:?}"));
@@ -290,6 +294,19 @@ impl Config {
             if value == 0 {
                 return Err(format!("[modules.mod_http_upload] {key} must be positive"));
             }
+        }
+        if self.mam_pm.max_page_size == 0
+            || self.mam_pm.default_page_size == 0
+            || self.mam_pm.default_page_size > self.mam_pm.max_page_size
+        {
+            return Err(
+                "[modules.mod_mam_pm] max_page_size and default_page_size must be \
+                 positive, default_page_size at most max_page_size"
+                    .into(),
+            );
+        }
+        if self.offline.max_messages == 0 {
+            return Err("[modules.mod_offline] max_messages must be positive".into());
         }
         for (module, mam) in [("mod_mam_pm", &self.mam_pm), ("mod_mam_muc", &self.mam_muc)] {
             if mam.retention_days == Some(0) {

@@ -144,6 +144,10 @@ pub struct MamOptions {
     pub retention_days: Option<u32>,
     /// How often the retention pass runs.
     pub retention_interval_secs: u64,
+    /// The most messages one XMPP MAM query answers (a larger RSM `max` is cut to it).
+    pub max_page_size: u64,
+    /// The page size of an XMPP MAM query without an RSM `max` (at most `max_page_size`).
+    pub default_page_size: u64,
 }
 
 impl Default for MamOptions {
@@ -151,6 +155,8 @@ impl Default for MamOptions {
         MamOptions {
             retention_days: None,
             retention_interval_secs: 3_600,
+            max_page_size: 250,
+            default_page_size: 50,
         }
     }
 }
@@ -302,8 +308,24 @@ impl Default for MucLightOptions {
     }
 }
 
-/// The modules of the reference that the API depends on (`@use` in the schema).
-pub const MODULES: [&str; 10] = [
+/// `[modules.mod_offline]`: XEP-0160 offline storage for XMPP clients.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OfflineOptions {
+    /// Messages kept per user; one more is refused (a client sender gets
+    /// `<service-unavailable/>`).
+    pub max_messages: u64,
+}
+
+impl Default for OfflineOptions {
+    fn default() -> Self {
+        OfflineOptions { max_messages: 100 }
+    }
+}
+
+/// The modules of the reference that the API depends on (`@use` in the schema), and
+/// `mod_offline`, which only XMPP clients see.
+pub const MODULES: [&str; 11] = [
     "mod_auth_token",
     "mod_http_upload",
     "mod_inbox",
@@ -312,6 +334,7 @@ pub const MODULES: [&str; 10] = [
     "mod_mam_pm",
     "mod_muc",
     "mod_muc_light",
+    "mod_offline",
     "mod_private",
     "mod_vcard",
 ];

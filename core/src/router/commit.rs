@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::archive::{self, IdGenerator, MamId, NewEntry};
 use crate::inbox::{self, Activity};
 use crate::jid::Jid;
+use crate::offline::NewOffline;
 
 use super::Features as Tables;
 
@@ -20,9 +21,12 @@ use super::Features as Tables;
 /// one statement stays far below the databases' bind-parameter limits.
 const MAX_BATCH: usize = 128;
 
-/// One message's rows: a copy per local party as `(owner id, peer, outgoing)`.
+/// One message's rows: a copy per local party as `(owner id, peer, outgoing)`, and whether to
+/// keep it offline for the owner of one copy (the recipient's).
 pub struct Rows {
     pub copies: Vec<(i64, Jid, bool)>,
+    /// Keep the message offline for `copies[i]`'s owner, under that copy's id.
+    pub offline: Option<usize>,
     pub sender: Jid,
     pub origin_id: String,
     pub stanza: String,
@@ -33,7 +37,15 @@ struct Job {
     rows: Rows,
     /// The archive id of each copy, assigned when the job is queued (a retry keeps them).
     ids: Vec<MamId>,
-    done: oneshot::Sender<Result<u64, DbErr>>,
+    done: oneshot::Sender<Result<Written, DbErr>>,
+}
+
+/// What was written for one message: its archive rows, and whether it was kept offline
+/// (`None`: not asked to; `Some(false)`: over the recipient's bound).
+#[derive(Clone, Copy, Debug)]
+pub struct Written {
+    pub archived: u64,
+    pub offline: Option<bool>,
 }
 
 /// One queue per writer: messages of one conversation always take the same lane, so they are
@@ -45,7 +57,7 @@ pub struct GroupCommit {
 
 /// A submitted message whose rows are being committed.
 pub struct Pending {
-    result: oneshot::Receiver<Result<u64, DbErr>>,
+    result: oneshot::Receiver<Result<Written, DbErr>>,
     ids: Vec<MamId>,
 }
 
@@ -90,9 +102,9 @@ impl GroupCommit {
 }
 
 impl Pending {
-    /// Once the rows are committed: the number of archive rows written and the archive id of
-    /// each copy (in the order of `Rows::copies`).
-    pub async fn committed(self) -> Result<(u64, Vec<MamId>), DbErr> {
+    /// Once the rows are committed: what was written and the archive id of each copy (in the
+    /// order of `Rows::copies`).
+    pub async fn committed(self) -> Result<(Written, Vec<MamId>), DbErr> {
         let n = self.result.await.map_err(|_| stopped())??;
         Ok((n, self.ids))
     }
@@ -106,10 +118,10 @@ async fn writer(db: DatabaseConnection, tables: Tables, mut queue: mpsc::Receive
         }
         let rows: Vec<(&Rows, &[MamId])> = batch.iter().map(|j| (&j.rows, &j.ids[..])).collect();
         match write(&db, tables, &rows).await {
-            Ok(()) => {
-                for job in batch.drain(..) {
-                    let n = archived(tables, &job.rows);
-                    let _ = job.done.send(Ok(n));
+            Ok(offline) => {
+                for (job, offline) in batch.drain(..).zip(offline) {
+                    let archived = archived(tables, &job.rows);
+                    let _ = job.done.send(Ok(Written { archived, offline }));
                 }
             }
             Err(e) if batch.len() == 1 => {
@@ -118,9 +130,13 @@ async fn writer(db: DatabaseConnection, tables: Tables, mut queue: mpsc::Receive
             }
             Err(_) => {
                 for job in batch.drain(..) {
-                    let result = write(&db, tables, &[(&job.rows, &job.ids[..])])
-                        .await
-                        .map(|()| archived(tables, &job.rows));
+                    let result =
+                        write(&db, tables, &[(&job.rows, &job.ids[..])])
+                            .await
+                            .map(|offline| Written {
+                                archived: archived(tables, &job.rows),
+                                offline: offline.first().copied().flatten(),
+                            });
                     let _ = job.done.send(result);
                 }
             }
@@ -136,13 +152,37 @@ fn archived(tables: Tables, rows: &Rows) -> u64 {
     }
 }
 
-/// Every message's archive rows in one statement, every inbox entry in one upsert, one commit.
+/// Every message's offline rows, its archive rows in one statement, every inbox entry in one
+/// upsert, one commit. Answers, per message, whether it was kept offline (when asked).
 async fn write(
     db: &DatabaseConnection,
     tables: Tables,
     messages: &[(&Rows, &[MamId])],
-) -> Result<(), DbErr> {
+) -> Result<Vec<Option<bool>>, DbErr> {
     let txn = crate::db::begin_write(db).await?;
+    let mut offline: Vec<Option<bool>> = vec![None; messages.len()];
+    if let Some(max) = tables.offline {
+        let wanted: Vec<(usize, NewOffline)> = messages
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (m, ids))| {
+                let copy = m.offline?;
+                let new = NewOffline {
+                    id: ids[copy],
+                    user_id: m.copies[copy].0,
+                    sender: &m.sender,
+                    stanza: &m.stanza,
+                    archived: tables.archive,
+                };
+                Some((i, new))
+            })
+            .collect();
+        let (at, new): (Vec<usize>, Vec<NewOffline>) = wanted.into_iter().unzip();
+        let stored = crate::offline::store_many(&txn, &new, max).await?;
+        for (i, s) in at.into_iter().zip(stored) {
+            offline[i] = Some(s);
+        }
+    }
     if tables.archive {
         let entries = messages
             .iter()
@@ -181,5 +221,6 @@ async fn write(
             .collect();
         inbox::record_many(&txn, &acts).await?;
     }
-    txn.commit().await
+    txn.commit().await?;
+    Ok(offline)
 }

@@ -8,6 +8,10 @@
 //! order), so the stanzas of a busy conversation share commits; it is delivered after it is
 //! durable and after the pair's previous stanza was delivered.
 //!
+//! A chat or normal message with a body whose local recipient has no available session is
+//! kept offline ([`crate::offline`]): the registry is asked before the message takes its place
+//! in line, and the offline row is written in the message's archive transaction.
+//!
 //! [`Router`] is the seam for several nodes; [`StandardRouter`] works on any
 //! [`SessionRegistry`], in-process or distributed.
 
@@ -20,7 +24,7 @@ use tokio::sync::oneshot;
 
 use crate::archive::{self, IdGenerator, MamId};
 use crate::jid::Jid;
-use crate::sessions::{Routed, SessionError, SessionRegistry, select};
+use crate::sessions::{Routed, SessionError, SessionInfo, SessionRegistry, select};
 use crate::striped::{self, Striped};
 use crate::xml::Element;
 
@@ -39,10 +43,31 @@ pub enum RouteError {
     Sessions(#[from] SessionError),
 }
 
+/// What became of a routed stanza.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Pushed to at least one session of the recipient.
+    Delivered,
+    /// Kept offline for the recipient.
+    Stored,
+    /// Not delivered and not kept: the recipient has the most offline messages allowed
+    /// (`[modules.mod_offline] max_messages`). It is archived all the same.
+    OfflineFull,
+    /// Not delivered to a session and not kept (not a message to keep, no local recipient,
+    /// or `mod_offline` disabled).
+    Undelivered,
+}
+
 #[async_trait::async_trait]
 pub trait Router: Send + Sync {
-    /// Archives and delivers; returns once the archive rows are committed.
-    async fn route(&self, envelope: Envelope) -> Result<(), RouteError>;
+    /// Archives, delivers or keeps offline; returns once the rows are committed, with what
+    /// became of the stanza.
+    async fn send(&self, envelope: Envelope) -> Result<Outcome, RouteError>;
+
+    /// [`Router::send`] for a caller that does not look at the outcome.
+    async fn route(&self, envelope: Envelope) -> Result<(), RouteError> {
+        self.send(envelope).await.map(drop)
+    }
 }
 
 /// Which modules the router serves for.
@@ -50,6 +75,8 @@ pub trait Router: Send + Sync {
 pub struct Features {
     pub archive: bool,
     pub inbox: bool,
+    /// `mod_offline`'s `max_messages` when it is enabled.
+    pub offline: Option<u64>,
 }
 
 pub struct StandardRouter {
@@ -108,6 +135,7 @@ impl StandardRouter {
             .collect();
         let recipient = copies.iter().position(|(_, _, outgoing)| !outgoing);
         let rows = commit::Rows {
+            offline: None,
             copies,
             sender: e.sender.clone(),
             origin_id: e.element.attr("id").unwrap_or_default().to_string(),
@@ -122,24 +150,27 @@ fn is_local(hosts: &[String], jid: &Jid) -> bool {
     hosts.iter().any(|h| h == jid.domain())
 }
 
-/// Live delivery to the recipient's sessions by the XMPP rules.
-async fn deliver(
+/// The recipient's sessions that get the stanza, by the XMPP rules.
+async fn targets(
     sessions: &dyn SessionRegistry,
-    hosts: &[String],
+    e: &Envelope,
+) -> Result<Vec<SessionInfo>, RouteError> {
+    let all = sessions.sessions_of(&e.to).await?;
+    Ok(select::targets(&all, &e.to, &e.element)
+        .into_iter()
+        .cloned()
+        .collect())
+}
+
+async fn push(
+    sessions: &dyn SessionRegistry,
+    targets: &[SessionInfo],
     e: Envelope,
     routed_at: i64,
     archive_id: Option<MamId>,
-) -> Result<(), RouteError> {
-    if !is_local(hosts, &e.to) {
-        return Ok(());
-    }
-    let all = sessions.sessions_of(&e.to).await?;
-    let targets: Vec<_> = select::targets(&all, &e.to, &e.element)
-        .into_iter()
-        .cloned()
-        .collect();
+) -> Outcome {
     if targets.is_empty() {
-        return Ok(());
+        return Outcome::Undelivered;
     }
     let routed = Arc::new(Routed {
         sender: e.sender,
@@ -147,20 +178,79 @@ async fn deliver(
         routed_at,
         archive_id,
     });
-    sessions.push(&targets, routed).await;
-    Ok(())
+    sessions.push(targets, routed).await;
+    Outcome::Delivered
+}
+
+/// Live delivery to the recipient's sessions by the XMPP rules.
+async fn deliver(
+    sessions: &dyn SessionRegistry,
+    hosts: &[String],
+    e: Envelope,
+    routed_at: i64,
+    archive_id: Option<MamId>,
+) -> Result<Outcome, RouteError> {
+    if !is_local(hosts, &e.to) {
+        return Ok(Outcome::Undelivered);
+    }
+    let targets = targets(sessions, &e).await?;
+    Ok(push(sessions, &targets, e, routed_at, archive_id).await)
+}
+
+/// A message kept offline whose recipient may have become available since the registry was
+/// asked: claimed back and delivered live when a session would get it now.
+async fn after_storing(
+    db: &DatabaseConnection,
+    sessions: &dyn SessionRegistry,
+    e: Envelope,
+    routed_at: i64,
+    id: MamId,
+    archive_id: Option<MamId>,
+) -> Result<Outcome, RouteError> {
+    let now = targets(sessions, &e).await?;
+    if now.is_empty() {
+        return Ok(Outcome::Stored);
+    }
+    match crate::offline::claim(db, id).await {
+        Ok(true) => Ok(push(sessions, &now, e, routed_at, archive_id).await),
+        Ok(false) => Ok(Outcome::Stored),
+        Err(err) => {
+            tracing::warn!(%err, "cannot claim back an offline message; it stays stored");
+            Ok(Outcome::Stored)
+        }
+    }
 }
 
 #[async_trait::async_trait]
 impl Router for StandardRouter {
-    async fn route(&self, e: Envelope) -> Result<(), RouteError> {
+    async fn send(&self, e: Envelope) -> Result<Outcome, RouteError> {
         let archivable =
             (self.features.archive || self.features.inbox) && archive::is_archivable(&e.element);
+        let storable = self.features.offline.is_some()
+            && crate::offline::is_storable(&e.element)
+            && is_local(&self.hosts, &e.to)
+            && !e.to.node().is_empty();
         // Found before the stanza takes its place in line: it does not depend on the order.
-        let rows = match archivable {
+        let mut rows = match archivable || storable {
             true => self.rows(&e).await?,
             false => None,
         };
+        // A message to keep offline: whether a session gets it is decided now, so that the
+        // offline row is written with the archive rows.
+        let early = match &mut rows {
+            Some((rows, Some(recipient))) if storable => {
+                let targets = targets(&*self.sessions, &e).await?;
+                if targets.is_empty() {
+                    rows.offline = Some(*recipient);
+                }
+                Some(targets)
+            }
+            _ => None,
+        };
+        if !archivable && rows.as_ref().is_some_and(|(r, _)| r.offline.is_none()) {
+            // Only asked for in case it had to be kept.
+            rows = None;
+        }
         let pair = (e.sender.bare_string(), e.to.bare_string());
         let (pending, previous, turn, routed_at) = {
             let mut last = self.pairs.of(&pair).lock().await;
@@ -176,15 +266,17 @@ impl Router for StandardRouter {
         };
         // The rest runs on its own task, so that a caller that goes away (a client that
         // disconnects) cannot leave a committed stanza undelivered or the pair's line broken.
-        let (sessions, hosts) = (self.sessions.clone(), self.hosts.clone());
+        let (sessions, hosts, db) = (self.sessions.clone(), self.hosts.clone(), self.db.clone());
         let archive = self.features.archive;
         let delivery = tokio::spawn(async move {
             let committed = match pending {
-                Some((pending, recipient)) => pending.committed().await.map(|(n, ids)| {
-                    // The recipient's copy's id, which the live stanza carries as its stanza-id.
-                    let id = recipient.filter(|_| archive).map(|i| ids[i]);
-                    Some((n, id))
-                }),
+                Some((pending, recipient)) => {
+                    pending.committed().await.map(|(written, ids)| {
+                        // The recipient's copy's id: the live stanza's stanza-id (when
+                        // archived) and the offline row's key.
+                        Some((written, recipient.map(|i| ids[i])))
+                    })
+                }
                 None => Ok(None),
             };
             // The previous stanza of the pair first (its task ends by dropping its turn).
@@ -192,10 +284,20 @@ impl Router for StandardRouter {
                 let _ = previous.await;
             }
             let result = match committed {
-                Ok(Some((archived, id))) => {
-                    crate::metrics::messages_archived(archived);
+                Ok(Some((written, id))) => {
+                    crate::metrics::messages_archived(written.archived);
                     crate::metrics::stanza_routed("archived");
-                    deliver(&*sessions, &hosts, e, routed_at, id).await
+                    let archive_id = id.filter(|_| archive);
+                    match (early, written.offline, id) {
+                        (Some(targets), _, _) if !targets.is_empty() => {
+                            Ok(push(&*sessions, &targets, e, routed_at, archive_id).await)
+                        }
+                        (_, Some(true), Some(id)) => {
+                            after_storing(&db, &*sessions, e, routed_at, id, archive_id).await
+                        }
+                        (_, Some(false), _) => Ok(Outcome::OfflineFull),
+                        _ => deliver(&*sessions, &hosts, e, routed_at, archive_id).await,
+                    }
                 }
                 Ok(None) => {
                     crate::metrics::stanza_routed(if archivable { "archived" } else { "live" });
