@@ -572,7 +572,12 @@ async fn iqs_to_the_server() {
         .filter(|c| c.name() == "feature")
         .filter_map(|c| c.attr("var"))
         .collect();
-    for feature in ["urn:xmpp:ping", "jabber:iq:version", "jabber:iq:last"] {
+    for feature in [
+        "urn:xmpp:ping",
+        "jabber:iq:version",
+        "jabber:iq:last",
+        "msgoffline",
+    ] {
         assert!(features.contains(&feature), "{features:?}");
     }
     // XEP-0092: the name and Cargo's version, no operating system unless configured.

@@ -1144,7 +1144,13 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
                     .attr(name("name"), "mimql")
                     .build(),
             );
-            for var in [DISCO_INFO, PING, SID, VERSION, LAST] {
+            // XEP-0160 §4: a server that keeps offline messages says so.
+            let offline = state
+                .config
+                .module_enabled("mod_offline")
+                .then_some("msgoffline");
+            let always = [DISCO_INFO, PING, SID, VERSION, LAST].map(Some);
+            for var in always.into_iter().chain([offline]).flatten() {
                 query = query.append(
                     Xml::builder("feature", DISCO_INFO)
                         .attr(name("var"), var)
