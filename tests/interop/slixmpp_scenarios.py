@@ -482,8 +482,8 @@ async def offline_delivery(s):
 # (function, also run across two nodes)
 SCENARIOS = [
     (login_and_message, True),
-    (mam_fetch, False),
-    (offline_delivery, False),
+    (mam_fetch, True),
+    (offline_delivery, True),
 ]
 
 
