@@ -28,7 +28,10 @@ ADMIN_PORT=15651
 METRICS_PORT=15691
 
 command -v wrk >/dev/null || { echo "installing wrk"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }
-if [ "$PROFILE" = release ]; then
+# MIMQL_BIN: a mimql binary to measure instead of building this checkout's (e.g. an older build).
+if [ -n "${MIMQL_BIN:-}" ]; then
+  :
+elif [ "$PROFILE" = release ]; then
   cargo build --release -q -p mimql
 else
   cargo build -q -p mimql
@@ -69,7 +72,7 @@ enabled = false
 refused_bytes_per_source = $REFUSED_BYTES_PER_SOURCE
 TOML
 
-"${server_cpus[@]}" "$bin/mimql" serve --config "$work/mimql.toml" 2>"$work/mimql.log" & pids+=($!)
+"${server_cpus[@]}" "${MIMQL_BIN:-$bin/mimql}" serve --config "$work/mimql.toml" 2>"$work/mimql.log" & pids+=($!)
 for _ in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/$MIMQL_PORT) 2>/dev/null && break; sleep 0.1; done
 
 api="http://127.0.0.1:$MIMQL_PORT/api/graphql"

@@ -19,7 +19,8 @@ NOCACHE_ADMIN_PORT=15552
 NOCACHE_METRICS_PORT=15592
 
 command -v wrk >/dev/null || { echo "installing wrk"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }
-cargo build --release -q -p mimql -p mimql-bench-ceiling
+# PREBUILT=1: measure the binaries already in target/release (built from an earlier commit).
+[ -n "${PREBUILT:-}" ] || cargo build --release -q -p mimql -p mimql-bench-ceiling
 bin=$(cargo metadata --format-version 1 --no-deps | sed -E 's/.*"target_directory":"([^"]*)".*/\1/')/release
 
 work=$(mktemp -d)

@@ -14,6 +14,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
   echo "the open-file limit ($(ulimit -n)) is below the $need connections asked for: lower SSE_CONNECTIONS/WS_CONNECTIONS or raise ulimit -Hn" >&2
   exit 1
 fi
-cargo build --release -q -p mimql -p mimql-bench-messaging
+# PREBUILT=1: measure the binaries already in target/release (built from an earlier commit).
+[ -n "${PREBUILT:-}" ] || cargo build --release -q -p mimql -p mimql-bench-messaging
 target=$(cargo metadata --format-version 1 --no-deps | sed -E 's/.*"target_directory":"([^"]*)".*/\1/')/release
 "$target/mimql-bench-messaging" "$target/mimql" subscriptions

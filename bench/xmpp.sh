@@ -11,7 +11,10 @@ ulimit -n "$(ulimit -Hn)"
 
 # `release` for figures; `debug` only to check that the script works.
 PROFILE=${PROFILE:-release}
-if [ "$PROFILE" = release ]; then
+# PREBUILT=1: measure the binaries already in target/$PROFILE (built from an earlier commit).
+if [ -n "${PREBUILT:-}" ]; then
+  :
+elif [ "$PROFILE" = release ]; then
   cargo build --release -q -p mimql -p mimql-bench-messaging
 else
   cargo build -q -p mimql -p mimql-bench-messaging
