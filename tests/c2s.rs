@@ -2095,3 +2095,52 @@ async fn offline_storage_across_two_nodes() {
     let mut y = login(&b, &bob, Some("on-b")).await;
     assert!(y.available().await.is_empty());
 }
+
+/// A client's messages are written while its stream reads on (at most 64 in flight), yet a
+/// burst to one contact arrives in the order sent, and the archive holds it in that order; an
+/// iq sent after the burst is answered after every message of it was routed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_client_messages_arrives_and_is_archived_in_order() {
+    let s = server();
+    let (alice, bob) = (s.new_user("c2sba"), s.new_user("c2sbb"));
+    let mut b = login(s, &bob, Some("phone")).await;
+    b.send("<presence xmlns='jabber:client'/>").await;
+    let bc = s.client(&bob);
+    assert!(eventually(10, || {
+        sessions(&bc)
+            .list_sessions
+            .unwrap_or_default()
+            .iter()
+            .any(|s| s.priority == Some(0))
+    }));
+    let mut a = login(s, &alice, Some("pc")).await;
+    let n = 300;
+    for i in 0..n {
+        a.send(&format!(
+            "<message xmlns='jabber:client' to='{}' type='chat' id='b{i}'><body>burst {i}</body></message>",
+            bob.jid
+        ))
+        .await;
+    }
+    // Answered once the whole burst is routed: no error came before it.
+    assert!(a.until_pong("after-burst").await.is_empty());
+    for i in 0..n {
+        let m = b.message().await;
+        assert_eq!(body(&m), format!("burst {i}"));
+    }
+    let (archived, _) = archive(&bc, Some(&alice.jid), Some(n as i64), None);
+    let bodies: Vec<String> = archived
+        .iter()
+        .map(|m| {
+            let xml = &m.stanza.as_ref().unwrap().0;
+            let start = xml.find("<body>").unwrap() + 6;
+            xml[start..xml[start..].find('<').unwrap() + start].to_string()
+        })
+        .collect();
+    // The newest page (the archive's page bound): the end of the burst, in order.
+    assert!(!bodies.is_empty());
+    let expected: Vec<String> = (n - bodies.len()..n)
+        .map(|i| format!("burst {i}"))
+        .collect();
+    assert_eq!(bodies, expected);
+}

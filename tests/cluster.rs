@@ -87,20 +87,23 @@ fn database() -> &'static str {
             std::process::id(),
             rand::random::<u32>()
         );
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            use sea_orm::ConnectionTrait;
-            let admin = sea_orm::Database::connect(format!("{base}/postgres"))
-                .await
-                .expect("PostgreSQL on 127.0.0.1:5432 (cluster tests need it)");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
+        // On a thread of its own: the first test to get here may be running on a runtime.
+        let create = format!("CREATE DATABASE {name}");
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
                 .unwrap();
-        });
+            rt.block_on(async {
+                use sea_orm::ConnectionTrait;
+                let admin = sea_orm::Database::connect(format!("{base}/postgres"))
+                    .await
+                    .expect("PostgreSQL on 127.0.0.1:5432 (cluster tests need it)");
+                admin.execute_unprepared(&create).await.unwrap();
+            });
+        })
+        .join()
+        .expect("the cluster database is created");
         format!("{base}/{name}")
     })
 }

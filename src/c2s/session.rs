@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesOrdered;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncBufRead, AsyncWrite, BufReader};
 use tokio::net::TcpStream;
@@ -31,7 +33,7 @@ use super::sasl::{self, PlainError};
 use crate::auth::scram::{ClientFirst, Exchange, ScramError, ScramHash};
 use crate::connections::Live;
 use crate::jid::Jid;
-use crate::router::{Envelope, Outcome};
+use crate::router::{Envelope, Outcome, RouteError};
 use crate::sessions::{LiveSession, Routed, SessionId, SessionInfo, Transport};
 use crate::state::AppState;
 use crate::xml::Element;
@@ -83,7 +85,14 @@ struct Bound {
     session: LiveSession,
     /// The messages kept offline were handed over (at the first available presence).
     offline_taken: bool,
+    /// The client's messages routed and not yet committed, in the order sent: the stream reads
+    /// on while they are written (up to [`IN_FLIGHT`]); their errors come back as they end.
+    in_flight: FuturesOrdered<BoxFuture<'static, (Element, Result<Outcome, RouteError>)>>,
 }
+
+/// A client's messages routed and not yet committed, at most; then the stream is not read
+/// until one is (back-pressure: the client's TCP window fills).
+const IN_FLIGHT: usize = 64;
 
 /// Serves one TCP connection until it ends.
 pub async fn serve(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr, entry: Entry) {
@@ -538,6 +547,7 @@ async fn negotiate(
             live,
             session,
             offline_taken: false,
+            in_flight: FuturesOrdered::new(),
         }));
     }
 }
@@ -852,7 +862,12 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
                     break;
                 }
             },
-            el = read(&mut b.stream, slot) => match el {
+            Some((e, outcome)) = b.in_flight.next(), if !b.in_flight.is_empty() => {
+                if routed(&mut b, &e, outcome).await.is_err() {
+                    break;
+                }
+            }
+            el = read(&mut b.stream, slot), if b.in_flight.len() < IN_FLIGHT => match el {
                 Read::Element(el) => {
                     if let Err(e) = handle(shared, &mut b, el).await {
                         tracing::debug!(%e, "c2s write failed");
@@ -895,6 +910,13 @@ async fn handle(shared: &Shared, b: &mut Bound, el: Xml) -> io::Result<()> {
         // Within the stanza bound but over one of the element bounds (attributes, names).
         return reply_error(b, &el, "modify", "bad-request").await;
     };
+    if el.name() != "message" {
+        // Messages are pipelined among themselves; anything else waits for the messages sent
+        // before it, so that their errors come before its answer (RFC 6120 §10.1).
+        while let Some((e, outcome)) = b.in_flight.next().await {
+            routed(b, &e, outcome).await?;
+        }
+    }
     match el.name() {
         "message" => message(state, b, element).await,
         "presence" => presence(state, b, &element).await,
@@ -973,13 +995,29 @@ async fn message(state: &AppState, b: &mut Bound, mut e: Element) -> io::Result<
         to,
         element: e.clone(),
     };
-    match state.router.send(envelope).await {
+    match state.router.dispatch(envelope).await {
+        Ok(delivery) => {
+            b.in_flight
+                .push_back(Box::pin(async move { (e, delivery.await) }));
+            Ok(())
+        }
+        Err(err) => routed(b, &e, Err(err)).await,
+    }
+}
+
+/// What became of a client's message, told to the client when it failed.
+async fn routed(
+    b: &mut Bound,
+    e: &Element,
+    outcome: Result<Outcome, RouteError>,
+) -> io::Result<()> {
+    match outcome {
         // The recipient keeps the most offline messages allowed (XEP-0160 §3).
-        Ok(Outcome::OfflineFull) => stanza_error(b, &e, "cancel", "service-unavailable").await,
+        Ok(Outcome::OfflineFull) => stanza_error(b, e, "cancel", "service-unavailable").await,
         Ok(_) => Ok(()),
         Err(err) => {
             tracing::warn!(%err, "cannot route a c2s message");
-            stanza_error(b, &e, "wait", "internal-server-error").await
+            stanza_error(b, e, "wait", "internal-server-error").await
         }
     }
 }

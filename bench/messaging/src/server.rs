@@ -42,8 +42,9 @@ impl Server {
     ) -> Server {
         let (user_port, admin_port, metrics_port) = (free_port(), free_port(), free_port());
         let c2s = match c2s_port {
+            // Every benchmark client comes from 127.0.0.1: no bound per address.
             Some(port) => format!(
-                "address = \"127.0.0.1:{port}\"\ncertificate_dir = \"{}\"",
+                "address = \"127.0.0.1:{port}\"\ncertificate_dir = \"{}\"\nmax_connections_per_ip = 0",
                 dir.display()
             ),
             None => "enabled = false".into(),

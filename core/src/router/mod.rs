@@ -58,11 +58,24 @@ pub enum Outcome {
     Undelivered,
 }
 
+/// A routed stanza on its way: resolves, once its rows are committed and it was delivered or
+/// kept, to what became of it.
+pub type Delivery =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, RouteError>> + Send>>;
+
 #[async_trait::async_trait]
 pub trait Router: Send + Sync {
     /// Archives, delivers or keeps offline; returns once the rows are committed, with what
     /// became of the stanza.
-    async fn send(&self, envelope: Envelope) -> Result<Outcome, RouteError>;
+    async fn send(&self, envelope: Envelope) -> Result<Outcome, RouteError> {
+        self.dispatch(envelope).await?.await
+    }
+
+    /// Gives the stanza its place in its sender→recipient pair's order and returns without
+    /// waiting for its commit: a caller that sends several stanzas (an XMPP client's stream)
+    /// can go on with the next while this one is written, in order. The [`Delivery`] runs to
+    /// its end whether or not it is awaited.
+    async fn dispatch(&self, envelope: Envelope) -> Result<Delivery, RouteError>;
 
     /// [`Router::send`] for a caller that does not look at the outcome.
     async fn route(&self, envelope: Envelope) -> Result<(), RouteError> {
@@ -223,7 +236,7 @@ async fn after_storing(
 
 #[async_trait::async_trait]
 impl Router for StandardRouter {
-    async fn send(&self, e: Envelope) -> Result<Outcome, RouteError> {
+    async fn dispatch(&self, e: Envelope) -> Result<Delivery, RouteError> {
         let archivable =
             (self.features.archive || self.features.inbox) && archive::is_archivable(&e.element);
         let storable = self.features.offline.is_some()
@@ -308,10 +321,12 @@ impl Router for StandardRouter {
             drop(turn);
             result
         });
-        delivery.await.unwrap_or_else(|panic| {
-            Err(RouteError::Db(DbErr::Custom(format!(
-                "routing task failed: {panic}"
-            ))))
-        })
+        Ok(Box::pin(async move {
+            delivery.await.unwrap_or_else(|panic| {
+                Err(RouteError::Db(DbErr::Custom(format!(
+                    "routing task failed: {panic}"
+                ))))
+            })
+        }))
     }
 }
