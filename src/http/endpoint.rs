@@ -83,10 +83,10 @@ async fn read_body(
     budget: &RefusedBytes,
 ) -> Result<Vec<u8>, Rejection> {
     // Counted at most the largest body ever read: a declared gigabyte may never be sent.
-    let refuse = |bytes: u64| {
+    let refuse = async |bytes: u64| {
         let bytes = bytes.min(budget.max_counted);
         if budget.refuse(req.peer_addr().map(|a| a.ip()), bytes) == Verdict::Cut {
-            refused::cut(req);
+            refused::cut(req).await;
         }
         too_large(limit)
     };
@@ -96,7 +96,7 @@ async fn read_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if let Some(n) = declared.filter(|&n| n > limit as u64) {
-        return Err(refuse(n));
+        return Err(refuse(n).await);
     }
     let read = async {
         let mut body = Vec::new();
@@ -109,7 +109,7 @@ async fn read_body(
                 )
             })?;
             if body.len() + chunk.len() > limit {
-                return Err(refuse((body.len() + chunk.len()) as u64));
+                return Err(refuse((body.len() + chunk.len()) as u64).await);
             }
             body.extend_from_slice(&chunk);
         }

@@ -5,8 +5,9 @@
 //! copying data only to throw it away. So each source address (IPv6: its /64) has a budget of
 //! refused bytes (each request counting for its length, at most `[limits] max_body_bytes`),
 //! `[limits] refused_bytes_per_source`, that drain in a minute: within it a
-//! refused request is answered and lingered on; beyond it the connection is cut at once (the
-//! socket is shut down, its unread data never read: the client sees a reset). An honest client
+//! refused request is answered and lingered on; beyond it the connection is held for a second
+//! (so that the source cannot make the server accept connections as fast as it can reconnect)
+//! and then cut (the socket is shut down, its unread data never read: the client sees a reset). An honest client
 //! that sends an oversized body now and then always gets its 413.
 
 use std::any::Any;
@@ -88,10 +89,17 @@ pub fn on_connect(io: &dyn Any, data: &mut Extensions) {
     let _ = (io, data);
 }
 
-/// Shuts the request's connection down in both directions: the answer is never written, actix
-/// drops the connection at once, and the kernel resets it instead of reading what the client
-/// still sends. Without a known socket (not plain TCP), nothing happens: actix lingers.
-pub fn cut(req: &HttpRequest) {
+/// How long a connection over the budget is held before it is cut: a source that reconnects
+/// at once after each cut would otherwise make the server accept and set up connections as
+/// fast as it can send headers. Held, it costs a sleeping task and the kernel's buffers.
+pub const HOLD: Duration = Duration::from_secs(1);
+
+/// Holds the request's connection for [`HOLD`], then shuts it down in both directions: the
+/// answer is never written, actix drops the connection, and the kernel resets it instead of
+/// reading what the client still sends. Without a known socket (not plain TCP), only the hold:
+/// actix lingers after it.
+pub async fn cut(req: &HttpRequest) {
+    tokio::time::sleep(HOLD).await;
     #[cfg(unix)]
     if let Some(Socket(fd)) = req.conn_data::<Socket>().copied() {
         // SAFETY: the descriptor belongs to the connection this request arrived on, which its

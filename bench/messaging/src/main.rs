@@ -27,6 +27,28 @@ fn env_num(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// One server's XMPP figures, as reported.
+fn xmpp_line(f: &xmpp::Figures) -> String {
+    format!(
+        "XMPP, {}: logins (STARTTLS + PLAIN + bind + presence) {:.0}/s cached{}; {:.1} KiB per idle connection ({} open); XMPP -> XMPP {:.0} msgs/s (archive on){}",
+        f.name,
+        f.logins_cached,
+        f.logins_uncached
+            .map(|u| format!(", {u:.0}/s first logins (argon2)"))
+            .unwrap_or_default(),
+        f.kib_per_idle,
+        f.idle,
+        f.messages,
+        f.latency
+            .map(|(p50, p99)| format!(
+                "; GraphQL sendMessage -> XMPP client p50 {} p99 {}",
+                ms(p50),
+                ms(p99)
+            ))
+            .unwrap_or_default()
+    )
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let mimql =
@@ -225,24 +247,7 @@ fn main() {
         };
         let figures = xmpp::run(&mimql, &dir, settings);
         for f in &figures {
-            report.push(format!(
-                "XMPP, {}: logins (STARTTLS + PLAIN + bind + presence) {:.0}/s cached{}; {:.1} KiB per idle connection ({} open); XMPP -> XMPP {:.0} msgs/s (archive on){}",
-                f.name,
-                f.logins_cached,
-                f.logins_uncached
-                    .map(|u| format!(", {u:.0}/s first logins (argon2)"))
-                    .unwrap_or_default(),
-                f.kib_per_idle,
-                f.idle,
-                f.messages,
-                f.latency
-                    .map(|(p50, p99)| format!(
-                        "; GraphQL sendMessage -> XMPP client p50 {} p99 {}",
-                        ms(p50),
-                        ms(p99)
-                    ))
-                    .unwrap_or_default()
-            ));
+            report.push(xmpp_line(f));
         }
         if let [m, e] = &figures[..] {
             report.push(format!(
