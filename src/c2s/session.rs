@@ -26,8 +26,8 @@ use tokio_xmpp::parsers::stream_limits::Limits;
 use tokio_xmpp::xmlstream::{self, ReadError, StreamHeader, Timeouts, XmlStream};
 
 use super::guard::{Guard, Slot, Violation};
-use super::mam;
 use super::sasl::{self, PlainError};
+use super::{data, mam};
 use crate::auth::scram::{ClientFirst, Exchange, ScramError, ScramHash};
 use crate::connections::Live;
 use crate::jid::Jid;
@@ -83,6 +83,8 @@ struct Bound {
     session: LiveSession,
     /// The messages kept offline were handed over (at the first available presence).
     offline_taken: bool,
+    /// The client asked for the roster: it gets roster pushes (RFC 6121 §2.1.6).
+    roster_requested: bool,
 }
 
 /// Serves one TCP connection until it ends.
@@ -468,6 +470,7 @@ async fn negotiate(
             Xml::builder("session", SESSION)
                 .append(Xml::builder("optional", SESSION).build())
                 .build(),
+            Xml::builder("ver", super::roster::VER_FEATURE).build(),
         ],
         ..Default::default()
     };
@@ -538,6 +541,7 @@ async fn negotiate(
             live,
             session,
             offline_taken: false,
+            roster_requested: false,
         }));
     }
 }
@@ -833,6 +837,10 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
             }
             routed = b.session.next() => match routed {
                 Some(routed) => {
+                    // Roster pushes only to interested resources.
+                    if !b.roster_requested && crate::roster::is_push(&routed.element) {
+                        continue;
+                    }
                     let Some(xml) = to_client(&routed, &b.jid) else { continue };
                     if send(&mut b.stream, &xml).await.is_err() {
                         break;
@@ -1085,8 +1093,13 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
     let state = &*shared.state;
     let ty = e.attr("type").unwrap_or_default().to_string();
     if !matches!(ty.as_str(), "get" | "set") {
-        // Results and errors addressed to the server need no answer.
-        if e.attr("to").is_some_and(|to| to != b.domain) {
+        // Results and errors addressed to the server (or to the account: answers to roster
+        // pushes) need no answer.
+        let to_own = e
+            .attr("to")
+            .and_then(|to| Jid::parse_any(to).ok())
+            .is_some_and(|j| j.resource().is_empty() && j.to_bare() == b.jid.to_bare());
+        if !to_own && e.attr("to").is_some_and(|to| to != b.domain) {
             e.set_attr("from", b.jid.to_string());
             return route_iq(state, b, e).await;
         }
@@ -1105,6 +1118,18 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
     let to_account = to
         .as_ref()
         .is_some_and(|j| j.resource().is_empty() && j.to_bare() == b.jid.to_bare());
+    // The user's data (roster, vCard, private storage): its own modules answer.
+    let target = match &to {
+        None => Some(data::To::Own),
+        Some(_) if to_account => Some(data::To::Own),
+        Some(j) if j.resource().is_empty() && !j.node().is_empty() => Some(data::To::Other(j)),
+        Some(_) => None,
+    };
+    if let (Some(target), Some(payload)) = (target, e.elements().next())
+        && let Some(answer) = data::handle(state, &b.jid, target, ty == "set", payload).await
+    {
+        return data_answer(b, &e, answer).await;
+    }
     if !to_server && !to_account {
         if to.as_ref().is_some_and(|j| !j.resource().is_empty()) {
             e.set_attr("from", b.jid.to_string());
@@ -1144,7 +1169,10 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
                     .attr(name("name"), "mimql")
                     .build(),
             );
-            for var in [DISCO_INFO, PING, SID, VERSION, LAST] {
+            for var in [DISCO_INFO, PING, SID, VERSION, LAST]
+                .into_iter()
+                .chain(data::FEATURES)
+            {
                 query = query.append(
                     Xml::builder("feature", DISCO_INFO)
                         .attr(name("var"), var)
@@ -1188,7 +1216,11 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
                     .build(),
             );
             let mam = mam_enabled(state).then_some(mam::MAM);
-            for var in [Some(DISCO_INFO), mam].into_iter().flatten() {
+            for var in [Some(DISCO_INFO), mam]
+                .into_iter()
+                .flatten()
+                .chain(data::FEATURES)
+            {
                 query = query.append(
                     Xml::builder("feature", DISCO_INFO)
                         .attr(name("var"), var)
@@ -1219,6 +1251,32 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
         }
         _ => stanza_error(b, &e, "cancel", "service-unavailable").await,
     }
+}
+
+/// Sends the answer of one of the user's data handlers ([`data`]).
+async fn data_answer(b: &mut Bound, e: &Element, answer: data::Answer) -> io::Result<()> {
+    b.roster_requested |= answer.roster_requested;
+    let child = match answer.result {
+        Err((ty, condition)) => return stanza_error(b, e, ty, condition).await,
+        Ok(child) => child,
+    };
+    let mut r = Xml::builder("iq", CLIENT)
+        .attr(name("type"), "result")
+        .attr(name("id"), e.attr("id").unwrap_or_default().to_string())
+        .attr(name("to"), b.jid.to_string());
+    if let Some(from) = e.attr("to") {
+        r = r.attr(name("from"), from.to_string());
+    }
+    if let Some(child) = child {
+        match child.to_string().parse::<Xml>() {
+            Ok(x) => r = r.append(x),
+            Err(err) => {
+                tracing::warn!(%err, "an answer cannot be sent to an XMPP client");
+                return stanza_error(b, e, "wait", "internal-server-error").await;
+            }
+        }
+    }
+    send(&mut b.stream, &r.build()).await
 }
 
 fn mam_enabled(state: &AppState) -> bool {
