@@ -838,7 +838,10 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
             routed = b.session.next() => match routed {
                 Some(routed) => {
                     // Roster pushes only to interested resources.
-                    if !b.roster_requested && crate::roster::is_push(&routed.element) {
+                    if !b.roster_requested
+                        && routed.sender == b.jid.to_bare()
+                        && crate::roster::is_push(&routed.element)
+                    {
                         continue;
                     }
                     let Some(xml) = to_client(&routed, &b.jid) else { continue };
