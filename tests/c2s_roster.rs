@@ -782,3 +782,155 @@ async fn disco_info_advertises_the_data_features() {
 fn s_jid(u: &User) -> String {
     u.jid.clone()
 }
+
+/// Available (priority 0), once the server has taken the presence (a ping answered after it).
+async fn available(c: &mut Xmpp) -> Vec<Xml> {
+    c.presence(Some(0)).await;
+    let id = "avail";
+    c.send(&format!(
+        "<iq xmlns='{CLIENT}' type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>"
+    ))
+    .await;
+    let mut before = Vec::new();
+    loop {
+        let el = c.recv().await.expect("stream open");
+        if el.is("iq", CLIENT) && el.attr("id") == Some(id) {
+            return before;
+        }
+        before.push(el);
+    }
+}
+
+/// The next subscription presence.
+async fn subscription_presence(c: &mut Xmpp) -> Xml {
+    loop {
+        let el = c.recv().await.expect("stream open");
+        if el.is("presence", CLIENT)
+            && matches!(
+                el.attr("type"),
+                Some("subscribe" | "subscribed" | "unsubscribe" | "unsubscribed")
+            )
+        {
+            return el;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xmpp_subscription_presences_change_both_rosters() {
+    let s = server();
+    let alice = s.new_user("alice");
+    let bob = s.new_user("bob");
+    let mut a = connect(s, &alice, "a").await;
+    let mut b = connect(s, &bob, "b").await;
+    available(&mut a).await;
+    available(&mut b).await;
+    roster_get(&mut a, "g", None).await;
+
+    a.send(&format!(
+        "<presence xmlns='{CLIENT}' type='subscribe' to='{}'/>",
+        bare(&bob)
+    ))
+    .await;
+    let p = subscription_presence(&mut b).await;
+    assert_eq!(p.attr("type"), Some("subscribe"));
+    assert_eq!(p.attr("from"), Some(bare(&alice)));
+    let p = push(&mut a).await;
+    let (item, _) = pushed(&p);
+    assert_eq!(item.attr("ask"), Some("subscribe"));
+    assert_eq!(
+        s.subscription_state(&alice, bare(&bob)),
+        Some((ContactSub::None, ContactAsk::Out))
+    );
+    assert_eq!(
+        s.subscription_state(&bob, bare(&alice)),
+        Some((ContactSub::None, ContactAsk::In))
+    );
+
+    b.send(&format!(
+        "<presence xmlns='{CLIENT}' type='subscribed' to='{}'/>",
+        bare(&alice)
+    ))
+    .await;
+    let p = subscription_presence(&mut a).await;
+    assert_eq!(p.attr("type"), Some("subscribed"));
+    assert_eq!(p.attr("from"), Some(bare(&bob)));
+    let p = push(&mut a).await;
+    let (item, _) = pushed(&p);
+    assert_eq!(item.attr("subscription"), Some("to"));
+    assert_eq!(
+        s.subscription_state(&alice, bare(&bob)),
+        Some((ContactSub::To, ContactAsk::None))
+    );
+    assert_eq!(
+        s.subscription_state(&bob, bare(&alice)),
+        Some((ContactSub::From, ContactAsk::None))
+    );
+
+    // Asking again what is granted already is answered by the server, not delivered.
+    a.send(&format!(
+        "<presence xmlns='{CLIENT}' type='subscribe' to='{}'/>",
+        bare(&bob)
+    ))
+    .await;
+    let p = subscription_presence(&mut a).await;
+    assert_eq!(p.attr("type"), Some("subscribed"));
+
+    b.send(&format!(
+        "<presence xmlns='{CLIENT}' type='unsubscribed' to='{}'/>",
+        bare(&alice)
+    ))
+    .await;
+    let p = subscription_presence(&mut a).await;
+    assert_eq!(p.attr("type"), Some("unsubscribed"));
+    assert_eq!(
+        s.subscription_state(&alice, bare(&bob)),
+        Some((ContactSub::None, ContactAsk::None))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_subscriptions_reach_the_contact_and_wait_for_its_login() {
+    let s = server();
+    let alice = s.new_user("alice");
+    let bob = s.new_user("bob");
+    let carol = s.new_user("carol");
+    let mut b = connect(s, &bob, "b").await;
+    available(&mut b).await;
+    ok(s.client(&alice)
+        .run(groster::subscription(bare(&bob), SubAction::Invite))
+        .unwrap());
+    let p = subscription_presence(&mut b).await;
+    assert_eq!(p.attr("type"), Some("subscribe"));
+    assert_eq!(p.attr("from"), Some(bare(&alice)));
+
+    // Carol asks while bob is offline: his next session gets both requests when available
+    // (not before), once.
+    drop(b);
+    ok(s.client(&carol)
+        .run(groster::subscription(bare(&bob), SubAction::Invite))
+        .unwrap());
+    let mut b = connect(s, &bob, "b2").await;
+    let got = available(&mut b).await;
+    let mut from: Vec<&str> = got
+        .iter()
+        .filter(|el| el.is("presence", CLIENT) && el.attr("type") == Some("subscribe"))
+        .filter_map(|el| el.attr("from"))
+        .collect();
+    from.sort_unstable();
+    let mut expected = vec![bare(&alice), bare(&carol)];
+    expected.sort_unstable();
+    assert_eq!(from, expected);
+    let again = available(&mut b).await;
+    assert!(again.is_empty(), "{again:?}");
+
+    // Accepted over GraphQL: alice's client (available) gets the approval.
+    let mut a = connect(s, &alice, "a").await;
+    available(&mut a).await;
+    ok(s.client(&bob)
+        .run(groster::subscription(bare(&alice), SubAction::Accept))
+        .unwrap());
+    let p = subscription_presence(&mut a).await;
+    assert_eq!(p.attr("type"), Some("subscribed"));
+    assert_eq!(p.attr("from"), Some(bare(&bob)));
+}

@@ -21,7 +21,7 @@ use crate::jid::Jid;
 pub async fn remove_account(
     accounts: &Accounts,
     jid: &Jid,
-) -> Result<Vec<crate::roster::Push>, AccountError> {
+) -> Result<crate::roster::Changes, AccountError> {
     const ATTEMPTS: usize = 5;
     let bare = jid.to_bare();
     for attempt in 1..=ATTEMPTS {
@@ -61,7 +61,7 @@ pub async fn remove_user_data(
     txn: &DatabaseTransaction,
     user_id: i64,
     jid: &Jid,
-) -> Result<Vec<crate::roster::Push>, DbErr> {
+) -> Result<crate::roster::Changes, DbErr> {
     let pushes = crate::roster::remove_user(txn, user_id, jid).await?;
     crate::vcard::remove_user(txn, user_id).await?;
     crate::private::remove_user(txn, user_id).await?;

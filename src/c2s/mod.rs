@@ -17,6 +17,9 @@ mod vcard;
 
 pub use session::Entry;
 
+/// The stanzas' namespace.
+const CLIENT_NS: &str = "jabber:client";
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

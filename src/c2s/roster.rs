@@ -2,7 +2,10 @@
 //! service GraphQL uses: its quotas and name bounds, its subscription state machine, and its
 //! pushes (the service pushes every committed change, whichever API made it).
 
+use tokio_xmpp::minidom::Element as Xml;
+
 use crate::jid::Jid;
+use crate::roster::state::{Ask, Presence};
 use crate::roster::{RosterError, item_element};
 use crate::state::AppState;
 use crate::xml::{Element, Node};
@@ -100,4 +103,59 @@ fn refusal(e: RosterError) -> Refusal {
             ("wait", "internal-server-error")
         }
     }
+}
+
+/// A subscription presence from the client (RFC 6121 §3): `subscribe`, `subscribed`,
+/// `unsubscribe` or `unsubscribed`, to a bare JID.
+pub fn subscription_type(ty: Option<&str>) -> Option<Presence> {
+    Some(match ty? {
+        "subscribe" => Presence::Subscribe,
+        "subscribed" => Presence::Subscribed,
+        "unsubscribe" => Presence::Unsubscribe,
+        "unsubscribed" => Presence::Unsubscribed,
+        _ => return None,
+    })
+}
+
+/// Applies a client's subscription presence through the roster's state machine, as the
+/// GraphQL `subscription(action:)` mutation does: both rosters change in one transaction, the
+/// service pushes the items and delivers the presence to the contact's available sessions.
+pub async fn subscription(
+    state: &AppState,
+    me: &Jid,
+    to: &Jid,
+    p: Presence,
+) -> Result<(), Refusal> {
+    state
+        .roster
+        .subscription(&me.to_bare(), &to.to_bare(), p)
+        .await
+        .map_err(refusal)
+}
+
+/// The subscription requests the user has not answered (RFC 6121 §3.1.3: redelivered at each
+/// login, at the session's first available presence).
+pub async fn pending(state: &AppState, me: &Jid) -> Vec<Xml> {
+    let items = match state.roster.list(&me.to_bare()).await {
+        Ok(items) => items,
+        Err(err) => {
+            tracing::warn!(%err, "cannot read pending subscription requests");
+            return Vec::new();
+        }
+    };
+    items
+        .into_iter()
+        .filter(|i| matches!(i.state.ask, Ask::In | Ask::Both))
+        .map(|i| {
+            Xml::builder("presence", super::CLIENT_NS)
+                .attr(name("type"), "subscribe")
+                .attr(name("from"), i.contact)
+                .attr(name("to"), me.bare_string())
+                .build()
+        })
+        .collect()
+}
+
+fn name(n: &'static str) -> tokio_xmpp::minidom::rxml::NcName {
+    n.try_into().expect("a valid name")
 }

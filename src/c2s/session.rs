@@ -27,7 +27,7 @@ use tokio_xmpp::xmlstream::{self, ReadError, StreamHeader, Timeouts, XmlStream};
 
 use super::guard::{Guard, Slot, Violation};
 use super::sasl::{self, PlainError};
-use super::{data, mam};
+use super::{data, mam, roster};
 use crate::auth::scram::{ClientFirst, Exchange, ScramError, ScramHash};
 use crate::connections::Live;
 use crate::jid::Jid;
@@ -85,6 +85,8 @@ struct Bound {
     offline_taken: bool,
     /// The client asked for the roster: it gets roster pushes (RFC 6121 §2.1.6).
     roster_requested: bool,
+    /// The pending subscription requests were delivered (at the first available presence).
+    requests_sent: bool,
 }
 
 /// Serves one TCP connection until it ends.
@@ -542,6 +544,7 @@ async fn negotiate(
             session,
             offline_taken: false,
             roster_requested: false,
+            requests_sent: false,
         }));
     }
 }
@@ -1058,9 +1061,19 @@ pub(super) fn stamp(micros: i64) -> String {
 }
 
 /// `<presence/>` without `to`: the session's availability and priority (RFC 6121 §4.7.2.3).
-/// Presence to contacts is not handled yet.
+/// Subscription presences go to the roster ([`roster::subscription`]); other presence to
+/// contacts is not handled yet.
 async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()> {
-    if e.attr("to").is_some() {
+    if let Some(to) = e.attr("to") {
+        let Some(p) = roster::subscription_type(e.attr("type")) else {
+            return Ok(());
+        };
+        let Ok(to) = Jid::parse_any(to) else {
+            return stanza_error(b, e, "modify", "jid-malformed").await;
+        };
+        if let Err((ty, condition)) = roster::subscription(state, &b.jid, &to, p).await {
+            return stanza_error(b, e, ty, condition).await;
+        }
         return Ok(());
     }
     let priority = match e.attr("type") {
@@ -1080,8 +1093,16 @@ async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()
         tracing::warn!(%err, "cannot change a c2s session's priority");
         return Ok(());
     }
-    // Available now: messages routed from here on reach this session, those kept before are
-    // handed over (once per session; not to a negative priority, XEP-0160 §3).
+    // Available now: subscription requests not answered yet are delivered again (RFC 6121
+    // §3.1.3), once per session.
+    if priority >= 0 && !b.requests_sent {
+        b.requests_sent = true;
+        for request in roster::pending(state, &b.jid).await {
+            send(&mut b.stream, &request).await?;
+        }
+    }
+    // Messages routed from here on reach this session, those kept before are handed over
+    // (once per session; not to a negative priority, XEP-0160 §3).
     if priority >= 0 && !b.offline_taken {
         b.offline_taken = true;
         return offline_messages(state, b).await;

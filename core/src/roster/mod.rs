@@ -63,7 +63,7 @@ pub const NS: &str = "jabber:iq:roster";
 /// The items a transaction changed, per owner: each owner's roster version is bumped once, and
 /// each item is pushed to the owner's XMPP sessions once the transaction has committed.
 #[derive(Default)]
-struct Touched(Vec<(i64, Jid, String)>);
+struct Touched(Vec<(i64, Jid, String)>, Vec<Notice>);
 
 impl Touched {
     fn add(&mut self, user: i64, owner: &Jid, contact: &str) {
@@ -71,6 +71,33 @@ impl Touched {
             self.0.push((user, owner.to_bare(), contact.to_string()));
         }
     }
+}
+
+/// A subscription presence a local user receives (RFC 6121 §3): the request, approval or
+/// cancellation that changed the recipient's item, or the automatic answer of the recipient's
+/// server. Delivered to the recipient's available XMPP sessions once committed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// Bare JIDs.
+    pub to: Jid,
+    pub from: Jid,
+    pub presence: Presence,
+}
+
+/// What a committed change hands to the XMPP sessions: roster pushes and subscription
+/// presences.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub pushes: Vec<Push>,
+    pub notices: Vec<Notice>,
+}
+
+/// A subscription presence as the router carries it to a session.
+pub fn notice_element(n: &Notice) -> Element {
+    Element::new("presence")
+        .with_attr("type", n.presence.as_str())
+        .with_attr("from", n.from.to_string())
+        .with_attr("to", n.to.to_string())
 }
 
 /// A change to one item of a user's roster, made at roster version `version`: what a roster
@@ -87,7 +114,7 @@ pub struct Push {
 
 /// Bumps the version of every roster `touched` changed and reads the changed items back, in
 /// the transaction that changed them.
-async fn finish<C: ConnectionTrait>(c: &C, touched: Touched) -> Result<Vec<Push>, DbErr> {
+async fn finish<C: ConnectionTrait>(c: &C, touched: Touched) -> Result<Changes, DbErr> {
     let mut versions: Vec<(i64, i64)> = Vec::new();
     let mut pushes = Vec::with_capacity(touched.0.len());
     for (user_id, owner, contact) in touched.0 {
@@ -107,7 +134,10 @@ async fn finish<C: ConnectionTrait>(c: &C, touched: Touched) -> Result<Vec<Push>
             item,
         });
     }
-    Ok(pushes)
+    Ok(Changes {
+        pushes,
+        notices: touched.1,
+    })
 }
 
 /// Increments the user's roster version; answers the new one.
@@ -412,7 +442,21 @@ async fn deliver<C: ConnectionTrait>(
         return Err(RosterError::ContactRosterFull(quota.max_items));
     }
     apply(c, to, &sender, change, touched).await?;
+    // The recipient is told of what changed its item (a repeated request, or one its server
+    // answers by itself, is not delivered: RFC 6121 §3.1.3).
+    if change != Change::Keep && reply.is_none() {
+        touched.1.push(Notice {
+            to: to.jid.to_bare(),
+            from: from.jid.to_bare(),
+            presence: p,
+        });
+    }
     if let (Some(reply), Some(from_id)) = (reply, from.id) {
+        touched.1.push(Notice {
+            to: from.jid.to_bare(),
+            from: to.jid.to_bare(),
+            presence: reply,
+        });
         // Replies are `subscribed`/`unsubscribed`, which never answer back.
         let recipient = to.jid.bare_string();
         let (change, _) = state::inbound(current(c, from_id, &recipient).await?, reply);
@@ -472,11 +516,34 @@ impl Roster {
     /// session forwards the pushes once its client has asked for the roster). A registry that
     /// cannot be reached loses the pushes, not the change: the client catches up from the
     /// roster version at its next login.
-    pub async fn push(&self, pushes: Vec<Push>) {
+    pub async fn push(&self, changes: Changes) {
         let Some(sessions) = &self.sessions else {
             return;
         };
-        for p in pushes {
+        for n in changes.notices {
+            let targets: Vec<_> = match sessions.sessions_of(&n.to).await {
+                Ok(all) => all
+                    .into_iter()
+                    .filter(|s| s.transport == Transport::C2s && s.priority >= 0)
+                    .collect(),
+                Err(err) => {
+                    tracing::warn!(%err, "cannot deliver a subscription presence");
+                    continue;
+                }
+            };
+            if targets.is_empty() {
+                // Kept as the item's pending state: delivered at the next login.
+                continue;
+            }
+            let routed = Routed {
+                sender: n.from.clone(),
+                element: notice_element(&n),
+                routed_at: crate::db::now_micros(),
+                archive_id: None,
+            };
+            sessions.push(&targets, Arc::new(routed)).await;
+        }
+        for p in changes.pushes {
             let targets: Vec<_> = match sessions.sessions_of(&p.owner).await {
                 Ok(all) => all
                     .into_iter()
@@ -772,7 +839,7 @@ pub async fn remove_user<C: ConnectionTrait>(
     c: &C,
     user: i64,
     jid: &Jid,
-) -> Result<Vec<Push>, DbErr> {
+) -> Result<Changes, DbErr> {
     let items = roster_item::Entity::find()
         .filter(roster_item::Column::UserId.eq(user))
         .all(c)
@@ -828,5 +895,6 @@ pub async fn remove_user<C: ConnectionTrait>(
         .await?;
     // Only the contacts' rosters: the user's own goes with the account.
     touched.0.retain(|(u, _, _)| *u != user);
+    touched.1.retain(|n| n.to != bare);
     finish(c, touched).await
 }
