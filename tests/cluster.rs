@@ -1329,3 +1329,29 @@ async fn roster_changes_are_pushed_to_sessions_on_other_nodes() {
     assert_eq!(item.attr("jid"), Some(alice.jid.as_str()));
     assert_eq!(item.attr("subscription"), Some("remove"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscription_requests_reach_available_sessions_on_other_nodes() {
+    // Started off the runtime: starting creates the database with a runtime of its own.
+    let t = blocking(three);
+    let [a, b, _] = &t.nodes;
+    let (alice, bob) = (a.new_user("clxsa"), a.new_user("clxsb"));
+    let mut x = xmpp::login(&endpoint(a), &bob.jid, &bob.password, "desk").await;
+    x.presence(Some(0)).await;
+    listed(b, &bob, &x.jid, 0);
+    blocking(|| {
+        b.client(&alice)
+            .run(mimql_client::user::roster::subscription(
+                &bob.jid,
+                mimql_client::user::roster::SubAction::Invite,
+            ))
+            .unwrap()
+    });
+    let p = loop {
+        let el = x.recv().await.expect("stream open");
+        if el.name() == "presence" && el.attr("type") == Some("subscribe") {
+            break el;
+        }
+    };
+    assert_eq!(p.attr("from"), Some(alice.jid.as_str()));
+}
