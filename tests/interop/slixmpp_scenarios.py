@@ -539,6 +539,38 @@ async def roster_shared(s):
         await x.disconnect()
 
 
+async def subscriptions_shared(s):
+    """slixmpp asks another slixmpp for a subscription: the request reaches the contact's
+    client, whose automatic approval (slixmpp's default) is what getContact shows on both
+    sides."""
+    alice = await api(s.api_node.register, "isa")
+    bob = await api(s.api_node.register, "isb")
+    y = await Xmpp(s.xmpp_node, bob, "contact").connect()
+    x = await Xmpp(s.xmpp_node, alice, "asker").connect()
+    try:
+        if ROSTER not in await x.features():
+            raise Skip(f"the server does not advertise {ROSTER} in disco#info")
+        asked = asyncio.Event()
+        y.x.add_event_handler("presence_subscribe", lambda _: asked.set())
+        await eventually(
+            "the contact is available",
+            lambda: any(e["priority"] == 0 for e in list_sessions(s.api_node, bob)),
+        )
+        x.x.send_presence_subscription(pto=bob[0])
+        await asyncio.wait_for(asked.wait(), WAIT)
+
+        def granted():
+            got = get_contact(s.api_node, alice, bob[0])
+            return got if got and got["subscription"] in ("TO", "BOTH") else None
+
+        await eventually("alice's subscription to bob", granted)
+        theirs = await api(get_contact, s.api_node, bob, alice[0])
+        check(theirs and theirs["subscription"] in ("FROM", "BOTH"), f"bob's item {theirs}")
+    finally:
+        await x.disconnect()
+        await y.disconnect()
+
+
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
 )
@@ -675,6 +707,7 @@ SCENARIOS = [
     (mam_fetch, False),
     (offline_delivery, False),
     (roster_shared, True),
+    (subscriptions_shared, True),
     (vcard_shared, False),
     (private_shared, False),
 ]
