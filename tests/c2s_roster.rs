@@ -934,3 +934,41 @@ async fn graphql_subscriptions_reach_the_contact_and_wait_for_its_login() {
     assert_eq!(p.attr("type"), Some("subscribed"));
     assert_eq!(p.attr("from"), Some(bare(&bob)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_an_account_pushes_its_contacts_rosters() {
+    let s = server();
+    let alice = s.new_user("alice");
+    let bob = s.new_user("bob");
+    for (from, to) in [(&alice, &bob), (&bob, &alice)] {
+        ok(s.client(from)
+            .run(groster::subscription(bare(to), SubAction::Invite))
+            .unwrap());
+        ok(s.client(to)
+            .run(groster::subscription(bare(from), SubAction::Accept))
+            .unwrap());
+    }
+    assert_eq!(
+        s.subscription_state(&alice, bare(&bob)),
+        Some((ContactSub::Both, ContactAsk::None))
+    );
+    let mut a = connect(s, &alice, "a").await;
+    available(&mut a).await;
+    let (r, _) = roster_get(&mut a, "g", None).await;
+    assert_eq!(items(&r)[0].attr("subscription"), Some("both"));
+    let removed = s
+        .admin()
+        .run(mimql_client::admin::remove_user(&bob.jid))
+        .unwrap();
+    assert!(removed.errors.is_empty(), "{:?}", removed.errors);
+    // Bob's subscriptions are cancelled on alice's side: her item is pushed without them, and
+    // her available session is told.
+    let p = push(&mut a).await;
+    let (item, _) = pushed(&p);
+    assert_eq!(item.attr("jid"), Some(bare(&bob)));
+    assert_eq!(item.attr("subscription"), Some("none"));
+    assert_eq!(
+        s.subscription_state(&alice, bare(&bob)),
+        Some((ContactSub::None, ContactAsk::None))
+    );
+}
