@@ -1276,3 +1276,85 @@ async fn a_killed_node_s_c2s_sessions_vanish() {
             .any(|m| m.stanza.as_ref().unwrap().0.contains(&id))
     );
 }
+
+/// The next roster push a client gets (RFC 6121 §2.1.6): its item.
+async fn roster_push(x: &mut xmpp::Xmpp) -> tokio_xmpp::minidom::Element {
+    loop {
+        let el = x.recv().await.expect("stream open");
+        if el.attr("type") == Some("set")
+            && let Some(q) = el.get_child("query", "jabber:iq:roster")
+        {
+            return q.children().next().expect("an item").clone();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roster_changes_are_pushed_to_sessions_on_other_nodes() {
+    // Started off the runtime: starting creates the database with a runtime of its own.
+    let t = blocking(three);
+    let [a, b, c] = &t.nodes;
+    let (alice, bob) = (a.new_user("clxra"), a.new_user("clxrb"));
+    let mut x = xmpp::login(&endpoint(a), &bob.jid, &bob.password, "desk").await;
+    x.send(&format!(
+        "<iq xmlns='{}' type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>",
+        xmpp::CLIENT
+    ))
+    .await;
+    let r = x.recv().await.unwrap();
+    assert_eq!(r.attr("id"), Some("r1"));
+    listed(b, &bob, &x.jid, -1);
+    listed(c, &bob, &x.jid, -1);
+    // A GraphQL change on node b.
+    blocking(|| {
+        b.client(&bob)
+            .run(mimql_client::user::roster::add_contact(
+                &alice.jid,
+                Some("Al"),
+                None,
+            ))
+            .unwrap()
+    });
+    let item = roster_push(&mut x).await;
+    assert_eq!(item.attr("jid"), Some(alice.jid.as_str()));
+    assert_eq!(item.attr("name"), Some("Al"));
+    // An XMPP change by another session of the same user, on node c.
+    let mut y = xmpp::login(&endpoint(c), &bob.jid, &bob.password, "phone").await;
+    let set = format!(
+        "<iq xmlns='{}' type='set' id='s1'><query xmlns='jabber:iq:roster'>\
+         <item jid='{}' subscription='remove'/></query></iq>",
+        xmpp::CLIENT,
+        alice.jid
+    );
+    let r = y.iq(&set).await;
+    assert_eq!(r.attr("type"), Some("result"), "{}", String::from(&r));
+    let item = roster_push(&mut x).await;
+    assert_eq!(item.attr("jid"), Some(alice.jid.as_str()));
+    assert_eq!(item.attr("subscription"), Some("remove"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscription_requests_reach_available_sessions_on_other_nodes() {
+    // Started off the runtime: starting creates the database with a runtime of its own.
+    let t = blocking(three);
+    let [a, b, _] = &t.nodes;
+    let (alice, bob) = (a.new_user("clxsa"), a.new_user("clxsb"));
+    let mut x = xmpp::login(&endpoint(a), &bob.jid, &bob.password, "desk").await;
+    x.presence(Some(0)).await;
+    listed(b, &bob, &x.jid, 0);
+    blocking(|| {
+        b.client(&alice)
+            .run(mimql_client::user::roster::subscription(
+                &bob.jid,
+                mimql_client::user::roster::SubAction::Invite,
+            ))
+            .unwrap()
+    });
+    let p = loop {
+        let el = x.recv().await.expect("stream open");
+        if el.name() == "presence" && el.attr("type") == Some("subscribe") {
+            break el;
+        }
+    };
+    assert_eq!(p.attr("from"), Some(alice.jid.as_str()));
+}

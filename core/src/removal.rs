@@ -16,7 +16,12 @@ use crate::jid::Jid;
 /// between two users takes them. Taking the user first and the contacts later deadlocked
 /// against a contact's subscription on PostgreSQL. A contact added between reading the
 /// roster and taking the locks is noticed, and the transaction starts over.
-pub async fn remove_account(accounts: &Accounts, jid: &Jid) -> Result<(), AccountError> {
+///
+/// Answers the changes to the contacts' rosters, for [`crate::roster::Roster::push`].
+pub async fn remove_account(
+    accounts: &Accounts,
+    jid: &Jid,
+) -> Result<crate::roster::Changes, AccountError> {
     const ATTEMPTS: usize = 5;
     let bare = jid.to_bare();
     for attempt in 1..=ATTEMPTS {
@@ -41,23 +46,23 @@ pub async fn remove_account(accounts: &Accounts, jid: &Jid) -> Result<(), Accoun
             drop(txn);
             continue;
         }
-        remove_user_data(&txn, id, &bare).await?;
+        let pushes = remove_user_data(&txn, id, &bare).await?;
         user::Entity::delete_by_id(id).exec(&txn).await?;
         txn.commit().await?;
         accounts.invalidate(&bare.to_string());
-        return Ok(());
+        return Ok(pushes);
     }
     unreachable!("the last attempt always completes")
 }
 
 /// Deletes the rows of every table that belong to the user (the `users` row itself is deleted
-/// by the caller, in the same transaction).
+/// by the caller, in the same transaction); answers the changes to the contacts' rosters.
 pub async fn remove_user_data(
     txn: &DatabaseTransaction,
     user_id: i64,
     jid: &Jid,
-) -> Result<(), DbErr> {
-    crate::roster::remove_user(txn, user_id, jid).await?;
+) -> Result<crate::roster::Changes, DbErr> {
+    let pushes = crate::roster::remove_user(txn, user_id, jid).await?;
     crate::vcard::remove_user(txn, user_id).await?;
     crate::private::remove_user(txn, user_id).await?;
     crate::last::remove_user(txn, user_id).await?;
@@ -71,5 +76,5 @@ pub async fn remove_user_data(
     // Every token of the user dies with this row (Bearer needs it).
     crate::token::remove_user(txn, user_id, jid).await?;
     crate::accounts::remove_scram_keys(txn, user_id).await?;
-    Ok(())
+    Ok(pushes)
 }

@@ -148,7 +148,8 @@ impl AppState {
                 max_roster_groups: limits.max_groups_per_roster,
                 max_name_bytes: limits.max_roster_name_bytes,
             },
-        );
+        )
+        .with_pushes(sessions.clone());
         let vcards = Vcards::new(db.clone(), config.hosts(), limits.max_vcard_bytes);
         let private = PrivateStorage::new(db.clone(), limits.max_private_bytes);
         Ok(AppState {
@@ -184,8 +185,10 @@ impl AppState {
     /// Removes an account with everything it owns (one transaction), then closes its live
     /// sessions.
     pub async fn remove_user(&self, jid: &Jid) -> Result<(), AccountError> {
-        crate::removal::remove_account(&self.accounts, jid).await?;
+        let pushes = crate::removal::remove_account(&self.accounts, jid).await?;
         self.sessions.close_user(&jid.to_bare()).await;
+        // The removed user's items in its contacts' rosters.
+        self.roster.push(pushes).await;
         // The user's uploads were abandoned in the removal's transaction; their files go now
         // (files cannot be deleted inside a transaction). Should this fail, the background
         // reclaiming retries.

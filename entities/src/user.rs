@@ -14,6 +14,8 @@ pub struct Model {
     /// PHC string of a salted slow hash (argon2id).
     pub password_hash: String,
     pub created_at: i64,
+    /// The roster's version (RFC 6121 §2.6): bumped with every change to the user's roster.
+    pub roster_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,7 @@ mod m20261207_000011_uploads;
 mod m20261207_000012_scram_keys;
 mod m20261207_000013_offline;
 mod m20261207_000014_cluster_session_peer;
+mod m20261207_000015_roster_version;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_scram_keys::Migration),
             Box::new(m20261207_000013_offline::Migration),
             Box::new(m20261207_000014_cluster_session_peer::Migration),
+            Box::new(m20261207_000015_roster_version::Migration),
         ]
     }
 }

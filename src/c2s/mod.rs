@@ -4,14 +4,21 @@
 //! alone (tokio-xmpp's XML stream, a byte-counting guard in front of its parser); every rule of
 //! accounts, credentials, routing and archiving is the domain's (`mimql-core`).
 
+mod data;
 pub mod guard;
 mod mam;
 pub mod per_ip;
+mod private;
+mod roster;
 pub mod sasl;
 mod session;
 pub mod tls;
+mod vcard;
 
 pub use session::Entry;
+
+/// The stanzas' namespace.
+const CLIENT_NS: &str = "jabber:client";
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -28,8 +28,8 @@ use tokio_xmpp::parsers::stream_limits::Limits;
 use tokio_xmpp::xmlstream::{self, ReadError, StreamHeader, Timeouts, XmlStream};
 
 use super::guard::{Guard, Slot, Violation};
-use super::mam;
 use super::sasl::{self, PlainError};
+use super::{data, mam, roster};
 use crate::auth::scram::{ClientFirst, Exchange, ScramError, ScramHash};
 use crate::connections::Live;
 use crate::jid::Jid;
@@ -88,6 +88,10 @@ struct Bound {
     /// The client's messages routed and not yet committed, in the order sent: the stream reads
     /// on while they are written (up to [`IN_FLIGHT`]); their errors come back as they end.
     in_flight: FuturesOrdered<BoxFuture<'static, (Element, Result<Outcome, RouteError>)>>,
+    /// The client asked for the roster: it gets roster pushes (RFC 6121 §2.1.6).
+    roster_requested: bool,
+    /// The pending subscription requests were delivered (at the first available presence).
+    requests_sent: bool,
 }
 
 /// A client's messages routed and not yet committed, at most; then the stream is not read
@@ -477,6 +481,7 @@ async fn negotiate(
             Xml::builder("session", SESSION)
                 .append(Xml::builder("optional", SESSION).build())
                 .build(),
+            Xml::builder("ver", super::roster::VER_FEATURE).build(),
         ],
         ..Default::default()
     };
@@ -548,6 +553,8 @@ async fn negotiate(
             session,
             offline_taken: false,
             in_flight: FuturesOrdered::new(),
+            roster_requested: false,
+            requests_sent: false,
         }));
     }
 }
@@ -843,6 +850,13 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
             }
             routed = b.session.next() => match routed {
                 Some(routed) => {
+                    // Roster pushes only to interested resources.
+                    if !b.roster_requested
+                        && routed.sender == b.jid.to_bare()
+                        && crate::roster::is_push(&routed.element)
+                    {
+                        continue;
+                    }
                     let Some(xml) = to_client(&routed, &b.jid) else { continue };
                     if send(&mut b.stream, &xml).await.is_err() {
                         break;
@@ -1085,9 +1099,19 @@ pub(super) fn stamp(micros: i64) -> String {
 }
 
 /// `<presence/>` without `to`: the session's availability and priority (RFC 6121 §4.7.2.3).
-/// Presence to contacts is not handled yet.
+/// Subscription presences go to the roster ([`roster::subscription`]); other presence to
+/// contacts is not handled yet.
 async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()> {
-    if e.attr("to").is_some() {
+    if let Some(to) = e.attr("to") {
+        let Some(p) = roster::subscription_type(e.attr("type")) else {
+            return Ok(());
+        };
+        let Ok(to) = Jid::parse_any(to) else {
+            return stanza_error(b, e, "modify", "jid-malformed").await;
+        };
+        if let Err((ty, condition)) = roster::subscription(state, &b.jid, &to, p).await {
+            return stanza_error(b, e, ty, condition).await;
+        }
         return Ok(());
     }
     let priority = match e.attr("type") {
@@ -1107,8 +1131,16 @@ async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()
         tracing::warn!(%err, "cannot change a c2s session's priority");
         return Ok(());
     }
-    // Available now: messages routed from here on reach this session, those kept before are
-    // handed over (once per session; not to a negative priority, XEP-0160 §3).
+    // Available now: subscription requests not answered yet are delivered again (RFC 6121
+    // §3.1.3), once per session.
+    if priority >= 0 && !b.requests_sent {
+        b.requests_sent = true;
+        for request in roster::pending(state, &b.jid).await {
+            send(&mut b.stream, &request).await?;
+        }
+    }
+    // Messages routed from here on reach this session, those kept before are handed over
+    // (once per session; not to a negative priority, XEP-0160 §3).
     if priority >= 0 && !b.offline_taken {
         b.offline_taken = true;
         return offline_messages(state, b).await;
@@ -1123,8 +1155,13 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
     let state = &*shared.state;
     let ty = e.attr("type").unwrap_or_default().to_string();
     if !matches!(ty.as_str(), "get" | "set") {
-        // Results and errors addressed to the server need no answer.
-        if e.attr("to").is_some_and(|to| to != b.domain) {
+        // Results and errors addressed to the server (or to the account: answers to roster
+        // pushes) need no answer.
+        let to_own = e
+            .attr("to")
+            .and_then(|to| Jid::parse_any(to).ok())
+            .is_some_and(|j| j.resource().is_empty() && j.to_bare() == b.jid.to_bare());
+        if !to_own && e.attr("to").is_some_and(|to| to != b.domain) {
             e.set_attr("from", b.jid.to_string());
             return route_iq(state, b, e).await;
         }
@@ -1143,6 +1180,18 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
     let to_account = to
         .as_ref()
         .is_some_and(|j| j.resource().is_empty() && j.to_bare() == b.jid.to_bare());
+    // The user's data (roster, vCard, private storage): its own modules answer.
+    let target = match &to {
+        None => Some(data::To::Own),
+        Some(_) if to_account => Some(data::To::Own),
+        Some(j) if j.resource().is_empty() && !j.node().is_empty() => Some(data::To::Other(j)),
+        Some(_) => None,
+    };
+    if let (Some(target), Some(payload)) = (target, e.elements().next())
+        && let Some(answer) = data::handle(state, &b.jid, target, ty == "set", payload).await
+    {
+        return data_answer(b, &e, answer).await;
+    }
     if !to_server && !to_account {
         if to.as_ref().is_some_and(|j| !j.resource().is_empty()) {
             e.set_attr("from", b.jid.to_string());
@@ -1187,8 +1236,11 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
                 .config
                 .module_enabled("mod_offline")
                 .then_some("msgoffline");
-            let always = [DISCO_INFO, PING, SID, VERSION, LAST].map(Some);
-            for var in always.into_iter().chain([offline]).flatten() {
+            let always = [DISCO_INFO, PING, SID, VERSION, LAST]
+                .into_iter()
+                .chain(data::FEATURES)
+                .map(Some);
+            for var in always.chain([offline]).flatten() {
                 query = query.append(
                     Xml::builder("feature", DISCO_INFO)
                         .attr(name("var"), var)
@@ -1232,7 +1284,11 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
                     .build(),
             );
             let mam = mam_enabled(state).then_some(mam::MAM);
-            for var in [Some(DISCO_INFO), mam].into_iter().flatten() {
+            for var in [Some(DISCO_INFO), mam]
+                .into_iter()
+                .flatten()
+                .chain(data::FEATURES)
+            {
                 query = query.append(
                     Xml::builder("feature", DISCO_INFO)
                         .attr(name("var"), var)
@@ -1263,6 +1319,32 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
         }
         _ => stanza_error(b, &e, "cancel", "service-unavailable").await,
     }
+}
+
+/// Sends the answer of one of the user's data handlers ([`data`]).
+async fn data_answer(b: &mut Bound, e: &Element, answer: data::Answer) -> io::Result<()> {
+    b.roster_requested |= answer.roster_requested;
+    let child = match answer.result {
+        Err((ty, condition)) => return stanza_error(b, e, ty, condition).await,
+        Ok(child) => child,
+    };
+    let mut r = Xml::builder("iq", CLIENT)
+        .attr(name("type"), "result")
+        .attr(name("id"), e.attr("id").unwrap_or_default().to_string())
+        .attr(name("to"), b.jid.to_string());
+    if let Some(from) = e.attr("to") {
+        r = r.attr(name("from"), from.to_string());
+    }
+    if let Some(child) = child {
+        match child.to_string().parse::<Xml>() {
+            Ok(x) => r = r.append(x),
+            Err(err) => {
+                tracing::warn!(%err, "an answer cannot be sent to an XMPP client");
+                return stanza_error(b, e, "wait", "internal-server-error").await;
+            }
+        }
+    }
+    send(&mut b.stream, &r.build()).await
 }
 
 fn mam_enabled(state: &AppState) -> bool {

@@ -39,6 +39,7 @@ import time
 import traceback
 import urllib.parse
 import urllib.request
+import xml.etree.ElementTree as ET
 
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
@@ -46,6 +47,9 @@ from slixmpp.exceptions import IqError, IqTimeout
 WAIT = 15  # seconds for anything the server should do at once
 MAM = "urn:xmpp:mam:2"
 OFFLINE = "msgoffline"  # XEP-0160's feature in the XEP-0030 registry
+ROSTER = "jabber:iq:roster"
+VCARD = "vcard-temp"
+PRIVATE = "jabber:iq:private"
 
 
 class Skip(Exception):
@@ -301,7 +305,9 @@ class Xmpp:
         # The server's generated, self-signed certificate: trusted as a CA, checked for the
         # domain (localhost) like any other.
         self.x.ca_certs = node.cert
-        for plugin in ("xep_0030", "xep_0059", "xep_0199", "xep_0203", "xep_0313", "xep_0359"):
+        for plugin in (
+            "xep_0030", "xep_0054", "xep_0059", "xep_0199", "xep_0203", "xep_0313", "xep_0359"
+        ):
             self.x.register_plugin(plugin)
         self.messages = asyncio.Queue()
         self.started = asyncio.Event()
@@ -479,11 +485,231 @@ async def offline_delivery(s):
         await x.disconnect()
 
 
+def get_contact(node, user, contact):
+    r = node.graphql(
+        {
+            "query": "query($c: JID!) { roster { getContact(contact: $c) "
+            "{ jid name groups subscription ask } } }",
+            "variables": {"c": contact},
+        },
+        auth=user,
+    )
+    if r.get("errors"):
+        return None
+    return r["data"]["roster"]["getContact"]
+
+
+def add_contact(node, user, contact, name, groups):
+    r = node.graphql(
+        {
+            "query": "mutation($c: JID!, $n: String, $g: [String!]) "
+            "{ roster { addContact(contact: $c, name: $n, groups: $g) } }",
+            "variables": {"c": contact, "n": name, "g": groups},
+        },
+        auth=user,
+    )
+    return data(r, "roster", "addContact")
+
+
+async def roster_shared(s):
+    """slixmpp's roster is listContacts: a GraphQL addContact is pushed to the client, the
+    client's roster set and removal are what getContact answers."""
+    alice = await api(s.api_node.register, "ira")
+    bob = await api(s.api_node.register, "irb")
+    x = await Xmpp(s.xmpp_node, alice, "roster").connect()
+    try:
+        if ROSTER not in await x.features():
+            raise Skip(f"the server does not advertise {ROSTER} in disco#info")
+        await x.x.get_roster(timeout=WAIT)
+        check(bob[0] not in x.x.client_roster, "an empty roster")
+        pushed = asyncio.Event()
+        x.x.add_event_handler("roster_update", lambda _: pushed.set())
+        await api(add_contact, s.api_node, alice, bob[0], "Bob", ["Pals"])
+        await asyncio.wait_for(pushed.wait(), WAIT)
+        item = x.x.client_roster[bob[0]]
+        check(item["name"] == "Bob", f"pushed name {item['name']!r}")
+        check(list(item["groups"]) == ["Pals"], f"pushed groups {item['groups']}")
+        await x.x.update_roster(bob[0], name="Robert", groups=["Team"], timeout=WAIT)
+        got = await api(get_contact, s.api_node, alice, bob[0])
+        check(got and got["name"] == "Robert" and got["groups"] == ["Team"], f"getContact {got}")
+        await x.x.update_roster(bob[0], subscription="remove", timeout=WAIT)
+        got = await api(get_contact, s.api_node, alice, bob[0])
+        check(got is None, f"getContact after the removal: {got}")
+    finally:
+        await x.disconnect()
+
+
+async def subscriptions_shared(s):
+    """slixmpp asks another slixmpp for a subscription: the request reaches the contact's
+    client, whose automatic approval (slixmpp's default) is what getContact shows on both
+    sides."""
+    alice = await api(s.api_node.register, "isa")
+    bob = await api(s.api_node.register, "isb")
+    y = await Xmpp(s.xmpp_node, bob, "contact").connect()
+    x = await Xmpp(s.xmpp_node, alice, "asker").connect()
+    try:
+        if ROSTER not in await x.features():
+            raise Skip(f"the server does not advertise {ROSTER} in disco#info")
+        asked = asyncio.Event()
+        y.x.add_event_handler("presence_subscribe", lambda _: asked.set())
+        await eventually(
+            "the contact is available",
+            lambda: any(e["priority"] == 0 for e in list_sessions(s.api_node, bob)),
+        )
+        x.x.send_presence_subscription(pto=bob[0])
+        await asyncio.wait_for(asked.wait(), WAIT)
+
+        def granted():
+            got = get_contact(s.api_node, alice, bob[0])
+            return got if got and got["subscription"] in ("TO", "BOTH") else None
+
+        await eventually("alice's subscription to bob", granted)
+        theirs = await api(get_contact, s.api_node, bob, alice[0])
+        check(theirs and theirs["subscription"] in ("FROM", "BOTH"), f"bob's item {theirs}")
+    finally:
+        await x.disconnect()
+        await y.disconnect()
+
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
+)
+
+
+def get_vcard(node, user, of=None):
+    r = node.graphql(
+        {
+            "query": "query($u: JID) { vcard { getVcard(user: $u) { formattedName "
+            "photo { ... on ImageData { type binValue } } } } }",
+            "variables": {"u": of},
+        },
+        auth=user,
+    )
+    return data(r, "vcard", "getVcard")
+
+
+def set_vcard(node, user, fn, photo):
+    r = node.graphql(
+        {
+            "query": "mutation($v: VcardInput!) { vcard { setVcard(vcard: $v) "
+            "{ formattedName } } }",
+            "variables": {
+                "v": {
+                    "formattedName": fn,
+                    "nameComponents": {},
+                    "photo": [{"type": "image/png", "binValue": photo}],
+                }
+            },
+        },
+        auth=user,
+    )
+    return data(r, "vcard", "setVcard")
+
+
+async def vcard_shared(s):
+    """A vCard published by slixmpp (with a photo) is getVcard's, and setVcard's is what
+    slixmpp reads."""
+    alice = await api(s.api_node.register, "iva")
+    bob = await api(s.api_node.register, "ivb")
+    x = await Xmpp(s.xmpp_node, alice, "vcard").connect()
+    try:
+        if VCARD not in await x.features():
+            raise Skip(f"the server does not advertise {VCARD} in disco#info")
+        plugin = x.x.plugin["xep_0054"]
+        v = plugin.make_vcard()
+        v["FN"] = "Alice Liddell"
+        v["PHOTO"]["TYPE"] = "image/png"
+        v["PHOTO"]["BINVAL"] = PNG
+        await plugin.publish_vcard(v, timeout=WAIT)
+        got = await api(get_vcard, s.api_node, bob, alice[0])
+        check(got["formattedName"] == "Alice Liddell", f"getVcard {got}")
+        photo = got["photo"][0]
+        check(photo["type"] == "image/png", f"photo {photo}")
+        check(base64.b64decode(photo["binValue"]) == PNG, f"photo {photo}")
+        await api(set_vcard, s.api_node, bob, "Bob Builder", base64.b64encode(PNG).decode())
+        iq = await plugin.get_vcard(jid=bob[0], cached=False, timeout=WAIT)
+        read = iq["vcard_temp"]
+        check(read["FN"] == "Bob Builder", f"FN {read['FN']!r}")
+        check(read["PHOTO"]["BINVAL"] == PNG, "the photo read over XMPP")
+    finally:
+        await x.disconnect()
+
+
+def get_private(node, user, element, ns):
+    r = node.graphql(
+        {
+            "query": "query($e: String!, $n: NonEmptyString!) "
+            "{ private { getPrivate(element: $e, nameSpace: $n) } }",
+            "variables": {"e": element, "n": ns},
+        },
+        auth=user,
+    )
+    return data(r, "private", "getPrivate")
+
+
+def set_private(node, user, element):
+    r = node.graphql(
+        {
+            "query": "mutation($e: XmlElement!) { private { setPrivate(elementString: $e) } }",
+            "variables": {"e": element},
+        },
+        auth=user,
+    )
+    return data(r, "private", "setPrivate")
+
+
+def same_xml(a, b):
+    """Equal elements: names (with namespaces), attributes, texts and children, in order."""
+    if isinstance(a, str):
+        a = ET.fromstring(a)
+    if isinstance(b, str):
+        b = ET.fromstring(b)
+    return (
+        a.tag == b.tag
+        and a.attrib == b.attrib
+        and (a.text or "") == (b.text or "")
+        and len(a) == len(b)
+        and all(same_xml(c, d) for c, d in zip(a, b))
+    )
+
+
+async def private_shared(s):
+    """Private XML stored by slixmpp is getPrivate's, and setPrivate's is what slixmpp reads."""
+    alice = await api(s.api_node.register, "ipa")
+    x = await Xmpp(s.xmpp_node, alice, "private").connect()
+    try:
+        if PRIVATE not in await x.features():
+            raise Skip(f"the server does not advertise {PRIVATE} in disco#info")
+        stored = "<prefs xmlns='urn:interop:prefs'><theme mode='dark'>solarized</theme></prefs>"
+        iq = x.x.make_iq_set()
+        query = ET.Element(f"{{{PRIVATE}}}query")
+        query.append(ET.fromstring(stored))
+        iq.append(query)
+        await iq.send(timeout=WAIT)
+        got = await api(get_private, s.api_node, alice, "prefs", "urn:interop:prefs")
+        check(same_xml(got, stored), f"getPrivate {got}")
+        other = "<storage xmlns='storage:bookmarks'><conference jid='r@muc.localhost'/></storage>"
+        await api(set_private, s.api_node, alice, other)
+        iq = x.x.make_iq_get()
+        query = ET.Element(f"{{{PRIVATE}}}query")
+        query.append(ET.Element("{storage:bookmarks}storage"))
+        iq.append(query)
+        result = await iq.send(timeout=WAIT)
+        read = result.xml.find(f"{{{PRIVATE}}}query/{{storage:bookmarks}}storage")
+        check(read is not None and same_xml(read, other), f"read {ET.tostring(result.xml)}")
+    finally:
+        await x.disconnect()
+
+
 # (function, also run across two nodes)
 SCENARIOS = [
     (login_and_message, True),
     (mam_fetch, True),
     (offline_delivery, True),
+    (roster_shared, True),
+    (subscriptions_shared, True),
+    (vcard_shared, False),
+    (private_shared, False),
 ]
 
 

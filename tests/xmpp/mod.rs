@@ -99,6 +99,8 @@ pub struct Xmpp {
     stream: XmlStream<Tls, Xml>,
     /// The bound full JID.
     pub jid: String,
+    /// The features offered after authentication (with the binding).
+    pub features: tokio_xmpp::parsers::stream_features::StreamFeatures,
 }
 
 /// Connects, STARTTLS, SASL PLAIN as `jid`/`password`, binds `resource`.
@@ -168,7 +170,11 @@ pub async fn login(at: &Endpoint, jid: &str, password: &str, resource: &str) -> 
         .and_then(|b| b.get_child("jid", BIND))
         .map(|j| j.text())
         .expect("the bound JID");
-    Xmpp { stream, jid }
+    Xmpp {
+        stream,
+        jid,
+        features,
+    }
 }
 
 impl Xmpp {

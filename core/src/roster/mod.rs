@@ -3,8 +3,10 @@
 
 pub mod state;
 
-use mimql_entities::{key_hash, roster_group, roster_item};
-use sea_orm::sea_query::Expr;
+use std::sync::Arc;
+
+use mimql_entities::{key_hash, roster_group, roster_item, user};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -14,7 +16,8 @@ use crate::db::begin_write;
 
 use crate::accounts::{lock_users, user_id, user_ids};
 use crate::jid::Jid;
-use crate::xml::{InvalidChar, check_chars};
+use crate::sessions::{Routed, SessionRegistry, Transport};
+use crate::xml::{Element, InvalidChar, Node, check_chars};
 use state::{Ask, Change, Presence, State, Sub};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +55,180 @@ pub enum RosterError {
     TooLong(&'static str, usize),
     #[error("database: {0}")]
     Db(#[from] DbErr),
+}
+
+/// The XML namespace of roster items (RFC 6121 §2).
+pub const NS: &str = "jabber:iq:roster";
+
+/// The items a transaction changed, per owner: each owner's roster version is bumped once, and
+/// each item is pushed to the owner's XMPP sessions once the transaction has committed.
+#[derive(Default)]
+struct Touched(Vec<(i64, Jid, String)>, Vec<Notice>);
+
+impl Touched {
+    fn add(&mut self, user: i64, owner: &Jid, contact: &str) {
+        if !self.0.iter().any(|(u, _, c)| *u == user && c == contact) {
+            self.0.push((user, owner.to_bare(), contact.to_string()));
+        }
+    }
+}
+
+/// A subscription presence a local user receives (RFC 6121 §3): the request, approval or
+/// cancellation that changed the recipient's item, or the automatic answer of the recipient's
+/// server. Delivered to the recipient's available XMPP sessions once committed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// Bare JIDs.
+    pub to: Jid,
+    pub from: Jid,
+    pub presence: Presence,
+}
+
+/// What a committed change hands to the XMPP sessions: roster pushes and subscription
+/// presences.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub pushes: Vec<Push>,
+    pub notices: Vec<Notice>,
+}
+
+/// A subscription presence as the router carries it to a session.
+pub fn notice_element(n: &Notice) -> Element {
+    Element::new("presence")
+        .with_attr("type", n.presence.as_str())
+        .with_attr("from", n.from.to_string())
+        .with_attr("to", n.to.to_string())
+}
+
+/// A change to one item of a user's roster, made at roster version `version`: what a roster
+/// push (RFC 6121 §2.1.6) carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Push {
+    /// The bare JID of the roster's owner.
+    pub owner: Jid,
+    pub version: i64,
+    pub contact: String,
+    /// `None`: the item was removed.
+    pub item: Option<Item>,
+}
+
+/// Bumps the version of every roster `touched` changed and reads the changed items back, in
+/// the transaction that changed them.
+async fn finish<C: ConnectionTrait>(c: &C, touched: Touched) -> Result<Changes, DbErr> {
+    let mut versions: Vec<(i64, i64)> = Vec::new();
+    let mut pushes = Vec::with_capacity(touched.0.len());
+    for (user_id, owner, contact) in touched.0 {
+        let version = match versions.iter().find(|(u, _)| *u == user_id) {
+            Some((_, v)) => *v,
+            None => {
+                let v = bump_version(c, user_id).await?;
+                versions.push((user_id, v));
+                v
+            }
+        };
+        let item = items_where(c, item_key(user_id, &contact)).await?.pop();
+        pushes.push(Push {
+            owner,
+            version,
+            contact,
+            item,
+        });
+    }
+    Ok(Changes {
+        pushes,
+        notices: touched.1,
+    })
+}
+
+/// Increments the user's roster version; answers the new one.
+async fn bump_version<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<i64, DbErr> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::RosterVersion,
+            Expr::col(user::Column::RosterVersion).add(1),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(c)
+        .await?;
+    read_version(c, user_id).await
+}
+
+async fn read_version<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<i64, DbErr> {
+    let v: Option<i64> = user::Entity::find_by_id(user_id)
+        .select_only()
+        .column(user::Column::RosterVersion)
+        .into_tuple()
+        .one(c)
+        .await?;
+    Ok(v.unwrap_or(0))
+}
+
+async fn items_where<C: ConnectionTrait>(c: &C, filter: Condition) -> Result<Vec<Item>, DbErr> {
+    let rows = roster_item::Entity::find()
+        .filter(filter)
+        .find_with_related(roster_group::Entity)
+        .order_by_asc(roster_item::Column::Id)
+        .all(c)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(item, mut groups)| {
+            groups.sort_by_key(|g| g.position);
+            Item {
+                state: state_of(&item),
+                groups: groups.into_iter().map(|g| g.name).collect(),
+                contact: item.contact,
+                name: item.name,
+            }
+        })
+        .collect())
+}
+
+/// An item as XMPP carries it (RFC 6121 §2.1.2): `jid`, `name` when set, `subscription`,
+/// `ask='subscribe'` while the owner's request is pending, and the groups.
+pub fn item_element(item: &Item) -> Element {
+    let mut e = Element::new("item").with_attr("jid", item.contact.clone());
+    if !item.name.is_empty() {
+        e.set_attr("name", item.name.clone());
+    }
+    e.set_attr("subscription", sub_to_str(item.state.sub));
+    if matches!(item.state.ask, Ask::Out | Ask::Both) {
+        e.set_attr("ask", "subscribe");
+    }
+    for g in &item.groups {
+        e.children
+            .push(Node::Element(Element::new("group").with_text(g.clone())));
+    }
+    e
+}
+
+/// A roster push (RFC 6121 §2.1.6) as the router carries it to a session: an iq set with the
+/// changed item (`subscription='remove'` when it went) and the roster version.
+pub fn push_element(p: &Push) -> Element {
+    let item = match &p.item {
+        Some(item) => item_element(item),
+        None => Element::new("item")
+            .with_attr("jid", p.contact.clone())
+            .with_attr("subscription", "remove"),
+    };
+    let mut query = Element::new("query")
+        .with_attr("xmlns", NS)
+        .with_attr("ver", p.version.to_string());
+    query.children.push(Node::Element(item));
+    let mut iq = Element::new("iq")
+        .with_attr("type", "set")
+        .with_attr("id", format!("push-{}", crate::stanza::new_id()));
+    iq.children.push(Node::Element(query));
+    iq
+}
+
+/// Whether a routed element is a roster push.
+pub fn is_push(e: &Element) -> bool {
+    e.name == "iq"
+        && e.attr("type") == Some("set")
+        && e.elements()
+            .next()
+            .is_some_and(|q| q.name == "query" && q.attr("xmlns") == Some(NS))
 }
 
 /// Per-user bounds (`[limits] max_roster_size`, `max_groups_per_contact`,
@@ -186,11 +363,21 @@ async fn delete_item<C: ConnectionTrait>(c: &C, item: i64) -> Result<(), DbErr> 
 /// Applies a state change to `user`'s item for `contact` (creating it with no name or groups).
 async fn apply<C: ConnectionTrait>(
     c: &C,
-    user: i64,
+    owner: Party<'_>,
     contact: &str,
     change: Change,
+    touched: &mut Touched,
 ) -> Result<(), DbErr> {
+    let Some(user) = owner.id else {
+        return Ok(());
+    };
     let existing = find_item(c, user, contact).await?;
+    if !matches!(
+        (change, &existing),
+        (Change::Keep, _) | (Change::Delete, None)
+    ) {
+        touched.add(user, owner.jid, contact);
+    }
     match (change, existing) {
         (Change::Keep, _) | (Change::Delete, None) => Ok(()),
         (Change::Delete, Some(item)) => delete_item(c, item.id).await,
@@ -239,6 +426,7 @@ async fn deliver<C: ConnectionTrait>(
     to: Party<'_>,
     p: Presence,
     quota: Quota,
+    touched: &mut Touched,
 ) -> Result<(), RosterError> {
     let Some(to_id) = to.id else {
         return Ok(());
@@ -253,12 +441,26 @@ async fn deliver<C: ConnectionTrait>(
     {
         return Err(RosterError::ContactRosterFull(quota.max_items));
     }
-    apply(c, to_id, &sender, change).await?;
+    apply(c, to, &sender, change, touched).await?;
+    // The recipient is told of what changed its item (a repeated request, or one its server
+    // answers by itself, is not delivered: RFC 6121 §3.1.3).
+    if change != Change::Keep && reply.is_none() {
+        touched.1.push(Notice {
+            to: to.jid.to_bare(),
+            from: from.jid.to_bare(),
+            presence: p,
+        });
+    }
     if let (Some(reply), Some(from_id)) = (reply, from.id) {
+        touched.1.push(Notice {
+            to: from.jid.to_bare(),
+            from: to.jid.to_bare(),
+            presence: reply,
+        });
         // Replies are `subscribed`/`unsubscribed`, which never answer back.
         let recipient = to.jid.bare_string();
         let (change, _) = state::inbound(current(c, from_id, &recipient).await?, reply);
-        apply(c, from_id, &recipient, change).await?;
+        apply(c, from, &recipient, change, touched).await?;
     }
     Ok(())
 }
@@ -291,11 +493,97 @@ async fn room_for_one<C: ConnectionTrait>(c: &C, owner: i64, quota: Quota) -> Re
 pub struct Roster {
     db: DatabaseConnection,
     quota: Quota,
+    /// Where roster pushes go (the XMPP sessions of the owner, on every node).
+    sessions: Option<Arc<dyn SessionRegistry>>,
 }
 
 impl Roster {
     pub fn new(db: DatabaseConnection, quota: Quota) -> Roster {
-        Roster { db, quota }
+        Roster {
+            db,
+            quota,
+            sessions: None,
+        }
+    }
+
+    /// Pushes every committed change to the owners' XMPP sessions through `sessions`.
+    pub fn with_pushes(mut self, sessions: Arc<dyn SessionRegistry>) -> Roster {
+        self.sessions = Some(sessions);
+        self
+    }
+
+    /// Hands committed changes to the XMPP sessions of their owners, wherever they are (each
+    /// session forwards the pushes once its client has asked for the roster). A registry that
+    /// cannot be reached loses the pushes, not the change: the client catches up from the
+    /// roster version at its next login.
+    pub async fn push(&self, changes: Changes) {
+        let Some(sessions) = &self.sessions else {
+            return;
+        };
+        for n in changes.notices {
+            let targets: Vec<_> = match sessions.sessions_of(&n.to).await {
+                Ok(all) => all
+                    .into_iter()
+                    .filter(|s| s.transport == Transport::C2s && s.priority >= 0)
+                    .collect(),
+                Err(err) => {
+                    tracing::warn!(%err, "cannot deliver a subscription presence");
+                    continue;
+                }
+            };
+            if targets.is_empty() {
+                // Kept as the item's pending state: delivered at the next login.
+                continue;
+            }
+            let routed = Routed {
+                sender: n.from.clone(),
+                element: notice_element(&n),
+                routed_at: crate::db::now_micros(),
+                archive_id: None,
+            };
+            sessions.push(&targets, Arc::new(routed)).await;
+        }
+        for p in changes.pushes {
+            let targets: Vec<_> = match sessions.sessions_of(&p.owner).await {
+                Ok(all) => all
+                    .into_iter()
+                    .filter(|s| s.transport == Transport::C2s)
+                    .collect(),
+                Err(err) => {
+                    tracing::warn!(%err, "cannot push a roster change");
+                    continue;
+                }
+            };
+            if targets.is_empty() {
+                continue;
+            }
+            let routed = Routed {
+                sender: p.owner.clone(),
+                element: push_element(&p),
+                routed_at: crate::db::now_micros(),
+                archive_id: None,
+            };
+            sessions.push(&targets, Arc::new(routed)).await;
+        }
+    }
+
+    /// The user's current roster version.
+    pub async fn version(&self, owner: &Jid) -> Result<i64, RosterError> {
+        let owner_id = Self::owner(&self.db, owner).await?;
+        Ok(read_version(&self.db, owner_id).await?)
+    }
+
+    /// The roster version, then the whole roster (at that version or newer: a change made in
+    /// between is pushed as well).
+    pub async fn list_versioned(&self, owner: &Jid) -> Result<(i64, Vec<Item>), RosterError> {
+        let owner_id = Self::owner(&self.db, owner).await?;
+        let version = read_version(&self.db, owner_id).await?;
+        let items = items_where(
+            &self.db,
+            Condition::all().add(roster_item::Column::UserId.eq(owner_id)),
+        )
+        .await?;
+        Ok((version, items))
     }
 
     /// Refuses a new item in a roster that is full.
@@ -414,7 +702,11 @@ impl Roster {
         self.room_for_groups(&txn, owner_id, item_id, &groups)
             .await?;
         replace_groups(&txn, item_id, &groups).await?;
+        let mut touched = Touched::default();
+        touched.add(owner_id, owner, &contact.to_string());
+        let pushes = finish(&txn, touched).await?;
         txn.commit().await?;
+        self.push(pushes).await;
         Ok(())
     }
 
@@ -427,6 +719,8 @@ impl Roster {
             return Err(RosterError::ContactNotFound);
         };
         delete_item(&txn, item.id).await?;
+        let mut touched = Touched::default();
+        touched.add(owner_id, owner, &item.contact);
         let (owner_jid, contact_jid) = (owner.to_bare(), contact.to_bare());
         let from = Party {
             jid: &owner_jid,
@@ -437,9 +731,11 @@ impl Roster {
             id: contact_id,
         };
         for p in cancelling(state_of(&item), false) {
-            deliver(&txn, from, to, p, self.quota).await?;
+            deliver(&txn, from, to, p, self.quota, &mut touched).await?;
         }
+        let pushes = finish(&txn, touched).await?;
         txn.commit().await?;
+        self.push(pushes).await;
         Ok(())
     }
 
@@ -460,12 +756,13 @@ impl Roster {
         if before.is_none() && matches!(change, Change::Set(_)) {
             self.room_for_one(&txn, owner_id).await?;
         }
-        apply(&txn, owner_id, &key, change).await?;
         let (owner_jid, contact_jid) = (owner.to_bare(), contact.to_bare());
         let from = Party {
             jid: &owner_jid,
             id: Some(owner_id),
         };
+        let mut touched = Touched::default();
+        apply(&txn, from, &key, change, &mut touched).await?;
         deliver(
             &txn,
             from,
@@ -475,9 +772,12 @@ impl Roster {
             },
             p,
             self.quota,
+            &mut touched,
         )
         .await?;
+        let pushes = finish(&txn, touched).await?;
         txn.commit().await?;
+        self.push(pushes).await;
         Ok(())
     }
 
@@ -496,24 +796,7 @@ impl Roster {
     }
 
     async fn items(&self, filter: Condition) -> Result<Vec<Item>, RosterError> {
-        let rows = roster_item::Entity::find()
-            .filter(filter)
-            .find_with_related(roster_group::Entity)
-            .order_by_asc(roster_item::Column::Id)
-            .all(&self.db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(item, mut groups)| {
-                groups.sort_by_key(|g| g.position);
-                Item {
-                    state: state_of(&item),
-                    groups: groups.into_iter().map(|g| g.name).collect(),
-                    contact: item.contact,
-                    name: item.name,
-                }
-            })
-            .collect())
+        Ok(items_where(&self.db, filter).await?)
     }
 }
 
@@ -550,8 +833,13 @@ pub async fn local_contacts<C: ConnectionTrait>(
 /// Part of removing an account: subscriptions the user had are cancelled on the contacts'
 /// side (as the reference does) and pending requests it sent are withdrawn; then its items go.
 /// The caller has locked the user's row and those of its local contacts
-/// ([`local_contacts`]), in one sorted step.
-pub async fn remove_user<C: ConnectionTrait>(c: &C, user: i64, jid: &Jid) -> Result<(), DbErr> {
+/// ([`local_contacts`]), in one sorted step. Answers the changes to the contacts' rosters, to
+/// [`Roster::push`] once the removal has committed.
+pub async fn remove_user<C: ConnectionTrait>(
+    c: &C,
+    user: i64,
+    jid: &Jid,
+) -> Result<Changes, DbErr> {
     let items = roster_item::Entity::find()
         .filter(roster_item::Column::UserId.eq(user))
         .all(c)
@@ -572,6 +860,7 @@ pub async fn remove_user<C: ConnectionTrait>(c: &C, user: i64, jid: &Jid) -> Res
         jid: &bare,
         id: Some(user),
     };
+    let mut touched = Touched::default();
     for (contact, id, s) in &contacts {
         for p in cancelling(*s, true) {
             deliver(
@@ -584,6 +873,7 @@ pub async fn remove_user<C: ConnectionTrait>(c: &C, user: i64, jid: &Jid) -> Res
                 p,
                 // Cancellations never add items.
                 Quota::default(),
+                &mut touched,
             )
             .await
             .map_err(|e| match e {
@@ -603,5 +893,8 @@ pub async fn remove_user<C: ConnectionTrait>(c: &C, user: i64, jid: &Jid) -> Res
         .filter(roster_item::Column::UserId.eq(user))
         .exec(c)
         .await?;
-    Ok(())
+    // Only the contacts' rosters: the user's own goes with the account.
+    touched.0.retain(|(u, _, _)| *u != user);
+    touched.1.retain(|n| n.to != bare);
+    finish(c, touched).await
 }
