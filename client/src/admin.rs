@@ -2,6 +2,8 @@
 
 use cynic::{MutationBuilder, QueryBuilder};
 
+pub mod roster;
+
 use crate::admin_schema as schema;
 use crate::scalars::{DomainName, Jid, UserName};
 

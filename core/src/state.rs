@@ -16,12 +16,22 @@ use crate::last::LastActivity;
 use crate::muc::Muc;
 use crate::muc_light::MucLight;
 use crate::private::PrivateStorage;
-use crate::roster::Roster;
+use crate::muc_light::MucLightError;
+use crate::roster::{Item, Roster, RosterError};
 use crate::router::{Features, Router, StandardRouter};
 use crate::sessions::{LocalSessions, SessionRegistry};
 use crate::token::Tokens;
 use crate::upload::Uploads;
 use crate::vcard::Vcards;
+
+/// Why [`AppState::contacts`] failed: the roster itself, or the MUC Light rooms shown in it.
+#[derive(Debug, thiserror::Error)]
+pub enum ContactsError {
+    #[error(transparent)]
+    Roster(#[from] RosterError),
+    #[error(transparent)]
+    MucLight(#[from] MucLightError),
+}
 
 /// Stanzas a session's mailbox holds before the session counts as stuck and is closed.
 const MAILBOX_CAPACITY: usize = 256;
@@ -195,6 +205,33 @@ impl AppState {
             tracing::warn!(%err, "cannot delete a removed account's uploads yet");
         }
         Ok(())
+    }
+
+    /// A user's roster as its clients see it (`listContacts` of both APIs): with
+    /// `rooms_in_rosters`, the MUC Light rooms the user occupies come first, as contacts the user
+    /// is subscribed to, in the group `urn:xmpp:muclight:0`; then the items in creation order.
+    pub async fn contacts(&self, user: &Jid) -> Result<Vec<Item>, ContactsError> {
+        let items = self.roster.list(user).await?;
+        if !self.muc_light.rooms_in_rosters() {
+            return Ok(items);
+        }
+        let mut contacts: Vec<Item> = self
+            .muc_light
+            .roster_rooms(user)
+            .await?
+            .into_iter()
+            .map(|(jid, name)| Item {
+                contact: jid.to_string(),
+                name,
+                groups: vec![crate::muc_light::stanzas::NS_MUC_LIGHT.to_string()],
+                state: crate::roster::state::State {
+                    sub: crate::roster::state::Sub::To,
+                    ask: crate::roster::state::Ask::None,
+                },
+            })
+            .collect();
+        contacts.extend(items);
+        Ok(contacts)
     }
 
     /// Revokes every token of the user, and ends the connections opened with one, here and on

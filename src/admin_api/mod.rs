@@ -2,11 +2,13 @@
 //! credentials. Generated from `schema/admin/` by the same codegen as the user API.
 
 mod account;
+mod roster;
 
 use std::sync::Arc;
 
 use async_graphql::{Context, Value};
 
+use crate::errors::ApiError;
 use crate::generated::admin::*;
 use crate::state::AppState;
 
@@ -58,5 +60,16 @@ impl AdminQueryResolver for AdminApi {
                 AuthType::Unauthorized
             }),
         }))
+    }
+}
+
+/// The bare JID of a user the admin acts on, when its domain is one this server serves (the
+/// reference's `unknown_domain`, `Domain not found`, otherwise; `extensions.user` names it).
+fn local_user(state: &AppState, jid: &crate::jid::Jid) -> Result<crate::jid::Jid, ApiError> {
+    let bare = jid.to_bare();
+    if state.accounts.is_host(bare.domain()) {
+        Ok(bare)
+    } else {
+        Err(ApiError::new("unknown_domain", "Domain not found").with("user", bare.to_string()))
     }
 }

@@ -183,6 +183,16 @@ pub fn roster_list(e: RosterError, user: &Jid) -> ApiError {
     }
 }
 
+/// Errors of `listContacts` (both APIs): the roster's, or those of the MUC Light rooms in it.
+pub fn contacts(e: crate::state::ContactsError, user: &Jid) -> ApiError {
+    match e {
+        crate::state::ContactsError::Roster(e) => roster_list(e, user),
+        crate::state::ContactsError::MucLight(e) => {
+            muc_light(e, vec![("user", user.to_string().into())])
+        }
+    }
+}
+
 pub fn vcard_not_configured(user: &Jid) -> ApiError {
     ApiError::new(
         "vcard_not_configured_error",
