@@ -3,6 +3,7 @@
 use cynic::{MutationBuilder, QueryBuilder};
 
 pub mod roster;
+pub mod vcard;
 
 use crate::admin_schema as schema;
 use crate::scalars::{DomainName, Jid, UserName};

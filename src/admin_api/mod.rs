@@ -3,6 +3,7 @@
 
 mod account;
 mod roster;
+mod vcard;
 
 use std::sync::Arc;
 
@@ -37,10 +38,17 @@ impl SchemaHooks for AdminApi {
     fn require_modules(
         &self,
         _ctx: &Context<'_>,
-        _modules: &[&str],
-        _arg: Option<Value>,
+        modules: &[&str],
+        arg: Option<Value>,
     ) -> async_graphql::Result<()> {
-        Ok(())
+        // Every admin field that needs modules names the user (or room) whose host decides
+        // (`@use(arg:)`); a null or absent one skips the check, as in the user API.
+        let Some(Value::String(s)) = &arg else {
+            return Ok(());
+        };
+        let domain = crate::modules::domain_of(s);
+        crate::modules::require(&self.state, &domain, modules)
+            .map_err(|missing| crate::api::codes::deps_not_loaded(missing).into())
     }
 }
 
