@@ -258,6 +258,10 @@ pub fn private(e: PrivateError, user: &Jid, extra: &[(&'static str, String)]) ->
             format!("Private storage is limited to {limit} bytes per user"),
         )
         .with("limit", limit as u64),
+        PrivateError::InvalidElement(name) => ApiError::new(
+            "invalid_element",
+            format!("{name:?} is not a valid XML element name"),
+        ),
         PrivateError::Db(e) => ApiError::internal("private storage", e),
     };
     extra
@@ -267,14 +271,13 @@ pub fn private(e: PrivateError, user: &Jid, extra: &[(&'static str, String)]) ->
         })
 }
 
-pub fn invalid_element(user: &Jid, name: &str, ns: &str) -> ApiError {
-    ApiError::new(
-        "invalid_element",
-        format!("{name:?} is not a valid XML element name"),
+/// Errors of `getPrivate` (both APIs): `extensions` name the element and the namespace.
+pub fn private_get(e: PrivateError, user: &Jid, element: &str, ns: &str) -> ApiError {
+    private(
+        e,
+        user,
+        &[("element", element.to_string()), ("subElement", ns.to_string())],
     )
-    .with("user", user.to_string())
-    .with("element", name)
-    .with("subElement", ns)
 }
 
 /// Errors of `roster.subscription`, which the spec reduces to `unknown_domain`; mimql reports
