@@ -52,8 +52,14 @@ fn the_admin_sets_and_reads_the_users_storage() {
     .set_private
     .unwrap();
     assert_eq!(set.0, STORED);
-    assert_eq!(admin_get(s, &alice.jid, "my_element", "alice:private:ns"), STORED);
-    assert_eq!(user_get(s, &alice, "my_element", "alice:private:ns"), STORED);
+    assert_eq!(
+        admin_get(s, &alice.jid, "my_element", "alice:private:ns"),
+        STORED
+    );
+    assert_eq!(
+        user_get(s, &alice, "my_element", "alice:private:ns"),
+        STORED
+    );
     // Only Alice's.
     assert_eq!(
         admin_get(s, &bob.jid, "my_element", "alice:private:ns"),
@@ -98,21 +104,24 @@ fn private_errors() {
         assert_eq!(ext["subElement"], "x");
     }
     refused(
-        admin
-            .run(private::set_private(&alice.jid, "<a/>"))
-            .unwrap(),
+        admin.run(private::set_private(&alice.jid, "<a/>")).unwrap(),
         "missing_namespace",
         "The element has no xmlns attribute; private storage is keyed by namespace",
     );
     refused(
         admin
-            .run(private::set_private(&alice.jid, "<q xmlns='jabber:iq:roster'/>"))
+            .run(private::set_private(
+                &alice.jid,
+                "<q xmlns='jabber:iq:roster'/>",
+            ))
             .unwrap(),
         "reserved_namespace",
         "The namespace jabber:iq:roster is reserved and cannot be used for private storage",
     );
     let ext = refused(
-        admin.run(private::get_private(&alice.jid, "a:b", "ns:x")).unwrap(),
+        admin
+            .run(private::get_private(&alice.jid, "a:b", "ns:x"))
+            .unwrap(),
         "invalid_element",
         "\"a:b\" is not a valid XML element name",
     );
@@ -144,6 +153,9 @@ fn private_without_its_module() {
     for errors in [&set.errors, &get.errors] {
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].code.as_deref(), Some("deps_not_loaded"));
-        assert_eq!(errors[0].extensions["not_loaded_modules"], json!(["mod_private"]));
+        assert_eq!(
+            errors[0].extensions["not_loaded_modules"],
+            json!(["mod_private"])
+        );
     }
 }

@@ -61,9 +61,16 @@ fn add_get_list_and_delete_a_contact_for_a_user() {
     );
     assert_eq!(
         seen(s, &alice),
-        vec![(bob.jid.clone(), Some("Bobek".into()), Some(vec!["Work".into()]))]
+        vec![(
+            bob.jid.clone(),
+            Some("Bobek".into()),
+            Some(vec!["Work".into()])
+        )]
     );
-    assert_eq!(state(s, &alice, &bob), Some((ContactSub::None, ContactAsk::None)));
+    assert_eq!(
+        state(s, &alice, &bob),
+        Some((ContactSub::None, ContactAsk::None))
+    );
     assert!(seen(s, &bob).is_empty());
 
     let listed = ok(s.admin().run(roster::list_contacts(&alice.jid)).unwrap())
@@ -139,7 +146,11 @@ fn single_contact_errors() {
             .unwrap()
             .errors,
         admin
-            .run(roster::subscription(NO_DOMAIN_USER, &alice.jid, SubAction::Invite))
+            .run(roster::subscription(
+                NO_DOMAIN_USER,
+                &alice.jid,
+                SubAction::Invite,
+            ))
             .unwrap()
             .errors,
         admin
@@ -166,7 +177,9 @@ fn single_contact_errors() {
     );
     // Reading one that is not there, and a roster of nobody.
     refused(
-        admin.run(roster::get_contact(&alice.jid, &bob.jid)).unwrap(),
+        admin
+            .run(roster::get_contact(&alice.jid, &bob.jid))
+            .unwrap(),
         "contact_not_found",
         "Given contact does not exist",
     );
@@ -214,7 +227,10 @@ fn add_and_delete_several_contacts_with_partial_failure() {
 
     let resp = s
         .admin()
-        .run(roster::delete_contacts(&alice.jid, &[&bob.jid, NO_DOMAIN_USER]))
+        .run(roster::delete_contacts(
+            &alice.jid,
+            &[&bob.jid, NO_DOMAIN_USER],
+        ))
         .unwrap();
     assert_eq!(resp.errors.len(), 1);
     assert_eq!(resp.errors[0].code.as_deref(), Some("contact_not_found"));
@@ -224,7 +240,10 @@ fn add_and_delete_several_contacts_with_partial_failure() {
     );
     assert_eq!(
         resp.data.unwrap().roster.unwrap().delete_contacts,
-        vec![Some(format!("Contact {} deleted successfully", bob.jid)), None]
+        vec![
+            Some(format!("Contact {} deleted successfully", bob.jid)),
+            None
+        ]
     );
     assert!(seen(s, &alice).is_empty());
 }
@@ -239,28 +258,49 @@ fn invite_accept_cancel_and_decline_for_users() {
         sub(s, &alice, &bob, SubAction::Invite),
         "Subscription stanza with type subscribe sent successfully"
     );
-    assert_eq!(state(s, &alice, &bob), Some((ContactSub::None, ContactAsk::Out)));
-    assert_eq!(state(s, &bob, &alice), Some((ContactSub::None, ContactAsk::In)));
+    assert_eq!(
+        state(s, &alice, &bob),
+        Some((ContactSub::None, ContactAsk::Out))
+    );
+    assert_eq!(
+        state(s, &bob, &alice),
+        Some((ContactSub::None, ContactAsk::In))
+    );
     assert_eq!(
         sub(s, &bob, &alice, SubAction::Accept),
         "Subscription stanza with type subscribed sent successfully"
     );
-    assert_eq!(state(s, &bob, &alice), Some((ContactSub::From, ContactAsk::None)));
-    assert_eq!(state(s, &alice, &bob), Some((ContactSub::To, ContactAsk::None)));
+    assert_eq!(
+        state(s, &bob, &alice),
+        Some((ContactSub::From, ContactAsk::None))
+    );
+    assert_eq!(
+        state(s, &alice, &bob),
+        Some((ContactSub::To, ContactAsk::None))
+    );
     assert_eq!(
         sub(s, &alice, &bob, SubAction::Cancel),
         "Subscription stanza with type unsubscribe sent successfully"
     );
-    assert_eq!(state(s, &alice, &bob), Some((ContactSub::None, ContactAsk::None)));
+    assert_eq!(
+        state(s, &alice, &bob),
+        Some((ContactSub::None, ContactAsk::None))
+    );
 
     // Bob asks again; Alice declines.
     sub(s, &bob, &alice, SubAction::Invite);
-    assert_eq!(state(s, &bob, &alice), Some((ContactSub::None, ContactAsk::Out)));
+    assert_eq!(
+        state(s, &bob, &alice),
+        Some((ContactSub::None, ContactAsk::Out))
+    );
     assert_eq!(
         sub(s, &alice, &bob, SubAction::Decline),
         "Subscription stanza with type unsubscribed sent successfully"
     );
-    assert_eq!(state(s, &bob, &alice), Some((ContactSub::None, ContactAsk::None)));
+    assert_eq!(
+        state(s, &bob, &alice),
+        Some((ContactSub::None, ContactAsk::None))
+    );
 
     let ghost = format!("{}@localhost", common::unique("ghost"));
     refused(
@@ -291,8 +331,14 @@ fn set_mutual_subscription_connects_and_disconnects() {
             alice.jid, bob.jid
         ))
     );
-    assert_eq!(state(s, &alice, &bob), Some((ContactSub::Both, ContactAsk::None)));
-    assert_eq!(state(s, &bob, &alice), Some((ContactSub::Both, ContactAsk::None)));
+    assert_eq!(
+        state(s, &alice, &bob),
+        Some((ContactSub::Both, ContactAsk::None))
+    );
+    assert_eq!(
+        state(s, &bob, &alice),
+        Some((ContactSub::Both, ContactAsk::None))
+    );
 
     let d = ok(s
         .admin()
@@ -328,7 +374,11 @@ fn set_mutual_subscription_connects_and_disconnects() {
     for action in [MutualSubAction::Connect, MutualSubAction::Disconnect] {
         let ext = refused(
             s.admin()
-                .run(roster::set_mutual_subscription(NO_DOMAIN_USER, &ghost, action))
+                .run(roster::set_mutual_subscription(
+                    NO_DOMAIN_USER,
+                    &ghost,
+                    action,
+                ))
                 .unwrap(),
             "unknown_domain",
             "Domain not found",
@@ -369,7 +419,10 @@ fn subscribe_to_all_with_names_and_groups() {
         .admin()
         .run(roster::subscribe_to_all(
             with_groups(&alice, "Alice"),
-            vec![with_groups(&bob, "Bob"), ContactInput::new(&kate.jid, "Kate")],
+            vec![
+                with_groups(&bob, "Bob"),
+                ContactInput::new(&kate.jid, "Kate"),
+            ],
         ))
         .unwrap());
     assert_eq!(
@@ -384,9 +437,20 @@ fn subscribe_to_all_with_names_and_groups() {
             (kate.jid.clone(), Some("Kate".into()), Some(vec![])),
         ]
     );
-    assert_eq!(seen(s, &bob), vec![(alice.jid.clone(), Some("Alice".into()), g.clone())]);
-    assert_eq!(seen(s, &kate), vec![(alice.jid.clone(), Some("Alice".into()), g)]);
-    for (x, y) in [(&alice, &bob), (&bob, &alice), (&alice, &kate), (&kate, &alice)] {
+    assert_eq!(
+        seen(s, &bob),
+        vec![(alice.jid.clone(), Some("Alice".into()), g.clone())]
+    );
+    assert_eq!(
+        seen(s, &kate),
+        vec![(alice.jid.clone(), Some("Alice".into()), g)]
+    );
+    for (x, y) in [
+        (&alice, &bob),
+        (&bob, &alice),
+        (&alice, &kate),
+        (&kate, &alice),
+    ] {
         assert_eq!(state(s, x, y), Some((ContactSub::Both, ContactAsk::None)));
     }
 }
@@ -416,8 +480,14 @@ fn subscribe_to_all_with_a_wrong_user() {
         resp.data.unwrap().roster.unwrap().subscribe_to_all,
         vec![created(&alice, &bob), None]
     );
-    assert_eq!(seen(s, &alice), vec![(bob.jid.clone(), Some("B".into()), Some(vec![]))]);
-    assert_eq!(seen(s, &bob), vec![(alice.jid.clone(), Some("A".into()), Some(vec![]))]);
+    assert_eq!(
+        seen(s, &alice),
+        vec![(bob.jid.clone(), Some("B".into()), Some(vec![]))]
+    );
+    assert_eq!(
+        seen(s, &bob),
+        vec![(alice.jid.clone(), Some("A".into()), Some(vec![]))]
+    );
 
     // The acting user of an unknown domain fails every pair.
     let resp = s
@@ -429,7 +499,10 @@ fn subscribe_to_all_with_a_wrong_user() {
         .unwrap();
     assert_eq!(resp.errors.len(), 1);
     assert_eq!(resp.errors[0].code.as_deref(), Some("unknown_domain"));
-    assert_eq!(resp.data.unwrap().roster.unwrap().subscribe_to_all, vec![None]);
+    assert_eq!(
+        resp.data.unwrap().roster.unwrap().subscribe_to_all,
+        vec![None]
+    );
 }
 
 #[test]
@@ -446,7 +519,11 @@ fn subscribe_all_to_all() {
         .unwrap());
     assert_eq!(
         d.roster.unwrap().subscribe_all_to_all,
-        vec![created(&alice, &bob), created(&alice, &kate), created(&bob, &kate)]
+        vec![
+            created(&alice, &bob),
+            created(&alice, &kate),
+            created(&bob, &kate)
+        ]
     );
     let jids = |u: &User| -> Vec<String> { seen(s, u).into_iter().map(|c| c.0).collect() };
     assert_eq!(jids(&alice), vec![bob.jid.clone(), kate.jid.clone()]);
@@ -470,13 +547,19 @@ fn subscribe_all_to_all() {
     assert_eq!(resp.errors.len(), 2);
     for e in &resp.errors {
         assert_eq!(e.code.as_deref(), Some("user_not_exist"));
-        assert_eq!(e.message, format!("The user {NO_DOMAIN_USER} does not exist"));
+        assert_eq!(
+            e.message,
+            format!("The user {NO_DOMAIN_USER} does not exist")
+        );
     }
     assert_eq!(
         resp.data.unwrap().roster.unwrap().subscribe_all_to_all,
         vec![created(&carol, &dave), None, None]
     );
-    assert_eq!(state(s, &carol, &dave), Some((ContactSub::Both, ContactAsk::None)));
+    assert_eq!(
+        state(s, &carol, &dave),
+        Some((ContactSub::Both, ContactAsk::None))
+    );
 
     // Fewer than two users: nothing to do.
     for list in [vec![], vec![ContactInput::new(&carol.jid, "C")]] {

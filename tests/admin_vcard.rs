@@ -143,7 +143,9 @@ fn missing_cards_users_and_domains() {
     );
     assert_eq!(ext["user"], "eddie@otherhost");
     refused(
-        admin.run(vcard::set_vcard("eddie@otherhost", card())).unwrap(),
+        admin
+            .run(vcard::set_vcard("eddie@otherhost", card()))
+            .unwrap(),
         "user_not_found",
         "User's domain does not exist",
     );
@@ -178,7 +180,10 @@ fn vcard_without_its_module() {
     ] {
         assert_eq!(resp.len(), 1);
         assert_eq!(resp[0].code.as_deref(), Some("deps_not_loaded"));
-        assert_eq!(resp[0].extensions["not_loaded_modules"], json!(["mod_vcard"]));
+        assert_eq!(
+            resp[0].extensions["not_loaded_modules"],
+            json!(["mod_vcard"])
+        );
     }
 }
 

@@ -2,6 +2,7 @@
 
 use cynic::{MutationBuilder, QueryBuilder};
 
+pub mod last;
 pub mod private;
 pub mod roster;
 pub mod vcard;

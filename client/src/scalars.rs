@@ -50,3 +50,4 @@ cynic::impl_scalar!(UserName, admin_schema::UserName);
 cynic::impl_scalar!(DomainName, admin_schema::DomainName);
 cynic::impl_scalar!(NonEmptyString, admin_schema::NonEmptyString);
 cynic::impl_scalar!(XmlElement, admin_schema::XmlElement);
+cynic::impl_scalar!(DateTime, admin_schema::DateTime);

@@ -12,11 +12,11 @@ use crate::archive::{Archive, IdGenerator};
 use crate::config::Config;
 use crate::inbox::Inbox;
 use crate::jid::Jid;
-use crate::last::LastActivity;
+use crate::last::{LastActivity, LastError};
 use crate::muc::Muc;
 use crate::muc_light::MucLight;
-use crate::private::PrivateStorage;
 use crate::muc_light::MucLightError;
+use crate::private::PrivateStorage;
 use crate::roster::{Item, Roster, RosterError};
 use crate::router::{Features, Router, StandardRouter};
 use crate::sessions::{LocalSessions, SessionRegistry};
@@ -232,6 +232,65 @@ impl AppState {
             .collect();
         contacts.extend(items);
         Ok(contacts)
+    }
+
+    /// The domains a domain-wide admin query covers: `domain`, which must be served, or all.
+    fn domains(&self, domain: Option<&str>) -> Result<Vec<String>, LastError> {
+        match domain {
+            Some(d) if self.accounts.is_host(d) => Ok(vec![d.to_string()]),
+            Some(_) => Err(LastError::DomainNotFound),
+            None => Ok(self.accounts.hosts().to_vec()),
+        }
+    }
+
+    /// How many users of `domain` were active after `since` (`countActiveUsers`).
+    pub async fn count_active_users(&self, domain: &str, since: i64) -> Result<u64, LastError> {
+        self.domains(Some(domain))?;
+        self.last.count_active(domain, since).await
+    }
+
+    /// The old users of `domain` (every served one when `None`): offline on every node, and
+    /// without activity recorded at or after `before` (`listOldUsers`). Each comes with its last
+    /// activity, `None` when none was ever recorded.
+    pub async fn old_users(
+        &self,
+        domain: Option<&str>,
+        before: i64,
+    ) -> Result<Vec<(Jid, Option<i64>)>, LastError> {
+        let mut old = Vec::new();
+        for d in self.domains(domain)? {
+            for (jid, last) in self.last.inactive(&d, before).await? {
+                let online = self
+                    .sessions
+                    .sessions_of(&jid)
+                    .await
+                    .map_err(|e| LastError::Sessions(e.to_string()))?;
+                if online.is_empty() {
+                    old.push((jid, last));
+                }
+            }
+        }
+        Ok(old)
+    }
+
+    /// Removes the old users (as [`AppState::old_users`] finds them) with everything they own
+    /// (`removeOldUsers`); answers those removed. One removed meanwhile by someone else is
+    /// left out.
+    pub async fn remove_old_users(
+        &self,
+        domain: Option<&str>,
+        before: i64,
+    ) -> Result<Vec<(Jid, Option<i64>)>, LastError> {
+        let mut removed = Vec::new();
+        for (jid, last) in self.old_users(domain, before).await? {
+            match self.remove_user(&jid).await {
+                Ok(()) => removed.push((jid, last)),
+                Err(AccountError::NotFound) => {}
+                Err(AccountError::Db(e)) => return Err(e.into()),
+                Err(e) => return Err(sea_orm::DbErr::Custom(e.to_string()).into()),
+            }
+        }
+        Ok(removed)
     }
 
     /// Revokes every token of the user, and ends the connections opened with one, here and on

@@ -2,6 +2,7 @@
 //! credentials. Generated from `schema/admin/` by the same codegen as the user API.
 
 mod account;
+mod last;
 mod private;
 mod roster;
 mod vcard;

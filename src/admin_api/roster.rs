@@ -135,7 +135,9 @@ impl RosterAdminMutationResolver for AdminApi {
             .roster
             .subscription(&user, &contact.0, presence)
             .await
-            .map_err(|e| codes::roster_subscription(e, &contact.0).with("user", user.to_string()))?;
+            .map_err(|e| {
+                codes::roster_subscription(e, &contact.0).with("user", user.to_string())
+            })?;
         Ok(Some(format!(
             "Subscription stanza with type {} sent successfully",
             presence.as_str()

@@ -7,9 +7,9 @@ use async_graphql::{Context, Result};
 
 use super::AdminApi;
 use crate::api::codes;
-use crate::generated::admin::*;
 /// The generated types `mapping` converts.
 use crate::generated::admin as schema_types;
+use crate::generated::admin::*;
 
 impl VcardAdminMutationResolver for AdminApi {
     async fn set_vcard(

@@ -276,7 +276,10 @@ pub fn private_get(e: PrivateError, user: &Jid, element: &str, ns: &str) -> ApiE
     private(
         e,
         user,
-        &[("element", element.to_string()), ("subElement", ns.to_string())],
+        &[
+            ("element", element.to_string()),
+            ("subElement", ns.to_string()),
+        ],
     )
 }
 
@@ -297,11 +300,30 @@ pub fn last(e: LastError, user: &Jid) -> ApiError {
             "user_does_not_exist",
             format!("User {} does not exist", user.to_bare()),
         ),
-        LastError::NotFound => ApiError::new("last_not_found", "Given user's last info not found"),
-        LastError::InvalidChar(c) => invalid_character("The status", c),
-        LastError::Db(e) => ApiError::internal("last activity", e),
+        e => last_common(e),
     };
     err.with("user", user.to_string())
+}
+
+/// Errors of the admin's domain-wide `last` queries; `extensions.domain` names the domain, when
+/// one was given.
+pub fn last_domain(e: LastError, domain: Option<&str>) -> ApiError {
+    let err = last_common(e);
+    match domain {
+        Some(d) => err.with("domain", d),
+        None => err,
+    }
+}
+
+fn last_common(e: LastError) -> ApiError {
+    match e {
+        LastError::UserNotFound => ApiError::new("user_does_not_exist", "User does not exist"),
+        LastError::NotFound => ApiError::new("last_not_found", "Given user's last info not found"),
+        LastError::DomainNotFound => ApiError::new("domain_not_found", "Domain not found"),
+        LastError::InvalidChar(c) => invalid_character("The status", c),
+        LastError::Sessions(e) => ApiError::internal("session registry", e),
+        LastError::Db(e) => ApiError::internal("last activity", e),
+    }
 }
 
 /// Errors of the `stanza` mutations (no extra extensions, as in the reference).

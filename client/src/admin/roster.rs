@@ -138,7 +138,11 @@ pub struct RosterAddContact {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminMutation", variables = "AddContactVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminMutation",
+    variables = "AddContactVars"
+)]
 pub struct AddContact {
     pub roster: Option<RosterAddContact>,
 }
@@ -155,7 +159,11 @@ pub struct RosterAddContacts {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminMutation", variables = "AddContactsVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminMutation",
+    variables = "AddContactsVars"
+)]
 pub struct AddContacts {
     pub roster: Option<RosterAddContacts>,
 }
@@ -172,7 +180,11 @@ pub struct RosterSubscription {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminMutation", variables = "SubscriptionVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminMutation",
+    variables = "SubscriptionVars"
+)]
 pub struct Subscription {
     pub roster: Option<RosterSubscription>,
 }
@@ -189,7 +201,11 @@ pub struct RosterDeleteContact {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminMutation", variables = "UserContactVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminMutation",
+    variables = "UserContactVars"
+)]
 pub struct DeleteContact {
     pub roster: Option<RosterDeleteContact>,
 }
@@ -206,7 +222,11 @@ pub struct RosterDeleteContacts {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminMutation", variables = "DeleteContactsVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminMutation",
+    variables = "DeleteContactsVars"
+)]
 pub struct DeleteContacts {
     pub roster: Option<RosterDeleteContacts>,
 }
@@ -223,7 +243,11 @@ pub struct RosterSetMutualSubscription {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminMutation", variables = "MutualVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminMutation",
+    variables = "MutualVars"
+)]
 pub struct SetMutualSubscription {
     pub roster: Option<RosterSetMutualSubscription>,
 }
@@ -240,7 +264,11 @@ pub struct RosterSubscribeToAll {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminMutation", variables = "SubscribeToAllVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminMutation",
+    variables = "SubscribeToAllVars"
+)]
 pub struct SubscribeToAll {
     pub roster: Option<RosterSubscribeToAll>,
 }
@@ -257,7 +285,11 @@ pub struct RosterSubscribeAllToAll {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminMutation", variables = "ContactInputsVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminMutation",
+    variables = "ContactInputsVars"
+)]
 pub struct SubscribeAllToAll {
     pub roster: Option<RosterSubscribeAllToAll>,
 }
@@ -274,7 +306,11 @@ pub struct RosterListContacts {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminQuery", variables = "UserVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminQuery",
+    variables = "UserVars"
+)]
 pub struct ListContacts {
     pub roster: Option<RosterListContacts>,
 }
@@ -291,7 +327,11 @@ pub struct RosterGetContact {
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
-#[cynic(schema = "mimql_admin", graphql_type = "AdminQuery", variables = "UserContactVars")]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminQuery",
+    variables = "UserContactVars"
+)]
 pub struct GetContact {
     pub roster: Option<RosterGetContact>,
 }

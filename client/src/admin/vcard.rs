@@ -3,8 +3,8 @@
 
 use cynic::{MutationBuilder, QueryBuilder};
 
-use crate::scalars::Jid;
 use crate::admin_schema as schema;
+use crate::scalars::Jid;
 
 macro_rules! tag_enum {
     ($name:ident { $($v:ident),* $(,)? }) => {
@@ -363,7 +363,6 @@ pub struct Vcard {
     pub class: Option<Vec<Option<Privacy>>>,
     pub key: Option<Vec<Option<Key>>>,
 }
-
 
 #[derive(cynic::QueryVariables, Debug, Clone)]
 pub struct SetVcardVars {

@@ -5,9 +5,9 @@ mod mapping;
 use async_graphql::{Context, Result};
 
 use super::{UserApi, caller, codes};
-use crate::generated::user::*;
 /// The generated types `mapping` converts (see there).
 use crate::generated::user as schema_types;
+use crate::generated::user::*;
 
 impl VcardUserMutationResolver for UserApi {
     async fn set_vcard(&self, ctx: &Context<'_>, vcard: VcardInput) -> Result<Option<Vcard>> {
