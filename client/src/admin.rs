@@ -5,6 +5,7 @@ use cynic::{MutationBuilder, QueryBuilder};
 pub mod last;
 pub mod private;
 pub mod roster;
+pub mod stanza;
 pub mod vcard;
 
 use crate::admin_schema as schema;

@@ -51,3 +51,4 @@ cynic::impl_scalar!(DomainName, admin_schema::DomainName);
 cynic::impl_scalar!(NonEmptyString, admin_schema::NonEmptyString);
 cynic::impl_scalar!(XmlElement, admin_schema::XmlElement);
 cynic::impl_scalar!(DateTime, admin_schema::DateTime);
+cynic::impl_scalar!(PosInt, admin_schema::PosInt);

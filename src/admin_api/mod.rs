@@ -5,6 +5,7 @@ mod account;
 mod last;
 mod private;
 mod roster;
+mod stanza;
 mod vcard;
 
 use std::sync::Arc;
