@@ -2,6 +2,12 @@
 
 use cynic::{MutationBuilder, QueryBuilder};
 
+pub mod last;
+pub mod private;
+pub mod roster;
+pub mod stanza;
+pub mod vcard;
+
 use crate::admin_schema as schema;
 use crate::scalars::{DomainName, Jid, UserName};
 

@@ -48,3 +48,7 @@ pub struct NonNegInt(pub i64);
 cynic::impl_scalar!(Jid, admin_schema::JID);
 cynic::impl_scalar!(UserName, admin_schema::UserName);
 cynic::impl_scalar!(DomainName, admin_schema::DomainName);
+cynic::impl_scalar!(NonEmptyString, admin_schema::NonEmptyString);
+cynic::impl_scalar!(XmlElement, admin_schema::XmlElement);
+cynic::impl_scalar!(DateTime, admin_schema::DateTime);
+cynic::impl_scalar!(PosInt, admin_schema::PosInt);

@@ -1,9 +1,10 @@
 //! Last activity (XEP-0012): a time (second precision, as the reference) and a status.
 
-use mimql_entities::last_activity;
-use sea_orm::sea_query::OnConflict;
+use mimql_entities::{last_activity, user};
+use sea_orm::sea_query::{OnConflict, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, Set,
 };
 
 use crate::accounts::{lock_user, user_id};
@@ -20,8 +21,23 @@ pub enum LastError {
     /// The status holds a character XML (and so XMPP) cannot carry.
     #[error("the status contains {0}, which XML cannot carry")]
     InvalidChar(InvalidChar),
+    /// A domain this server does not serve (the admin's domain-wide queries).
+    #[error("domain not served")]
+    DomainNotFound,
+    /// Whether a user is online could not be told (the session registry failed).
+    #[error("the session registry is unavailable: {0}")]
+    Sessions(String),
     #[error("database: {0}")]
     Db(#[from] DbErr),
+}
+
+/// The ids of the accounts of `domain`.
+fn users_of(domain: &str) -> SelectStatement {
+    Query::select()
+        .column(user::Column::Id)
+        .from(user::Entity)
+        .and_where(user::Column::Server.eq(domain))
+        .to_owned()
 }
 
 /// The last-activity service: owns its transactions.
@@ -72,6 +88,49 @@ impl LastActivity {
             .await?
             .ok_or(LastError::NotFound)?;
         Ok((row.seconds, row.status))
+    }
+
+    /// How many users of `domain` were active after `since` (seconds since the epoch).
+    pub async fn count_active(&self, domain: &str, since: i64) -> Result<u64, LastError> {
+        Ok(last_activity::Entity::find()
+            .filter(last_activity::Column::Seconds.gt(since))
+            .filter(last_activity::Column::UserId.in_subquery(users_of(domain)))
+            .count(&self.db)
+            .await?)
+    }
+
+    /// The users of `domain` with no activity recorded at or after `before` (seconds), each with
+    /// its last activity (`None`: never recorded), by user name. Whether they are online is
+    /// not this service's to tell.
+    pub async fn inactive(
+        &self,
+        domain: &str,
+        before: i64,
+    ) -> Result<Vec<(Jid, Option<i64>)>, LastError> {
+        let users: Vec<(i64, String)> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .column(user::Column::Username)
+            .filter(user::Column::Server.eq(domain))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let recent: std::collections::HashMap<i64, i64> = last_activity::Entity::find()
+            .filter(last_activity::Column::UserId.in_subquery(users_of(domain)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|r| (r.user_id, r.seconds))
+            .collect();
+        let mut old: Vec<(Jid, Option<i64>)> = users
+            .into_iter()
+            .filter_map(|(id, name)| match recent.get(&id) {
+                Some(&s) if s >= before => None,
+                last => Some((Jid::from_normalized(&name, domain), last.copied())),
+            })
+            .collect();
+        old.sort_by(|a, b| a.0.node().cmp(b.0.node()));
+        Ok(old)
     }
 }
 

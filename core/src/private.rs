@@ -32,8 +32,20 @@ pub enum PrivateError {
     /// Storing the element would take the user's private storage past its quota.
     #[error("private storage is limited to {0} bytes")]
     QuotaExceeded(usize),
+    /// Nothing is stored and the element asked for is not an XML name, so the empty element
+    /// cannot be answered.
+    #[error("{0:?} is not a valid XML element name")]
+    InvalidElement(String),
     #[error("database: {0}")]
     Db(#[from] DbErr),
+}
+
+/// A conservative XML name check (no prefix, which would need a declaration): the element is
+/// only built from it when nothing is stored.
+fn is_xml_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 /// XEP-0049 §3: these namespaces belong to the protocol and are refused.
@@ -118,6 +130,22 @@ impl PrivateStorage {
     }
 
     /// The element stored under `ns`, if any.
+    /// What `getPrivate` answers (both APIs): the stored element of the namespace, or, when
+    /// nothing is stored, the empty request element `<element xmlns='ns'/>`, as the reference
+    /// answers.
+    pub async fn get_or_empty(
+        &self,
+        user: &Jid,
+        element: &str,
+        ns: &str,
+    ) -> Result<Element, PrivateError> {
+        match self.get(user, ns).await? {
+            Some(el) => Ok(el),
+            None if is_xml_name(element) => Ok(Element::new(element).with_attr("xmlns", ns)),
+            None => Err(PrivateError::InvalidElement(element.to_string())),
+        }
+    }
+
     pub async fn get(&self, user: &Jid, ns: &str) -> Result<Option<Element>, PrivateError> {
         check_chars(ns).map_err(PrivateError::InvalidNamespace)?;
         let id = user_id(&self.db, user)

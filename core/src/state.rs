@@ -12,16 +12,26 @@ use crate::archive::{Archive, IdGenerator};
 use crate::config::Config;
 use crate::inbox::Inbox;
 use crate::jid::Jid;
-use crate::last::LastActivity;
+use crate::last::{LastActivity, LastError};
 use crate::muc::Muc;
 use crate::muc_light::MucLight;
+use crate::muc_light::MucLightError;
 use crate::private::PrivateStorage;
-use crate::roster::Roster;
+use crate::roster::{Item, Roster, RosterError};
 use crate::router::{Features, Router, StandardRouter};
 use crate::sessions::{LocalSessions, SessionRegistry};
 use crate::token::Tokens;
 use crate::upload::Uploads;
 use crate::vcard::Vcards;
+
+/// Why [`AppState::contacts`] failed: the roster itself, or the MUC Light rooms shown in it.
+#[derive(Debug, thiserror::Error)]
+pub enum ContactsError {
+    #[error(transparent)]
+    Roster(#[from] RosterError),
+    #[error(transparent)]
+    MucLight(#[from] MucLightError),
+}
 
 /// Stanzas a session's mailbox holds before the session counts as stuck and is closed.
 const MAILBOX_CAPACITY: usize = 256;
@@ -198,6 +208,92 @@ impl AppState {
             tracing::warn!(%err, "cannot delete a removed account's uploads yet");
         }
         Ok(())
+    }
+
+    /// A user's roster as its clients see it (`listContacts` of both APIs): with
+    /// `rooms_in_rosters`, the MUC Light rooms the user occupies come first, as contacts the user
+    /// is subscribed to, in the group `urn:xmpp:muclight:0`; then the items in creation order.
+    pub async fn contacts(&self, user: &Jid) -> Result<Vec<Item>, ContactsError> {
+        let items = self.roster.list(user).await?;
+        if !self.muc_light.rooms_in_rosters() {
+            return Ok(items);
+        }
+        let mut contacts: Vec<Item> = self
+            .muc_light
+            .roster_rooms(user)
+            .await?
+            .into_iter()
+            .map(|(jid, name)| Item {
+                contact: jid.to_string(),
+                name,
+                groups: vec![crate::muc_light::stanzas::NS_MUC_LIGHT.to_string()],
+                state: crate::roster::state::State {
+                    sub: crate::roster::state::Sub::To,
+                    ask: crate::roster::state::Ask::None,
+                },
+            })
+            .collect();
+        contacts.extend(items);
+        Ok(contacts)
+    }
+
+    /// The domains a domain-wide admin query covers: `domain`, which must be served, or all.
+    fn domains(&self, domain: Option<&str>) -> Result<Vec<String>, LastError> {
+        match domain {
+            Some(d) if self.accounts.is_host(d) => Ok(vec![d.to_string()]),
+            Some(_) => Err(LastError::DomainNotFound),
+            None => Ok(self.accounts.hosts().to_vec()),
+        }
+    }
+
+    /// How many users of `domain` were active after `since` (`countActiveUsers`).
+    pub async fn count_active_users(&self, domain: &str, since: i64) -> Result<u64, LastError> {
+        self.domains(Some(domain))?;
+        self.last.count_active(domain, since).await
+    }
+
+    /// The old users of `domain` (every served one when `None`): offline on every node, and
+    /// without activity recorded at or after `before` (`listOldUsers`). Each comes with its last
+    /// activity, `None` when none was ever recorded.
+    pub async fn old_users(
+        &self,
+        domain: Option<&str>,
+        before: i64,
+    ) -> Result<Vec<(Jid, Option<i64>)>, LastError> {
+        let mut old = Vec::new();
+        for d in self.domains(domain)? {
+            for (jid, last) in self.last.inactive(&d, before).await? {
+                let online = self
+                    .sessions
+                    .sessions_of(&jid)
+                    .await
+                    .map_err(|e| LastError::Sessions(e.to_string()))?;
+                if online.is_empty() {
+                    old.push((jid, last));
+                }
+            }
+        }
+        Ok(old)
+    }
+
+    /// Removes the old users (as [`AppState::old_users`] finds them) with everything they own
+    /// (`removeOldUsers`); answers those removed. One removed meanwhile by someone else is
+    /// left out.
+    pub async fn remove_old_users(
+        &self,
+        domain: Option<&str>,
+        before: i64,
+    ) -> Result<Vec<(Jid, Option<i64>)>, LastError> {
+        let mut removed = Vec::new();
+        for (jid, last) in self.old_users(domain, before).await? {
+            match self.remove_user(&jid).await {
+                Ok(()) => removed.push((jid, last)),
+                Err(AccountError::NotFound) => {}
+                Err(AccountError::Db(e)) => return Err(e.into()),
+                Err(e) => return Err(sea_orm::DbErr::Custom(e.to_string()).into()),
+            }
+        }
+        Ok(removed)
     }
 
     /// Revokes every token of the user, and ends the connections opened with one, here and on

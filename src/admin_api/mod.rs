@@ -2,11 +2,17 @@
 //! credentials. Generated from `schema/admin/` by the same codegen as the user API.
 
 mod account;
+mod last;
+mod private;
+mod roster;
+mod stanza;
+mod vcard;
 
 use std::sync::Arc;
 
 use async_graphql::{Context, Value};
 
+use crate::errors::ApiError;
 use crate::generated::admin::*;
 use crate::state::AppState;
 
@@ -35,10 +41,17 @@ impl SchemaHooks for AdminApi {
     fn require_modules(
         &self,
         _ctx: &Context<'_>,
-        _modules: &[&str],
-        _arg: Option<Value>,
+        modules: &[&str],
+        arg: Option<Value>,
     ) -> async_graphql::Result<()> {
-        Ok(())
+        // Every admin field that needs modules names the user (or room) whose host decides
+        // (`@use(arg:)`); a null or absent one skips the check, as in the user API.
+        let Some(Value::String(s)) = &arg else {
+            return Ok(());
+        };
+        let domain = crate::modules::domain_of(s);
+        crate::modules::require(&self.state, &domain, modules)
+            .map_err(|missing| crate::api::codes::deps_not_loaded(missing).into())
     }
 }
 
@@ -58,5 +71,16 @@ impl AdminQueryResolver for AdminApi {
                 AuthType::Unauthorized
             }),
         }))
+    }
+}
+
+/// The bare JID of a user the admin acts on, when its domain is one this server serves (the
+/// reference's `unknown_domain`, `Domain not found`, otherwise; `extensions.user` names it).
+fn local_user(state: &AppState, jid: &crate::jid::Jid) -> Result<crate::jid::Jid, ApiError> {
+    let bare = jid.to_bare();
+    if state.accounts.is_host(bare.domain()) {
+        Ok(bare)
+    } else {
+        Err(ApiError::new("unknown_domain", "Domain not found").with("user", bare.to_string()))
     }
 }

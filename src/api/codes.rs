@@ -183,6 +183,16 @@ pub fn roster_list(e: RosterError, user: &Jid) -> ApiError {
     }
 }
 
+/// Errors of `listContacts` (both APIs): the roster's, or those of the MUC Light rooms in it.
+pub fn contacts(e: crate::state::ContactsError, user: &Jid) -> ApiError {
+    match e {
+        crate::state::ContactsError::Roster(e) => roster_list(e, user),
+        crate::state::ContactsError::MucLight(e) => {
+            muc_light(e, vec![("user", user.to_string().into())])
+        }
+    }
+}
+
 pub fn vcard_not_configured(user: &Jid) -> ApiError {
     ApiError::new(
         "vcard_not_configured_error",
@@ -248,6 +258,10 @@ pub fn private(e: PrivateError, user: &Jid, extra: &[(&'static str, String)]) ->
             format!("Private storage is limited to {limit} bytes per user"),
         )
         .with("limit", limit as u64),
+        PrivateError::InvalidElement(name) => ApiError::new(
+            "invalid_element",
+            format!("{name:?} is not a valid XML element name"),
+        ),
         PrivateError::Db(e) => ApiError::internal("private storage", e),
     };
     extra
@@ -257,14 +271,16 @@ pub fn private(e: PrivateError, user: &Jid, extra: &[(&'static str, String)]) ->
         })
 }
 
-pub fn invalid_element(user: &Jid, name: &str, ns: &str) -> ApiError {
-    ApiError::new(
-        "invalid_element",
-        format!("{name:?} is not a valid XML element name"),
+/// Errors of `getPrivate` (both APIs): `extensions` name the element and the namespace.
+pub fn private_get(e: PrivateError, user: &Jid, element: &str, ns: &str) -> ApiError {
+    private(
+        e,
+        user,
+        &[
+            ("element", element.to_string()),
+            ("subElement", ns.to_string()),
+        ],
     )
-    .with("user", user.to_string())
-    .with("element", name)
-    .with("subElement", ns)
 }
 
 /// Errors of `roster.subscription`, which the spec reduces to `unknown_domain`; mimql reports
@@ -284,11 +300,30 @@ pub fn last(e: LastError, user: &Jid) -> ApiError {
             "user_does_not_exist",
             format!("User {} does not exist", user.to_bare()),
         ),
-        LastError::NotFound => ApiError::new("last_not_found", "Given user's last info not found"),
-        LastError::InvalidChar(c) => invalid_character("The status", c),
-        LastError::Db(e) => ApiError::internal("last activity", e),
+        e => last_common(e),
     };
     err.with("user", user.to_string())
+}
+
+/// Errors of the admin's domain-wide `last` queries; `extensions.domain` names the domain, when
+/// one was given.
+pub fn last_domain(e: LastError, domain: Option<&str>) -> ApiError {
+    let err = last_common(e);
+    match domain {
+        Some(d) => err.with("domain", d),
+        None => err,
+    }
+}
+
+fn last_common(e: LastError) -> ApiError {
+    match e {
+        LastError::UserNotFound => ApiError::new("user_does_not_exist", "User does not exist"),
+        LastError::NotFound => ApiError::new("last_not_found", "Given user's last info not found"),
+        LastError::DomainNotFound => ApiError::new("domain_not_found", "Domain not found"),
+        LastError::InvalidChar(c) => invalid_character("The status", c),
+        LastError::Sessions(e) => ApiError::internal("session registry", e),
+        LastError::Db(e) => ApiError::internal("last activity", e),
+    }
 }
 
 /// Errors of the `stanza` mutations (no extra extensions, as in the reference).

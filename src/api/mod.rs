@@ -13,7 +13,7 @@ mod muc_light;
 mod private;
 mod roster;
 mod session;
-mod stanza;
+pub(crate) mod stanza;
 mod token;
 mod vcard;
 

@@ -62,31 +62,6 @@ impl UserApi {
     }
 }
 
-impl UserApi {
-    /// With `rooms_in_rosters`, the MUC Light rooms the user occupies come first, as contacts
-    /// the user is subscribed to, in the group `urn:xmpp:muclight:0`.
-    async fn room_contacts(&self, user: &crate::jid::Jid) -> Result<Vec<Contact>, ApiError> {
-        let muc_light = &self.state.muc_light;
-        if !muc_light.rooms_in_rosters() {
-            return Ok(Vec::new());
-        }
-        let rooms = muc_light
-            .roster_rooms(user)
-            .await
-            .map_err(|e| codes::muc_light(e, vec![("user", user.to_string().into())]))?;
-        Ok(rooms
-            .into_iter()
-            .map(|(jid, name)| Contact {
-                jid: Jid(jid),
-                name: Some(name),
-                groups: Some(vec![crate::muc_light::stanzas::NS_MUC_LIGHT.to_string()]),
-                subscription: Some(ContactSub::To),
-                ask: Some(ContactAsk::None),
-            })
-            .collect())
-    }
-}
-
 impl RosterUserMutationResolver for UserApi {
     async fn add_contact(
         &self,
@@ -158,14 +133,13 @@ impl RosterUserQueryResolver for UserApi {
         let user = caller(ctx)?;
         let items = self
             .state
-            .roster
-            .list(user)
+            .contacts(user)
             .await
-            .map_err(|e| codes::roster_list(e, user))?;
-        let mut contacts = self.room_contacts(user).await?;
-        for item in items {
-            contacts.push(contact(item)?);
-        }
+            .map_err(|e| codes::contacts(e, user))?;
+        let contacts = items
+            .into_iter()
+            .map(contact)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(contacts))
     }
 

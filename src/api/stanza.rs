@@ -110,22 +110,38 @@ impl StanzaUserQueryResolver for UserApi {
     }
 }
 
-/// A page of an archive (personal or a room's) as `StanzasPayload`: each message with its
-/// archived sender, the time and base-32 MAM id from its id, and the stored stanza.
+/// One archived message decoded: its sender, the time and base-32 MAM id from its id, and the
+/// stored stanza (both APIs build their `StanzaMap` from it).
+pub(crate) struct Decoded {
+    pub sender: crate::jid::Jid,
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub id: String,
+    pub stanza: crate::xml::Element,
+}
+
+pub(crate) fn archived(row: &Archived) -> Result<Decoded, ApiError> {
+    let stanza = crate::xml::Element::parse(&row.stanza)
+        .map_err(|e| ApiError::internal("archive", format!("stored stanza {}: {e}", row.id.0)))?;
+    let sender = crate::jid::Jid::parse_any(&row.sender)
+        .map_err(|_| ApiError::internal("archive", format!("stored sender {:?}", row.sender)))?;
+    Ok(Decoded {
+        sender,
+        time: datetime(row.id.micros())?.0,
+        id: row.id.to_base32(),
+        stanza,
+    })
+}
+
+/// A page of an archive (personal or a room's) as `StanzasPayload`.
 pub(super) fn payload(rows: Vec<Archived>, limit: i64) -> Result<StanzasPayload, ApiError> {
     let mut stanzas = Vec::with_capacity(rows.len());
     for row in rows {
-        let stanza = crate::xml::Element::parse(&row.stanza).map_err(|e| {
-            ApiError::internal("archive", format!("stored stanza {}: {e}", row.id.0))
-        })?;
-        let sender = crate::jid::Jid::parse_any(&row.sender).map_err(|_| {
-            ApiError::internal("archive", format!("stored sender {:?}", row.sender))
-        })?;
+        let m = archived(&row)?;
         stanzas.push(Some(StanzaMap {
-            sender: Some(Jid(sender)),
-            timestamp: Some(datetime(row.id.micros())?),
-            stanza_id: Some(row.id.to_base32()),
-            stanza: Some(XmlElement(stanza)),
+            sender: Some(Jid(m.sender)),
+            timestamp: Some(DateTime(m.time)),
+            stanza_id: Some(m.id),
+            stanza: Some(XmlElement(m.stanza)),
         }));
     }
     Ok(StanzasPayload {
@@ -136,9 +152,12 @@ pub(super) fn payload(rows: Vec<Archived>, limit: i64) -> Result<StanzasPayload,
 
 /// The effective page size: `requested` capped at the archive's limit, the limit when absent.
 pub(super) fn page_size(requested: Option<PosInt>) -> i64 {
-    requested
-        .map_or(MAX_RESULT_LIMIT, |l| l.0)
-        .min(MAX_RESULT_LIMIT)
+    page_size_of(requested.map(|l| l.0), MAX_RESULT_LIMIT)
+}
+
+/// [`page_size`] of a plain number, capped at `max`.
+pub(crate) fn page_size_of(requested: Option<i64>, max: i64) -> i64 {
+    requested.map_or(max, |l| l).min(max)
 }
 
 /// `getRoomMessages` of MUC and MUC Light: a page of a room's archive, read by `fetch` (given

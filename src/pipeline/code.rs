@@ -105,6 +105,10 @@ codes! {
     Exists = "exists", 200;
     DomainNotFound = "domain_not_found", 200;
     UserDoesNotExist = "user_does_not_exist", 200;
+    /// Admin API: the user acted on is not of a served domain.
+    UnknownDomain = "unknown_domain", 200;
+    /// Admin API: the user a message is sent from, or whose archive is read, does not exist.
+    UnknownUser = "unknown_user", 200;
     // Roster.
     UserNotExist = "user_not_exist", 200;
     ContactNotFound = "contact_not_found", 200;

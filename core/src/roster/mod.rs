@@ -28,6 +28,15 @@ pub struct Item {
     pub state: State,
 }
 
+/// One side of a mutual subscription: the user, and the name and groups the other side's item
+/// for it gets.
+#[derive(Clone, Debug)]
+pub struct Mutual<'a> {
+    pub jid: &'a Jid,
+    pub name: String,
+    pub groups: Vec<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RosterError {
     /// The named user (the owner or the contact) has no account here.
@@ -779,6 +788,31 @@ impl Roster {
         txn.commit().await?;
         self.push(pushes).await;
         Ok(())
+    }
+
+    /// Mutual subscription between two users (the admin's `subscribeToAll`,
+    /// `setMutualSubscription`): each adds the other with the given name and groups, both invite
+    /// and both accept, as the two clients would have done. Each step is its own transaction; the
+    /// first that fails stops the sequence and is the answer.
+    pub async fn subscribe_both(&self, a: &Mutual<'_>, b: &Mutual<'_>) -> Result<(), RosterError> {
+        self.add(a.jid, b.jid, Some(b.name.clone()), Some(b.groups.clone()))
+            .await?;
+        self.add(b.jid, a.jid, Some(a.name.clone()), Some(a.groups.clone()))
+            .await?;
+        self.subscription(a.jid, b.jid, Presence::Subscribe).await?;
+        self.subscription(b.jid, a.jid, Presence::Subscribe).await?;
+        self.subscription(a.jid, b.jid, Presence::Subscribed)
+            .await?;
+        self.subscription(b.jid, a.jid, Presence::Subscribed)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a mutual subscription: each user's item for the other goes (the admin's
+    /// `setMutualSubscription(action: DISCONNECT)`). Stops at the first failure.
+    pub async fn remove_mutual(&self, a: &Jid, b: &Jid) -> Result<(), RosterError> {
+        self.delete(a, b).await?;
+        self.delete(b, a).await
     }
 
     /// The whole roster, in the order items were created. Items and groups come from one

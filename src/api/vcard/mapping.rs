@@ -5,10 +5,13 @@
 //! Where the reference loses data mimql keeps it: `binValue` without `type` (or `type` alone)
 //! reads back as `ImageData`, and `sortString` uses the standard `SORT-STRING` element (the
 //! reference's `SOR` is read too).
+//!
+//! The user and admin APIs generate their own (identical) vCard types; each includes this file
+//! as its `mapping` module beside a `schema_types` alias of its generated module.
 
 use async_graphql::{InputType, Name, Value};
 
-use crate::generated::user::*;
+use super::schema_types::*;
 use crate::vcard::NS;
 use crate::xml::{Element, Node};
 

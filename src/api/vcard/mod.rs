@@ -5,6 +5,8 @@ mod mapping;
 use async_graphql::{Context, Result};
 
 use super::{UserApi, caller, codes};
+/// The generated types `mapping` converts (see there).
+use crate::generated::user as schema_types;
 use crate::generated::user::*;
 
 impl VcardUserMutationResolver for UserApi {
