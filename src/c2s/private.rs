@@ -51,7 +51,7 @@ pub async fn handle(
 
 fn refusal(e: PrivateError) -> Refusal {
     match e {
-        PrivateError::NoNamespace => ("modify", "bad-request"),
+        PrivateError::NoNamespace | PrivateError::InvalidElement(_) => ("modify", "bad-request"),
         PrivateError::ReservedNamespace(_)
         | PrivateError::InvalidChar(_)
         | PrivateError::InvalidNamespace(_) => ("modify", "not-acceptable"),
