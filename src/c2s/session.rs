@@ -296,6 +296,39 @@ async fn refuse<Io: AsyncBufRead + AsyncWrite + Unpin>(
     Ok(())
 }
 
+/// The host a new stream is for, or `None` once the stream was refused: for a host not served
+/// (`known`: the host the stream before TLS named, which a client may leave out after it), or
+/// for too many connections from the client's address.
+async fn admit<Io: AsyncBufRead + AsyncWrite + Unpin>(
+    state: &AppState,
+    accepted: xmlstream::AcceptedStream<Io>,
+    known: Option<String>,
+    admitted: bool,
+) -> io::Result<Option<(xmlstream::AcceptedStream<Io>, String)>> {
+    let Some(domain) = host(state, accepted.header().to.as_deref()).or(known) else {
+        let first_host = &state.config.general.hosts[0];
+        refuse(
+            accepted,
+            first_host,
+            DefinedCondition::HostUnknown,
+            "not a served host",
+        )
+        .await?;
+        return Ok(None);
+    };
+    if !admitted {
+        refuse(
+            accepted,
+            &domain,
+            DefinedCondition::PolicyViolation,
+            "too many connections from this address",
+        )
+        .await?;
+        return Ok(None);
+    }
+    Ok(Some((accepted, domain)))
+}
+
 async fn negotiate(
     shared: &Shared,
     tcp: TcpStream,
@@ -305,32 +338,14 @@ async fn negotiate(
     admitted: bool,
 ) -> io::Result<Option<Bound>> {
     let state = &shared.state;
-    let first_host = state.config.general.hosts[0].clone();
     let (tls, known) = match entry {
         Entry::DirectTls => (shared.tls.accept(tcp).await?, None),
         Entry::StartTls => {
             let io = BufReader::new(Guard::new(tcp, shared.max_stanza_bytes, slot.clone()));
             let accepted = xmlstream::accept_stream(io, CLIENT, shared.timeouts).await?;
-            let Some(domain) = host(state, accepted.header().to.as_deref()) else {
-                refuse(
-                    accepted,
-                    &first_host,
-                    DefinedCondition::HostUnknown,
-                    "not a served host",
-                )
-                .await?;
+            let Some((accepted, domain)) = admit(state, accepted, None, admitted).await? else {
                 return Ok(None);
             };
-            if !admitted {
-                refuse(
-                    accepted,
-                    &domain,
-                    DefinedCondition::PolicyViolation,
-                    "too many connections from this address",
-                )
-                .await?;
-                return Ok(None);
-            }
             let pending = accepted.send_header(header(&domain)).await?;
             let features = StreamFeatures {
                 starttls: Some(StartTls { required: true }),
@@ -363,29 +378,9 @@ async fn negotiate(
 
     let io = BufReader::new(Guard::new(tls, shared.max_stanza_bytes, slot.clone()));
     let accepted = xmlstream::accept_stream(io, CLIENT, shared.timeouts).await?;
-    let domain = match (host(state, accepted.header().to.as_deref()), known) {
-        (Some(d), _) | (None, Some(d)) => d,
-        (None, None) => {
-            refuse(
-                accepted,
-                &first_host,
-                DefinedCondition::HostUnknown,
-                "not a served host",
-            )
-            .await?;
-            return Ok(None);
-        }
-    };
-    if !admitted {
-        refuse(
-            accepted,
-            &domain,
-            DefinedCondition::PolicyViolation,
-            "too many connections from this address",
-        )
-        .await?;
+    let Some((accepted, domain)) = admit(state, accepted, known, admitted).await? else {
         return Ok(None);
-    }
+    };
     let pending = accepted.send_header(header(&domain)).await?;
     // SCRAM-SHA-256, SCRAM-SHA-1 (when on) and PLAIN; the features keep them in name order,
     // clients pick the strongest they know.

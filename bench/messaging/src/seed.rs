@@ -59,36 +59,24 @@ pub fn users(
         "{:?}",
         resp.errors
     );
-    rt.block_on(async {
-        let hash = user::Entity::find()
+    let hash = rt.block_on(async {
+        user::Entity::find()
             .all(db)
             .await
             .expect("users readable")
             .into_iter()
             .find(|u| u.username == "seed")
             .expect("the seed user")
-            .password_hash;
-        for chunk in names.chunks(1000) {
-            let rows = chunk.iter().map(|n| user::ActiveModel {
-                username: Set(n.clone()),
-                server: Set("localhost".into()),
-                password_hash: Set(hash.clone()),
-                created_at: Set(mimql::db::now_micros()),
-                ..Default::default()
-            });
-            user::Entity::insert_many(rows)
-                .exec(db)
-                .await
-                .expect("users inserted");
-        }
+            .password_hash
     });
+    insert(db, rt, names, &hash);
     names.iter().map(|n| format!("{n}@localhost")).collect()
 }
 
 /// Seeds `names` with a cheap argon2 hash of [`PASSWORD`] (the benchmark measures
 /// subscriptions, not password hashing; the server verifies whatever parameters a hash names).
 pub fn users_with_cheap_hash(
-    db: &sea_orm::DatabaseConnection,
+    db: &DatabaseConnection,
     rt: &tokio::runtime::Runtime,
     names: &[String],
 ) {
@@ -100,12 +88,17 @@ pub fn users_with_cheap_hash(
         .hash_password(PASSWORD.as_bytes(), &salt)
         .expect("a hash")
         .to_string();
+    insert(db, rt, names, &hash);
+}
+
+/// Inserts `names` on localhost with password hash `hash`, a thousand rows a statement.
+fn insert(db: &DatabaseConnection, rt: &tokio::runtime::Runtime, names: &[String], hash: &str) {
     rt.block_on(async {
         for chunk in names.chunks(1000) {
             let rows = chunk.iter().map(|n| user::ActiveModel {
                 username: Set(n.clone()),
                 server: Set("localhost".into()),
-                password_hash: Set(hash.clone()),
+                password_hash: Set(hash.to_string()),
                 created_at: Set(mimql::db::now_micros()),
                 ..Default::default()
             });

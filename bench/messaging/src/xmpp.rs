@@ -28,7 +28,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls;
 
 use crate::seed;
-use crate::server::Server;
+use crate::server::{Server, rss_kib};
 use crate::stats::{median, percentile};
 
 const DOMAIN: &str = "localhost";
@@ -254,16 +254,6 @@ fn logins(
     let secs = start.elapsed().as_secs_f64();
     assert_eq!(failed.load(Ordering::Relaxed), 0, "logins failed");
     done.load(Ordering::Relaxed) as f64 / secs
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Opens `n` idle logged-in clients; answers the server's memory per client (KiB) and keeps
