@@ -6,6 +6,7 @@
 
 mod data;
 pub mod guard;
+mod idle_buf;
 mod mam;
 pub mod per_ip;
 mod private;
