@@ -49,6 +49,19 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Run an admin API command on the running server: `mimql admin [--config FILE] <category>
+    /// <command> --arg value ...` (`mimql admin` lists the categories).
+    #[command(disable_help_flag = true)]
+    Admin {
+        /// TOML config file of the running server (its [listen.admin] address and credentials);
+        /// before the category.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// The category, the command and its `--name value` arguments (or `graphql DOCUMENT
+        /// [--variables JSON]`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Cluster operations (`[cluster]`, docs/cluster.md).
     Cluster {
         #[command(subcommand)]
@@ -135,6 +148,7 @@ fn parse_jid(s: &str) -> Result<Jid, String> {
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::Admin { .. } => unreachable!("handled in main"),
         Command::Serve(arg) => {
             let config = load(&arg)?;
             init_logging(&config, true)?;
@@ -260,7 +274,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 };
                 let mut out = std::io::stdout().lock();
                 for (module, source) in mimql::generated::SOURCES {
-                    if (module == name || module == "scalars")
+                    if (module.starts_with(name) || module == "scalars")
                         && writeln!(out, "// ==== generated::{module} ====\n{source}").is_err()
                     {
                         break;
@@ -279,9 +293,52 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// `mimql admin`: a listing (exit 0), a usage error (2), or the document sent and the response
+/// printed (1 when it has errors or the server cannot be reached).
+fn admin(config: Option<PathBuf>, args: &[String]) -> ExitCode {
+    use mimql::admin_cli::{EXIT_USAGE, Endpoint, Outcome, process};
+    let (document, variables) =
+        match process(mimql::generated::admin_commands::CATEGORIES, args) {
+            Outcome::Usage(text) => {
+                let _ = std::io::stdout().lock().write_all(text.as_bytes());
+                return ExitCode::SUCCESS;
+            }
+            Outcome::Error(text) => {
+                let _ = std::io::stderr().lock().write_all(text.as_bytes());
+                return ExitCode::from(EXIT_USAGE);
+            }
+            Outcome::Run {
+                document,
+                variables,
+            } => (document, variables),
+        };
+    let sent = load(&ConfigArg { config }).and_then(|config| {
+        init_logging(&config, false)?;
+        Endpoint::from_config(&config)?.run(&document, variables)
+    });
+    match sent {
+        Ok((pretty, failed)) => {
+            let _ = writeln!(std::io::stdout().lock(), "{pretty}");
+            if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("mimql: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     mimql::allocator::tune();
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    if let Command::Admin { config, args } = cli.command {
+        return admin(config, &args);
+    }
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mimql: {e}");
