@@ -107,10 +107,7 @@ pub fn process(table: &'static [Category], args: &[String]) -> Outcome {
         return Outcome::Usage(command_usage(category, command));
     }
     let fail = |message: String| {
-        Outcome::Error(format!(
-            "{message}\n\n{}",
-            command_usage(category, command)
-        ))
+        Outcome::Error(format!("{message}\n\n{}", command_usage(category, command)))
     };
     let mut variables = Map::new();
     let mut pairs = rest.chunks(2);
@@ -451,14 +448,20 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(Value::Object(variables), serde_json::json!({"domain": "a b"}));
+        assert_eq!(
+            Value::Object(variables),
+            serde_json::json!({"domain": "a b"})
+        );
     }
 
     #[test]
     fn errors_name_what_is_wrong() {
         let first = |args: &[&str]| error(args).lines().next().unwrap().to_string();
         assert_eq!(first(&["nope"]), "Unknown category 'nope'");
-        assert_eq!(first(&["account", "makeCoffee"]), "Unknown command 'makeCoffee'");
+        assert_eq!(
+            first(&["account", "makeCoffee"]),
+            "Unknown command 'makeCoffee'"
+        );
         assert_eq!(
             first(&["account", "countUsers", "now"]),
             "Could not parse the command arguments"

@@ -146,9 +146,10 @@ fn parse_jid(s: &str) -> Result<Jid, String> {
         .map_err(|e| format!("invalid JID {s:?}: {}", e.as_str()))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
-    match cli.command {
-        Command::Admin { .. } => unreachable!("handled in main"),
+/// Runs the command; `admin` has exit statuses of its own, the others fail with status 1.
+fn run(command: Command) -> Result<ExitCode, String> {
+    let done: Result<(), String> = match command {
+        Command::Admin { config, args } => return Ok(admin(config, &args)),
         Command::Serve(arg) => {
             let config = load(&arg)?;
             init_logging(&config, true)?;
@@ -290,28 +291,28 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 /// `mimql admin`: a listing (exit 0), a usage error (2), or the document sent and the response
 /// printed (1 when it has errors or the server cannot be reached).
 fn admin(config: Option<PathBuf>, args: &[String]) -> ExitCode {
     use mimql::admin_cli::{EXIT_USAGE, Endpoint, Outcome, process};
-    let (document, variables) =
-        match process(mimql::generated::admin_commands::CATEGORIES, args) {
-            Outcome::Usage(text) => {
-                let _ = std::io::stdout().lock().write_all(text.as_bytes());
-                return ExitCode::SUCCESS;
-            }
-            Outcome::Error(text) => {
-                let _ = std::io::stderr().lock().write_all(text.as_bytes());
-                return ExitCode::from(EXIT_USAGE);
-            }
-            Outcome::Run {
-                document,
-                variables,
-            } => (document, variables),
-        };
+    let (document, variables) = match process(mimql::generated::admin_commands::CATEGORIES, args) {
+        Outcome::Usage(text) => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            return ExitCode::SUCCESS;
+        }
+        Outcome::Error(text) => {
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Outcome::Run {
+            document,
+            variables,
+        } => (document, variables),
+    };
     let sent = load(&ConfigArg { config }).and_then(|config| {
         init_logging(&config, false)?;
         Endpoint::from_config(&config)?.run(&document, variables)
@@ -334,12 +335,8 @@ fn admin(config: Option<PathBuf>, args: &[String]) -> ExitCode {
 
 fn main() -> ExitCode {
     mimql::allocator::tune();
-    let cli = Cli::parse();
-    if let Command::Admin { config, args } = cli.command {
-        return admin(config, &args);
-    }
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    match run(Cli::parse().command) {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("mimql: {e}");
             ExitCode::FAILURE

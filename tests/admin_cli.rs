@@ -123,7 +123,10 @@ fn roster_add_contact_is_seen_in_the_users_roster() {
         json!({"data": {"roster": {"addContact": "Contact added successfully"}}})
     );
     assert_eq!(
-        user_query(&alice, "{ roster { listContacts { jid name groups subscription ask } } }"),
+        user_query(
+            &alice,
+            "{ roster { listContacts { jid name groups subscription ask } } }"
+        ),
         json!({"roster": {"listContacts": [{
             "jid": bob.jid, "name": "Bob B", "groups": ["friends", "work"],
             "subscription": "NONE", "ask": "NONE",
@@ -158,7 +161,10 @@ fn vcard_set_is_seen_by_the_user_and_read_back_whole() {
         json!({"vcard": {"getVcard": {"formattedName": "Alice A", "nickname": ["al"]}}})
     );
     let got = ok(&["vcard", "getVcard", "--user", &alice.jid]);
-    assert_eq!(got["data"]["vcard"]["getVcard"], set["data"]["vcard"]["setVcard"]);
+    assert_eq!(
+        got["data"]["vcard"]["getVcard"],
+        set["data"]["vcard"]["setVcard"]
+    );
 }
 
 #[test]
@@ -222,7 +228,10 @@ fn stanza_send_message_reaches_the_archive() {
         "--body",
         "hello from the shell",
     ]);
-    assert!(sent["data"]["stanza"]["sendMessage"]["id"].is_string(), "{sent}");
+    assert!(
+        sent["data"]["stanza"]["sendMessage"]["id"].is_string(),
+        "{sent}"
+    );
     let (messages, _) = common::archive(&s.client(&bob), Some(&alice.jid), None, None);
     assert_eq!(messages.len(), 1);
     assert!(
@@ -258,7 +267,10 @@ fn raw_documents_with_and_without_variables() {
         "--variables",
         r#"{"d": "listing.test"}"#,
     ]);
-    assert!(counted["data"]["account"]["countUsers"].is_i64(), "{counted}");
+    assert!(
+        counted["data"]["account"]["countUsers"].is_i64(),
+        "{counted}"
+    );
     // A document the server refuses: its answer printed, exit 1.
     let out = admin(&["graphql", "{ account { countUsers("]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
@@ -282,7 +294,11 @@ fn graphql_errors_are_printed_whole_with_status_1() {
     assert_eq!(common::code(&body), "unknown_domain", "{body}");
     assert_eq!(body["data"], json!({"roster": {"addContact": null}}));
     // Pretty: one member per line.
-    assert!(text(&out.stdout).starts_with("{\n  \""), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("{\n  \""),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
@@ -308,16 +324,37 @@ fn usage_errors_have_the_references_texts_and_status_2() {
         "Unknown argument 'x' for command 'countUsers'",
     );
     let err = usage_error(
-        &["vcard", "setVcard", "--user", "user@localhost", "--vcard", "x"],
+        &[
+            "vcard",
+            "setVcard",
+            "--user",
+            "user@localhost",
+            "--vcard",
+            "x",
+        ],
         "Invalid value 'x' of argument 'vcard' for command 'setVcard'",
     );
     assert!(err.contains("\n  vcard  VcardInput!\n"), "{err}");
     usage_error(
-        &["stanza", "getLastMessages", "--caller", "a@localhost", "--limit", "many"],
+        &[
+            "stanza",
+            "getLastMessages",
+            "--caller",
+            "a@localhost",
+            "--limit",
+            "many",
+        ],
         "Invalid value 'many' of argument 'limit' for command 'getLastMessages'",
     );
     usage_error(
-        &["roster", "deleteContacts", "--user", "a@localhost", "--contacts", "b@localhost"],
+        &[
+            "roster",
+            "deleteContacts",
+            "--user",
+            "a@localhost",
+            "--contacts",
+            "b@localhost",
+        ],
         "Invalid value 'b@localhost' of argument 'contacts' for command 'deleteContacts'",
     );
     usage_error(
@@ -368,10 +405,16 @@ fn listings_and_help() {
     let out = admin(&["roster", "addContact", "--help"]);
     assert_eq!(out.status.code(), Some(0));
     let help = text(&out.stdout);
-    assert!(help.starts_with("Usage: mimql admin roster addContact arguments\n"), "{help}");
-    assert!(help.contains(
-        "\n  user     JID!\n  contact  JID!\n  name     String\n  groups   [String!]\n"
-    ), "{help}");
+    assert!(
+        help.starts_with("Usage: mimql admin roster addContact arguments\n"),
+        "{help}"
+    );
+    assert!(
+        help.contains(
+            "\n  user     JID!\n  contact  JID!\n  name     String\n  groups   [String!]\n"
+        ),
+        "{help}"
+    );
 }
 
 #[test]
@@ -388,7 +431,10 @@ fn the_password_comes_from_the_config_or_the_file_beside_the_database() {
         .unwrap();
         path
     };
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("mimql.db").display());
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("mimql.db").display()
+    );
     let auth = ["graphql", "{ checkAuth { authType } }"];
     let expected = json!({"data": {"checkAuth": {"authType": "ADMIN"}}});
 
@@ -396,7 +442,10 @@ fn the_password_comes_from_the_config_or_the_file_beside_the_database() {
     let inline = write("inline.toml", "password = \"secret\"\n", &db);
     let out = admin_with(&inline, &auth);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), expected);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        expected
+    );
 
     // Generated: `admin-password` beside the SQLite file, which must exist.
     let generated = write("generated.toml", "", &db);
@@ -405,13 +454,18 @@ fn the_password_comes_from_the_config_or_the_file_beside_the_database() {
     assert_eq!(text(&out.stdout), "");
     let err = text(&out.stderr);
     assert!(
-        err.starts_with("mimql: [listen.admin] sets no password and the generated one cannot be read from "),
+        err.starts_with(
+            "mimql: [listen.admin] sets no password and the generated one cannot be read from "
+        ),
         "{err}"
     );
     common::write_private(&dir.path().join("admin-password"), "secret\n");
     let out = admin_with(&generated, &auth);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), expected);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        expected
+    );
 
     // Wrong credentials: the server's answer, exit 1.
     let wrong = write("wrong.toml", "password = \"wrong\"\n", &db);
@@ -507,7 +561,10 @@ fn every_commands_document_passes_the_servers_cost_bound_and_validation() {
                 command.document,
                 variables,
             ) {
-                panic!("{} {}: {e:?}\n{}", category.name, command.name, command.document);
+                panic!(
+                    "{} {}: {e:?}\n{}",
+                    category.name, command.name, command.document
+                );
             }
             checked += 1;
         }

@@ -227,7 +227,11 @@ mod tests {
         assert_eq!(
             docs,
             vec![
-                ("note".into(), "count".into(), "query { note { count } }".into()),
+                (
+                    "note".into(),
+                    "count".into(),
+                    "query { note { count } }".into()
+                ),
                 (
                     "note".into(),
                     "get".into(),
