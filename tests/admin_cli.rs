@@ -215,9 +215,21 @@ fn last_set_is_seen_by_the_user() {
 }
 
 #[test]
-fn stanza_send_message_reaches_the_archive() {
+fn stanza_send_message_reaches_the_live_subscription_and_the_archive() {
+    use mimql_client::sse::{Opened, SseSubscription};
+    use mimql_client::user::stanza::{SubscribeForMessages, subscribe_for_messages};
     let s = common::server();
     let (alice, bob) = (s.new_user("alice"), s.new_user("bob"));
+    let mut sub = match SseSubscription::open(&s.client(&bob), &subscribe_for_messages()).unwrap() {
+        Opened::Stream(st) => st,
+        Opened::Refused { status, body, .. } => panic!("refused: {status} {body}"),
+    };
+    // Live once the session is listed.
+    assert!(common::eventually(10, || {
+        common::sessions(&s.client(&bob))
+            .list_sessions
+            .is_some_and(|l| !l.is_empty())
+    }));
     let sent = ok(&[
         "stanza",
         "sendMessage",
@@ -228,10 +240,19 @@ fn stanza_send_message_reaches_the_archive() {
         "--body",
         "hello from the shell",
     ]);
-    assert!(
-        sent["data"]["stanza"]["sendMessage"]["id"].is_string(),
-        "{sent}"
-    );
+    let id = sent["data"]["stanza"]["sendMessage"]["id"]
+        .as_str()
+        .expect("an id");
+    // Routed by the running server to the recipient's open subscription.
+    let event = sub
+        .next::<SubscribeForMessages>(std::time::Duration::from_secs(10))
+        .expect("stream open")
+        .expect("an event in time");
+    let got = event.data.unwrap().message().cloned().expect("a message");
+    assert_eq!(got.sender.unwrap().0, alice.jid);
+    let xml = got.stanza.unwrap().0;
+    assert!(xml.contains(&format!("id='{id}'")), "{xml}");
+    sub.close();
     let (messages, _) = common::archive(&s.client(&bob), Some(&alice.jid), None, None);
     assert_eq!(messages.len(), 1);
     assert!(
