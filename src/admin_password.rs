@@ -105,6 +105,12 @@ fn create(path: &Path, password: &str) -> std::io::Result<()> {
     written
 }
 
+/// The password kept in `path` by an earlier `mimql serve` (for `mimql admin`, which never
+/// generates one).
+pub fn read_existing(path: &Path) -> Result<String, String> {
+    read(path)
+}
+
 fn read(path: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let password = text.trim_end_matches(['\r', '\n']);

@@ -167,6 +167,45 @@ pub fn pre_execution(data: &[u8]) {
     }
 }
 
+/// The admin API's pre-execution stage under `limits` (nesting guard, parse, cost bound, input
+/// checks, async-graphql's validation, the gate) for an authenticated POST, without executing:
+/// the documents `mimql admin` sends must pass it (`tests/admin_cli.rs`). Answers the errors,
+/// as JSON.
+pub fn admin_pre_execution(
+    limits: &crate::config::Limits,
+    query: &str,
+    variables: Variables,
+) -> Result<(), Vec<String>> {
+    let pipeline = Pipeline {
+        meta: &crate::generated::admin::META,
+        check_scalar: crate::generated::scalars::check_scalar,
+        limits: Limits::from(limits),
+        cache: std::sync::Arc::new(crate::pipeline::DocumentCache::disabled()),
+    };
+    let schema = crate::generated::admin::schema_builder()
+        .extension(GateExtension)
+        .extension(StopBeforeExecute)
+        .limit_recursive_depth(crate::http::MAX_RECURSION)
+        .finish();
+    let input = Input {
+        query: query.to_string(),
+        variables,
+        operation_name: None,
+    };
+    let prepared = pipeline
+        .prepare(input, true, Transport::Http)
+        .map_err(|r| r.errors.iter().map(|e| e.0.to_string()).collect::<Vec<_>>())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| vec![e.to_string()])?;
+    let resp = runtime.block_on(schema.execute(prepared.request));
+    if resp.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(resp.errors.iter().map(|e| e.message.clone()).collect())
+    }
+}
+
 /// What an XMPP client sends before the parser sees it: the c2s guard's lexer gives the same
 /// verdict whether the bytes come at once or one by one (reads split anywhere), and a SASL
 /// PLAIN payload decodes to a bare JID of the host or is refused, never a panic.

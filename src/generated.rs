@@ -15,12 +15,21 @@ pub mod admin {
     include!(concat!(env!("OUT_DIR"), "/admin.rs"));
 }
 
+/// The command table of `mimql admin` (types in `admin_cli`).
+pub mod admin_commands {
+    include!(concat!(env!("OUT_DIR"), "/admin_commands.rs"));
+}
+
 /// The generated source, for `mimql schema print --rust`.
-pub const SOURCES: [(&str, &str); 3] = [
+pub const SOURCES: [(&str, &str); 4] = [
     (
         "scalars",
         include_str!(concat!(env!("OUT_DIR"), "/scalars.rs")),
     ),
     ("user", include_str!(concat!(env!("OUT_DIR"), "/user.rs"))),
     ("admin", include_str!(concat!(env!("OUT_DIR"), "/admin.rs"))),
+    (
+        "admin_commands",
+        include_str!(concat!(env!("OUT_DIR"), "/admin_commands.rs")),
+    ),
 ];

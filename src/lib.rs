@@ -13,6 +13,7 @@ pub use mimql_core::{
 };
 
 pub mod admin_api;
+pub mod admin_cli;
 pub mod admin_password;
 pub mod allocator;
 pub mod api;

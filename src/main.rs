@@ -49,6 +49,19 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Run an admin API command on the running server: `mimql admin [--config FILE] <category>
+    /// <command> --arg value ...` (`mimql admin` lists the categories).
+    #[command(disable_help_flag = true)]
+    Admin {
+        /// TOML config file of the running server (its [listen.admin] address and credentials);
+        /// before the category.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// The category, the command and its `--name value` arguments (or `graphql DOCUMENT
+        /// [--variables JSON]`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Cluster operations (`[cluster]`, docs/cluster.md).
     Cluster {
         #[command(subcommand)]
@@ -133,8 +146,10 @@ fn parse_jid(s: &str) -> Result<Jid, String> {
         .map_err(|e| format!("invalid JID {s:?}: {}", e.as_str()))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
-    match cli.command {
+/// Runs the command; `admin` has exit statuses of its own, the others fail with status 1.
+fn run(command: Command) -> Result<ExitCode, String> {
+    let done: Result<(), String> = match command {
+        Command::Admin { config, args } => return Ok(admin(config, &args)),
         Command::Serve(arg) => {
             let config = load(&arg)?;
             init_logging(&config, true)?;
@@ -260,7 +275,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 };
                 let mut out = std::io::stdout().lock();
                 for (module, source) in mimql::generated::SOURCES {
-                    if (module == name || module == "scalars")
+                    if (module.starts_with(name) || module == "scalars")
                         && writeln!(out, "// ==== generated::{module} ====\n{source}").is_err()
                     {
                         break;
@@ -276,13 +291,52 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+    };
+    done.map(|()| ExitCode::SUCCESS)
+}
+
+/// `mimql admin`: a listing (exit 0), a usage error (2), or the document sent and the response
+/// printed (1 when it has errors or the server cannot be reached).
+fn admin(config: Option<PathBuf>, args: &[String]) -> ExitCode {
+    use mimql::admin_cli::{EXIT_USAGE, Endpoint, Outcome, process};
+    let (document, variables) = match process(mimql::generated::admin_commands::CATEGORIES, args) {
+        Outcome::Usage(text) => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            return ExitCode::SUCCESS;
+        }
+        Outcome::Error(text) => {
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Outcome::Run {
+            document,
+            variables,
+        } => (document, variables),
+    };
+    let sent = load(&ConfigArg { config }).and_then(|config| {
+        init_logging(&config, false)?;
+        Endpoint::from_config(&config)?.run(&document, variables)
+    });
+    match sent {
+        Ok((pretty, failed)) => {
+            let _ = writeln!(std::io::stdout().lock(), "{pretty}");
+            if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("mimql: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
 fn main() -> ExitCode {
     mimql::allocator::tune();
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+    match run(Cli::parse().command) {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("mimql: {e}");
             ExitCode::FAILURE

@@ -1,12 +1,14 @@
 //! `mimql-codegen`: reads the mimql SDL (`schema/`) and writes the Rust it implies.
 //!
 //! graphql-parser reads the SDL into a small model ([`model`]), syn/quote build the tokens
-//! ([`emit`]) and prettyplease formats them. Two kinds of output exist:
+//! ([`emit`]) and prettyplease formats them. Three kinds of output exist:
 //!
 //! * [`generate_scalars`]: one newtype per custom scalar plus a codec trait per scalar, which
 //!   hand-written code implements (parsing and validation stay hand-written);
 //! * [`generate_api`]: enums, input objects, output objects, unions, one resolver trait per
-//!   root or category object, the async-graphql glue that calls it, and static metadata.
+//!   root or category object, the async-graphql glue that calls it, and static metadata;
+//! * [`cli::table`]: the command table of `mimql admin` (categories, commands, their
+//!   arguments and the documents they send).
 //!
 //! Adding a field to the SDL adds a trait method, so the build fails until its resolver exists;
 //! removing one makes the stale method an error.
@@ -71,6 +73,7 @@
 //! # fn main() {}
 //! ```
 
+pub mod cli;
 pub mod emit;
 pub mod model;
 pub mod names;
@@ -171,6 +174,10 @@ pub fn generate_api(schema: &Schema, options: &Options) -> Result<String, Genera
     format(emit::api(schema, options)?)
 }
 
+fn emit_path(s: &str) -> Result<syn::Path, GenerateError> {
+    syn::parse_str(s).map_err(|e| GenerateError(format!("`{s}` is not a Rust path: {e}")))
+}
+
 /// One generated file of the mimql server: its name in `OUT_DIR` and its source.
 pub struct Target {
     pub name: &'static str,
@@ -208,6 +215,12 @@ pub fn mimql_targets(schema_dir: &Path) -> Result<(Vec<Target>, Vec<PathBuf>), G
             source: generate_api(&load(files)?, &options)?,
         });
     }
+    let admin = load(&admin_files)?;
+    admin.check()?;
+    targets.push(Target {
+        name: "admin_commands",
+        source: format(cli::table(&admin, &emit_path("crate::admin_cli")?)?)?,
+    });
     let mut inputs = user_files;
     inputs.extend(admin_files);
     inputs.sort();

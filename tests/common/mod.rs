@@ -235,6 +235,19 @@ pub fn two_nodes() -> &'static (TestServer, TestServer) {
     })
 }
 
+/// Writes a file only its owner may read (as the server writes its generated password).
+pub fn write_private(path: &std::path::Path, text: &str) {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .expect("file written");
+}
+
 /// A fresh name nobody else uses in this database.
 pub fn unique(prefix: &str) -> String {
     let n: u64 = rand::random();
@@ -269,6 +282,29 @@ impl TestServer {
 
     pub fn client(&self, user: &User) -> Client {
         Client::new(&self.user_url).with_basic_auth(&user.jid, &user.password)
+    }
+
+    /// A config file for `mimql admin --config` that reaches this server's admin API: its
+    /// address and username, no password in the file but the generated one's file (as `mimql
+    /// serve` leaves it, 0600), the server's database; in a directory of its own.
+    pub fn admin_cli_config(&self) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let password_file = dir.path().join("admin-password");
+        write_private(&password_file, "secret\n");
+        let address = self.admin_url.trim_start_matches("http://");
+        let config = dir.path().join("mimql.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[general]\nhosts = {hosts:?}\n\n[database]\nurl = {db:?}\n\n[listen.admin]\n\
+                 address = {address:?}\nusername = \"admin\"\npassword_file = {file:?}\n",
+                hosts = HOSTS,
+                db = self.db_url,
+                file = password_file.display().to_string(),
+            ),
+        )
+        .expect("config written");
+        (dir, config)
     }
 
     /// Registers a new user on `domain` through the admin API.
