@@ -292,19 +292,49 @@ impl<'a> Gen<'a> {
             let name = &t.name;
             let id = ident(&upper_camel(name));
             let d = doc(&t.description);
+            // A field with arguments (a subscription event's, whose stream the root resolver
+            // opened from them) is stored like the others and declared with its arguments,
+            // which its glue ignores.
+            let mut with_args = Vec::new();
             let fs = o.fields.iter().map(|f| {
                 let fd = doc(&f.description);
                 let fid = ident(&snake(&f.name));
                 let fname = &f.name;
                 let ty = self.ty(&f.ty, Position::Data, self.needs_box(name, &f.ty));
-                quote! { #fd #[graphql(name = #fname)] pub #fid: #ty, }
+                if f.args.is_empty() {
+                    return quote! { #fd #[graphql(name = #fname)] pub #fid: #ty, };
+                }
+                let args = f.args.iter().map(|a| {
+                    let aid = format_ident!("_{}", snake(&a.name));
+                    let aname = &a.name;
+                    let aty = self.ty(&a.ty, Position::Data, false);
+                    quote!(#[graphql(name = #aname)] #aid: #aty)
+                });
+                with_args.push(quote! {
+                    #fd
+                    #[graphql(name = #fname)]
+                    async fn #fid(&self, #(#args),*) -> #ty { self.#fid.clone() }
+                });
+                quote! { #fd #[graphql(skip)] pub #fid: #ty, }
             });
-            out.extend(quote! {
-                #d
-                #[derive(gql::SimpleObject, Clone, Debug)]
-                #[graphql(name = #name)]
-                pub struct #id { #(#fs)* }
-            });
+            let fs: Vec<TokenStream> = fs.collect();
+            if with_args.is_empty() {
+                out.extend(quote! {
+                    #d
+                    #[derive(gql::SimpleObject, Clone, Debug)]
+                    #[graphql(name = #name)]
+                    pub struct #id { #(#fs)* }
+                });
+            } else {
+                out.extend(quote! {
+                    #d
+                    #[derive(gql::SimpleObject, Clone, Debug)]
+                    #[graphql(name = #name, complex)]
+                    pub struct #id { #(#fs)* }
+                    #[gql::ComplexObject]
+                    impl #id { #(#with_args)* }
+                });
+            }
         }
         out
     }
