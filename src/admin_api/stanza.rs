@@ -151,7 +151,7 @@ fn subscribed_caller(ctx: &Context<'_>) -> Result<CoreJid, ApiError> {
         if f.name() != "subscribeForMessages" {
             continue;
         }
-        let args = f.arguments().map_err(|e| ApiError::new("bad_request", e.message))?;
+        let args = f.arguments().map_err(|e| ApiError::internal("subscription arguments", e.message))?;
         for (name, value) in args {
             if name.as_str() != "caller" {
                 continue;
@@ -162,7 +162,7 @@ fn subscribed_caller(ctx: &Context<'_>) -> Result<CoreJid, ApiError> {
             match &caller {
                 Some(c) if *c != s => {
                     return Err(ApiError::new(
-                        "bad_request",
+                        "not_allowed",
                         "One subscription follows one user: every subscribeForMessages must name the same caller",
                     ));
                 }
@@ -171,9 +171,9 @@ fn subscribed_caller(ctx: &Context<'_>) -> Result<CoreJid, ApiError> {
         }
     }
     let caller = caller.ok_or_else(|| {
-        ApiError::new("bad_request", "The subscription selects no subscribeForMessages")
+        ApiError::new("not_allowed", "The subscription selects no subscribeForMessages")
     })?;
-    CoreJid::parse(&caller).map_err(|_| ApiError::new("bad_request", "Invalid caller JID"))
+    CoreJid::parse(&caller).map_err(|_| ApiError::new("not_allowed", "Invalid caller JID"))
 }
 
 impl AdminSubscriptionResolver for AdminApi {
