@@ -23,7 +23,11 @@ fn check_password_hash_has_no_plain_password_to_compare() {
     let s = server();
     let alice = s.new_user("hash");
     // mimql stores no plain password: as the reference for a SCRAM user, whatever the method.
-    for (user, method) in [(&alice.jid, "md5"), (&alice.jid, "sha"), (&alice.jid, "sha256")] {
+    for (user, method) in [
+        (&alice.jid, "md5"),
+        (&alice.jid, "sha"),
+        (&alice.jid, "sha256"),
+    ] {
         let e = refused(
             s.admin()
                 .run(account::check_password_hash(user, "0123abcd", method))
@@ -35,7 +39,11 @@ fn check_password_hash_has_no_plain_password_to_compare() {
     }
     refused(
         s.admin()
-            .run(account::check_password_hash("nobody@localhost", "00", "md5"))
+            .run(account::check_password_hash(
+                "nobody@localhost",
+                "00",
+                "md5",
+            ))
             .unwrap(),
         "wrong_user",
         "User does not exist or using SCRAM password",
@@ -70,7 +78,10 @@ fn ban_user_changes_the_password_and_ends_the_streams() {
     assert_eq!(p.jid.0, alice.jid);
     assert_eq!(
         p.message,
-        format!("User {} successfully banned with reason: spamming", alice.jid)
+        format!(
+            "User {} successfully banned with reason: spamming",
+            alice.jid
+        )
     );
     // The stream ends, the old password no longer works, the account still exists.
     assert_eq!(
@@ -90,7 +101,10 @@ fn ban_user_changes_the_password_and_ends_the_streams() {
     assert!(check.account.unwrap().check_user.unwrap().exist);
     let no_sessions = common::ok(
         s.admin()
-            .run(mimql_client::admin::check_password(&alice.jid, &alice.password))
+            .run(mimql_client::admin::check_password(
+                &alice.jid,
+                &alice.password,
+            ))
             .unwrap(),
     );
     assert!(!no_sessions.account.unwrap().check_password.unwrap().correct);
@@ -148,7 +162,7 @@ fn import_users_sorts_the_records_by_outcome() {
         jids(r.created),
         [format!("{a}@localhost"), format!("{b}@localhost")]
     );
-    assert_eq!(jids(r.existing), [existing.jid.clone()]);
+    assert_eq!(jids(r.existing), std::slice::from_ref(&existing.jid));
     assert_eq!(jids(r.not_allowed), [format!("{a}x@unknown.example")]);
     assert_eq!(r.invalid_jid.unwrap(), ["bad user,localhost,pw"]);
     assert_eq!(jids(r.empty_password), [format!("{a}y@localhost")]);

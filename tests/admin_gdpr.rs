@@ -10,17 +10,33 @@ use common::{TestServer, User, refused, server};
 use mimql_client::admin::gdpr;
 use serde_json::json;
 
-fn retrieve(s: &TestServer, user: &User, path: &Path) -> mimql_client::Response<gdpr::RetrievePersonalData> {
+fn retrieve(
+    s: &TestServer,
+    user: &User,
+    path: &Path,
+) -> mimql_client::Response<gdpr::RetrievePersonalData> {
     let (name, domain) = user.jid.split_once('@').unwrap();
     s.admin()
-        .run(gdpr::retrieve_personal_data(name, domain, path.to_str().unwrap()))
+        .run(gdpr::retrieve_personal_data(
+            name,
+            domain,
+            path.to_str().unwrap(),
+        ))
         .unwrap()
 }
 
 /// The names of the zip's entries, sorted, as `unzip -Z1` lists them.
 fn entries(zip: &Path) -> Vec<String> {
-    let out = Command::new("unzip").arg("-Z1").arg(zip).output().expect("unzip runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("unzip")
+        .arg("-Z1")
+        .arg(zip)
+        .output()
+        .expect("unzip runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut names: Vec<String> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -32,8 +48,17 @@ fn entries(zip: &Path) -> Vec<String> {
 
 /// One entry's text, as `unzip -p` extracts it.
 fn entry(zip: &Path, name: &str) -> String {
-    let out = Command::new("unzip").arg("-p").arg(zip).arg(name).output().expect("unzip runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("unzip")
+        .arg("-p")
+        .arg(zip)
+        .arg(name)
+        .output()
+        .expect("unzip runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -53,28 +78,98 @@ fn admin(s: &TestServer, query: &str) {
 #[test]
 fn the_zip_holds_exactly_the_users_data() {
     let s = server();
-    let (alice, bob, carol) = (s.new_user("gdpra"), s.new_user("gdprb"), s.new_user("gdprc"));
+    let (alice, bob, carol) = (
+        s.new_user("gdpra"),
+        s.new_user("gdprb"),
+        s.new_user("gdprc"),
+    );
     // Alice's data: a vCard, a contact, a private element, messages (received while offline,
     // sent), a room message.
-    gql(s, &alice, r#"mutation { vcard { setVcard(vcard: {formattedName: "Alice Liddell", nameComponents: {family: "Liddell"}}) { formattedName } } }"#);
-    admin(s, &format!(r#"mutation {{ roster {{ addContact(user: "{}", contact: "{}", name: "Bob", groups: ["friends", "work"]) }} }}"#, alice.jid, bob.jid));
-    admin(s, &format!(r#"mutation {{ private {{ setPrivate(user: "{}", elementString: "<mine xmlns='alice:ns'>secret</mine>") }} }}"#, alice.jid));
-    gql(s, &bob, &format!(r#"mutation {{ stanza {{ sendMessage(to: "{}", body: "hello alice") {{ id }} }} }}"#, alice.jid));
-    gql(s, &alice, &format!(r#"mutation {{ stanza {{ sendMessage(to: "{}", body: "hi carol") {{ id }} }} }}"#, carol.jid));
-    let room = gql(s, &alice, r#"mutation { muc_light { createRoom(mucDomain: "muclight.localhost", name: "r") { jid } } }"#);
-    let room = room["data"]["muc_light"]["createRoom"]["jid"].as_str().unwrap().to_string();
-    gql(s, &alice, &format!(r#"mutation {{ muc_light {{ sendMessageToRoom(room: "{room}", body: "to the room") }} }}"#));
+    gql(
+        s,
+        &alice,
+        r#"mutation { vcard { setVcard(vcard: {formattedName: "Alice Liddell", nameComponents: {family: "Liddell"}}) { formattedName } } }"#,
+    );
+    admin(
+        s,
+        &format!(
+            r#"mutation {{ roster {{ addContact(user: "{}", contact: "{}", name: "Bob", groups: ["friends", "work"]) }} }}"#,
+            alice.jid, bob.jid
+        ),
+    );
+    admin(
+        s,
+        &format!(
+            r#"mutation {{ private {{ setPrivate(user: "{}", elementString: "<mine xmlns='alice:ns'>secret</mine>") }} }}"#,
+            alice.jid
+        ),
+    );
+    gql(
+        s,
+        &bob,
+        &format!(
+            r#"mutation {{ stanza {{ sendMessage(to: "{}", body: "hello alice") {{ id }} }} }}"#,
+            alice.jid
+        ),
+    );
+    gql(
+        s,
+        &alice,
+        &format!(
+            r#"mutation {{ stanza {{ sendMessage(to: "{}", body: "hi carol") {{ id }} }} }}"#,
+            carol.jid
+        ),
+    );
+    let room = gql(
+        s,
+        &alice,
+        r#"mutation { muc_light { createRoom(mucDomain: "muclight.localhost", name: "r") { jid } } }"#,
+    );
+    let room = room["data"]["muc_light"]["createRoom"]["jid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    gql(
+        s,
+        &alice,
+        &format!(
+            r#"mutation {{ muc_light {{ sendMessageToRoom(room: "{room}", body: "to the room") }} }}"#
+        ),
+    );
     // Bob's own data must not show.
-    admin(s, &format!(r#"mutation {{ roster {{ addContact(user: "{}", contact: "{}", name: "Carol") }} }}"#, bob.jid, carol.jid));
-    admin(s, &format!(r#"mutation {{ private {{ setPrivate(user: "{}", elementString: "<his xmlns='bob:ns'>bob secret</his>") }} }}"#, bob.jid));
+    admin(
+        s,
+        &format!(
+            r#"mutation {{ roster {{ addContact(user: "{}", contact: "{}", name: "Carol") }} }}"#,
+            bob.jid, carol.jid
+        ),
+    );
+    admin(
+        s,
+        &format!(
+            r#"mutation {{ private {{ setPrivate(user: "{}", elementString: "<his xmlns='bob:ns'>bob secret</his>") }} }}"#,
+            bob.jid
+        ),
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let zip = dir.path().join("alice.zip");
-    let r = common::ok(retrieve(s, &alice, &zip)).gdpr.unwrap().retrieve_personal_data;
+    let r = common::ok(retrieve(s, &alice, &zip))
+        .gdpr
+        .unwrap()
+        .retrieve_personal_data;
     assert_eq!(r.as_deref(), Some("Data retrieved"));
     assert_eq!(
         entries(&zip),
-        ["inbox.csv", "mam_muc.csv", "mam_pm.csv", "offline.csv", "private.csv", "roster.csv", "vcard.csv"]
+        [
+            "inbox.csv",
+            "mam_muc.csv",
+            "mam_pm.csv",
+            "offline.csv",
+            "private.csv",
+            "roster.csv",
+            "vcard.csv"
+        ]
     );
 
     let vcard = entry(&zip, "vcard.csv");
@@ -97,14 +192,23 @@ fn the_zip_holds_exactly_the_users_data() {
     let lines: Vec<&str> = private.lines().collect();
     assert_eq!(lines.len(), 2, "{private}");
     assert_eq!(lines[0], "ns,xml");
-    assert!(lines[1].starts_with("alice:ns,") && lines[1].contains(">secret</mine>"), "{private}");
+    assert!(
+        lines[1].starts_with("alice:ns,") && lines[1].contains(">secret</mine>"),
+        "{private}"
+    );
 
     let mam = entry(&zip, "mam_pm.csv");
     let lines: Vec<&str> = mam.lines().collect();
     assert_eq!(lines[0], "id,from,message");
     assert_eq!(lines.len(), 3, "{mam}");
-    assert!(lines[1].contains(&bob.jid) && lines[1].contains("hello alice"), "{mam}");
-    assert!(lines[2].contains(&alice.jid) && lines[2].contains("hi carol"), "{mam}");
+    assert!(
+        lines[1].contains(&bob.jid) && lines[1].contains("hello alice"),
+        "{mam}"
+    );
+    assert!(
+        lines[2].contains(&alice.jid) && lines[2].contains("hi carol"),
+        "{mam}"
+    );
 
     let muc = entry(&zip, "mam_muc.csv");
     let lines: Vec<&str> = muc.lines().collect();
@@ -117,7 +221,10 @@ fn the_zip_holds_exactly_the_users_data() {
     assert_eq!(lines[0], "timestamp,from,to,packet");
     assert_eq!(lines.len(), 2, "{offline}");
     let fields: Vec<&str> = lines[1].splitn(4, ',').collect();
-    assert!(fields[0].ends_with('Z') && fields[0].len() == 20, "{offline}");
+    assert!(
+        fields[0].ends_with('Z') && fields[0].len() == 20,
+        "{offline}"
+    );
     assert!(fields[1].starts_with(&bob.jid), "{offline}");
     assert_eq!(fields[2], alice.jid);
     assert!(fields[3].contains("hello alice"), "{offline}");
@@ -131,11 +238,17 @@ fn the_zip_holds_exactly_the_users_data() {
 
     // A user with no data: an empty zip, and the file is replaced.
     let dave = s.new_user("gdprd");
-    let r = common::ok(retrieve(s, &dave, &zip)).gdpr.unwrap().retrieve_personal_data;
+    let r = common::ok(retrieve(s, &dave, &zip))
+        .gdpr
+        .unwrap()
+        .retrieve_personal_data;
     assert_eq!(r.as_deref(), Some("Data retrieved"));
     let out = Command::new("unzip").arg("-l").arg(&zip).output().unwrap();
     let listing = String::from_utf8_lossy(&out.stdout);
-    assert!(listing.contains("zipfile is empty") || !listing.contains(".csv"), "{listing}");
+    assert!(
+        listing.contains("zipfile is empty") || !listing.contains(".csv"),
+        "{listing}"
+    );
 }
 
 #[test]
@@ -160,7 +273,10 @@ fn the_references_errors() {
     refused(
         retrieve(s, &alice, &missing),
         "wrong_filename_error",
-        &format!("It is impossible to create file named '{}'", missing.display()),
+        &format!(
+            "It is impossible to create file named '{}'",
+            missing.display()
+        ),
     );
     refused(
         retrieve(s, &alice, dir.path()),

@@ -19,7 +19,13 @@ fn admin_urls_upload_and_download_a_file() {
     let s = server();
     let urls = common::ok(
         s.admin()
-            .run(http_upload::get_url("localhost", "admin file.txt", 5, Some("text/plain"), 60))
+            .run(http_upload::get_url(
+                "localhost",
+                "admin file.txt",
+                5,
+                Some("text/plain"),
+                60,
+            ))
             .unwrap(),
     )
     .http_upload
@@ -27,7 +33,7 @@ fn admin_urls_upload_and_download_a_file() {
     .get_url
     .unwrap();
     let (put_url, get_url) = (urls.put_url.unwrap(), urls.get_url.unwrap());
-    assert!(put_url.ends_with("admin%20file.txt") || put_url.contains("admin%20file.txt"), "{put_url}");
+    assert!(put_url.contains("/admin%20file.txt"), "{put_url}");
     assert_eq!(urls.headers, Some(vec![]));
     let resp = agent()
         .put(&put_url)
@@ -55,7 +61,11 @@ fn admin_url_errors() {
             .run(http_upload::get_url(domain, "f.txt", size, None, timeout))
             .unwrap()
     };
-    let e = refused(run("AAAAA", 10, 10), "domain_not_found", "domain does not exist");
+    let e = refused(
+        run("AAAAA", 10, 10),
+        "domain_not_found",
+        "domain does not exist",
+    );
     assert_eq!(e["domain"], "aaaaa");
     let e = refused(
         run("localhost", 100_000_000, 10),

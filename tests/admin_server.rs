@@ -17,7 +17,10 @@ fn status_says_running_with_the_version() {
     let message = status.message.unwrap();
     assert!(message.contains("is started"), "{message}");
     assert!(
-        message.ends_with(&format!("mimql {} is running in that node.", env!("CARGO_PKG_VERSION"))),
+        message.ends_with(&format!(
+            "mimql {} is running in that node.",
+            env!("CARGO_PKG_VERSION")
+        )),
         "{message}"
     );
 }

@@ -389,9 +389,7 @@ fn admin_subscription_errors() {
     }
     // Without the admin credentials.
     let not_admin = s.admin().with_basic_auth(&bob.jid, &bob.password);
-    match SseSubscription::open(&not_admin, &stanza::subscribe_for_messages(&bob.jid))
-        .unwrap()
-    {
+    match SseSubscription::open(&not_admin, &stanza::subscribe_for_messages(&bob.jid)).unwrap() {
         Opened::Refused { status, body, .. } => assert_eq!(status, 401, "{body}"),
         Opened::Stream(_) => panic!("the stream opened"),
     }

@@ -35,7 +35,8 @@ fn global(s: &TestServer) -> stat::GlobalStats {
 }
 
 fn online(s: &TestServer, u: &User) -> SseSubscription {
-    let Opened::Stream(sub) = SseSubscription::open(&s.client(u), &subscribe_for_messages()).unwrap()
+    let Opened::Stream(sub) =
+        SseSubscription::open(&s.client(u), &subscribe_for_messages()).unwrap()
     else {
         panic!("refused")
     };

@@ -317,7 +317,11 @@ impl AppState {
     pub async fn global_stats(&self) -> Result<GlobalStats, StatsError> {
         let mut registered = 0;
         for domain in self.accounts.hosts() {
-            registered += self.accounts.count(domain).await.map_err(StatsError::Accounts)?;
+            registered += self
+                .accounts
+                .count(domain)
+                .await
+                .map_err(StatsError::Accounts)?;
         }
         Ok(GlobalStats {
             uptime_secs: self.started_at.elapsed().as_secs(),
@@ -334,7 +338,11 @@ impl AppState {
             return Ok(DomainStats::default());
         }
         Ok(DomainStats {
-            registered: self.accounts.count(domain).await.map_err(StatsError::Accounts)?,
+            registered: self
+                .accounts
+                .count(domain)
+                .await
+                .map_err(StatsError::Accounts)?,
             online: self.sessions.count(Some(domain), false).await?,
         })
     }

@@ -75,7 +75,9 @@ impl AccountAdminQueryResolver for AdminApi {
             .accounts
             .check_password_hash(&jid, &password_hash, &hash_method)
         {
-            PasswordHashCheck::NoPlainPassword => Err(codes::password_hash(&jid.to_string()).into()),
+            PasswordHashCheck::NoPlainPassword => {
+                Err(codes::password_hash(&jid.to_string()).into())
+            }
         }
     }
 
@@ -158,12 +160,10 @@ impl AccountAdminMutationResolver for AdminApi {
         _ctx: &Context<'_>,
         filename: NonEmptyString,
     ) -> Result<Option<ImportPayload>> {
-        let summary = crate::import_users::import(
-            &self.state.accounts,
-            std::path::Path::new(&filename.0),
-        )
-        .await
-        .map_err(|e| codes::import_users(e, &filename.0))?;
+        let summary =
+            crate::import_users::import(&self.state.accounts, std::path::Path::new(&filename.0))
+                .await
+                .map_err(|e| codes::import_users(e, &filename.0))?;
         let jids = |v: Vec<String>| -> Option<Vec<schema::Jid>> {
             Some(
                 v.iter()

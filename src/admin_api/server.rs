@@ -56,9 +56,8 @@ impl ServerAdminQueryResolver for AdminApi {
 
 impl ServerAdminMutationResolver for AdminApi {
     async fn set_loglevel(&self, _ctx: &Context<'_>, level: LogLevel) -> Result<Option<String>> {
-        crate::logging::set_level(from_schema(level)).map_err(|e| {
-            crate::errors::ApiError::internal("setting the log level", e)
-        })?;
+        crate::logging::set_level(from_schema(level))
+            .map_err(|e| crate::errors::ApiError::internal("setting the log level", e))?;
         Ok(Some("Log level successfully set.".into()))
     }
 }

@@ -151,7 +151,9 @@ fn subscribed_caller(ctx: &Context<'_>) -> Result<CoreJid, ApiError> {
         if f.name() != "subscribeForMessages" {
             continue;
         }
-        let args = f.arguments().map_err(|e| ApiError::internal("subscription arguments", e.message))?;
+        let args = f
+            .arguments()
+            .map_err(|e| ApiError::internal("subscription arguments", e.message))?;
         for (name, value) in args {
             if name.as_str() != "caller" {
                 continue;
@@ -171,7 +173,10 @@ fn subscribed_caller(ctx: &Context<'_>) -> Result<CoreJid, ApiError> {
         }
     }
     let caller = caller.ok_or_else(|| {
-        ApiError::new("not_allowed", "The subscription selects no subscribeForMessages")
+        ApiError::new(
+            "not_allowed",
+            "The subscription selects no subscribeForMessages",
+        )
     })?;
     CoreJid::parse(&caller).map_err(|_| ApiError::new("not_allowed", "Invalid caller JID"))
 }

@@ -669,11 +669,7 @@ fn muc_room(e: MucRoomError, field: MucField) -> ApiError {
 /// `checkPasswordHash`: mimql stores no plain password, so every user is one the reference
 /// answers this for (a user that does not exist or has a SCRAM password).
 pub fn password_hash(jid: &str) -> ApiError {
-    ApiError::new(
-        "wrong_user",
-        "User does not exist or using SCRAM password",
-    )
-    .with("jid", jid)
+    ApiError::new("wrong_user", "User does not exist or using SCRAM password").with("jid", jid)
 }
 
 /// `importUsers`; `extensions.filename` names the file.
@@ -692,14 +688,19 @@ pub fn import_users(e: crate::import_users::ImportError, filename: &str) -> ApiE
 pub fn gdpr(e: crate::gdpr::GdprError, user: &str, domain: &str) -> ApiError {
     use crate::gdpr::GdprError;
     let err = match e {
-        GdprError::UserNotFound => ApiError::new("user_does_not_exist_error", "User does not exist"),
+        GdprError::UserNotFound => {
+            ApiError::new("user_does_not_exist_error", "User does not exist")
+        }
         GdprError::WrongFilename(p) => ApiError::new(
             "wrong_filename_error",
             format!("It is impossible to create file named '{}'", p.display()),
         ),
         GdprError::PermissionDenied(p) => ApiError::new(
             "file_creation_permission_denied_error",
-            format!("Permission to create file in location '{}' denied", p.display()),
+            format!(
+                "Permission to create file in location '{}' denied",
+                p.display()
+            ),
         ),
         GdprError::IsDirectory(p) => ApiError::new(
             "location_is_a_directory_error",

@@ -211,14 +211,9 @@ pub async fn message_stream(
     let transport = ctx
         .data_opt::<SubscriptionTransport>()
         .map_or(sessions::Transport::WebSocket, |t| t.0);
-    let live = LiveSession::open(
-        state.sessions.clone(),
-        user,
-        state.node.clone(),
-        transport,
-    )
-    .await
-    .map_err(codes::sessions)?;
+    let live = LiveSession::open(state.sessions.clone(), user, state.node.clone(), transport)
+        .await
+        .map_err(codes::sessions)?;
     if let Some(ready) = ctx.data_opt::<SessionReady>() {
         ready.fire();
     }

@@ -404,7 +404,10 @@ impl SessionRegistry for ClusterSessions {
         let mut values: Vec<sea_orm::Value> = vec![alive_since.into()];
         if let Some(d) = domain {
             // `user_bare` is `user@domain`; the domain's own wildcard characters are escaped.
-            let escaped = d.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let escaped = d
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
             sql.push_str(" AND s.user_bare LIKE $2 ESCAPE '\\'");
             values.push(format!("%@{escaped}").into());
         }

@@ -250,8 +250,13 @@ impl Uploads {
         Ok(user_id)
     }
 
-    fn urls(&self, token: String, d: &Declared<'_>, now: i64, expires: i64) -> Result<Urls, UploadError> {
-
+    fn urls(
+        &self,
+        token: String,
+        d: &Declared<'_>,
+        now: i64,
+        expires: i64,
+    ) -> Result<Urls, UploadError> {
         let (put_url, get_url) = match &self.backend {
             Backend::S3(p) => p.presign(
                 &s3::PutRequest {
