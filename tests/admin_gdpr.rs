@@ -25,11 +25,12 @@ fn retrieve(
         .unwrap()
 }
 
-/// The names of the zip's entries, sorted, as `unzip -Z1` lists them.
-fn entries(zip: &Path) -> Vec<String> {
+/// What `unzip` prints with these arguments before the zip's path (and `entry` after it).
+fn unzip(args: &[&str], zip: &Path, entry: Option<&str>) -> String {
     let out = Command::new("unzip")
-        .arg("-Z1")
+        .args(args)
         .arg(zip)
+        .args(entry)
         .output()
         .expect("unzip runs");
     assert!(
@@ -37,8 +38,12 @@ fn entries(zip: &Path) -> Vec<String> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut names: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The names of the zip's entries, sorted, as `unzip -Z1` lists them.
+fn entries(zip: &Path) -> Vec<String> {
+    let mut names: Vec<String> = unzip(&["-Z1"], zip, None)
         .lines()
         .map(str::to_string)
         .collect();
@@ -48,18 +53,7 @@ fn entries(zip: &Path) -> Vec<String> {
 
 /// One entry's text, as `unzip -p` extracts it.
 fn entry(zip: &Path, name: &str) -> String {
-    let out = Command::new("unzip")
-        .arg("-p")
-        .arg(zip)
-        .arg(name)
-        .output()
-        .expect("unzip runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    unzip(&["-p"], zip, Some(name))
 }
 
 fn gql(s: &TestServer, user: &User, query: &str) -> serde_json::Value {

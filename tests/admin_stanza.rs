@@ -398,18 +398,7 @@ fn admin_subscription_errors() {
         "subscription {{ stanza {{ a: subscribeForMessages(caller: \"{0}\") {{ sender }} b: subscribeForMessages(caller: \"other@localhost\") {{ sender }} }} }}",
         bob.jid
     );
-    let qs = format!("query={}", urlencode(&q));
+    let qs = serde_urlencoded::to_string([("query", q.as_str())]).unwrap();
     let (code, _) = refused_event(SseSubscription::open_raw(&s.admin(), &qs).unwrap());
     assert_eq!(code, "not_allowed");
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
