@@ -58,3 +58,30 @@ fn an_unknown_level_is_refused_before_execution() {
     );
     assert_eq!(status, 400, "{body}");
 }
+
+/// One document selecting every field of `stat` and `server`, and a mutation of every new
+/// mutation category with full selections, passes the request bounds (cost included).
+#[test]
+fn full_selections_pass_the_request_bounds() {
+    let s = server();
+    let alice = s.new_user("fullsel");
+    let (status, body) = s.post(
+        &s.admin(),
+        serde_json::json!({"query": "{ stat { globalStats { uptimeSeconds registeredUsers onlineUsersNode onlineUsers incomingS2S outgoingS2S } domainStats(domain: \"localhost\") { registeredUsers onlineUsers } } server { status { statusCode message version } getLoglevel } }"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+    let query = format!(
+        "mutation {{ token {{ requestToken(user: \"{0}\") {{ access refresh }} revokeToken(user: \"{0}\") }} httpUpload {{ getUrl(domain: \"localhost\", filename: \"f\", size: 1, contentType: \"text/plain\", timeout: 10) {{ putUrl getUrl headers {{ name value }} }} }} account {{ importUsers(filename: \"/nonexistent\") {{ status created existing notAllowed invalidJID emptyPassword invalidRecord }} banUser(user: \"{0}\", reason: \"r\") {{ jid message }} }} server {{ setLoglevel(level: WARNING) }} }}",
+        alice.jid
+    );
+    let (status, body) = s.post(&s.admin(), serde_json::json!({ "query": query }));
+    assert_eq!(status, 200, "{body}");
+    // Executed: only importUsers fails (no such file).
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(common::code(&body), "file_not_found");
+    assert_eq!(
+        body["data"]["server"]["setLoglevel"],
+        "Log level successfully set."
+    );
+}
