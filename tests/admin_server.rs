@@ -25,8 +25,12 @@ fn status_says_running_with_the_version() {
     );
 }
 
+/// The log level is the process's: the tests that set it take turns.
+static LEVEL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn set_loglevel_is_what_get_loglevel_answers() {
+    let _turn = LEVEL.lock().unwrap_or_else(|e| e.into_inner());
     let s = server();
     for level in [
         LogLevel::Debug,
@@ -63,6 +67,7 @@ fn an_unknown_level_is_refused_before_execution() {
 /// mutation category with full selections, passes the request bounds (cost included).
 #[test]
 fn full_selections_pass_the_request_bounds() {
+    let _turn = LEVEL.lock().unwrap_or_else(|e| e.into_inner());
     let s = server();
     let alice = s.new_user("fullsel");
     let (status, body) = s.post(
@@ -72,7 +77,7 @@ fn full_selections_pass_the_request_bounds() {
     assert_eq!(status, 200, "{body}");
     assert!(body.get("errors").is_none(), "{body}");
     let query = format!(
-        "mutation {{ token {{ requestToken(user: \"{0}\") {{ access refresh }} revokeToken(user: \"{0}\") }} httpUpload {{ getUrl(domain: \"localhost\", filename: \"f\", size: 1, contentType: \"text/plain\", timeout: 10) {{ putUrl getUrl headers {{ name value }} }} }} account {{ importUsers(filename: \"/nonexistent\") {{ status created existing notAllowed invalidJID emptyPassword invalidRecord }} banUser(user: \"{0}\", reason: \"r\") {{ jid message }} }} server {{ setLoglevel(level: WARNING) }} }}",
+        "mutation {{ token {{ requestToken(user: \"{0}\") {{ access refresh }} }} httpUpload {{ getUrl(domain: \"localhost\", filename: \"f\", size: 1, contentType: \"text/plain\", timeout: 10) {{ putUrl getUrl headers {{ name value }} }} }} account {{ importUsers(filename: \"/nonexistent\") {{ status created existing notAllowed invalidJID emptyPassword invalidRecord }} banUser(user: \"{0}\", reason: \"r\") {{ jid message }} }} server {{ setLoglevel(level: WARNING) }} }}",
         alice.jid
     );
     let (status, body) = s.post(&s.admin(), serde_json::json!({ "query": query }));
