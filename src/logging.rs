@@ -3,12 +3,13 @@
 //! that clients can trigger at will (refused logins) from flooding the log.
 
 use std::io::IsTerminal;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer, Registry, fmt};
+use tracing_subscriber::{EnvFilter, Layer, Registry, fmt, reload};
 
 use crate::config::LogFormat;
 
@@ -19,6 +20,8 @@ pub fn init(default_filter: &str, format: LogFormat) -> Result<(), String> {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(default_filter))
         .map_err(|e| format!("invalid log filter {default_filter:?}: {e}"))?;
+    let initial = filter.max_level_hint().map_or(Level::All, Level::of);
+    let (filter, handle) = reload::Layer::new(filter);
     let log: Box<dyn Layer<Registry> + Send + Sync> = match format {
         LogFormat::Text => fmt::layer()
             .with_writer(std::io::stderr)
@@ -36,7 +39,79 @@ pub fn init(default_filter: &str, format: LogFormat) -> Result<(), String> {
         .with(log.with_filter(filter))
         .with(crate::metrics::pool_wait_layer())
         .try_init()
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    let _ = RELOAD.set(handle);
+    *lock_level() = Some(initial);
+    Ok(())
+}
+
+/// The reference's log levels (`server.getLoglevel`/`setLoglevel`), mapped onto tracing's:
+/// `EMERGENCY`, `ALERT` and `CRITICAL` log what `ERROR` does, `NOTICE` what `INFO` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    None,
+    Emergency,
+    Alert,
+    Critical,
+    Error,
+    Warning,
+    Notice,
+    Info,
+    Debug,
+    All,
+}
+
+impl Level {
+    fn of(f: LevelFilter) -> Level {
+        match f {
+            LevelFilter::OFF => Level::None,
+            LevelFilter::ERROR => Level::Error,
+            LevelFilter::WARN => Level::Warning,
+            LevelFilter::INFO => Level::Info,
+            LevelFilter::DEBUG => Level::Debug,
+            _ => Level::All,
+        }
+    }
+
+    /// The filter directive this level sets.
+    fn directive(self) -> &'static str {
+        match self {
+            Level::None => "off",
+            Level::Emergency | Level::Alert | Level::Critical | Level::Error => "error",
+            Level::Warning => "warn",
+            Level::Notice | Level::Info => "info",
+            Level::Debug => "debug",
+            Level::All => "trace",
+        }
+    }
+}
+
+type Handle = reload::Handle<EnvFilter, Registry>;
+
+/// The live filter of the subscriber [`init`] installed.
+static RELOAD: OnceLock<Handle> = OnceLock::new();
+/// The level last set (or found at [`init`]); `None` before either.
+static LEVEL: Mutex<Option<Level>> = Mutex::new(None);
+
+fn lock_level() -> std::sync::MutexGuard<'static, Option<Level>> {
+    LEVEL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The log level in force: the one last set, else the configured filter's most verbose level
+/// (that of the process's subscriber when `mimql` did not install one, as in tests).
+pub fn level() -> Level {
+    (*lock_level()).unwrap_or_else(|| Level::of(LevelFilter::current()))
+}
+
+/// Replaces the log filter with one level for every target, at once; it holds until the next
+/// change or restart (the configured filter and `RUST_LOG` apply again at the next start).
+pub fn set_level(level: Level) -> Result<(), String> {
+    if let Some(handle) = RELOAD.get() {
+        let filter = EnvFilter::try_new(level.directive()).map_err(|e| e.to_string())?;
+        handle.reload(filter).map_err(|e| e.to_string())?;
+    }
+    *lock_level() = Some(level);
+    Ok(())
 }
 
 /// Lets at most `per_window` events through per `window`; the next one let through after a

@@ -283,3 +283,122 @@ fn the_archive_needs_its_module() {
         serde_json::json!(["mod_mam_pm"])
     );
 }
+
+/// The admin's subscription to `user`'s messages over SSE, live once the user's session is
+/// listed.
+fn admin_sse(s: &TestServer, user: &User) -> SseSubscription {
+    let sub = match SseSubscription::open(&s.admin(), &stanza::subscribe_for_messages(&user.jid))
+        .unwrap()
+    {
+        Opened::Stream(st) => st,
+        Opened::Refused { status, body, .. } => panic!("refused: {status} {body}"),
+    };
+    assert!(common::eventually(10, || {
+        common::sessions(&s.client(user))
+            .list_sessions
+            .is_some_and(|l| l.len() == 1)
+    }));
+    sub
+}
+
+#[test]
+fn the_admin_subscribes_to_a_users_messages_over_sse() {
+    let s = server();
+    let (alice, bob) = (s.new_user("alice"), s.new_user("bob"));
+    let mut sub = admin_sse(s, &bob);
+    let id = common::send(&s.client(&alice), &bob.jid, "for bob");
+    let resp = sub
+        .next::<stanza::SubscribeForMessages>(WAIT)
+        .expect("stream open")
+        .expect("an event in time");
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    let m = resp.data.unwrap().message().cloned().unwrap();
+    assert_eq!(m.sender.unwrap().0, alice.jid);
+    assert_eq!(m.stanza_id.as_deref(), Some(id.as_str()));
+    assert!(m.stanza.unwrap().0.contains("for bob"));
+    // The subscription is a session of the user: banning the user ends it.
+    let banned = s
+        .admin()
+        .run(mimql_client::admin::account::ban_user(&bob.jid, "test"))
+        .unwrap();
+    assert!(banned.errors.is_empty());
+    assert!(
+        sub.next::<stanza::SubscribeForMessages>(WAIT)
+            .expect("the stream ends cleanly")
+            .is_none()
+    );
+}
+
+#[test]
+fn the_admin_subscribes_to_a_users_messages_over_websocket() {
+    use mimql_client::ws::{WsConnection, WsEvent, WsProtocol};
+    let s = server();
+    let (alice, bob) = (s.new_user("alice"), s.new_user("bob"));
+    let mut ws = WsConnection::connect(&s.admin(), WsProtocol::GraphqlTransportWs, None).unwrap();
+    ws.subscribe("1", &stanza::subscribe_for_messages(&bob.jid))
+        .unwrap();
+    assert!(common::eventually(10, || {
+        common::sessions(&s.client(&bob)).count_resources == Some(1)
+    }));
+    let id = common::send(&s.client(&alice), &bob.jid, "over ws");
+    match ws.next(WAIT).unwrap().expect("an event in time") {
+        WsEvent::Next { id: op, payload } => {
+            assert_eq!(op, "1");
+            let m = &payload["data"]["stanza"]["subscribeForMessages"];
+            assert_eq!(m["stanza_id"], id.as_str());
+            assert_eq!(m["sender"], alice.jid.as_str());
+        }
+        other => panic!("{other:?}"),
+    }
+    ws.stop("1").unwrap();
+    assert!(common::eventually(10, || {
+        common::sessions(&s.client(&bob)).count_resources == Some(0)
+    }));
+    ws.close();
+}
+
+/// A subscription refused before its stream (with status 200, as a resolver's error): the
+/// error's code and message.
+fn refused_event(opened: Opened) -> (String, String) {
+    let Opened::Refused { status, body, .. } = opened else {
+        panic!("the stream opened")
+    };
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"].is_null(), "{body}");
+    (
+        common::code(&body).to_string(),
+        common::message(&body).to_string(),
+    )
+}
+
+#[test]
+fn admin_subscription_errors() {
+    let s = server();
+    let bob = s.new_user("bob");
+    // A user that does not exist, or of a domain not served.
+    for (jid, message) in [
+        ("nobody@localhost", "User does not exist"),
+        ("nobody@unknown.example", "User's domain does not exist"),
+    ] {
+        let opened =
+            SseSubscription::open(&s.admin(), &stanza::subscribe_for_messages(jid)).unwrap();
+        assert_eq!(
+            refused_event(opened),
+            ("unknown_user".to_string(), message.to_string())
+        );
+    }
+    // Without the admin credentials.
+    let not_admin = s.admin().with_basic_auth(&bob.jid, &bob.password);
+    match SseSubscription::open(&not_admin, &stanza::subscribe_for_messages(&bob.jid)).unwrap() {
+        Opened::Refused { status, body, .. } => assert_eq!(status, 401, "{body}"),
+        Opened::Stream(_) => panic!("the stream opened"),
+    }
+    // One subscription follows one user.
+    let q = format!(
+        "subscription {{ stanza {{ a: subscribeForMessages(caller: \"{0}\") {{ sender }} b: subscribeForMessages(caller: \"other@localhost\") {{ sender }} }} }}",
+        bob.jid
+    );
+    let qs = serde_urlencoded::to_string([("query", q.as_str())]).unwrap();
+    let (code, _) = refused_event(SseSubscription::open_raw(&s.admin(), &qs).unwrap());
+    assert_eq!(code, "not_allowed");
+}

@@ -1358,3 +1358,59 @@ async fn subscription_requests_reach_available_sessions_on_other_nodes() {
     };
     assert_eq!(p.attr("from"), Some(alice.jid.as_str()));
 }
+
+/// The admin API's `stat` on a cluster: a domain's sessions on every node, and this node's.
+#[test]
+fn stats_count_the_sessions_of_every_node_and_of_this_one() {
+    let domain = format!("{}.test", unique("clstat").replace('_', "-"));
+    let nats = Nats::start(free_port());
+    let node_on_domain = |name: &str| {
+        let (nats, domain) = (nats.url(), domain.clone());
+        let name = format!("{name}-{}", std::process::id());
+        start_on(Some(database()), move |c| {
+            c.general.hosts.push(domain);
+            c.cluster = Some(Cluster {
+                nats_url: nats,
+                node: name,
+                heartbeat_secs: HEARTBEAT,
+                session_ttl_secs: TTL,
+                ..Cluster::default()
+            });
+        })
+    };
+    let (a, b) = (node_on_domain("stat-a"), node_on_domain("stat-b"));
+    let stats = |n: &TestServer| {
+        let d = common::ok(
+            n.admin()
+                .run(mimql_client::admin::stat::domain_stats(&domain))
+                .unwrap(),
+        )
+        .stat
+        .unwrap()
+        .domain_stats
+        .unwrap();
+        (d.registered_users, d.online_users)
+    };
+    let node_sessions = |n: &TestServer| {
+        common::ok(
+            n.admin()
+                .run(mimql_client::admin::stat::global_stats())
+                .unwrap(),
+        )
+        .stat
+        .unwrap()
+        .global_stats
+        .unwrap()
+        .online_users_node
+    };
+    let alice = a.new_user_on("alice", &domain);
+    assert_eq!(stats(&a), (Some(1), Some(0)));
+    let sse = open_sse(&b.client(&alice));
+    assert!(eventually(10, || stats(&a) == (Some(1), Some(1))));
+    assert_eq!(stats(&b), (Some(1), Some(1)));
+    // The session is b's: only these two nodes' own tests open sessions on them.
+    assert_eq!(node_sessions(&a), Some(0));
+    assert_eq!(node_sessions(&b), Some(1));
+    drop(sse);
+    assert!(eventually(10, || stats(&a) == (Some(1), Some(0))));
+}

@@ -2,10 +2,16 @@
 
 use cynic::{MutationBuilder, QueryBuilder};
 
+pub mod account;
+pub mod gdpr;
+pub mod http_upload;
 pub mod last;
 pub mod private;
 pub mod roster;
+pub mod server;
 pub mod stanza;
+pub mod stat;
+pub mod token;
 pub mod vcard;
 
 use crate::admin_schema as schema;

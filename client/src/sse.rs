@@ -105,7 +105,12 @@ impl SseSubscription {
             ended: false,
         };
         let status = sub.read_head(Duration::from_secs(30))?;
-        if status == 200 {
+        // A refusal whose code has status 200 (an admin subscription for a user that does
+        // not exist) is a JSON reply too: only `text/event-stream` is a stream.
+        let stream = sub.headers.iter().any(|(name, value)| {
+            name.eq_ignore_ascii_case("content-type") && value.starts_with("text/event-stream")
+        });
+        if status == 200 && stream {
             return Ok(Opened::Stream(sub));
         }
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -292,19 +292,51 @@ impl<'a> Gen<'a> {
             let name = &t.name;
             let id = ident(&upper_camel(name));
             let d = doc(&t.description);
-            let fs = o.fields.iter().map(|f| {
+            // An object with a field with arguments (a subscription event's, whose stream the
+            // root resolver opened from them) is a plain struct with one glue method per
+            // field; the arguments are declared, and ignored there.
+            let with_args = o.fields.iter().any(|f| !f.args.is_empty());
+            let mut fs = Vec::new();
+            let mut methods = Vec::new();
+            for f in &o.fields {
                 let fd = doc(&f.description);
                 let fid = ident(&snake(&f.name));
                 let fname = &f.name;
                 let ty = self.ty(&f.ty, Position::Data, self.needs_box(name, &f.ty));
-                quote! { #fd #[graphql(name = #fname)] pub #fid: #ty, }
-            });
-            out.extend(quote! {
-                #d
-                #[derive(gql::SimpleObject, Clone, Debug)]
-                #[graphql(name = #name)]
-                pub struct #id { #(#fs)* }
-            });
+                if !with_args {
+                    fs.push(quote! { #fd #[graphql(name = #fname)] pub #fid: #ty, });
+                    continue;
+                }
+                let args = f.args.iter().map(|a| {
+                    let aid = format_ident!("_{}", snake(&a.name));
+                    let aname = &a.name;
+                    let aty = self.ty(&a.ty, Position::Data, false);
+                    quote!(#[graphql(name = #aname)] #aid: #aty)
+                });
+                methods.push(quote! {
+                    #fd
+                    #[graphql(name = #fname)]
+                    async fn #fid(&self, #(#args),*) -> #ty { self.#fid.clone() }
+                });
+                fs.push(quote! { #fd pub #fid: #ty, });
+            }
+            if with_args {
+                out.extend(quote! {
+                    #d
+                    #[derive(Clone, Debug)]
+                    pub struct #id { #(#fs)* }
+                    #d
+                    #[gql::Object(name = #name)]
+                    impl #id { #(#methods)* }
+                });
+            } else {
+                out.extend(quote! {
+                    #d
+                    #[derive(gql::SimpleObject, Clone, Debug)]
+                    #[graphql(name = #name)]
+                    pub struct #id { #(#fs)* }
+                });
+            }
         }
         out
     }

@@ -42,6 +42,13 @@ pub enum AccountError {
     Db(#[from] DbErr),
 }
 
+/// The answer of [`Accounts::check_password_hash`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordHashCheck {
+    /// The user does not exist or has no plain password stored.
+    NoPlainPassword,
+}
+
 impl From<Busy> for AccountError {
     fn from(_: Busy) -> Self {
         AccountError::Busy
@@ -579,6 +586,23 @@ impl Accounts {
         insert_scram_keys(&txn, inserted.id, &keys).await?;
         txn.commit().await?;
         Ok(())
+    }
+
+    /// The password a banned account gets (`banUser`), as the reference builds it:
+    /// `BANNED_ACCOUNT--<time>--<random>--<reason>`. Nobody knows it.
+    pub fn banned_password(reason: &str) -> String {
+        let time = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+        let random: [u8; 16] = rand::random();
+        let random: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        format!("BANNED_ACCOUNT--{time}--{random}--{reason}")
+    }
+
+    /// `checkPasswordHash`: whether an MD5 or SHA-1 digest (hex) is that of the user's stored
+    /// plain password. mimql never stores a plain password (only an Argon2 hash and SCRAM
+    /// keys), so every user is one the reference answers `wrong_user` for (a user that does
+    /// not exist or has a SCRAM password); the method is not looked at, as in the reference.
+    pub fn check_password_hash(&self, _jid: &Jid, _hash: &str, _method: &str) -> PasswordHashCheck {
+        PasswordHashCheck::NoPlainPassword
     }
 
     /// A fresh random user name for `registerUser` without one.

@@ -6,7 +6,7 @@
 //! Layers, from the bottom: [`config`], [`jid`], [`xml`], [`db`], [`metrics`] (leaves) →
 //! [`accounts`], [`auth`], [`sessions`] → the data modules ([`roster`], [`vcard`], [`private`],
 //! [`last`], [`archive`], [`inbox`], [`offline`], [`token`], [`upload`]) → [`connections`] → [`router`] → rooms ([`muc`],
-//! [`muc_light`]) → [`removal`] → [`state`].
+//! [`muc_light`]) → [`removal`], [`gdpr`] (the personal data export), [`import_users`] → [`state`].
 
 pub mod accounts;
 pub mod archive;
@@ -15,7 +15,9 @@ pub mod cluster;
 pub mod config;
 pub mod connections;
 pub mod db;
+pub mod gdpr;
 pub mod housekeeping;
+pub mod import_users;
 pub mod inbox;
 pub mod jid;
 pub mod last;

@@ -68,6 +68,8 @@ pub struct AppState {
     /// task) selects on `shutdown.cancelled()` and ends cleanly when it fires, so that it does
     /// not hold the shutdown until `[general] shutdown_timeout_secs` cuts it.
     pub shutdown: CancellationToken,
+    /// When this node started (`stat`'s uptime).
+    pub started_at: std::time::Instant,
     /// The database's health for `/health`, probed at most once a second.
     pub health: crate::db::Probe,
 }
@@ -184,6 +186,7 @@ impl AppState {
             uploads,
             config,
             shutdown: CancellationToken::new(),
+            started_at: std::time::Instant::now(),
             health: crate::db::Probe::default(),
         })
     }
@@ -296,6 +299,68 @@ impl AppState {
         Ok(removed)
     }
 
+    /// Bans an account (`banUser`): its password becomes a random one (which ends the
+    /// connections opened with the old one, here and on the other nodes), then its sessions on
+    /// every node are closed. `NotFound` for an account that does not exist.
+    pub async fn ban_user(&self, jid: &Jid, reason: &str) -> Result<(), AccountError> {
+        let bare = jid.to_bare();
+        if !self.accounts.exists(&bare).await? {
+            return Err(AccountError::NotFound);
+        }
+        let password = Accounts::banned_password(reason);
+        self.accounts.change_password(&bare, &password).await?;
+        self.sessions.close_user(&bare).await;
+        Ok(())
+    }
+
+    /// The whole cluster's figures (`globalStats`).
+    pub async fn global_stats(&self) -> Result<GlobalStats, StatsError> {
+        let mut registered = 0;
+        for domain in self.accounts.hosts() {
+            registered += self
+                .accounts
+                .count(domain)
+                .await
+                .map_err(StatsError::Accounts)?;
+        }
+        Ok(GlobalStats {
+            uptime_secs: self.started_at.elapsed().as_secs(),
+            registered,
+            online_node: self.sessions.count(None, true).await?,
+            online: self.sessions.count(None, false).await?,
+        })
+    }
+
+    /// One domain's figures (`domainStats`): accounts and open sessions; both 0 for a domain
+    /// not served.
+    pub async fn domain_stats(&self, domain: &str) -> Result<DomainStats, StatsError> {
+        if !self.accounts.is_host(domain) {
+            return Ok(DomainStats::default());
+        }
+        Ok(DomainStats {
+            registered: self
+                .accounts
+                .count(domain)
+                .await
+                .map_err(StatsError::Accounts)?,
+            online: self.sessions.count(Some(domain), false).await?,
+        })
+    }
+
+    /// Writes the user's personal data into a zip at `path` (`retrievePersonalData`).
+    pub async fn retrieve_personal_data(
+        &self,
+        jid: &Jid,
+        path: &std::path::Path,
+    ) -> Result<(), crate::gdpr::GdprError> {
+        let bare = jid.to_bare();
+        let Some(user_id) = crate::accounts::user_id(self.db(), &bare).await? else {
+            return Err(crate::gdpr::GdprError::UserNotFound);
+        };
+        let groups = crate::gdpr::personal_data(self.db(), &bare, user_id).await?;
+        crate::gdpr::write_zip(path, &groups).await
+    }
+
     /// Revokes every token of the user, and ends the connections opened with one, here and on
     /// the other nodes (the credential announcement).
     pub async fn revoke_tokens(&self, jid: &Jid) -> Result<(), crate::token::TokenError> {
@@ -303,4 +368,31 @@ impl AppState {
         self.accounts.invalidate(&jid.bare_string());
         Ok(())
     }
+}
+
+/// `globalStats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GlobalStats {
+    pub uptime_secs: u64,
+    /// Accounts of every served domain.
+    pub registered: u64,
+    /// Sessions open on this node.
+    pub online_node: u64,
+    /// Sessions open on every node.
+    pub online: u64,
+}
+
+/// `domainStats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DomainStats {
+    pub registered: u64,
+    pub online: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StatsError {
+    #[error(transparent)]
+    Accounts(AccountError),
+    #[error(transparent)]
+    Sessions(#[from] crate::sessions::SessionError),
 }

@@ -19,6 +19,8 @@ pub struct Model {
     pub expires_at: i64,
     /// The file was stored (local backend), or cannot be known not to be (S3).
     pub completed: bool,
+    /// Signed by the admin API for a domain: no owner, no quota, and not abandoned for that.
+    pub admin: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

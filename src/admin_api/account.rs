@@ -3,7 +3,7 @@
 use async_graphql::{Context, Result};
 
 use super::AdminApi;
-use crate::accounts::Accounts;
+use crate::accounts::{Accounts, PasswordHashCheck};
 use crate::api::codes;
 use crate::generated::admin::{self as schema, *};
 use crate::jid::Jid;
@@ -62,6 +62,25 @@ impl AccountAdminQueryResolver for AdminApi {
         Ok(Some(CheckPasswordPayload { correct, message }))
     }
 
+    async fn check_password_hash(
+        &self,
+        _ctx: &Context<'_>,
+        user: schema::Jid,
+        password_hash: String,
+        hash_method: String,
+    ) -> Result<Option<CheckPasswordPayload>> {
+        let jid = user.0.to_bare();
+        match self
+            .state
+            .accounts
+            .check_password_hash(&jid, &password_hash, &hash_method)
+        {
+            PasswordHashCheck::NoPlainPassword => {
+                Err(codes::password_hash(&jid.to_string()).into())
+            }
+        }
+    }
+
     async fn check_user(
         &self,
         _ctx: &Context<'_>,
@@ -117,6 +136,51 @@ impl AccountAdminMutationResolver for AdminApi {
             &jid,
             format!("User {jid} successfully unregistered"),
         ))
+    }
+
+    async fn ban_user(
+        &self,
+        _ctx: &Context<'_>,
+        user: schema::Jid,
+        reason: String,
+    ) -> Result<Option<UserPayload>> {
+        let jid = user.0.to_bare();
+        self.state
+            .ban_user(&jid, &reason)
+            .await
+            .map_err(|e| codes::account_admin(e, &jid.to_string()))?;
+        Ok(payload(
+            &jid,
+            format!("User {jid} successfully banned with reason: {reason}"),
+        ))
+    }
+
+    async fn import_users(
+        &self,
+        _ctx: &Context<'_>,
+        filename: NonEmptyString,
+    ) -> Result<Option<ImportPayload>> {
+        let summary =
+            crate::import_users::import(&self.state.accounts, std::path::Path::new(&filename.0))
+                .await
+                .map_err(|e| codes::import_users(e, &filename.0))?;
+        let jids = |v: Vec<String>| -> Option<Vec<schema::Jid>> {
+            Some(
+                v.iter()
+                    .filter_map(|j| Jid::parse(j).ok())
+                    .map(schema::Jid)
+                    .collect(),
+            )
+        };
+        Ok(Some(ImportPayload {
+            status: "Completed".into(),
+            created: jids(summary.created),
+            existing: jids(summary.existing),
+            not_allowed: jids(summary.not_allowed),
+            invalid_jid: Some(summary.invalid_jid),
+            empty_password: jids(summary.empty_password),
+            invalid_record: Some(summary.invalid_record),
+        }))
     }
 
     async fn change_user_password(

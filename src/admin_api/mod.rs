@@ -2,10 +2,15 @@
 //! credentials. Generated from `schema/admin/` by the same codegen as the user API.
 
 mod account;
+mod gdpr;
+mod http_upload;
 mod last;
 mod private;
 mod roster;
+mod server;
 mod stanza;
+mod stat;
+mod token;
 mod vcard;
 
 use std::sync::Arc;
@@ -77,10 +82,21 @@ impl AdminQueryResolver for AdminApi {
 /// The bare JID of a user the admin acts on, when its domain is one this server serves (the
 /// reference's `unknown_domain`, `Domain not found`, otherwise; `extensions.user` names it).
 fn local_user(state: &AppState, jid: &crate::jid::Jid) -> Result<crate::jid::Jid, ApiError> {
+    local_user_as(state, jid, |bare| {
+        ApiError::new("unknown_domain", "Domain not found").with("user", bare.to_string())
+    })
+}
+
+/// As [`local_user`], with the category's own error for a domain not served.
+fn local_user_as(
+    state: &AppState,
+    jid: &crate::jid::Jid,
+    unknown: impl FnOnce(&crate::jid::Jid) -> ApiError,
+) -> Result<crate::jid::Jid, ApiError> {
     let bare = jid.to_bare();
     if state.accounts.is_host(bare.domain()) {
         Ok(bare)
     } else {
-        Err(ApiError::new("unknown_domain", "Domain not found").with("user", bare.to_string()))
+        Err(unknown(&bare))
     }
 }

@@ -2,6 +2,7 @@
 //! archive, through the same stanza builders, router and archive as the user API.
 
 use async_graphql::{Context, Result};
+use futures_util::StreamExt;
 
 use super::AdminApi;
 use crate::api::codes;
@@ -138,5 +139,68 @@ impl StanzaAdminQueryResolver for AdminApi {
             stanzas: Some(stanzas),
             limit: Some(limit as i32),
         }))
+    }
+}
+
+/// The `caller` of the document's `subscribeForMessages` (the stream is opened at the root,
+/// `stanza`, before the event's fields are resolved). Every selection of it must name the
+/// same user.
+fn subscribed_caller(ctx: &Context<'_>) -> Result<CoreJid, ApiError> {
+    let mut caller: Option<String> = None;
+    for f in ctx.field().selection_set() {
+        if f.name() != "subscribeForMessages" {
+            continue;
+        }
+        let args = f
+            .arguments()
+            .map_err(|e| ApiError::internal("subscription arguments", e.message))?;
+        for (name, value) in args {
+            if name.as_str() != "caller" {
+                continue;
+            }
+            let async_graphql::Value::String(s) = value else {
+                continue;
+            };
+            match &caller {
+                Some(c) if *c != s => {
+                    return Err(ApiError::new(
+                        "not_allowed",
+                        "One subscription follows one user: every subscribeForMessages must name the same caller",
+                    ));
+                }
+                _ => caller = Some(s),
+            }
+        }
+    }
+    let caller = caller.ok_or_else(|| {
+        ApiError::new(
+            "not_allowed",
+            "The subscription selects no subscribeForMessages",
+        )
+    })?;
+    CoreJid::parse(&caller).map_err(|_| ApiError::new("not_allowed", "Invalid caller JID"))
+}
+
+impl AdminSubscriptionResolver for AdminApi {
+    async fn stanza(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<EventStream<Option<StanzaAdminSubscription>>> {
+        let caller = subscribed_caller(ctx)?;
+        self.existing(&caller).await?;
+        let user = caller.to_bare();
+        let events = crate::api::stanza::message_stream(&self.state, ctx, &user)
+            .await?
+            .map(|m| {
+                Ok(Some(StanzaAdminSubscription {
+                    subscribe_for_messages: Some(StanzaMap {
+                        sender: Some(Jid(m.sender)),
+                        timestamp: Some(DateTime(m.time)),
+                        stanza_id: Some(m.stanza_id),
+                        stanza: Some(XmlElement(m.element)),
+                    }),
+                }))
+            });
+        Ok(Box::pin(events))
     }
 }

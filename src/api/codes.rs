@@ -665,3 +665,57 @@ fn muc_room(e: MucRoomError, field: MucField) -> ApiError {
         }
     }
 }
+
+/// `checkPasswordHash`: mimql stores no plain password, so every user is one the reference
+/// answers this for (a user that does not exist or has a SCRAM password).
+pub fn password_hash(jid: &str) -> ApiError {
+    ApiError::new("wrong_user", "User does not exist or using SCRAM password").with("jid", jid)
+}
+
+/// `importUsers`; `extensions.filename` names the file.
+pub fn import_users(e: crate::import_users::ImportError, filename: &str) -> ApiError {
+    use crate::import_users::ImportError;
+    let err = match e {
+        ImportError::FileNotFound => ApiError::new("file_not_found", "File not found"),
+        ImportError::Csv(m) => ApiError::new("invalid_file", format!("The file is not CSV: {m}")),
+        ImportError::Account(e) => admin(e, filename),
+    };
+    err.with("filename", filename)
+}
+
+/// `retrievePersonalData`, with the reference's codes; `extensions.user` and `domain` name
+/// the user.
+pub fn gdpr(e: crate::gdpr::GdprError, user: &str, domain: &str) -> ApiError {
+    use crate::gdpr::GdprError;
+    let err = match e {
+        GdprError::UserNotFound => {
+            ApiError::new("user_does_not_exist_error", "User does not exist")
+        }
+        GdprError::WrongFilename(p) => ApiError::new(
+            "wrong_filename_error",
+            format!("It is impossible to create file named '{}'", p.display()),
+        ),
+        GdprError::PermissionDenied(p) => ApiError::new(
+            "file_creation_permission_denied_error",
+            format!(
+                "Permission to create file in location '{}' denied",
+                p.display()
+            ),
+        ),
+        GdprError::IsDirectory(p) => ApiError::new(
+            "location_is_a_directory_error",
+            format!("Given location '{}' is a directory", p.display()),
+        ),
+        GdprError::Io(e) => ApiError::internal("GDPR export", e),
+        GdprError::Db(e) => e.into(),
+    };
+    err.with("user", user).with("domain", domain)
+}
+
+/// `stat`: the account store or the session registry failed.
+pub fn stats(e: crate::state::StatsError) -> ApiError {
+    match e {
+        crate::state::StatsError::Accounts(e) => admin(e, ""),
+        crate::state::StatsError::Sessions(e) => sessions(e),
+    }
+}

@@ -179,21 +179,45 @@ where
 }
 
 /// What a subscriber sees of a routed message: the routing sender, the time of delivery, the
-/// stanza's `id` attribute (not a MAM id) and the element as routed.
-fn event(routed: &sessions::Routed) -> Option<StanzaUserSubscription> {
+/// stanza's `id` attribute (not a MAM id) and the element as routed. Both APIs' subscriptions.
+pub struct MessageEvent {
+    pub sender: crate::jid::Jid,
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub stanza_id: String,
+    pub element: crate::xml::Element,
+}
+
+fn event(routed: &sessions::Routed) -> Option<MessageEvent> {
     if routed.element.name != "message" {
         return None;
     }
     let lag = (crate::db::now_micros() - routed.routed_at).max(0);
     crate::metrics::delivery_lag(std::time::Duration::from_micros(lag as u64));
-    Some(StanzaUserSubscription {
-        subscribe_for_messages: Some(StanzaMap {
-            sender: Some(Jid(routed.sender.clone())),
-            timestamp: datetime(crate::db::now_micros()).ok(),
-            stanza_id: Some(routed.element.attr("id").unwrap_or_default().to_string()),
-            stanza: Some(XmlElement(routed.element.clone())),
-        }),
+    Some(MessageEvent {
+        sender: routed.sender.clone(),
+        time: datetime(crate::db::now_micros()).ok()?.0,
+        stanza_id: routed.element.attr("id").unwrap_or_default().to_string(),
+        element: routed.element.clone(),
     })
+}
+
+/// Opens a live session of `user` for a subscription over the request's transport, and
+/// answers the messages it receives (`subscribeForMessages` of both APIs).
+pub async fn message_stream(
+    state: &crate::state::AppState,
+    ctx: &Context<'_>,
+    user: &crate::jid::Jid,
+) -> Result<impl futures_util::Stream<Item = MessageEvent> + Send + 'static, ApiError> {
+    let transport = ctx
+        .data_opt::<SubscriptionTransport>()
+        .map_or(sessions::Transport::WebSocket, |t| t.0);
+    let live = LiveSession::open(state.sessions.clone(), user, state.node.clone(), transport)
+        .await
+        .map_err(codes::sessions)?;
+    if let Some(ready) = ctx.data_opt::<SessionReady>() {
+        ready.fire();
+    }
+    Ok(live.filter_map(|routed| async move { event(&routed) }))
 }
 
 impl UserSubscriptionResolver for UserApi {
@@ -202,21 +226,16 @@ impl UserSubscriptionResolver for UserApi {
         ctx: &Context<'_>,
     ) -> Result<EventStream<Option<StanzaUserSubscription>>> {
         let user = caller(ctx)?;
-        let transport = ctx
-            .data_opt::<SubscriptionTransport>()
-            .map_or(sessions::Transport::WebSocket, |t| t.0);
-        let live = LiveSession::open(
-            self.state.sessions.clone(),
-            user,
-            self.state.node.clone(),
-            transport,
-        )
-        .await
-        .map_err(codes::sessions)?;
-        if let Some(ready) = ctx.data_opt::<SessionReady>() {
-            ready.fire();
-        }
-        let events = live.filter_map(|routed| async move { event(&routed).map(|e| Ok(Some(e))) });
+        let events = message_stream(&self.state, ctx, user).await?.map(|m| {
+            Ok(Some(StanzaUserSubscription {
+                subscribe_for_messages: Some(StanzaMap {
+                    sender: Some(Jid(m.sender)),
+                    timestamp: Some(DateTime(m.time)),
+                    stanza_id: Some(m.stanza_id),
+                    stanza: Some(XmlElement(m.element)),
+                }),
+            }))
+        });
         Ok(Box::pin(events))
     }
 }

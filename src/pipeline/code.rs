@@ -109,6 +109,16 @@ codes! {
     UnknownDomain = "unknown_domain", 200;
     /// Admin API: the user a message is sent from, or whose archive is read, does not exist.
     UnknownUser = "unknown_user", 200;
+    /// Admin `checkPasswordHash`: no plain password to compare with.
+    WrongUser = "wrong_user", 200;
+    /// Admin `importUsers`: no such file, or not CSV.
+    FileNotFound = "file_not_found", 200;
+    InvalidFile = "invalid_file", 200;
+    // Admin `gdpr`.
+    UserDoesNotExistError = "user_does_not_exist_error", 200;
+    WrongFilenameError = "wrong_filename_error", 200;
+    FileCreationPermissionDeniedError = "file_creation_permission_denied_error", 200;
+    LocationIsADirectoryError = "location_is_a_directory_error", 200;
     // Roster.
     UserNotExist = "user_not_exist", 200;
     ContactNotFound = "contact_not_found", 200;

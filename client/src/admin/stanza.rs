@@ -188,3 +188,49 @@ pub fn get_last_messages(
         before: before.map(DateTime::from),
     })
 }
+
+#[derive(cynic::QueryVariables, Debug, Clone)]
+pub struct CallerVars {
+    pub caller: Jid,
+}
+
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "StanzaAdminSubscription",
+    variables = "CallerVars"
+)]
+pub struct StanzaSubscribeForMessages {
+    #[arguments(caller: $caller)]
+    pub subscribe_for_messages: Option<StanzaMap>,
+}
+
+/// One event of the admin `subscribeForMessages(caller:)`.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(
+    schema = "mimql_admin",
+    graphql_type = "AdminSubscription",
+    variables = "CallerVars"
+)]
+pub struct SubscribeForMessages {
+    pub stanza: Option<StanzaSubscribeForMessages>,
+}
+
+impl SubscribeForMessages {
+    /// The message of this event.
+    pub fn message(&self) -> Option<&StanzaMap> {
+        self.stanza.as_ref()?.subscribe_for_messages.as_ref()
+    }
+}
+
+/// `subscription { stanza { subscribeForMessages(caller:) { ... } } }` on the admin API: the
+/// messages `caller` receives; open it with [`crate::sse::SseSubscription`] or
+/// [`crate::ws::WsConnection`].
+pub fn subscribe_for_messages(
+    caller: &str,
+) -> cynic::StreamingOperation<SubscribeForMessages, CallerVars> {
+    use cynic::SubscriptionBuilder;
+    SubscribeForMessages::build(CallerVars {
+        caller: caller.into(),
+    })
+}

@@ -393,6 +393,38 @@ impl SessionRegistry for ClusterSessions {
         }
     }
 
+    async fn count(&self, domain: Option<&str>, this_node: bool) -> Result<u64, SessionError> {
+        if this_node {
+            return Ok(self.local.count_of(domain));
+        }
+        let alive_since = crate::db::now_micros() - self.cluster.ttl().as_micros() as i64;
+        let mut sql = "SELECT COUNT(*) AS n FROM cluster_sessions s \
+                       JOIN cluster_nodes n ON n.name = s.node WHERE n.heartbeat_at > $1"
+            .to_string();
+        let mut values: Vec<sea_orm::Value> = vec![alive_since.into()];
+        if let Some(d) = domain {
+            // `user_bare` is `user@domain`; the domain's own wildcard characters are escaped.
+            let escaped = d
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            sql.push_str(" AND s.user_bare LIKE $2 ESCAPE '\\'");
+            values.push(format!("%@{escaped}").into());
+        }
+        let row = self
+            .db
+            .query_one_raw(stmt(&sql, values))
+            .await
+            .map_err(|e| SessionError::Unavailable(e.to_string()))?;
+        let n: i64 = match row {
+            Some(r) => r
+                .try_get("", "n")
+                .map_err(|e| SessionError::Unavailable(e.to_string()))?,
+            None => 0,
+        };
+        Ok(n.unsigned_abs())
+    }
+
     async fn close_user(&self, user: &Jid) {
         let bare = user.bare_string();
         let hash = key_hash(&bare);

@@ -62,6 +62,21 @@ impl LocalSessions {
         self.lock().owner.len()
     }
 
+    /// Open sessions in this process of the users of `domain` (of everyone when `None`).
+    pub fn count_of(&self, domain: Option<&str>) -> u64 {
+        let inner = self.lock();
+        let n = match domain {
+            None => inner.owner.len(),
+            Some(d) => inner
+                .by_user
+                .iter()
+                .filter(|(user, _)| user.rsplit_once('@').is_some_and(|(_, ud)| ud == d))
+                .map(|(_, list)| list.len())
+                .sum(),
+        };
+        n as u64
+    }
+
     /// Pushes a stanza into the mailboxes of the sessions with these ids that live here
     /// (the others are ignored); a full mailbox closes its session as in [`SessionRegistry::push`].
     pub fn push_ids(&self, ids: &[SessionId], stanza: Arc<Routed>) {
@@ -146,6 +161,10 @@ impl SessionRegistry for LocalSessions {
 
     async fn end(&self, old: &SessionInfo) {
         self.close(old.id);
+    }
+
+    async fn count(&self, domain: Option<&str>, _this_node: bool) -> Result<u64, SessionError> {
+        Ok(self.count_of(domain))
     }
 
     async fn close_user(&self, user: &Jid) {

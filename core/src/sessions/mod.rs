@@ -105,6 +105,9 @@ pub trait SessionRegistry: Send + Sync {
     async fn push(&self, targets: &[SessionInfo], stanza: Arc<Routed>);
     /// Closes every session of the bare JID `user` (the account was removed).
     async fn close_user(&self, user: &Jid);
+    /// How many sessions are open, of the users of `domain` or of everyone, on every node or
+    /// (`this_node`) on this one (`stat`).
+    async fn count(&self, domain: Option<&str>, this_node: bool) -> Result<u64, SessionError>;
     /// Changes the priority of an open session of this node (an XMPP client's presence).
     async fn set_priority(&self, id: SessionId, priority: i32) -> Result<(), SessionError>;
     /// Ends the session `old` on whichever node holds it (a new session bound its resource):

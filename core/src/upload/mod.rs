@@ -165,6 +165,17 @@ impl Uploads {
     /// The quota is checked and the slot inserted in one transaction, under the caller's
     /// account row lock, so that concurrent calls cannot overshoot it together.
     pub async fn get_url(&self, owner: &Jid, d: &Declared<'_>) -> Result<Urls, UploadError> {
+        self.sign(Some(owner), d).await
+    }
+
+    /// The admin API's `getUrl(domain:)`: a slot with no owner (`admin`), so no quota; the
+    /// size, name and timeout bounds apply. Its file lives until it is deleted by hand, or is
+    /// reclaimed like any slot whose URL expired unused.
+    pub async fn get_admin_url(&self, d: &Declared<'_>) -> Result<Urls, UploadError> {
+        self.sign(None, d).await
+    }
+
+    async fn sign(&self, owner: Option<&Jid>, d: &Declared<'_>) -> Result<Urls, UploadError> {
         // Equal is allowed, as in the reference.
         if d.size > self.max_file_size {
             return Err(UploadError::TooLarge(self.max_file_size));
@@ -185,7 +196,35 @@ impl Uploads {
         let expires = now.saturating_add(i64::try_from(d.timeout).unwrap_or(i64::MAX));
 
         let txn = crate::db::begin_write(&self.db).await?;
-        let Some(user_id) = crate::accounts::lock_user(&txn, owner).await? else {
+        let user_id = match owner {
+            Some(owner) => Some(self.check_quota(&txn, owner, d, now).await?),
+            None => None,
+        };
+        upload_file::Entity::insert(upload_file::ActiveModel {
+            token: Set(token.clone()),
+            user_id: Set(user_id),
+            filename: Set(d.filename.to_string()),
+            size: Set(size),
+            expires_at: Set(expires),
+            // Set by the PUT (local), or by the reclaiming once the object exists (S3).
+            completed: Set(false),
+            admin: Set(user_id.is_none()),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        txn.commit().await?;
+        self.urls(token, d, now, expires)
+    }
+
+    /// Locks the owner's account row and checks its quota; answers its id.
+    async fn check_quota(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        owner: &Jid,
+        d: &Declared<'_>,
+        now: i64,
+    ) -> Result<i64, UploadError> {
+        let Some(user_id) = crate::accounts::lock_user(txn, owner).await? else {
             return Err(UploadError::UserNotFound);
         };
         let mut owned = upload_file::Entity::find()
@@ -201,26 +240,23 @@ impl Uploads {
         if let Backend::Local(_) = self.backend {
             owned = owned.filter(counting(now - self.grace()));
         }
-        let (files, bytes): (i64, i64) = owned.into_tuple().one(&txn).await?.unwrap_or((0, 0));
+        let (files, bytes): (i64, i64) = owned.into_tuple().one(txn).await?.unwrap_or((0, 0));
         if files.unsigned_abs() >= self.max_files_per_user {
             return Err(UploadError::FilesQuota(self.max_files_per_user));
         }
         if bytes.unsigned_abs().saturating_add(d.size) > self.max_bytes_per_user {
             return Err(UploadError::BytesQuota(self.max_bytes_per_user));
         }
-        upload_file::Entity::insert(upload_file::ActiveModel {
-            token: Set(token.clone()),
-            user_id: Set(Some(user_id)),
-            filename: Set(d.filename.to_string()),
-            size: Set(size),
-            expires_at: Set(expires),
-            // Set by the PUT (local), or by the reclaiming once the object exists (S3).
-            completed: Set(false),
-        })
-        .exec_without_returning(&txn)
-        .await?;
-        txn.commit().await?;
+        Ok(user_id)
+    }
 
+    fn urls(
+        &self,
+        token: String,
+        d: &Declared<'_>,
+        now: i64,
+        expires: i64,
+    ) -> Result<Urls, UploadError> {
         let (put_url, get_url) = match &self.backend {
             Backend::S3(p) => p.presign(
                 &s3::PutRequest {
@@ -271,7 +307,7 @@ impl Uploads {
         match slot {
             // Reclaimed, or its account removed.
             None => return Err(Refused::Forbidden),
-            Some(s) if s.user_id.is_none() => return Err(Refused::Forbidden),
+            Some(s) if s.user_id.is_none() && !s.admin => return Err(Refused::Forbidden),
             Some(s) if s.completed => return Err(Refused::Exists),
             Some(_) => {}
         }
@@ -290,7 +326,7 @@ impl Uploads {
         let done = upload_file::Entity::update_many()
             .col_expr(upload_file::Column::Completed, Expr::value(true))
             .filter(upload_file::Column::Token.eq(grant.token.clone()))
-            .filter(upload_file::Column::UserId.is_not_null())
+            .filter(owned())
             .filter(upload_file::Column::Completed.eq(false))
             .exec(&self.db)
             .await;
@@ -329,7 +365,7 @@ impl Uploads {
             let expired = Query::select()
                 .column(upload_file::Column::Token)
                 .from(upload_file::Entity)
-                .and_where(upload_file::Column::UserId.is_not_null())
+                .cond_where(owned())
                 .and_where(upload_file::Column::Completed.eq(false))
                 .and_where(upload_file::Column::ExpiresAt.lt(cutoff))
                 .limit(RECLAIM_BATCH)
@@ -339,6 +375,7 @@ impl Uploads {
                     upload_file::Column::UserId,
                     Expr::value(Option::<i64>::None),
                 )
+                .col_expr(upload_file::Column::Admin, Expr::value(false))
                 .filter(upload_file::Column::Token.in_subquery(expired))
                 .filter(upload_file::Column::Completed.eq(false))
                 .filter(upload_file::Column::ExpiresAt.lt(cutoff))
@@ -362,7 +399,7 @@ impl Uploads {
                 .select_only()
                 .column(upload_file::Column::Token)
                 .column(upload_file::Column::Filename)
-                .filter(upload_file::Column::UserId.is_not_null())
+                .filter(owned())
                 .filter(upload_file::Column::Completed.eq(false))
                 .filter(upload_file::Column::ExpiresAt.lt(cutoff))
                 .limit(RECLAIM_BATCH)
@@ -373,14 +410,16 @@ impl Uploads {
             for (token, filename) in &rows {
                 let update = upload_file::Entity::update_many()
                     .filter(upload_file::Column::Token.eq(token.clone()))
-                    .filter(upload_file::Column::UserId.is_not_null())
+                    .filter(owned())
                     .filter(upload_file::Column::Completed.eq(false));
                 let update = match p.exists(token, filename).await {
                     Ok(true) => update.col_expr(upload_file::Column::Completed, Expr::value(true)),
-                    Ok(false) => update.col_expr(
-                        upload_file::Column::UserId,
-                        Expr::value(Option::<i64>::None),
-                    ),
+                    Ok(false) => update
+                        .col_expr(
+                            upload_file::Column::UserId,
+                            Expr::value(Option::<i64>::None),
+                        )
+                        .col_expr(upload_file::Column::Admin, Expr::value(false)),
                     Err(err) => {
                         tracing::warn!(%token, %err, "cannot tell whether an upload exists");
                         continue;
@@ -404,7 +443,7 @@ impl Uploads {
                 .select_only()
                 .column(upload_file::Column::Token)
                 .column(upload_file::Column::Filename)
-                .filter(upload_file::Column::UserId.is_null())
+                .filter(abandoned())
                 .limit(RECLAIM_BATCH)
                 .into_tuple()
                 .all(&self.db)
@@ -420,7 +459,7 @@ impl Uploads {
             if !gone.is_empty() {
                 deleted += upload_file::Entity::delete_many()
                     .filter(upload_file::Column::Token.is_in(gone.clone()))
-                    .filter(upload_file::Column::UserId.is_null())
+                    .filter(abandoned())
                     .exec(&self.db)
                     .await?
                     .rows_affected;
@@ -440,6 +479,20 @@ impl Uploads {
             Backend::S3(p) => p.delete(token, filename).await,
         }
     }
+}
+
+/// The rows still in use: a user's, or the admin API's.
+fn owned() -> Condition {
+    Condition::any()
+        .add(upload_file::Column::UserId.is_not_null())
+        .add(upload_file::Column::Admin.eq(true))
+}
+
+/// The rows whose file is to be deleted (abandoned, or of a removed account).
+fn abandoned() -> Condition {
+    Condition::all()
+        .add(upload_file::Column::UserId.is_null())
+        .add(upload_file::Column::Admin.eq(false))
 }
 
 /// The rows that count towards a quota at `cutoff` (now minus the grace): stored files and
