@@ -8,6 +8,7 @@ mod data;
 pub mod guard;
 mod mam;
 pub mod per_ip;
+mod presence;
 mod private;
 mod roster;
 pub mod sasl;
