@@ -619,11 +619,18 @@ async def presence_shared(s):
             "bob sees alice online",
             lambda: "laptop" in y.x.client_roster.presence(alice[0]),
         )
+        offline = asyncio.Event()
+
+        def gone(p):
+            if p["from"].bare == bob[0] and p["status"] == "gone to lunch":
+                offline.set()
+
+        x.x.add_event_handler("got_offline", gone)
         y.x.send_presence(ptype="unavailable", pstatus="gone to lunch")
-        await until(
-            "alice sees bob offline",
-            lambda: "phone" not in x.x.client_roster.presence(bob[0]),
-        )
+        try:
+            await asyncio.wait_for(offline.wait(), WAIT)
+        except asyncio.TimeoutError:
+            raise AssertionError("alice does not see bob offline with his status") from None
         last = await eventually(
             "getLast of bob",
             lambda: (get_last(s.api_node, bob) or {}).get("status") == "gone to lunch",
