@@ -116,8 +116,7 @@ pub async fn directed(state: &AppState, me: &Jid, sent: &mut Sent, to: &Jid, e: 
 }
 
 /// An unavailable presence (`stamped`, with `status`): the last activity recorded first (so
-/// whoever sees the presence reads it), then the presence to the subscribed contacts and the
-/// user's other sessions (if the session was available) and to the directed-presence targets.
+/// whoever sees the presence reads it), then the presence told ([`tell_gone`]).
 pub async fn gone(state: &AppState, me: &Jid, sent: &mut Sent, stamped: &Element, status: &str) {
     let seconds = crate::db::now_micros() / 1_000_000;
     match state.last.set(&me.to_bare(), seconds, status).await {
@@ -125,6 +124,12 @@ pub async fn gone(state: &AppState, me: &Jid, sent: &mut Sent, stamped: &Element
         Err(err) => tracing::warn!(%err, "cannot record the last activity"),
     }
     sent.recorded = true;
+    tell_gone(state, me, sent, stamped).await;
+}
+
+/// Sends `stamped` (unavailable) to the subscribed contacts and the user's other sessions (if
+/// the session was available) and to the directed-presence targets, which are forgotten.
+async fn tell_gone(state: &AppState, me: &Jid, sent: &mut Sent, stamped: &Element) {
     let mut users = Vec::new();
     if sent.available {
         sent.available = false;
@@ -143,12 +148,15 @@ pub async fn gone(state: &AppState, me: &Jid, sent: &mut Sent, stamped: &Element
 
 /// The session ended (the connection ended or dropped, or the session was ended by the
 /// account's removal, a password change or a new session of its resource): as an unavailable
-/// presence without status, unless the client sent one.
+/// presence without status, except that the status of an unavailable presence the client sent
+/// last is kept as the last activity.
 pub async fn ended(state: &AppState, me: &Jid, sent: &mut Sent) {
-    if sent.recorded && !sent.available && sent.directed.is_empty() {
-        return;
+    let stamped = unavailable(me, None);
+    if sent.recorded && !sent.available {
+        tell_gone(state, me, sent, &stamped).await;
+    } else {
+        gone(state, me, sent, &stamped, "").await;
     }
-    gone(state, me, sent, &unavailable(me, None), "").await;
 }
 
 /// XEP-0012 last activity of the user `target` (another local user's bare JID): answered to
