@@ -33,29 +33,21 @@ fn mutual(s: &TestServer, a: &User, b: &User) {
     }
 }
 
-/// Pings the server; answers the presences that came before the result (the server answers a
-/// client's stanzas in order, and what it delivers to others is in their mailboxes by then).
+/// Pings the server; answers the presences received before the result.
 async fn barrier(c: &mut Xmpp, id: &str) -> Vec<Xml> {
-    c.send(&format!(
-        "<iq xmlns='{CLIENT}' type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>"
-    ))
-    .await;
-    let mut got = Vec::new();
-    loop {
-        let el = c.recv().await.expect("stream open");
-        if el.is("iq", CLIENT) && el.attr("id") == Some(id) {
-            return got;
-        }
-        if el.is("presence", CLIENT) {
-            got.push(el);
-        }
-    }
+    c.presences_until_pong(id).await
 }
 
 /// Sends `presence`, then answers the presences received until the server has taken it.
 async fn send_presence(c: &mut Xmpp, presence: &str) -> Vec<Xml> {
     c.send(presence).await;
     barrier(c, "after-presence").await
+}
+
+/// A probe of `who`'s presence; answers what came back before the server took it.
+async fn probe(c: &mut Xmpp, who: &User) -> Vec<Xml> {
+    let probe = format!("<presence xmlns='{CLIENT}' type='probe' to='{}'/>", who.jid);
+    send_presence(c, &probe).await
 }
 
 /// Initial presence with a status; answers what came before the server took it (the client's
@@ -69,7 +61,7 @@ async fn available(c: &mut Xmpp, status: &str) -> Vec<Xml> {
 }
 
 /// The next presence that is not a subscription presence.
-async fn next_presence(c: &mut Xmpp) -> Xml {
+async fn any_presence(c: &mut Xmpp) -> Xml {
     loop {
         let el = c.recv().await.expect("stream open");
         if el.is("presence", CLIENT)
@@ -78,16 +70,6 @@ async fn next_presence(c: &mut Xmpp) -> Xml {
                 Some("subscribe" | "subscribed" | "unsubscribe" | "unsubscribed")
             )
         {
-            return el;
-        }
-    }
-}
-
-/// The next presence of the given type (`None`: available).
-async fn presence_of_type(c: &mut Xmpp, ty: Option<&str>) -> Xml {
-    loop {
-        let el = c.recv().await.expect("stream open");
-        if el.is("presence", CLIENT) && el.attr("type") == ty {
             return el;
         }
     }
@@ -160,7 +142,7 @@ async fn available_presence_reaches_subscribers_and_probes_answer_contacts() {
     assert_eq!(froms(&got), [full(&alice, "a"), full(&bob, "b")]);
     let bobs = got.iter().find(|p| from(p) == full(&bob, "b")).unwrap();
     assert_eq!(status(bobs).as_deref(), Some("bob here"));
-    let p = next_presence(&mut b).await;
+    let p = any_presence(&mut b).await;
     assert_eq!(from(&p), full(&alice, "a"));
     assert_eq!(status(&p).as_deref(), Some("alice here"));
     assert_eq!(p.attr("type"), None);
@@ -172,8 +154,8 @@ async fn available_presence_reaches_subscribers_and_probes_answer_contacts() {
         froms(&got),
         [full(&alice, "a"), full(&alice, "a2"), full(&bob, "b")]
     );
-    assert_eq!(from(&next_presence(&mut a).await), full(&alice, "a2"));
-    assert_eq!(from(&next_presence(&mut b).await), full(&alice, "a2"));
+    assert_eq!(from(&any_presence(&mut a).await), full(&alice, "a2"));
+    assert_eq!(from(&any_presence(&mut b).await), full(&alice, "a2"));
 
     // An update goes to the subscriber and the other resource, never to carol.
     let got = send_presence(
@@ -182,33 +164,19 @@ async fn available_presence_reaches_subscribers_and_probes_answer_contacts() {
     )
     .await;
     assert_eq!(froms(&got), [full(&alice, "a")]);
-    let p = next_presence(&mut b).await;
+    let p = any_presence(&mut b).await;
     assert_eq!(from(&p), full(&alice, "a"));
     assert_eq!(xmpp::child_text(&p, "show").as_deref(), Some("away"));
-    assert_eq!(from(&next_presence(&mut a2).await), full(&alice, "a"));
+    assert_eq!(from(&any_presence(&mut a2).await), full(&alice, "a"));
     assert!(
         barrier(&mut c, "c1").await.is_empty(),
         "nothing leaks to carol"
     );
 
     // Probes: bob's is answered (alice shares with him), carol's is not.
-    let got = send_presence(
-        &mut b,
-        &format!(
-            "<presence xmlns='{CLIENT}' type='probe' to='{}'/>",
-            alice.jid
-        ),
-    )
-    .await;
+    let got = probe(&mut b, &alice).await;
     assert_eq!(froms(&got), [full(&alice, "a"), full(&alice, "a2")]);
-    let got = send_presence(
-        &mut c,
-        &format!(
-            "<presence xmlns='{CLIENT}' type='probe' to='{}'/>",
-            alice.jid
-        ),
-    )
-    .await;
+    let got = probe(&mut c, &alice).await;
     assert!(got.is_empty(), "{got:?}");
 }
 
@@ -223,7 +191,7 @@ async fn unavailable_presence_reaches_subscribers_and_records_last_activity() {
     available(&mut c, "").await;
     let mut a = connect(s, &alice, "a").await;
     available(&mut a, "").await;
-    next_presence(&mut b).await;
+    any_presence(&mut b).await;
 
     // Explicit, with a status: bob sees it, getLast has the status; alice is still connected,
     // so XEP-0012 answers 0 seconds.
@@ -234,7 +202,7 @@ async fn unavailable_presence_reaches_subscribers_and_records_last_activity() {
         ),
     )
     .await;
-    let p = presence_of_type(&mut b, Some("unavailable")).await;
+    let p = b.next_presence(Some("unavailable")).await;
     assert_eq!(from(&p), full(&alice, "a"));
     assert_eq!(status(&p).as_deref(), Some("gone fishing"));
     assert_eq!(graphql_last_status(s, &alice), "gone fishing");
@@ -245,11 +213,11 @@ async fn unavailable_presence_reaches_subscribers_and_records_last_activity() {
     // Available again, then the connection ends: unavailable without status, recorded.
     available(&mut a, "back").await;
     assert_eq!(
-        presence_of_type(&mut b, None).await.attr("from"),
+        b.next_presence(None).await.attr("from"),
         Some(full(&alice, "a").as_str())
     );
     drop(a);
-    let p = presence_of_type(&mut b, Some("unavailable")).await;
+    let p = b.next_presence(Some("unavailable")).await;
     assert_eq!(from(&p), full(&alice, "a"));
     assert_eq!(status(&p), None);
     assert_eq!(graphql_last_status(s, &alice), "");
@@ -298,10 +266,10 @@ async fn directed_presence_is_delivered_and_unavailable_follows_at_the_end() {
     ))
     .await;
     barrier(&mut a, "a1").await;
-    let p = next_presence(&mut c).await;
+    let p = any_presence(&mut c).await;
     assert_eq!(from(&p), full(&alice, "a"));
     assert_eq!(status(&p).as_deref(), Some("hi carol"));
-    assert_eq!(from(&next_presence(&mut d2).await), full(&alice, "a"));
+    assert_eq!(from(&any_presence(&mut d2).await), full(&alice, "a"));
     assert!(barrier(&mut d, "d1").await.is_empty(), "only the full JID");
 
     // A broadcast update does not reach them (no subscription).
@@ -313,21 +281,14 @@ async fn directed_presence_is_delivered_and_unavailable_follows_at_the_end() {
     assert!(barrier(&mut c, "c2").await.is_empty());
     assert!(barrier(&mut d2, "d2").await.is_empty());
     // Nor does a probe of a non-subscriber.
-    let got = send_presence(
-        &mut c,
-        &format!(
-            "<presence xmlns='{CLIENT}' type='probe' to='{}'/>",
-            alice.jid
-        ),
-    )
-    .await;
+    let got = probe(&mut c, &alice).await;
     assert!(got.is_empty(), "{got:?}");
 
     // The session ends: both targets get its unavailable presence.
     drop(a);
-    let p = presence_of_type(&mut c, Some("unavailable")).await;
+    let p = c.next_presence(Some("unavailable")).await;
     assert_eq!(from(&p), full(&alice, "a"));
-    let p = presence_of_type(&mut d2, Some("unavailable")).await;
+    let p = d2.next_presence(Some("unavailable")).await;
     assert_eq!(from(&p), full(&alice, "a"));
     assert!(barrier(&mut d, "d3").await.is_empty());
 }
@@ -344,15 +305,15 @@ async fn graphql_subscription_changes_send_presence_stanzas() {
     ok(s.client(&alice)
         .run(groster::subscription(&bob.jid, SubAction::Invite))
         .unwrap());
-    let p = presence_of_type(&mut b, Some("subscribe")).await;
+    let p = b.next_presence(Some("subscribe")).await;
     assert_eq!(from(&p), alice.jid);
     // Approved: alice gets the approval, then bob's current presence.
     ok(s.client(&bob)
         .run(groster::subscription(&alice.jid, SubAction::Accept))
         .unwrap());
-    let p = presence_of_type(&mut a, Some("subscribed")).await;
+    let p = a.next_presence(Some("subscribed")).await;
     assert_eq!(from(&p), bob.jid);
-    let p = next_presence(&mut a).await;
+    let p = any_presence(&mut a).await;
     assert_eq!(from(&p), full(&bob, "b"));
     assert_eq!(status(&p).as_deref(), Some("bob here"));
     // From now on bob's updates reach her.
@@ -361,16 +322,16 @@ async fn graphql_subscription_changes_send_presence_stanzas() {
         &format!("<presence xmlns='{CLIENT}'><show>xa</show></presence>"),
     )
     .await;
-    let p = next_presence(&mut a).await;
+    let p = any_presence(&mut a).await;
     assert_eq!(xmpp::child_text(&p, "show").as_deref(), Some("xa"));
 
     // Revoked: alice gets the revocation, then bob's unavailable presence.
     ok(s.client(&bob)
         .run(groster::subscription(&alice.jid, SubAction::Decline))
         .unwrap());
-    let p = presence_of_type(&mut a, Some("unsubscribed")).await;
+    let p = a.next_presence(Some("unsubscribed")).await;
     assert_eq!(from(&p), bob.jid);
-    let p = next_presence(&mut a).await;
+    let p = any_presence(&mut a).await;
     assert_eq!(p.attr("type"), Some("unavailable"));
     assert_eq!(from(&p), full(&bob, "b"));
     // And bob's updates no longer do.
@@ -400,7 +361,7 @@ async fn a_removed_account_or_a_changed_password_ends_as_unavailable() {
     ok(s.client(&carol)
         .run(mimql_client::user::account::change_password("n3w-presence"))
         .unwrap());
-    let p = presence_of_type(&mut a, Some("unavailable")).await;
+    let p = a.next_presence(Some("unavailable")).await;
     assert_eq!(from(&p), full(&carol, "c"));
     assert_eq!(c.closed().await.as_deref(), Some("not-authorized"));
 

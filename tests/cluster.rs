@@ -1198,34 +1198,6 @@ async fn binding_a_resource_held_on_another_node_replaces_it_there() {
     );
 }
 
-/// Pings the server; answers the presences received before the result.
-async fn presences_until_pong(x: &mut xmpp::Xmpp, id: &str) -> Vec<tokio_xmpp::minidom::Element> {
-    x.send(&format!(
-        "<iq xmlns='jabber:client' type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>"
-    ))
-    .await;
-    let mut got = Vec::new();
-    loop {
-        let el = x.recv().await.expect("stream open");
-        if el.is("iq", xmpp::CLIENT) && el.attr("id") == Some(id) {
-            return got;
-        }
-        if el.is("presence", xmpp::CLIENT) {
-            got.push(el);
-        }
-    }
-}
-
-/// The next presence of type `ty` (`None`: available).
-async fn next_presence(x: &mut xmpp::Xmpp, ty: Option<&str>) -> tokio_xmpp::minidom::Element {
-    loop {
-        let el = x.recv().await.expect("stream open");
-        if el.is("presence", xmpp::CLIENT) && el.attr("type") == ty {
-            return el;
-        }
-    }
-}
-
 /// RFC 6121 §4 across nodes: a broadcast reaches a contact's session on another node, a probe
 /// answers a session held by another node (the registry keeps its last available presence),
 /// unavailable presence follows; and a subscription approved through GraphQL on a third node
@@ -1252,17 +1224,17 @@ async fn c2s_presence_reaches_contacts_on_other_nodes() {
     let mut y = xmpp::login(&endpoint(b), &bob.jid, &bob.password, "b").await;
     y.send("<presence xmlns='jabber:client'><status>on b</status></presence>")
         .await;
-    presences_until_pong(&mut y, "y0").await;
+    y.presences_until_pong("y0").await;
     let mut x = xmpp::login(&endpoint(a), &alice.jid, &alice.password, "a").await;
     x.send("<presence xmlns='jabber:client'><status>on a</status></presence>")
         .await;
-    let got = presences_until_pong(&mut x, "x0").await;
+    let got = x.presences_until_pong("x0").await;
     let probed = got
         .iter()
         .find(|p| p.attr("from") == Some(y.jid.as_str()))
         .expect("bob's presence, probed on another node");
     assert_eq!(xmpp::child_text(probed, "status").as_deref(), Some("on b"));
-    let p = next_presence(&mut y, None).await;
+    let p = y.next_presence(None).await;
     assert_eq!(p.attr("from"), Some(x.jid.as_str()));
     assert_eq!(xmpp::child_text(&p, "status").as_deref(), Some("on a"));
 
@@ -1271,7 +1243,7 @@ async fn c2s_presence_reaches_contacts_on_other_nodes() {
     let mut z = xmpp::login(&endpoint(c), &carol.jid, &carol.password, "c").await;
     z.send("<presence xmlns='jabber:client'><status>on c</status></presence>")
         .await;
-    presences_until_pong(&mut z, "z0").await;
+    z.presences_until_pong("z0").await;
     blocking(|| {
         ok(b.client(&alice)
             .run(groster::subscription(&carol.jid, SubAction::Invite))
@@ -1280,14 +1252,14 @@ async fn c2s_presence_reaches_contacts_on_other_nodes() {
             .run(groster::subscription(&alice.jid, SubAction::Accept))
             .unwrap());
     });
-    let p = next_presence(&mut x, None).await;
+    let p = x.next_presence(None).await;
     assert_eq!(p.attr("from"), Some(z.jid.as_str()));
     assert_eq!(xmpp::child_text(&p, "status").as_deref(), Some("on c"));
 
     // Unavailable with a status, across nodes.
     x.send("<presence xmlns='jabber:client' type='unavailable'><status>bye</status></presence>")
         .await;
-    let p = next_presence(&mut y, Some("unavailable")).await;
+    let p = y.next_presence(Some("unavailable")).await;
     assert_eq!(p.attr("from"), Some(x.jid.as_str()));
     assert_eq!(xmpp::child_text(&p, "status").as_deref(), Some("bye"));
 }
