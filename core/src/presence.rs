@@ -216,7 +216,7 @@ mod tests {
         let from = Jid::parse("alice@localhost/a").unwrap();
         assert_eq!(
             unavailable(&from, Some("gone")).to_string(),
-            "<presence type=\"unavailable\" from=\"alice@localhost/a\"><status>gone</status></presence>"
+            "<presence type='unavailable' from='alice@localhost/a'><status>gone</status></presence>"
         );
         assert!(unavailable(&from, Some("")).children.is_empty());
     }
