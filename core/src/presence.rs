@@ -63,12 +63,23 @@ impl Presences {
         Presences { sessions }
     }
 
+    /// Whether presence of the user `from` may reach the user `to` (bare JIDs). Every presence
+    /// this service hands out passes here: [`Presences::send`] for stanzas to other sessions,
+    /// [`Presences::current`] for probe answers.
+    async fn allowed(&self, from: &Jid, to: &Jid) -> bool {
+        // Blocking (XEP-0191) belongs here: false when `from` blocked `to` (the blocker's
+        // presence is not sent to the blocked) or `to` blocked `from`.
+        let _ = (from, to);
+        true
+    }
+
     /// Every presence stanza to another session goes through here: `element` from `from` to
     /// `targets`, sessions of one user (the registry delivers per user), wherever they are.
     pub async fn send(&self, from: &Jid, targets: &[SessionInfo], element: &Element) {
-        // Blocking (XEP-0191) belongs here: a target whose user `from`'s user blocked (or who
-        // blocked it) is left out.
-        if targets.is_empty() {
+        let Some(first) = targets.first() else {
+            return;
+        };
+        if !self.allowed(&from.to_bare(), &first.jid.to_bare()).await {
             return;
         }
         let routed = Routed {
@@ -126,8 +137,12 @@ impl Presences {
         self.send(from, &targets, element).await;
     }
 
-    /// The last available presence of each session of the bare JID `user` but `except`.
-    pub async fn current(&self, user: &Jid, except: Option<&Jid>) -> Vec<Element> {
+    /// The last available presence of each session of the bare JID `user` but `except`, as
+    /// the session `viewer` may see it (a probe's answer).
+    pub async fn current(&self, user: &Jid, viewer: &Jid, except: Option<&Jid>) -> Vec<Element> {
+        if !self.allowed(user, &viewer.to_bare()).await {
+            return Vec::new();
+        }
         self.sessions_of(user)
             .await
             .into_iter()

@@ -73,9 +73,9 @@ pub async fn probe(state: &AppState, me: &Jid) -> Vec<Element> {
     };
     let mut got = Vec::new();
     for contact in contacts(&items, receives_from) {
-        got.extend(state.presence.current(&contact, None).await);
+        got.extend(state.presence.current(&contact, me, None).await);
     }
-    got.extend(state.presence.current(&me.to_bare(), Some(me)).await);
+    got.extend(state.presence.current(&me.to_bare(), me, Some(me)).await);
     got
 }
 
@@ -92,7 +92,7 @@ pub async fn probed_by(state: &AppState, me: &Jid, to: &Jid) -> Vec<Element> {
     if !allowed {
         return Vec::new();
     }
-    let mut got = state.presence.current(&target, Some(me)).await;
+    let mut got = state.presence.current(&target, me, Some(me)).await;
     if !to.resource().is_empty() {
         let from = to.to_string();
         got.retain(|p| p.attr("from") == Some(from.as_str()));
