@@ -11,9 +11,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{TestServer, User, eventually, free_port, send, sessions, start_on, unique};
+use common::{TestServer, User, eventually, free_port, ok, send, sessions, start_on, unique};
 use mimql::config::Cluster;
 use mimql_client::sse::{Opened, SseSubscription};
+use mimql_client::user::roster::{self as groster, SubAction};
 use mimql_client::user::stanza::{self, SubscribeForMessages};
 use mimql_client::ws::{WsConnection, WsEvent, WsProtocol};
 
@@ -1195,6 +1196,72 @@ async fn binding_a_resource_held_on_another_node_replaces_it_there() {
         xmpp::child_text(&new.message().await, "body").as_deref(),
         Some("to the new desk")
     );
+}
+
+/// RFC 6121 §4 across nodes: a broadcast reaches a contact's session on another node, a probe
+/// answers a session held by another node (the registry keeps its last available presence),
+/// unavailable presence follows; and a subscription approved through GraphQL on a third node
+/// brings the contact's presence from the node that holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c2s_presence_reaches_contacts_on_other_nodes() {
+    let t = three();
+    let [a, b, c] = &t.nodes;
+    let (alice, bob, carol) = (
+        a.new_user("clpra"),
+        a.new_user("clprb"),
+        a.new_user("clprc"),
+    );
+    blocking(|| {
+        for (x, y) in [(&alice, &bob), (&bob, &alice)] {
+            ok(c.client(x)
+                .run(groster::subscription(&y.jid, SubAction::Invite))
+                .unwrap());
+            ok(c.client(y)
+                .run(groster::subscription(&x.jid, SubAction::Accept))
+                .unwrap());
+        }
+    });
+    let mut y = xmpp::login(&endpoint(b), &bob.jid, &bob.password, "b").await;
+    y.send("<presence xmlns='jabber:client'><status>on b</status></presence>")
+        .await;
+    y.presences_until_pong("y0").await;
+    let mut x = xmpp::login(&endpoint(a), &alice.jid, &alice.password, "a").await;
+    x.send("<presence xmlns='jabber:client'><status>on a</status></presence>")
+        .await;
+    let got = x.presences_until_pong("x0").await;
+    let probed = got
+        .iter()
+        .find(|p| p.attr("from") == Some(y.jid.as_str()))
+        .expect("bob's presence, probed on another node");
+    assert_eq!(xmpp::child_text(probed, "status").as_deref(), Some("on b"));
+    let p = y.next_presence(None).await;
+    assert_eq!(p.attr("from"), Some(x.jid.as_str()));
+    assert_eq!(xmpp::child_text(&p, "status").as_deref(), Some("on a"));
+
+    // Carol, on node c, approves alice's request through GraphQL on node b: alice (node a)
+    // gets the approval and carol's presence.
+    let mut z = xmpp::login(&endpoint(c), &carol.jid, &carol.password, "c").await;
+    z.send("<presence xmlns='jabber:client'><status>on c</status></presence>")
+        .await;
+    z.presences_until_pong("z0").await;
+    blocking(|| {
+        ok(b.client(&alice)
+            .run(groster::subscription(&carol.jid, SubAction::Invite))
+            .unwrap());
+        ok(b.client(&carol)
+            .run(groster::subscription(&alice.jid, SubAction::Accept))
+            .unwrap());
+    });
+    let p = x.next_presence(None).await;
+    assert_eq!(p.attr("from"), Some(z.jid.as_str()));
+    assert_eq!(xmpp::child_text(&p, "status").as_deref(), Some("on c"));
+
+    // Unavailable with a status, across nodes.
+    x.send("<presence xmlns='jabber:client' type='unavailable'><status>bye</status></presence>")
+        .await;
+    let p = y.next_presence(Some("unavailable")).await;
+    assert_eq!(p.attr("from"), Some(x.jid.as_str()));
+    assert_eq!(xmpp::child_text(&p, "status").as_deref(), Some("bye"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,6 +28,7 @@ pub mod muc;
 pub mod muc_light;
 pub mod offline;
 pub mod options;
+pub mod presence;
 pub mod private;
 pub mod removal;
 pub mod roster;

@@ -51,6 +51,8 @@ pub struct AppState {
     pub muc_light: MucLight,
     pub private: PrivateStorage,
     pub roster: Roster,
+    /// Presence broadcast, probes and directed presence (RFC 6121 §4) on the registry.
+    pub presence: crate::presence::Presences,
     pub sessions: Arc<dyn SessionRegistry>,
     pub router: Arc<dyn Router>,
     pub tokens: Tokens,
@@ -170,6 +172,7 @@ impl AppState {
             vcards,
             private,
             last: LastActivity::new(db.clone()),
+            presence: crate::presence::Presences::new(sessions.clone()),
             cluster,
             archive: Archive::new(db.clone()),
             room_archive: RoomArchive::new(db.clone()),
@@ -195,13 +198,15 @@ impl AppState {
         self.accounts.db()
     }
 
-    /// Removes an account with everything it owns (one transaction), then closes its live
-    /// sessions.
+    /// Removes an account with everything it owns (one transaction), then tells its contacts
+    /// and closes its live sessions.
     pub async fn remove_user(&self, jid: &Jid) -> Result<(), AccountError> {
         let pushes = crate::removal::remove_account(&self.accounts, jid).await?;
-        self.sessions.close_user(&jid.to_bare()).await;
-        // The removed user's items in its contacts' rosters.
+        // The removed user's items in its contacts' rosters, and the cancelled subscriptions'
+        // presence (its available sessions' unavailable presence to its contacts): before its
+        // sessions close, while the registry still has their presence.
         self.roster.push(pushes).await;
+        self.sessions.close_user(&jid.to_bare()).await;
         // The user's uploads were abandoned in the removal's transaction; their files go now
         // (files cannot be deleted inside a transaction). Should this fail, the background
         // reclaiming retries.

@@ -1,12 +1,12 @@
-//! The user's data over XMPP: iqs about the roster (RFC 6121 §2), the vCard (XEP-0054) and
-//! private XML storage (XEP-0049), each answered by its module through the same domain service
-//! as the GraphQL API. The session only dispatches here and sends the answer.
+//! The user's data over XMPP: iqs about the roster (RFC 6121 §2), the vCard (XEP-0054),
+//! private XML storage (XEP-0049) and another user's last activity (XEP-0012), each answered
+//! by its module through the same domain service as the GraphQL API. The session only dispatches here and sends the answer.
 
 use crate::jid::Jid;
 use crate::state::AppState;
 use crate::xml::Element;
 
-use super::{private, roster, vcard};
+use super::{presence, private, roster, vcard};
 
 /// What disco#info of the server and of the account advertises for these handlers.
 pub const FEATURES: [&str; 3] = [roster::NS, vcard::NS, private::NS];
@@ -61,6 +61,11 @@ pub async fn handle(
             Other(_) => Err(("auth", "forbidden")).into(),
         }),
         ("vCard", vcard::NS) => Some(vcard::handle(state, me, to, set, payload).await.into()),
+        // XEP-0012 to another user; the account's own and the server's are the session's.
+        ("query", presence::LAST) => match to {
+            Own => None,
+            Other(j) => Some(presence::last(state, me, j, set).await.map(Some).into()),
+        },
         ("query", private::NS) => Some(match to {
             Own => private::handle(state, me, set, payload).await.into(),
             // XEP-0049 §3: only the user's own storage.

@@ -9,6 +9,7 @@ pub mod guard;
 mod idle_buf;
 mod mam;
 pub mod per_ip;
+mod presence;
 mod private;
 mod roster;
 pub mod sasl;

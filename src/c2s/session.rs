@@ -93,6 +93,8 @@ struct Bound {
     roster_requested: bool,
     /// The pending subscription requests were delivered (at the first available presence).
     requests_sent: bool,
+    /// What the session's presence reached (RFC 6121 §4): told when it ends.
+    presence: super::presence::Sent,
 }
 
 /// A client's messages routed and not yet committed, at most; then the stream is not read
@@ -560,6 +562,7 @@ async fn negotiate(
             in_flight: FuturesOrdered::new(),
             roster_requested: false,
             requests_sent: false,
+            presence: Default::default(),
         }));
     }
 }
@@ -836,6 +839,7 @@ async fn open_session(
         transport: Transport::C2s,
         opened_at: crate::db::now_micros(),
         peer: Some(peer),
+        presence: None,
     };
     LiveSession::open_as(state.sessions.clone(), info).await
 }
@@ -912,6 +916,11 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
             },
         }
     }
+    // The connection ended (or the session was ended): out of the registry first (a probe or
+    // a XEP-0012 query no longer finds it), then unavailable to whoever had the session's
+    // presence, and the last activity recorded.
+    drop(b.session);
+    super::presence::ended(state, &b.jid, &mut b.presence).await;
     tracing::debug!(jid = %b.jid, "c2s session ended");
 }
 
@@ -1105,21 +1114,34 @@ pub(super) fn stamp(micros: i64) -> String {
         .to_string()
 }
 
-/// `<presence/>` without `to`: the session's availability and priority (RFC 6121 §4.7.2.3).
-/// Subscription presences go to the roster ([`roster::subscription`]); other presence to
-/// contacts is not handled yet.
+/// `<presence/>` (RFC 6121 §3, §4). Subscription presences go to the roster
+/// ([`roster::subscription`]); presence without `to` is the session's availability and
+/// priority (§4.7.2.3), broadcast to the contacts ([`super::presence`]); with `to`, directed
+/// presence or a probe.
 async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()> {
     if let Some(to) = e.attr("to") {
-        let Some(p) = roster::subscription_type(e.attr("type")) else {
-            return Ok(());
-        };
         let Ok(to) = Jid::parse_any(to) else {
             return stanza_error(b, e, "modify", "jid-malformed").await;
         };
-        if let Err((ty, condition)) = roster::subscription(state, &b.jid, &to, p).await {
-            return stanza_error(b, e, ty, condition).await;
+        if let Some(p) = roster::subscription_type(e.attr("type")) {
+            if let Err((ty, condition)) = roster::subscription(state, &b.jid, &to, p).await {
+                return stanza_error(b, e, ty, condition).await;
+            }
+            return Ok(());
         }
-        return Ok(());
+        return match e.attr("type") {
+            None | Some("unavailable") => {
+                super::presence::directed(state, &b.jid, &mut b.presence, &to, e).await;
+                Ok(())
+            }
+            Some("probe") => {
+                for p in super::presence::probed_by(state, &b.jid, &to).await {
+                    send_element(b, &p).await?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        };
     }
     let priority = match e.attr("type") {
         None => e
@@ -1130,13 +1152,39 @@ async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()
         Some("unavailable") => -1,
         Some(_) => return Ok(()),
     };
+    let stamped = super::presence::stamp(e, &b.jid);
+    let available = e.attr("type").is_none();
     if let Err(err) = state
         .sessions
-        .set_priority(b.session.info.id, priority)
+        .set_presence(
+            b.session.info.id,
+            priority,
+            available.then(|| stamped.clone()),
+        )
         .await
     {
-        tracing::warn!(%err, "cannot change a c2s session's priority");
+        tracing::warn!(%err, "cannot change a c2s session's presence");
         return Ok(());
+    }
+    if available {
+        let first = !b.presence.available;
+        super::presence::broadcast(state, &b.jid, &mut b.presence, &stamped).await;
+        // RFC 6121 §4.2.2: the initial presence to the resource that sent it too, then
+        // (§4.2.2, §4.4.2) the contacts' and the user's other resources' presence.
+        send_element(b, &stamped).await?;
+        if first {
+            for p in super::presence::probe(state, &b.jid).await {
+                send_element(b, &p).await?;
+            }
+        }
+    } else {
+        let status = e
+            .elements()
+            .find(|c| c.name == "status")
+            .map(|s| s.text())
+            .unwrap_or_default();
+        super::presence::gone(state, &b.jid, &mut b.presence, &stamped, &status).await;
+        send_element(b, &stamped).await?;
     }
     // Available now: subscription requests not answered yet are delivered again (RFC 6121
     // §3.1.3), once per session.
@@ -1153,6 +1201,21 @@ async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()
         return offline_messages(state, b).await;
     }
     Ok(())
+}
+
+/// Sends one of the domain's elements to the client (in the stream's namespace).
+async fn send_element(b: &mut Bound, e: &Element) -> io::Result<()> {
+    let mut e = e.clone();
+    if e.attr("xmlns").is_none() {
+        e.attrs.insert(0, ("xmlns".to_string(), CLIENT.to_string()));
+    }
+    match e.to_string().parse::<Xml>() {
+        Ok(x) => send(&mut b.stream, &x).await,
+        Err(err) => {
+            tracing::warn!(%err, "a stanza cannot be sent to an XMPP client");
+            Ok(())
+        }
+    }
 }
 
 /// `<iq/>`: to the server or the account, answered here (ping, disco#info, the legacy
@@ -1280,6 +1343,13 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
                     name("seconds"),
                     shared.started.elapsed().as_secs().to_string(),
                 )
+                .build();
+            send(&mut b.stream, &result(Some(query))).await
+        }
+        // XEP-0012 of the user's own account: online (this session).
+        Some(("query", LAST)) if ty == "get" && to_account => {
+            let query = Xml::builder("query", LAST)
+                .attr(name("seconds"), "0")
                 .build();
             send(&mut b.stream, &result(Some(query))).await
         }

@@ -571,6 +571,76 @@ async def subscriptions_shared(s):
         await y.disconnect()
 
 
+def get_last(node, user):
+    r = node.graphql({"query": "{ last { getLast { user status timestamp } } }"}, auth=user)
+    if r.get("errors"):
+        return None
+    return r["data"]["last"]["getLast"]
+
+
+async def until(what, f):
+    """Waits (without blocking the clients' loop) until `f()` is true."""
+    deadline = time.monotonic() + WAIT
+    while not f():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not in time: {what}")
+        await asyncio.sleep(0.05)
+
+
+async def presence_shared(s):
+    """Two slixmpp clients subscribe to each other (each asks, the other's client approves by
+    itself), then see each other online; one goes unavailable with a status: the other sees it
+    offline, and GraphQL getLast has the status."""
+    alice = await api(s.api_node.register, "pra")
+    bob = await api(s.api_node.register, "prb")
+    x = await Xmpp(s.xmpp_node, alice, "laptop").connect()
+    y = await Xmpp(s.xmpp_node, bob, "phone").connect()
+    try:
+        await eventually(
+            "both clients are available",
+            lambda: all(
+                any(e["priority"] == 0 for e in list_sessions(s.api_node, u)) for u in (alice, bob)
+            ),
+        )
+        x.x.send_presence_subscription(pto=bob[0])
+        y.x.send_presence_subscription(pto=alice[0])
+
+        def mutual():
+            mine = get_contact(s.api_node, alice, bob[0])
+            theirs = get_contact(s.api_node, bob, alice[0])
+            return mine and theirs and mine["subscription"] == theirs["subscription"] == "BOTH"
+
+        await eventually("a mutual subscription", mutual)
+        await until(
+            "alice sees bob online",
+            lambda: "phone" in x.x.client_roster.presence(bob[0]),
+        )
+        await until(
+            "bob sees alice online",
+            lambda: "laptop" in y.x.client_roster.presence(alice[0]),
+        )
+        offline = asyncio.Event()
+
+        def gone(p):
+            if p["from"].bare == bob[0] and p["status"] == "gone to lunch":
+                offline.set()
+
+        x.x.add_event_handler("got_offline", gone)
+        y.x.send_presence(ptype="unavailable", pstatus="gone to lunch")
+        try:
+            await asyncio.wait_for(offline.wait(), WAIT)
+        except asyncio.TimeoutError:
+            raise AssertionError("alice does not see bob offline with his status") from None
+        last = await eventually(
+            "getLast of bob",
+            lambda: (get_last(s.api_node, bob) or {}).get("status") == "gone to lunch",
+        )
+        check(last, "getLast status")
+    finally:
+        await x.disconnect()
+        await y.disconnect()
+
+
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
 )
@@ -708,6 +778,7 @@ SCENARIOS = [
     (offline_delivery, True),
     (roster_shared, True),
     (subscriptions_shared, True),
+    (presence_shared, True),
     (vcard_shared, False),
     (private_shared, False),
 ]

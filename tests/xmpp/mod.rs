@@ -206,6 +206,36 @@ impl Xmpp {
         }
     }
 
+    /// Pings the server; answers the presences received before the result (the server answers
+    /// a client's stanzas in order, and what it delivered to others is in their mailboxes by
+    /// then).
+    pub async fn presences_until_pong(&mut self, id: &str) -> Vec<Xml> {
+        self.send(&format!(
+            "<iq xmlns='{CLIENT}' type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>"
+        ))
+        .await;
+        let mut got = Vec::new();
+        loop {
+            let el = self.recv().await.expect("stream open");
+            if el.is("iq", CLIENT) && el.attr("id") == Some(id) {
+                return got;
+            }
+            if el.is("presence", CLIENT) {
+                got.push(el);
+            }
+        }
+    }
+
+    /// The next `<presence/>` of type `ty` (`None`: available), skipping other stanzas.
+    pub async fn next_presence(&mut self, ty: Option<&str>) -> Xml {
+        loop {
+            let el = self.recv().await.expect("stream open");
+            if el.is("presence", CLIENT) && el.attr("type") == ty {
+                return el;
+            }
+        }
+    }
+
     /// Reads until the stream ends; answers the stream error's condition, if one came.
     pub async fn closed(&mut self) -> Option<String> {
         let mut condition = None;

@@ -81,6 +81,8 @@ struct Row {
     opened_at: i64,
     /// `ip:port` of an XMPP client's connection.
     peer: Option<String>,
+    /// An XMPP client's last available presence.
+    presence: Option<String>,
 }
 
 impl ClusterSessions {
@@ -309,7 +311,7 @@ impl SessionRegistry for ClusterSessions {
         let bare = user.bare_string();
         let alive_since = crate::db::now_micros() - self.cluster.ttl().as_micros() as i64;
         let rows = Row::find_by_statement(stmt(
-            "SELECT s.id, s.jid, s.priority, s.node, s.transport, s.opened_at, s.peer \
+            "SELECT s.id, s.jid, s.priority, s.node, s.transport, s.opened_at, s.peer, s.presence \
              FROM cluster_sessions s JOIN cluster_nodes n ON n.name = s.node \
              WHERE s.user_hash = $1 AND s.user_bare = $2 AND n.heartbeat_at > $3",
             vec![key_hash(&bare).into(), bare.into(), alive_since.into()],
@@ -332,6 +334,7 @@ impl SessionRegistry for ClusterSessions {
                     },
                     opened_at: r.opened_at,
                     peer: r.peer.and_then(|p| p.parse().ok()),
+                    presence: r.presence.and_then(|p| Element::parse(&p).ok()),
                 })
             })
             .collect())
@@ -357,12 +360,18 @@ impl SessionRegistry for ClusterSessions {
         }
     }
 
-    async fn set_priority(&self, id: SessionId, priority: i32) -> Result<(), SessionError> {
-        self.local.set_priority(id, priority).await?;
+    async fn set_presence(
+        &self,
+        id: SessionId,
+        priority: i32,
+        presence: Option<Element>,
+    ) -> Result<(), SessionError> {
+        let text = presence.as_ref().map(Element::to_string);
+        self.local.set_presence(id, priority, presence).await?;
         self.db
             .execute_raw(stmt(
-                "UPDATE cluster_sessions SET priority = $1 WHERE id = $2",
-                vec![priority.into(), id_text(id).into()],
+                "UPDATE cluster_sessions SET priority = $1, presence = $2 WHERE id = $3",
+                vec![priority.into(), text.into(), id_text(id).into()],
             ))
             .await
             .map_err(|e| SessionError::Unavailable(e.to_string()))?;

@@ -504,6 +504,8 @@ pub struct Roster {
     quota: Quota,
     /// Where roster pushes go (the XMPP sessions of the owner, on every node).
     sessions: Option<Arc<dyn SessionRegistry>>,
+    /// The presence that follows a subscription change, on the same registry.
+    presences: Option<crate::presence::Presences>,
 }
 
 impl Roster {
@@ -512,11 +514,13 @@ impl Roster {
             db,
             quota,
             sessions: None,
+            presences: None,
         }
     }
 
     /// Pushes every committed change to the owners' XMPP sessions through `sessions`.
     pub fn with_pushes(mut self, sessions: Arc<dyn SessionRegistry>) -> Roster {
+        self.presences = Some(crate::presence::Presences::new(sessions.clone()));
         self.sessions = Some(sessions);
         self
     }
@@ -540,17 +544,22 @@ impl Roster {
                     continue;
                 }
             };
-            if targets.is_empty() {
-                // Kept as the item's pending state: delivered at the next login.
-                continue;
+            // Not delivered when no session is available: kept as the item's pending state,
+            // delivered at the next login.
+            if !targets.is_empty() {
+                let routed = Routed {
+                    sender: n.from.clone(),
+                    element: notice_element(&n),
+                    routed_at: crate::db::now_micros(),
+                    archive_id: None,
+                };
+                sessions.push(&targets, Arc::new(routed)).await;
             }
-            let routed = Routed {
-                sender: n.from.clone(),
-                element: notice_element(&n),
-                routed_at: crate::db::now_micros(),
-                archive_id: None,
-            };
-            sessions.push(&targets, Arc::new(routed)).await;
+            if let Some(presences) = &self.presences {
+                presences
+                    .after_subscription(&n.from, &n.to, n.presence)
+                    .await;
+            }
         }
         for p in changes.pushes {
             let targets: Vec<_> = match sessions.sessions_of(&p.owner).await {

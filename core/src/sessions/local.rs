@@ -8,6 +8,7 @@ use tokio::sync::mpsc::error::TrySendError;
 
 use super::{Routed, SessionError, SessionId, SessionInfo, SessionRegistry};
 use crate::jid::Jid;
+use crate::xml::Element;
 
 struct Entry {
     info: SessionInfo,
@@ -144,7 +145,12 @@ impl SessionRegistry for LocalSessions {
         self.push_ids(&ids, stanza);
     }
 
-    async fn set_priority(&self, id: SessionId, priority: i32) -> Result<(), SessionError> {
+    async fn set_presence(
+        &self,
+        id: SessionId,
+        priority: i32,
+        presence: Option<Element>,
+    ) -> Result<(), SessionError> {
         let mut inner = self.lock();
         let Some(user) = inner.owner.get(&id).cloned() else {
             return Ok(());
@@ -155,6 +161,7 @@ impl SessionRegistry for LocalSessions {
             .and_then(|list| list.iter_mut().find(|e| e.info.id == id))
         {
             e.info.priority = priority;
+            e.info.presence = presence;
         }
         Ok(())
     }
@@ -181,7 +188,6 @@ impl SessionRegistry for LocalSessions {
 mod tests {
     use super::super::Transport;
     use super::*;
-    use crate::xml::Element;
 
     fn info(jid: &str) -> SessionInfo {
         SessionInfo {
@@ -192,6 +198,7 @@ mod tests {
             transport: Transport::Sse,
             opened_at: 0,
             peer: None,
+            presence: None,
         }
     }
 

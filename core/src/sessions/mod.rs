@@ -63,6 +63,10 @@ pub struct SessionInfo {
     pub opened_at: i64,
     /// The client's address, when the transport knows it truthfully (c2s).
     pub peer: Option<std::net::SocketAddr>,
+    /// An XMPP client's last available presence (RFC 6121 §4), stamped `from` its full JID:
+    /// what a probe of the user answers, on every node. `None` while unavailable (and for SSE
+    /// and WebSocket sessions, which send no presence).
+    pub presence: Option<Element>,
 }
 
 /// A stanza on its way to a session: the routing sender and the element as routed.
@@ -108,8 +112,14 @@ pub trait SessionRegistry: Send + Sync {
     /// How many sessions are open, of the users of `domain` or of everyone, on every node or
     /// (`this_node`) on this one (`stat`).
     async fn count(&self, domain: Option<&str>, this_node: bool) -> Result<u64, SessionError>;
-    /// Changes the priority of an open session of this node (an XMPP client's presence).
-    async fn set_priority(&self, id: SessionId, priority: i32) -> Result<(), SessionError>;
+    /// Changes the priority and the last available presence of an open session of this node
+    /// (an XMPP client's presence; `None`: unavailable).
+    async fn set_presence(
+        &self,
+        id: SessionId,
+        priority: i32,
+        presence: Option<Element>,
+    ) -> Result<(), SessionError>;
     /// Ends the session `old` on whichever node holds it (a new session bound its resource):
     /// its mailbox is closed there, so its transport ends it as replaced, and the registry
     /// stops listing and counting it before this returns.
@@ -143,6 +153,7 @@ impl LiveSession {
             transport,
             opened_at: crate::db::now_micros(),
             peer: None,
+            presence: None,
         };
         LiveSession::open_as(registry, info).await
     }

@@ -1,0 +1,238 @@
+//! Presence (RFC 6121 §4): who gets a user's presence and whose presence a user gets, on the
+//! session registry. A session's last available presence (the stanza, `from` its full JID) is
+//! kept in the registry ([`SessionInfo::presence`]), so probes answer it on every node; stanzas
+//! go through the registry's delivery, which reaches sessions held by other nodes.
+//!
+//! The rules on roster items are pure functions here; which roster is read, and when, is the
+//! caller's (the c2s session, the roster service after a subscription change).
+
+use std::sync::Arc;
+
+use crate::jid::Jid;
+use crate::roster::Item;
+use crate::roster::state::{Presence, Sub};
+use crate::sessions::{Routed, SessionInfo, SessionRegistry, Transport};
+use crate::xml::Element;
+
+/// Whether the owner of an item with subscription `sub` sends its presence to the contact (the
+/// contact is subscribed to the owner: `from` or `both`).
+pub fn shares_with(sub: Sub) -> bool {
+    matches!(sub, Sub::From | Sub::Both)
+}
+
+/// Whether the owner of an item with subscription `sub` gets the contact's presence (the owner
+/// is subscribed to the contact: `to` or `both`): probed when the owner becomes available.
+pub fn receives_from(sub: Sub) -> bool {
+    matches!(sub, Sub::To | Sub::Both)
+}
+
+/// The contacts of roster `items` (bare JIDs) for which `rule` holds.
+pub fn contacts(items: &[Item], rule: fn(Sub) -> bool) -> Vec<Jid> {
+    items
+        .iter()
+        .filter(|i| rule(i.state.sub))
+        .filter_map(|i| Jid::parse(&i.contact).ok().map(|j| j.to_bare()))
+        .collect()
+}
+
+/// An unavailable presence from `from`, with a `<status/>` when given.
+pub fn unavailable(from: &Jid, status: Option<&str>) -> Element {
+    let mut e = Element::new("presence")
+        .with_attr("type", "unavailable")
+        .with_attr("from", from.to_string());
+    if let Some(status) = status.filter(|s| !s.is_empty()) {
+        e.children.push(crate::xml::Node::Element(
+            Element::new("status").with_text(status),
+        ));
+    }
+    e
+}
+
+/// A session that gets presence: an XMPP client's that sent available presence.
+pub fn receives(s: &SessionInfo) -> bool {
+    s.transport == Transport::C2s && s.presence.is_some()
+}
+
+/// Presence delivery on the session registry.
+pub struct Presences {
+    sessions: Arc<dyn SessionRegistry>,
+}
+
+impl Presences {
+    pub fn new(sessions: Arc<dyn SessionRegistry>) -> Presences {
+        Presences { sessions }
+    }
+
+    /// Whether presence of the user `from` may reach the user `to` (bare JIDs). Every presence
+    /// this service hands out passes here: [`Presences::send`] for stanzas to other sessions,
+    /// [`Presences::current`] for probe answers.
+    async fn allowed(&self, from: &Jid, to: &Jid) -> bool {
+        // Blocking (XEP-0191) belongs here: false when `from` blocked `to` (the blocker's
+        // presence is not sent to the blocked) or `to` blocked `from`.
+        let _ = (from, to);
+        true
+    }
+
+    /// Every presence stanza to another session goes through here: `element` from `from` to
+    /// `targets`, sessions of one user (the registry delivers per user), wherever they are.
+    pub async fn send(&self, from: &Jid, targets: &[SessionInfo], element: &Element) {
+        let Some(first) = targets.first() else {
+            return;
+        };
+        if !self.allowed(&from.to_bare(), &first.jid.to_bare()).await {
+            return;
+        }
+        let routed = Routed {
+            sender: from.clone(),
+            element: element.clone(),
+            routed_at: crate::db::now_micros(),
+            archive_id: None,
+        };
+        self.sessions.push(targets, Arc::new(routed)).await;
+    }
+
+    /// The sessions of the bare JID `user` (none when the registry cannot be read: presence is
+    /// best effort, the next broadcast or probe corrects it).
+    pub async fn sessions_of(&self, user: &Jid) -> Vec<SessionInfo> {
+        match self.sessions.sessions_of(user).await {
+            Ok(s) => s,
+            Err(err) => {
+                tracing::warn!(%err, "cannot read the sessions of a presence's recipient");
+                Vec::new()
+            }
+        }
+    }
+
+    /// The sessions of `user` that get presence.
+    async fn receiving(&self, user: &Jid) -> Vec<SessionInfo> {
+        let mut s = self.sessions_of(user).await;
+        s.retain(receives);
+        s
+    }
+
+    /// A session's presence broadcast (RFC 6121 §4.2.2, §4.4.2, §4.5.2): `element` from the full
+    /// JID `from` to the sessions that get presence of each of `users` (bare JIDs) and of
+    /// `from`'s own user, except `from`'s own session.
+    pub async fn broadcast(&self, from: &Jid, users: &[Jid], element: &Element) {
+        let own = from.to_bare();
+        for user in users.iter().filter(|u| **u != own) {
+            let targets = self.receiving(user).await;
+            self.send(from, &targets, element).await;
+        }
+        let mut mine = self.receiving(&own).await;
+        mine.retain(|s| s.jid != *from);
+        self.send(from, &mine, element).await;
+    }
+
+    /// Directed presence (RFC 6121 §4.6) from `from` to `to`: a bare JID reaches the user's
+    /// sessions that get presence, a full JID that session (if it is one of an XMPP client);
+    /// anything else is dropped (§8.5.3.1).
+    pub async fn direct(&self, from: &Jid, to: &Jid, element: &Element) {
+        let mut targets = self.sessions_of(&to.to_bare()).await;
+        if to.resource().is_empty() {
+            targets.retain(receives);
+        } else {
+            targets.retain(|s| s.jid == *to && s.transport == Transport::C2s);
+        }
+        self.send(from, &targets, element).await;
+    }
+
+    /// The last available presence of each session of the bare JID `user` but `except`, as
+    /// the session `viewer` may see it (a probe's answer).
+    pub async fn current(&self, user: &Jid, viewer: &Jid, except: Option<&Jid>) -> Vec<Element> {
+        if !self.allowed(user, &viewer.to_bare()).await {
+            return Vec::new();
+        }
+        self.sessions_of(user)
+            .await
+            .into_iter()
+            .filter(|s| Some(&s.jid) != except)
+            .filter_map(|s| s.presence)
+            .collect()
+    }
+
+    /// Sends the current presence of `of`'s sessions to `with`'s sessions that get presence.
+    async fn share(&self, of: &Jid, with: &Jid) {
+        let targets = self.receiving(with).await;
+        if targets.is_empty() {
+            return;
+        }
+        for s in self.sessions_of(of).await {
+            if let Some(p) = &s.presence {
+                self.send(&s.jid, &targets, p).await;
+            }
+        }
+    }
+
+    /// Sends an unavailable presence from each available session of `of` to `with`'s sessions
+    /// that get presence.
+    async fn withdraw(&self, of: &Jid, with: &Jid) {
+        let targets = self.receiving(with).await;
+        if targets.is_empty() {
+            return;
+        }
+        for s in self.sessions_of(of).await.into_iter().filter(receives) {
+            self.send(&s.jid, &targets, &unavailable(&s.jid, None))
+                .await;
+        }
+    }
+
+    /// What a committed subscription presence `p` from `from` to `to` (bare JIDs) does to
+    /// presence: after `subscribed`, `to` gets `from`'s current presence (RFC 6121 §3.1.6);
+    /// after `unsubscribed`, `from`'s unavailable presence (§3.2.3); after `unsubscribe`, `from`
+    /// gets `to`'s unavailable presence (§3.3.3).
+    pub async fn after_subscription(&self, from: &Jid, to: &Jid, p: Presence) {
+        match p {
+            Presence::Subscribed => self.share(from, to).await,
+            Presence::Unsubscribed => self.withdraw(from, to).await,
+            Presence::Unsubscribe => self.withdraw(to, from).await,
+            Presence::Subscribe => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roster::state::{Ask, State};
+
+    fn item(contact: &str, sub: Sub) -> Item {
+        Item {
+            contact: contact.into(),
+            name: String::new(),
+            groups: Vec::new(),
+            state: State {
+                sub,
+                ask: Ask::None,
+            },
+        }
+    }
+
+    #[test]
+    fn subscribers_get_presence_and_subscriptions_are_probed() {
+        let items = [
+            item("none@localhost", Sub::None),
+            item("to@localhost", Sub::To),
+            item("from@localhost", Sub::From),
+            item("both@localhost", Sub::Both),
+        ];
+        let names = |rule| {
+            contacts(&items, rule)
+                .iter()
+                .map(|j| j.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(shares_with), ["from@localhost", "both@localhost"]);
+        assert_eq!(names(receives_from), ["to@localhost", "both@localhost"]);
+    }
+
+    #[test]
+    fn unavailable_carries_a_status_when_given() {
+        let from = Jid::parse("alice@localhost/a").unwrap();
+        assert_eq!(
+            unavailable(&from, Some("gone")).to_string(),
+            "<presence type='unavailable' from='alice@localhost/a'><status>gone</status></presence>"
+        );
+        assert!(unavailable(&from, Some("")).children.is_empty());
+    }
+}
