@@ -2,9 +2,14 @@
 //! credentials. Generated from `schema/admin/` by the same codegen as the user API.
 
 mod account;
+mod inbox;
 mod last;
+mod muc;
+mod muc_light;
+mod offline;
 mod private;
 mod roster;
+mod session;
 mod stanza;
 mod vcard;
 
@@ -71,6 +76,14 @@ impl AdminQueryResolver for AdminApi {
                 AuthType::Unauthorized
             }),
         }))
+    }
+}
+
+impl AdminApi {
+    /// Whether the user has an account (false for a domain this server does not serve).
+    async fn account_exists(&self, user: &crate::jid::Jid) -> Result<bool, ApiError> {
+        let bare = user.to_bare();
+        Ok(self.state.accounts.is_host(bare.domain()) && self.state.accounts.exists(&bare).await?)
     }
 }
 

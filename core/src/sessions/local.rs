@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
-use super::{Routed, SessionError, SessionId, SessionInfo, SessionRegistry};
+use super::{Routed, SessionError, SessionId, SessionInfo, SessionRegistry, Status};
 use crate::jid::Jid;
 
 struct Entry {
@@ -129,7 +129,12 @@ impl SessionRegistry for LocalSessions {
         self.push_ids(&ids, stanza);
     }
 
-    async fn set_priority(&self, id: SessionId, priority: i32) -> Result<(), SessionError> {
+    async fn set_presence(
+        &self,
+        id: SessionId,
+        priority: i32,
+        status: Status,
+    ) -> Result<(), SessionError> {
         let mut inner = self.lock();
         let Some(user) = inner.owner.get(&id).cloned() else {
             return Ok(());
@@ -140,8 +145,20 @@ impl SessionRegistry for LocalSessions {
             .and_then(|list| list.iter_mut().find(|e| e.info.id == id))
         {
             e.info.priority = priority;
+            e.info.status = Some(status);
         }
         Ok(())
+    }
+
+    async fn all_sessions(&self, domain: Option<&str>) -> Result<Vec<SessionInfo>, SessionError> {
+        Ok(self
+            .lock()
+            .by_user
+            .values()
+            .flatten()
+            .filter(|e| domain.is_none_or(|d| e.info.jid.domain() == d))
+            .map(|e| e.info.clone())
+            .collect())
     }
 
     async fn end(&self, old: &SessionInfo) {
@@ -173,6 +190,7 @@ mod tests {
             transport: Transport::Sse,
             opened_at: 0,
             peer: None,
+            status: None,
         }
     }
 

@@ -58,6 +58,7 @@ mod tests {
             transport: Transport::Sse,
             opened_at: 0,
             peer: None,
+            status: None,
         }
     }
 
