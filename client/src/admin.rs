@@ -2,9 +2,14 @@
 
 use cynic::{MutationBuilder, QueryBuilder};
 
+pub mod inbox;
 pub mod last;
+pub mod muc;
+pub mod muc_light;
+pub mod offline;
 pub mod private;
 pub mod roster;
+pub mod session;
 pub mod stanza;
 pub mod vcard;
 
