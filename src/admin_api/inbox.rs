@@ -65,7 +65,15 @@ impl InboxAdminMutationResolver for AdminApi {
             .inbox
             .flush_domain_bin(&domain.0, days_of(days))
             .await
-            .map_err(|e| unknown(e, "domain_not_found", "Domain not found", "domain", &domain.0))?;
+            .map_err(|e| {
+                unknown(
+                    e,
+                    "domain_not_found",
+                    "Domain not found",
+                    "domain",
+                    &domain.0,
+                )
+            })?;
         Ok(rows(n))
     }
 

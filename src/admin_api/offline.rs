@@ -11,9 +11,11 @@ use crate::offline::OfflineError;
 fn removed(domain: &DomainName, n: Result<u64, OfflineError>) -> Result<Option<String>> {
     match n {
         Ok(n) => Ok(Some(format!("Removed {n} messages"))),
-        Err(OfflineError::DomainNotFound) => Err(ApiError::new("domain_not_found", "Unknown domain")
-            .with("domain", domain.0.clone())
-            .into()),
+        Err(OfflineError::DomainNotFound) => {
+            Err(ApiError::new("domain_not_found", "Unknown domain")
+                .with("domain", domain.0.clone())
+                .into())
+        }
         Err(OfflineError::Db(e)) => Err(ApiError::internal("offline", e).into()),
     }
 }
@@ -34,6 +36,9 @@ impl OfflineAdminMutationResolver for AdminApi {
         days: PosInt,
     ) -> Result<Option<String>> {
         let days = u32::try_from(days.0).unwrap_or(u32::MAX);
-        removed(&domain, self.state.offline.delete_old(&domain.0, days).await)
+        removed(
+            &domain,
+            self.state.offline.delete_old(&domain.0, days).await,
+        )
     }
 }

@@ -195,9 +195,7 @@ impl SessionAdminMutationResolver for AdminApi {
         reason: Option<String>,
     ) -> Result<Option<KickUserResult>> {
         let jid = user.0;
-        let ext = |e: ApiError| {
-            e.with("reason", reason.clone().map_or(Value::Null, Value::from))
-        };
+        let ext = |e: ApiError| e.with("reason", reason.clone().map_or(Value::Null, Value::from));
         let bare = self.session_user(&jid, "jid").await.map_err(ext)?;
         let reason = kick_reason(reason.as_deref());
         let sessions = self
@@ -207,8 +205,9 @@ impl SessionAdminMutationResolver for AdminApi {
             .await
             .map_err(codes::sessions)?;
         let Some(session) = sessions.into_iter().find(|s| s.jid == jid) else {
-            return Err(ext(ApiError::new("no_session", "No active session")
-                .with("jid", jid.to_string()))
+            return Err(ext(
+                ApiError::new("no_session", "No active session").with("jid", jid.to_string())
+            )
             .into());
         };
         crate::sessions::kick(&*self.state.sessions, &session, reason).await;

@@ -5,7 +5,6 @@ use cynic::MutationBuilder;
 use crate::admin_schema as schema;
 use crate::scalars::{DomainName, Jid, PosInt};
 
-
 #[derive(cynic::QueryVariables, Debug, Clone)]
 pub struct FlushUserBinVars {
     pub user: Jid,
@@ -41,7 +40,10 @@ impl FlushUserBin {
 }
 
 /// `flushUserBin`: empties the user's bin.
-pub fn flush_user_bin(user: &str, days: Option<i64>) -> cynic::Operation<FlushUserBin, FlushUserBinVars> {
+pub fn flush_user_bin(
+    user: &str,
+    days: Option<i64>,
+) -> cynic::Operation<FlushUserBin, FlushUserBinVars> {
     FlushUserBin::build(FlushUserBinVars {
         user: user.into(),
         days: days.map(PosInt),
@@ -83,7 +85,10 @@ impl FlushDomainBin {
 }
 
 /// `flushDomainBin`: empties the bins of the domain's users.
-pub fn flush_domain_bin(domain: &str, days: Option<i64>) -> cynic::Operation<FlushDomainBin, FlushDomainBinVars> {
+pub fn flush_domain_bin(
+    domain: &str,
+    days: Option<i64>,
+) -> cynic::Operation<FlushDomainBin, FlushDomainBinVars> {
     FlushDomainBin::build(FlushDomainBinVars {
         domain: domain.into(),
         days: days.map(PosInt),
@@ -125,7 +130,10 @@ impl FlushGlobalBin {
 }
 
 /// `flushGlobalBin`: empties every bin.
-pub fn flush_global_bin(host_type: &str, days: Option<i64>) -> cynic::Operation<FlushGlobalBin, FlushGlobalBinVars> {
+pub fn flush_global_bin(
+    host_type: &str,
+    days: Option<i64>,
+) -> cynic::Operation<FlushGlobalBin, FlushGlobalBinVars> {
     FlushGlobalBin::build(FlushGlobalBinVars {
         host_type: host_type.to_string(),
         days: days.map(PosInt),

@@ -2,10 +2,11 @@
 
 use cynic::{MutationBuilder, QueryBuilder};
 
-use crate::admin_schema as schema;
 use crate::admin::stanza::StanzasPayload;
-use crate::scalars::{BareJid, DateTime, DomainName, FullJid, Jid, NonNegInt, PosInt, ResourceName};
-
+use crate::admin_schema as schema;
+use crate::scalars::{
+    BareJid, DateTime, DomainName, FullJid, Jid, NonNegInt, PosInt, ResourceName,
+};
 
 #[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[cynic(schema = "mimql_admin", graphql_type = "MUCRole")]
@@ -169,7 +170,11 @@ impl CreateInstantRoom {
 }
 
 /// `createInstantRoom`: a room owned by `owner`, who enters it as `nick`.
-pub fn create_instant_room(room: &str, owner: &str, nick: &str) -> cynic::Operation<CreateInstantRoom, CreateInstantRoomVars> {
+pub fn create_instant_room(
+    room: &str,
+    owner: &str,
+    nick: &str,
+) -> cynic::Operation<CreateInstantRoom, CreateInstantRoomVars> {
     CreateInstantRoom::build(CreateInstantRoomVars {
         room: room.into(),
         owner: owner.into(),
@@ -215,7 +220,12 @@ impl InviteUser {
 
 /// `inviteUser`: an invitation from `sender`.
 #[allow(clippy::too_many_arguments)]
-pub fn invite_user(room: &str, sender: &str, recipient: &str, reason: Option<&str>) -> cynic::Operation<InviteUser, InviteUserVars> {
+pub fn invite_user(
+    room: &str,
+    sender: &str,
+    recipient: &str,
+    reason: Option<&str>,
+) -> cynic::Operation<InviteUser, InviteUserVars> {
     InviteUser::build(InviteUserVars {
         room: room.into(),
         sender: sender.into(),
@@ -260,7 +270,11 @@ impl KickUser {
 }
 
 /// `kickUser`: removes the occupant `nick`.
-pub fn kick_user(room: &str, nick: &str, reason: Option<&str>) -> cynic::Operation<KickUser, KickUserVars> {
+pub fn kick_user(
+    room: &str,
+    nick: &str,
+    reason: Option<&str>,
+) -> cynic::Operation<KickUser, KickUserVars> {
     KickUser::build(KickUserVars {
         room: room.into(),
         nick: nick.into(),
@@ -304,7 +318,11 @@ impl SendMessageToRoom {
 }
 
 /// `sendMessageToRoom`: a message from the occupant `from`.
-pub fn send_message_to_room(room: &str, from: &str, body: &str) -> cynic::Operation<SendMessageToRoom, SendMessageToRoomVars> {
+pub fn send_message_to_room(
+    room: &str,
+    from: &str,
+    body: &str,
+) -> cynic::Operation<SendMessageToRoom, SendMessageToRoomVars> {
     SendMessageToRoom::build(SendMessageToRoomVars {
         room: room.into(),
         from: from.into(),
@@ -350,7 +368,12 @@ impl SendPrivateMessage {
 
 /// `sendPrivateMessage`: a private message from the occupant `from`.
 #[allow(clippy::too_many_arguments)]
-pub fn send_private_message(room: &str, from: &str, to_nick: &str, body: &str) -> cynic::Operation<SendPrivateMessage, SendPrivateMessageVars> {
+pub fn send_private_message(
+    room: &str,
+    from: &str,
+    to_nick: &str,
+    body: &str,
+) -> cynic::Operation<SendPrivateMessage, SendPrivateMessageVars> {
     SendPrivateMessage::build(SendPrivateMessageVars {
         room: room.into(),
         from: from.into(),
@@ -394,7 +417,10 @@ impl DeleteRoom {
 }
 
 /// `deleteRoom`: destroys the room.
-pub fn delete_room(room: &str, reason: Option<&str>) -> cynic::Operation<DeleteRoom, DeleteRoomVars> {
+pub fn delete_room(
+    room: &str,
+    reason: Option<&str>,
+) -> cynic::Operation<DeleteRoom, DeleteRoomVars> {
     DeleteRoom::build(DeleteRoomVars {
         room: room.into(),
         reason: reason.map(str::to_string),
@@ -436,7 +462,10 @@ impl ChangeRoomConfiguration {
 }
 
 /// `changeRoomConfiguration`: changes the fields given.
-pub fn change_room_configuration(room: &str, config: MucRoomConfigInput) -> cynic::Operation<ChangeRoomConfiguration, ChangeRoomConfigurationVars> {
+pub fn change_room_configuration(
+    room: &str,
+    config: MucRoomConfigInput,
+) -> cynic::Operation<ChangeRoomConfiguration, ChangeRoomConfigurationVars> {
     ChangeRoomConfiguration::build(ChangeRoomConfigurationVars {
         room: room.into(),
         config,
@@ -479,7 +508,11 @@ impl SetUserRole {
 }
 
 /// `setUserRole`: sets an occupant's role.
-pub fn set_user_role(room: &str, nick: &str, role: MucRole) -> cynic::Operation<SetUserRole, SetUserRoleVars> {
+pub fn set_user_role(
+    room: &str,
+    nick: &str,
+    role: MucRole,
+) -> cynic::Operation<SetUserRole, SetUserRoleVars> {
     SetUserRole::build(SetUserRoleVars {
         room: room.into(),
         nick: nick.into(),
@@ -523,7 +556,11 @@ impl SetUserAffiliation {
 }
 
 /// `setUserAffiliation`: sets a user's affiliation.
-pub fn set_user_affiliation(room: &str, user: &str, affiliation: MucAffiliation) -> cynic::Operation<SetUserAffiliation, SetUserAffiliationVars> {
+pub fn set_user_affiliation(
+    room: &str,
+    user: &str,
+    affiliation: MucAffiliation,
+) -> cynic::Operation<SetUserAffiliation, SetUserAffiliationVars> {
     SetUserAffiliation::build(SetUserAffiliationVars {
         room: room.into(),
         user: user.into(),
@@ -569,7 +606,12 @@ impl EnterRoom {
 
 /// `enterRoom`: `user` enters as `nick`.
 #[allow(clippy::too_many_arguments)]
-pub fn enter_room(room: &str, user: &str, nick: &str, password: Option<&str>) -> cynic::Operation<EnterRoom, EnterRoomVars> {
+pub fn enter_room(
+    room: &str,
+    user: &str,
+    nick: &str,
+    password: Option<&str>,
+) -> cynic::Operation<EnterRoom, EnterRoomVars> {
     EnterRoom::build(EnterRoomVars {
         room: room.into(),
         user: user.into(),
@@ -660,7 +702,12 @@ impl ListRooms {
 
 /// `listRooms`: the rooms `from` may see.
 #[allow(clippy::too_many_arguments)]
-pub fn list_rooms(muc_domain: &str, from: &str, limit: Option<i64>, index: Option<i64>) -> cynic::Operation<ListRooms, ListRoomsVars> {
+pub fn list_rooms(
+    muc_domain: &str,
+    from: &str,
+    limit: Option<i64>,
+    index: Option<i64>,
+) -> cynic::Operation<ListRooms, ListRoomsVars> {
     ListRooms::build(ListRoomsVars {
         muc_domain: muc_domain.into(),
         from: from.into(),
@@ -704,9 +751,7 @@ impl GetRoomConfig {
 
 /// `getRoomConfig`: the room's configuration.
 pub fn get_room_config(room: &str) -> cynic::Operation<GetRoomConfig, GetRoomConfigVars> {
-    GetRoomConfig::build(GetRoomConfigVars {
-        room: room.into(),
-    })
+    GetRoomConfig::build(GetRoomConfigVars { room: room.into() })
 }
 
 #[derive(cynic::QueryVariables, Debug, Clone)]
@@ -744,9 +789,7 @@ impl ListRoomUsers {
 
 /// `listRoomUsers`: the room's occupants.
 pub fn list_room_users(room: &str) -> cynic::Operation<ListRoomUsers, ListRoomUsersVars> {
-    ListRoomUsers::build(ListRoomUsersVars {
-        room: room.into(),
-    })
+    ListRoomUsers::build(ListRoomUsersVars { room: room.into() })
 }
 
 #[derive(cynic::QueryVariables, Debug, Clone)]
@@ -784,7 +827,10 @@ impl ListRoomAffiliations {
 }
 
 /// `listRoomAffiliations`: the room's affiliations.
-pub fn list_room_affiliations(room: &str, affiliation: Option<MucAffiliation>) -> cynic::Operation<ListRoomAffiliations, ListRoomAffiliationsVars> {
+pub fn list_room_affiliations(
+    room: &str,
+    affiliation: Option<MucAffiliation>,
+) -> cynic::Operation<ListRoomAffiliations, ListRoomAffiliationsVars> {
     ListRoomAffiliations::build(ListRoomAffiliationsVars {
         room: room.into(),
         affiliation,
@@ -827,7 +873,11 @@ impl GetRoomMessages {
 }
 
 /// `getRoomMessages`: the room's newest archived messages.
-pub fn get_room_messages(room: &str, page_size: Option<i64>, before: Option<&str>) -> cynic::Operation<GetRoomMessages, GetRoomMessagesVars> {
+pub fn get_room_messages(
+    room: &str,
+    page_size: Option<i64>,
+    before: Option<&str>,
+) -> cynic::Operation<GetRoomMessages, GetRoomMessagesVars> {
     GetRoomMessages::build(GetRoomMessagesVars {
         room: room.into(),
         page_size: page_size.map(PosInt),

@@ -2,10 +2,9 @@
 
 use cynic::{MutationBuilder, QueryBuilder};
 
-use crate::admin_schema as schema;
 use crate::admin::stanza::StanzasPayload;
+use crate::admin_schema as schema;
 use crate::scalars::{BareJid, DateTime, DomainName, Jid, PosInt, RoomName};
-
 
 #[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[cynic(schema = "mimql_admin")]
@@ -152,7 +151,14 @@ impl CreateRoom {
 
 /// `createRoom`: a room created by `owner`.
 #[allow(clippy::too_many_arguments)]
-pub fn create_room(muc_domain: &str, name: Option<&str>, owner: &str, subject: Option<&str>, id: Option<&str>, options: Option<Vec<RoomConfigDictEntryInput>>) -> cynic::Operation<CreateRoom, CreateRoomVars> {
+pub fn create_room(
+    muc_domain: &str,
+    name: Option<&str>,
+    owner: &str,
+    subject: Option<&str>,
+    id: Option<&str>,
+    options: Option<Vec<RoomConfigDictEntryInput>>,
+) -> cynic::Operation<CreateRoom, CreateRoomVars> {
     CreateRoom::build(CreateRoomVars {
         muc_domain: muc_domain.into(),
         name: name.map(str::to_string),
@@ -203,7 +209,13 @@ impl ChangeRoomConfiguration {
 
 /// `changeRoomConfiguration`: changes the configuration as `owner`.
 #[allow(clippy::too_many_arguments)]
-pub fn change_room_configuration(room: &str, owner: &str, name: Option<&str>, subject: Option<&str>, options: Option<Vec<RoomConfigDictEntryInput>>) -> cynic::Operation<ChangeRoomConfiguration, ChangeRoomConfigurationVars> {
+pub fn change_room_configuration(
+    room: &str,
+    owner: &str,
+    name: Option<&str>,
+    subject: Option<&str>,
+    options: Option<Vec<RoomConfigDictEntryInput>>,
+) -> cynic::Operation<ChangeRoomConfiguration, ChangeRoomConfigurationVars> {
     ChangeRoomConfiguration::build(ChangeRoomConfigurationVars {
         room: room.into(),
         owner: owner.into(),
@@ -250,7 +262,11 @@ impl InviteUser {
 }
 
 /// `inviteUser`: adds `recipient` on `sender`'s behalf.
-pub fn invite_user(room: &str, sender: &str, recipient: &str) -> cynic::Operation<InviteUser, InviteUserVars> {
+pub fn invite_user(
+    room: &str,
+    sender: &str,
+    recipient: &str,
+) -> cynic::Operation<InviteUser, InviteUserVars> {
     InviteUser::build(InviteUserVars {
         room: room.into(),
         sender: sender.into(),
@@ -294,9 +310,7 @@ impl DeleteRoom {
 
 /// `deleteRoom`: destroys the room.
 pub fn delete_room(room: &str) -> cynic::Operation<DeleteRoom, DeleteRoomVars> {
-    DeleteRoom::build(DeleteRoomVars {
-        room: room.into(),
-    })
+    DeleteRoom::build(DeleteRoomVars { room: room.into() })
 }
 
 #[derive(cynic::QueryVariables, Debug, Clone)]
@@ -379,7 +393,11 @@ impl SendMessageToRoom {
 }
 
 /// `sendMessageToRoom`: a message from `from`.
-pub fn send_message_to_room(room: &str, from: &str, body: &str) -> cynic::Operation<SendMessageToRoom, SendMessageToRoomVars> {
+pub fn send_message_to_room(
+    room: &str,
+    from: &str,
+    body: &str,
+) -> cynic::Operation<SendMessageToRoom, SendMessageToRoomVars> {
     SendMessageToRoom::build(SendMessageToRoomVars {
         room: room.into(),
         from: from.into(),
@@ -423,7 +441,10 @@ impl SetBlockingList {
 }
 
 /// `setBlockingList`: changes the user's blocking list.
-pub fn set_blocking_list(user: &str, items: Vec<BlockingInput>) -> cynic::Operation<SetBlockingList, SetBlockingListVars> {
+pub fn set_blocking_list(
+    user: &str,
+    items: Vec<BlockingInput>,
+) -> cynic::Operation<SetBlockingList, SetBlockingListVars> {
     SetBlockingList::build(SetBlockingListVars {
         user: user.into(),
         items,
@@ -467,7 +488,11 @@ impl GetRoomMessages {
 }
 
 /// `getRoomMessages`: the room's newest archived messages.
-pub fn get_room_messages(room: &str, page_size: Option<i64>, before: Option<&str>) -> cynic::Operation<GetRoomMessages, GetRoomMessagesVars> {
+pub fn get_room_messages(
+    room: &str,
+    page_size: Option<i64>,
+    before: Option<&str>,
+) -> cynic::Operation<GetRoomMessages, GetRoomMessagesVars> {
     GetRoomMessages::build(GetRoomMessagesVars {
         room: room.into(),
         page_size: page_size.map(PosInt),
@@ -511,9 +536,7 @@ impl GetRoomConfig {
 
 /// `getRoomConfig`: the room.
 pub fn get_room_config(room: &str) -> cynic::Operation<GetRoomConfig, GetRoomConfigVars> {
-    GetRoomConfig::build(GetRoomConfigVars {
-        room: room.into(),
-    })
+    GetRoomConfig::build(GetRoomConfigVars { room: room.into() })
 }
 
 #[derive(cynic::QueryVariables, Debug, Clone)]
@@ -552,9 +575,7 @@ impl ListRoomUsers {
 
 /// `listRoomUsers`: the room's occupants.
 pub fn list_room_users(room: &str) -> cynic::Operation<ListRoomUsers, ListRoomUsersVars> {
-    ListRoomUsers::build(ListRoomUsersVars {
-        room: room.into(),
-    })
+    ListRoomUsers::build(ListRoomUsersVars { room: room.into() })
 }
 
 #[derive(cynic::QueryVariables, Debug, Clone)]
@@ -593,9 +614,7 @@ impl ListUserRooms {
 
 /// `listUserRooms`: the rooms the user occupies.
 pub fn list_user_rooms(user: &str) -> cynic::Operation<ListUserRooms, ListUserRoomsVars> {
-    ListUserRooms::build(ListUserRoomsVars {
-        user: user.into(),
-    })
+    ListUserRooms::build(ListUserRoomsVars { user: user.into() })
 }
 
 #[derive(cynic::QueryVariables, Debug, Clone)]
@@ -634,7 +653,5 @@ impl GetBlockingList {
 
 /// `getBlockingList`: the user's blocking list.
 pub fn get_blocking_list(user: &str) -> cynic::Operation<GetBlockingList, GetBlockingListVars> {
-    GetBlockingList::build(GetBlockingListVars {
-        user: user.into(),
-    })
+    GetBlockingList::build(GetBlockingListVars { user: user.into() })
 }

@@ -5,7 +5,6 @@ use cynic::MutationBuilder;
 use crate::admin_schema as schema;
 use crate::scalars::{DomainName, PosInt};
 
-
 #[derive(cynic::QueryVariables, Debug, Clone)]
 pub struct DeleteExpiredMessagesVars {
     pub domain: DomainName,
@@ -40,7 +39,9 @@ impl DeleteExpiredMessages {
 }
 
 /// `deleteExpiredMessages`: deletes the domain's expired offline messages.
-pub fn delete_expired_messages(domain: &str) -> cynic::Operation<DeleteExpiredMessages, DeleteExpiredMessagesVars> {
+pub fn delete_expired_messages(
+    domain: &str,
+) -> cynic::Operation<DeleteExpiredMessages, DeleteExpiredMessagesVars> {
     DeleteExpiredMessages::build(DeleteExpiredMessagesVars {
         domain: domain.into(),
     })
@@ -81,7 +82,10 @@ impl DeleteOldMessages {
 }
 
 /// `deleteOldMessages`: deletes the domain's offline messages at least `days` old.
-pub fn delete_old_messages(domain: &str, days: i64) -> cynic::Operation<DeleteOldMessages, DeleteOldMessagesVars> {
+pub fn delete_old_messages(
+    domain: &str,
+    days: i64,
+) -> cynic::Operation<DeleteOldMessages, DeleteOldMessagesVars> {
     DeleteOldMessages::build(DeleteOldMessagesVars {
         domain: domain.into(),
         days: PosInt(days),

@@ -5,7 +5,6 @@ use cynic::{MutationBuilder, QueryBuilder};
 use crate::admin_schema as schema;
 use crate::scalars::{BareJid, DomainName, FullJid, Jid, NonEmptyString, PosInt, ResourceName};
 
-
 #[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[cynic(schema = "mimql_admin")]
 pub enum PresenceType {
@@ -180,9 +179,7 @@ impl ListUserSessions {
 
 /// `listUserSessions`: the user's sessions.
 pub fn list_user_sessions(user: &str) -> cynic::Operation<ListUserSessions, ListUserSessionsVars> {
-    ListUserSessions::build(ListUserSessionsVars {
-        user: user.into(),
-    })
+    ListUserSessions::build(ListUserSessionsVars { user: user.into() })
 }
 
 #[derive(cynic::QueryVariables, Debug, Clone)]
@@ -219,10 +216,10 @@ impl CountUserResources {
 }
 
 /// `countUserResources`: how many resources the user has.
-pub fn count_user_resources(user: &str) -> cynic::Operation<CountUserResources, CountUserResourcesVars> {
-    CountUserResources::build(CountUserResourcesVars {
-        user: user.into(),
-    })
+pub fn count_user_resources(
+    user: &str,
+) -> cynic::Operation<CountUserResources, CountUserResourcesVars> {
+    CountUserResources::build(CountUserResourcesVars { user: user.into() })
 }
 
 #[derive(cynic::QueryVariables, Debug, Clone)]
@@ -260,7 +257,10 @@ impl GetUserResource {
 }
 
 /// `getUserResource`: the resource of the user's n-th session.
-pub fn get_user_resource(user: &str, number: i64) -> cynic::Operation<GetUserResource, GetUserResourceVars> {
+pub fn get_user_resource(
+    user: &str,
+    number: i64,
+) -> cynic::Operation<GetUserResource, GetUserResourceVars> {
     GetUserResource::build(GetUserResourceVars {
         user: user.into(),
         number: PosInt(number),
@@ -302,7 +302,10 @@ impl ListUsersWithStatus {
 }
 
 /// `listUsersWithStatus`: XMPP clients showing `status`.
-pub fn list_users_with_status(domain: Option<&str>, status: &str) -> cynic::Operation<ListUsersWithStatus, ListUsersWithStatusVars> {
+pub fn list_users_with_status(
+    domain: Option<&str>,
+    status: &str,
+) -> cynic::Operation<ListUsersWithStatus, ListUsersWithStatusVars> {
     ListUsersWithStatus::build(ListUsersWithStatusVars {
         domain: domain.map(DomainName::from),
         status: status.into(),
@@ -344,7 +347,10 @@ impl CountUsersWithStatus {
 }
 
 /// `countUsersWithStatus`: how many XMPP clients show `status`.
-pub fn count_users_with_status(domain: Option<&str>, status: &str) -> cynic::Operation<CountUsersWithStatus, CountUsersWithStatusVars> {
+pub fn count_users_with_status(
+    domain: Option<&str>,
+    status: &str,
+) -> cynic::Operation<CountUsersWithStatus, CountUsersWithStatusVars> {
     CountUsersWithStatus::build(CountUsersWithStatusVars {
         domain: domain.map(DomainName::from),
         status: status.into(),
@@ -386,7 +392,10 @@ impl KickUserSession {
 }
 
 /// `kickUserSession`: ends one session.
-pub fn kick_user_session(user: &str, reason: Option<&str>) -> cynic::Operation<KickUserSession, KickUserSessionVars> {
+pub fn kick_user_session(
+    user: &str,
+    reason: Option<&str>,
+) -> cynic::Operation<KickUserSession, KickUserSessionVars> {
     KickUserSession::build(KickUserSessionVars {
         user: user.into(),
         reason: reason.map(str::to_string),
@@ -474,7 +483,13 @@ impl SetPresence {
 
 /// `setPresence`: an XMPP client's session sends this presence.
 #[allow(clippy::too_many_arguments)]
-pub fn set_presence(user: &str, presence_type: PresenceType, show: Option<PresenceShow>, status: Option<&str>, priority: Option<i32>) -> cynic::Operation<SetPresence, SetPresenceVars> {
+pub fn set_presence(
+    user: &str,
+    presence_type: PresenceType,
+    show: Option<PresenceShow>,
+    status: Option<&str>,
+    priority: Option<i32>,
+) -> cynic::Operation<SetPresence, SetPresenceVars> {
     SetPresence::build(SetPresenceVars {
         user: user.into(),
         presence_type,

@@ -15,8 +15,7 @@ use tokio::sync::mpsc;
 use super::{Cluster, stmt};
 use crate::jid::Jid;
 use crate::sessions::{
-    LocalSessions, Routed, SessionError, SessionId, SessionInfo, SessionRegistry, Status,
-    Transport,
+    LocalSessions, Routed, SessionError, SessionId, SessionInfo, SessionRegistry, Status, Transport,
 };
 use crate::xml::Element;
 
@@ -403,7 +402,9 @@ impl SessionRegistry for ClusterSessions {
         priority: i32,
         status: Status,
     ) -> Result<(), SessionError> {
-        self.local.set_presence(id, priority, status.clone()).await?;
+        self.local
+            .set_presence(id, priority, status.clone())
+            .await?;
         self.db
             .execute_raw(stmt(
                 "UPDATE cluster_sessions SET priority = $1, status_show = $3, status_text = $4 \

@@ -6,10 +6,10 @@
 //! here is an error: invitations refused by the configuration, by blocking or by a limit,
 //! removals of users who are not in the room.
 
-/// Who acts on a room (the same as MUC's: a user, or the server's administrator).
-pub use crate::muc::room::Actor;
 use crate::config::Limit;
 use crate::jid::Jid;
+/// Who acts on a room (the same as MUC's: a user, or the server's administrator).
+pub use crate::muc::room::Actor;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Affiliation {

@@ -257,7 +257,11 @@ pub async fn kick(registry: &dyn SessionRegistry, session: &SessionInfo, reason:
 /// Pushes `element` into `session`'s mailbox as sent by the session itself (the admin's
 /// `setPresence`: an XMPP client's session takes a presence from its own full JID to its bare
 /// JID as its own, then its client sees it).
-pub async fn push_on_behalf(registry: &dyn SessionRegistry, session: &SessionInfo, element: Element) {
+pub async fn push_on_behalf(
+    registry: &dyn SessionRegistry,
+    session: &SessionInfo,
+    element: Element,
+) {
     let routed = Routed {
         sender: session.jid.clone(),
         element,

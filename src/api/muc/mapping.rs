@@ -3,8 +3,8 @@
 //! its `mapping` module beside a `schema_types` alias of its generated module.
 
 use super::schema_types::*;
-use crate::muc::{RoomsPage, UserView};
 use crate::muc::room::{self, ConfigChange, RoomConfig};
+use crate::muc::{RoomsPage, UserView};
 
 pub(super) fn role_out(r: room::Role) -> MucRole {
     match r {
@@ -111,7 +111,9 @@ pub(super) fn user_out(u: UserView) -> MucRoomUser {
     }
 }
 
-pub(super) fn affiliation_out((jid, a): (crate::jid::Jid, room::Affiliation)) -> MucRoomAffiliation {
+pub(super) fn affiliation_out(
+    (jid, a): (crate::jid::Jid, room::Affiliation),
+) -> MucRoomAffiliation {
     MucRoomAffiliation {
         jid: Jid(jid),
         affiliation: aff_out(a),
