@@ -83,6 +83,20 @@ impl AdminApi {
             .map_err(codes::sessions)?)
     }
 
+    /// The open session of the full JID `jid` (of an existing user): `no_session` without one.
+    async fn full_session(&self, jid: &CoreJid) -> Result<SessionInfo, ApiError> {
+        let bare = self.session_user(jid, "jid").await?;
+        let sessions = self
+            .state
+            .sessions
+            .sessions_of(&bare)
+            .await
+            .map_err(codes::sessions)?;
+        sessions.into_iter().find(|s| s.jid == *jid).ok_or_else(|| {
+            ApiError::new("no_session", "No active session").with("jid", jid.to_string())
+        })
+    }
+
     async fn user_sessions(&self, user: &CoreJid) -> Result<Vec<SessionInfo>> {
         let bare = self.session_user(user, "user").await?;
         let sessions = self
@@ -196,20 +210,8 @@ impl SessionAdminMutationResolver for AdminApi {
     ) -> Result<Option<KickUserResult>> {
         let jid = user.0;
         let ext = |e: ApiError| e.with("reason", reason.clone().map_or(Value::Null, Value::from));
-        let bare = self.session_user(&jid, "jid").await.map_err(ext)?;
+        let session = self.full_session(&jid).await.map_err(ext)?;
         let reason = kick_reason(reason.as_deref());
-        let sessions = self
-            .state
-            .sessions
-            .sessions_of(&bare)
-            .await
-            .map_err(codes::sessions)?;
-        let Some(session) = sessions.into_iter().find(|s| s.jid == jid) else {
-            return Err(ext(
-                ApiError::new("no_session", "No active session").with("jid", jid.to_string())
-            )
-            .into());
-        };
         crate::sessions::kick(&*self.state.sessions, &session, reason).await;
         Ok(Some(kicked(session.jid)))
     }
@@ -253,16 +255,7 @@ impl SessionAdminMutationResolver for AdminApi {
             ))
             .into());
         }
-        let bare = self.session_user(&jid, "jid").await?;
-        let sessions = self
-            .state
-            .sessions
-            .sessions_of(&bare)
-            .await
-            .map_err(codes::sessions)?;
-        let Some(session) = sessions.into_iter().find(|s| s.jid == jid) else {
-            return Err(with_jid(ApiError::new("no_session", "No active session")).into());
-        };
+        let session = self.full_session(&jid).await?;
         if session.transport != Transport::C2s {
             return Err(with_jid(ApiError::new(
                 "no_session",

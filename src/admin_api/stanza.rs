@@ -1,17 +1,26 @@
 //! `stanza` on the admin API: messages and stanzas sent on behalf of any user, and any user's
 //! archive, through the same stanza builders, router and archive as the user API.
 
+// The user API's archive page, compiled a second time against the admin's generated types.
+#[allow(clippy::duplicate_mod)]
+#[path = "../api/stanza_page.rs"]
+mod page;
+
 use async_graphql::{Context, Result};
 
 use super::AdminApi;
 use crate::api::codes;
 use crate::api::stanza::{MAX_RESULT_LIMIT, page_size_of};
-use crate::archive::{Archived, Page};
+use crate::archive::Page;
 use crate::errors::ApiError;
+/// The generated types `page` converts.
+use crate::generated::admin as schema_types;
 use crate::generated::admin::*;
 use crate::jid::Jid as CoreJid;
 use crate::router::Envelope;
 use crate::stanza::Outgoing;
+use page::payload;
+pub(super) use page::room_messages;
 
 impl AdminApi {
     /// The user the admin acts for must exist (`unknown_user`).
@@ -126,40 +135,4 @@ impl StanzaAdminQueryResolver for AdminApi {
             .map_err(|e| codes::archive(e, &user))?;
         Ok(Some(payload(rows, limit)?))
     }
-}
-
-/// A page of an archive (a user's or a room's) as `StanzasPayload`.
-fn payload(rows: Vec<Archived>, limit: i64) -> Result<StanzasPayload, ApiError> {
-    let mut stanzas = Vec::with_capacity(rows.len());
-    for row in rows {
-        let m = crate::api::stanza::archived(&row)?;
-        stanzas.push(Some(StanzaMap {
-            sender: Some(Jid(m.sender)),
-            timestamp: Some(DateTime(m.time)),
-            stanza_id: Some(m.id),
-            stanza: Some(XmlElement(m.stanza)),
-        }));
-    }
-    Ok(StanzasPayload {
-        stanzas: Some(stanzas),
-        limit: Some(limit as i32),
-    })
-}
-
-/// `getRoomMessages` of MUC and MUC Light: a page of a room's archive, read by `fetch` (given
-/// `before` in microseconds and the page size), its errors mapped by `err`.
-pub(super) async fn room_messages<E, Fut>(
-    requested: Option<PosInt>,
-    before: Option<DateTime>,
-    fetch: impl FnOnce(Option<i64>, u64) -> Fut,
-    err: impl FnOnce(E) -> async_graphql::Error,
-) -> Result<Option<StanzasPayload>>
-where
-    Fut: std::future::Future<Output = Result<Vec<Archived>, E>>,
-{
-    let limit = page_size_of(requested.map(|l| l.0), MAX_RESULT_LIMIT);
-    let rows = fetch(before.map(|b| b.0.timestamp_micros()), limit as u64)
-        .await
-        .map_err(err)?;
-    Ok(Some(payload(rows, limit)?))
 }
