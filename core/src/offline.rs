@@ -297,6 +297,25 @@ mod tests {
     }
 
     #[test]
+    fn expiry_comes_from_jabber_x_expire() {
+        let at = 1_000_000;
+        let expiry = |xml: &str| expiry(&el(xml), at);
+        assert_eq!(
+            expiry("<message><body>x</body><x xmlns='jabber:x:expire' seconds='60'/></message>"),
+            Some(at + 60_000_000)
+        );
+        assert_eq!(expiry("<message><body>x</body></message>"), None);
+        assert_eq!(
+            expiry("<message><x xmlns='other' seconds='60'/></message>"),
+            None
+        );
+        assert_eq!(
+            expiry("<message><x xmlns='jabber:x:expire' seconds='soon'/></message>"),
+            None
+        );
+    }
+
+    #[test]
     fn keeps_chat_and_normal_messages_with_a_body() {
         assert!(is_storable(&el(
             "<message type='chat'><body>x</body></message>"

@@ -1051,4 +1051,21 @@ mod tests {
         );
         assert!(r.shows_jids_to(&jid(OWNER)) && !r.shows_jids_to(&jid(MEMBER)));
     }
+
+    #[test]
+    fn the_administrator_has_every_right_and_no_rule_refuses_it() {
+        let mut r = room();
+        assert_eq!(r.require_owner(Actor::Admin, OwnerAction::Delete), Ok(()));
+        assert_eq!(r.require_read(Actor::Admin), Ok(()));
+        assert!(r.shows_jids_to(Actor::Admin));
+        assert_eq!(r.set_role(Actor::Admin, "admin", Role::Visitor), Ok(()));
+        assert!(r.kick(Actor::Admin, "owner").is_ok(), "owners too");
+        assert_eq!(
+            r.set_affiliation(Actor::Admin, &jid(OWNER), Affiliation::None),
+            Ok(Vec::new()),
+            "the last owner too"
+        );
+        assert!(!r.has_owner());
+        assert!(r.configure(Actor::Admin, ConfigChange::default()).is_ok());
+    }
 }

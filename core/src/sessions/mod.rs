@@ -305,6 +305,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_presence_sets_the_status_the_reference_reports() {
+        let status = |xml: &str| Status::of_presence(&Element::parse(xml).unwrap());
+        let st = |show: &str, text: &str| {
+            Some(Status {
+                show: show.into(),
+                text: text.into(),
+            })
+        };
+        assert_eq!(status("<presence/>"), st("available", ""));
+        assert_eq!(
+            status("<presence><show>dnd</show><status>Busy</status></presence>"),
+            st("dnd", "Busy")
+        );
+        assert_eq!(
+            status("<presence type='unavailable'><status>Off</status></presence>"),
+            st("unavailable", "Off")
+        );
+        assert_eq!(status("<presence type='subscribe'/>"), None);
+    }
+
+    #[test]
     fn resources_are_uuid_v4() {
         let r = resource(Transport::Sse);
         let uuid = r.strip_prefix("sse-").unwrap();
