@@ -1481,3 +1481,48 @@ fn stats_count_the_sessions_of_every_node_and_of_this_one() {
     drop(sse);
     assert!(eventually(10, || stats(&a) == (Some(1), Some(0))));
 }
+
+/// The admin's session fields see every node's sessions: the status an XMPP client's presence
+/// shows on one node is listed on another, and a kick from a third ends the streams wherever
+/// they live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_lists_and_kicks_sessions_on_every_node() {
+    use mimql_client::admin::session as admin;
+    let t = three();
+    let [a, b, c] = &t.nodes;
+    let bob = a.new_user("clkick");
+    let mut x = xmpp::login(&endpoint(a), &bob.jid, &bob.password, "desk").await;
+    x.send("<presence xmlns='jabber:client'><show>dnd</show><status>Busy</status></presence>")
+        .await;
+    let mut sub = blocking(|| open_sse(&c.client(&bob)));
+    let away = |on: &TestServer| {
+        common::ok(
+            on.admin()
+                .run(admin::list_users_with_status(Some("localhost"), "dnd"))
+                .unwrap(),
+        )
+        .value()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| s.user.0.starts_with(&bob.jid))
+        .collect::<Vec<_>>()
+    };
+    assert!(blocking(|| eventually(10, || away(b).len() == 1)));
+    assert_eq!(blocking(|| away(b))[0].text.as_deref(), Some("Busy"));
+    let user_sessions = |on: &TestServer| {
+        common::ok(on.admin().run(admin::list_user_sessions(&bob.jid)).unwrap())
+            .value()
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(blocking(|| eventually(10, || user_sessions(b).len() == 2)));
+
+    let d = blocking(|| common::ok(b.admin().run(admin::kick_user(&bob.jid, None)).unwrap()));
+    assert_eq!(d.value().map(Vec::len), Some(2));
+    assert_eq!(x.closed().await.as_deref(), Some("policy-violation"));
+    assert!(blocking(|| sub.closed_by_server(WAIT)));
+    assert!(blocking(
+        || user_sessions(a).is_empty() && user_sessions(c).is_empty()
+    ));
+}

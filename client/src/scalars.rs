@@ -52,3 +52,8 @@ cynic::impl_scalar!(NonEmptyString, admin_schema::NonEmptyString);
 cynic::impl_scalar!(XmlElement, admin_schema::XmlElement);
 cynic::impl_scalar!(DateTime, admin_schema::DateTime);
 cynic::impl_scalar!(PosInt, admin_schema::PosInt);
+cynic::impl_scalar!(NonNegInt, admin_schema::NonNegInt);
+cynic::impl_scalar!(BareJid, admin_schema::BareJID);
+cynic::impl_scalar!(FullJid, admin_schema::FullJID);
+cynic::impl_scalar!(ResourceName, admin_schema::ResourceName);
+cynic::impl_scalar!(RoomName, admin_schema::RoomName);

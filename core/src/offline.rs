@@ -39,6 +39,24 @@ pub struct NewOffline<'a> {
     pub stanza: &'a str,
     /// `id` is the recipient's archive copy (its stanza-id).
     pub archived: bool,
+    /// When it expires (XEP-0023), in microseconds since the epoch.
+    pub expires_at: Option<i64>,
+}
+
+/// The XEP-0023 expiry namespace (`<x xmlns='jabber:x:expire' seconds='N'/>`).
+const EXPIRE_NS: &str = "jabber:x:expire";
+
+/// When a message kept at `micros` expires, by its `jabber:x:expire` element (as the
+/// reference's `mod_offline` reads it); `None`: never.
+pub fn expiry(el: &Element, micros: i64) -> Option<i64> {
+    let seconds: i64 = el
+        .elements()
+        .find(|c| c.name == "x" && c.attr("xmlns") == Some(EXPIRE_NS))?
+        .attr("seconds")?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(micros.saturating_add(seconds.max(0).saturating_mul(1_000_000)))
 }
 
 /// The advisory lock class offline writers take per recipient on PostgreSQL, so that two
@@ -98,6 +116,7 @@ pub async fn store_many<C: ConnectionTrait>(
                 sender: Set(m.sender.to_string()),
                 stanza: Set(m.stanza.to_string()),
                 archived: Set(m.archived),
+                expires_at: Set(m.expires_at),
             });
             true
         })
@@ -129,6 +148,8 @@ pub async fn remove_user<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<(), 
 /// A kept message handed to its recipient.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stored {
+    /// When it expires (XEP-0023), in microseconds since the epoch.
+    pub expires_at: Option<i64>,
     /// Its MAM id: the time it was routed, and its stanza-id when `archived`.
     pub id: MamId,
     pub sender: String,
@@ -138,6 +159,9 @@ pub struct Stored {
 
 #[derive(Debug, thiserror::Error)]
 pub enum OfflineError {
+    /// A domain this server does not serve.
+    #[error("unknown domain")]
+    DomainNotFound,
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
@@ -146,11 +170,57 @@ pub enum OfflineError {
 pub struct Offline {
     db: DatabaseConnection,
     enabled: bool,
+    hosts: Vec<String>,
 }
 
 impl Offline {
-    pub fn new(db: DatabaseConnection, enabled: bool) -> Offline {
-        Offline { db, enabled }
+    pub fn new(db: DatabaseConnection, enabled: bool, hosts: Vec<String>) -> Offline {
+        Offline { db, enabled, hosts }
+    }
+
+    /// Deletes the offline messages of `domain`'s users that `condition` selects, in one
+    /// statement; answers how many.
+    async fn delete_of_domain(
+        &self,
+        domain: &str,
+        condition: sea_orm::Condition,
+    ) -> Result<u64, OfflineError> {
+        if !self.hosts.iter().any(|h| h == domain) {
+            return Err(OfflineError::DomainNotFound);
+        }
+        let users = sea_orm::sea_query::Query::select()
+            .column(mimql_entities::user::Column::Id)
+            .from(mimql_entities::user::Entity)
+            .and_where(mimql_entities::user::Column::Server.eq(domain))
+            .to_owned();
+        let res = offline_message::Entity::delete_many()
+            .filter(offline_message::Column::UserId.in_subquery(users))
+            .filter(condition)
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected)
+    }
+
+    /// `deleteExpiredMessages`: the domain's messages whose expiry time has passed.
+    pub async fn delete_expired(&self, domain: &str) -> Result<u64, OfflineError> {
+        let now = crate::db::now_micros();
+        self.delete_of_domain(
+            domain,
+            sea_orm::Condition::all().add(offline_message::Column::ExpiresAt.lt(now)),
+        )
+        .await
+    }
+
+    /// `deleteOldMessages`: the domain's messages kept at least `days` days ago (a message's
+    /// id is its time).
+    pub async fn delete_old(&self, domain: &str, days: u32) -> Result<u64, OfflineError> {
+        let cutoff = crate::db::now_micros() - i64::from(days) * 86_400 * 1_000_000;
+        self.delete_of_domain(
+            domain,
+            sea_orm::Condition::all()
+                .add(offline_message::Column::Id.lte(MamId::upper_bound(cutoff).0)),
+        )
+        .await
     }
 
     /// Removes and answers the oldest `limit` messages kept for `user`, oldest first (none
@@ -174,6 +244,8 @@ impl Offline {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
+        // Expired messages go without being handed over (XEP-0023).
+        let now = crate::db::now_micros();
         offline_message::Entity::delete_many()
             .filter(offline_message::Column::Id.is_in(rows.iter().map(|r| r.id)))
             .exec(&txn)
@@ -181,7 +253,9 @@ impl Offline {
         txn.commit().await?;
         Ok(rows
             .into_iter()
+            .filter(|r| r.expires_at.is_none_or(|t| t > now))
             .map(|r| Stored {
+                expires_at: r.expires_at,
                 id: MamId(r.id),
                 sender: r.sender,
                 stanza: r.stanza,
@@ -205,6 +279,7 @@ impl Offline {
             sender: Set(m.sender.clone()),
             stanza: Set(m.stanza.clone()),
             archived: Set(m.archived),
+            expires_at: Set(m.expires_at),
         });
         offline_message::Entity::insert_many(rows)
             .exec_without_returning(&self.db)
@@ -219,6 +294,25 @@ mod tests {
 
     fn el(s: &str) -> Element {
         Element::parse(s).unwrap()
+    }
+
+    #[test]
+    fn expiry_comes_from_jabber_x_expire() {
+        let at = 1_000_000;
+        let expiry = |xml: &str| expiry(&el(xml), at);
+        assert_eq!(
+            expiry("<message><body>x</body><x xmlns='jabber:x:expire' seconds='60'/></message>"),
+            Some(at + 60_000_000)
+        );
+        assert_eq!(expiry("<message><body>x</body></message>"), None);
+        assert_eq!(
+            expiry("<message><x xmlns='other' seconds='60'/></message>"),
+            None
+        );
+        assert_eq!(
+            expiry("<message><x xmlns='jabber:x:expire' seconds='soon'/></message>"),
+            None
+        );
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub struct Model {
     pub stanza: String,
     /// Whether `id` is the recipient's archive copy (its XEP-0359 stanza-id).
     pub archived: bool,
+    /// When it expires (XEP-0023 `jabber:x:expire`), in microseconds since the epoch; null:
+    /// never.
+    pub expires_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

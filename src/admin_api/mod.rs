@@ -4,10 +4,15 @@
 mod account;
 mod gdpr;
 mod http_upload;
+mod inbox;
 mod last;
+mod muc;
+mod muc_light;
+mod offline;
 mod private;
 mod roster;
 mod server;
+mod session;
 mod stanza;
 mod stat;
 mod token;
@@ -76,6 +81,14 @@ impl AdminQueryResolver for AdminApi {
                 AuthType::Unauthorized
             }),
         }))
+    }
+}
+
+impl AdminApi {
+    /// Whether the user has an account (false for a domain this server does not serve).
+    async fn account_exists(&self, user: &crate::jid::Jid) -> Result<bool, ApiError> {
+        let bare = user.to_bare();
+        Ok(self.state.accounts.is_host(bare.domain()) && self.state.accounts.exists(&bare).await?)
     }
 }
 

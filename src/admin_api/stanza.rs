@@ -1,6 +1,11 @@
 //! `stanza` on the admin API: messages and stanzas sent on behalf of any user, and any user's
 //! archive, through the same stanza builders, router and archive as the user API.
 
+// The user API's archive page, compiled a second time against the admin's generated types.
+#[allow(clippy::duplicate_mod)]
+#[path = "../api/stanza_page.rs"]
+mod page;
+
 use async_graphql::{Context, Result};
 use futures_util::StreamExt;
 
@@ -9,10 +14,14 @@ use crate::api::codes;
 use crate::api::stanza::{MAX_RESULT_LIMIT, page_size_of};
 use crate::archive::Page;
 use crate::errors::ApiError;
+/// The generated types `page` converts.
+use crate::generated::admin as schema_types;
 use crate::generated::admin::*;
 use crate::jid::Jid as CoreJid;
 use crate::router::Envelope;
 use crate::stanza::Outgoing;
+use page::payload;
+pub(super) use page::room_messages;
 
 impl AdminApi {
     /// The user the admin acts for must exist (`unknown_user`).
@@ -125,20 +134,7 @@ impl StanzaAdminQueryResolver for AdminApi {
             .last_messages(&user, &page)
             .await
             .map_err(|e| codes::archive(e, &user))?;
-        let mut stanzas = Vec::with_capacity(rows.len());
-        for row in rows {
-            let m = crate::api::stanza::archived(&row)?;
-            stanzas.push(Some(StanzaMap {
-                sender: Some(Jid(m.sender)),
-                timestamp: Some(DateTime(m.time)),
-                stanza_id: Some(m.id),
-                stanza: Some(XmlElement(m.stanza)),
-            }));
-        }
-        Ok(Some(StanzasPayload {
-            stanzas: Some(stanzas),
-            limit: Some(limit as i32),
-        }))
+        Ok(Some(payload(rows, limit)?))
     }
 }
 

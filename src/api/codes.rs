@@ -29,7 +29,7 @@ use crate::xml::InvalidChar;
 /// TAB, LF and CR (NUL included), U+FFFE or U+FFFF. Everything mimql stores travels as XML
 /// over XMPP, and PostgreSQL cannot hold NUL, so such input is refused alike on every
 /// database. `what` names the value (`The name`, `vCard/N/FAMILY`).
-fn invalid_character(what: &str, c: InvalidChar) -> ApiError {
+pub(crate) fn invalid_character(what: &str, c: InvalidChar) -> ApiError {
     ApiError::new(
         "invalid_character",
         format!("{what} contains {c}, a character XML cannot carry"),
@@ -370,6 +370,7 @@ pub fn inbox(e: InboxError, user: &Jid) -> ApiError {
             "user_does_not_exist",
             format!("User {} does not exist", user.to_bare()),
         ),
+        InboxError::DomainNotFound => ApiError::new("domain_not_found", "Domain not found"),
         InboxError::Db(e) => ApiError::internal("inbox", e),
     };
     err.with("user", user.to_string())

@@ -1,17 +1,24 @@
 //! `stanza`: sending messages and stanzas, the caller's archive, and the subscription to
 //! incoming messages (a live session for as long as the stream is open).
 
+#[path = "stanza_page.rs"]
+mod page;
+
 use async_graphql::{Context, Result};
 use futures_util::StreamExt;
 
 use super::{UserApi, caller, codes};
 use crate::archive::{Archived, Page};
 use crate::errors::ApiError;
+/// The generated types `page` converts (see there).
+use crate::generated::user as schema_types;
 use crate::generated::user::*;
 use crate::pipeline::{SessionReady, SubscriptionTransport};
 use crate::router::Envelope;
 use crate::sessions::{self, LiveSession};
 use crate::stanza::Outgoing;
+use page::payload;
+pub(super) use page::room_messages;
 
 /// The archive's page size cap (the reference's `max_result_limit` default).
 pub const MAX_RESULT_LIMIT: i64 = 50;
@@ -132,24 +139,6 @@ pub(crate) fn archived(row: &Archived) -> Result<Decoded, ApiError> {
     })
 }
 
-/// A page of an archive (personal or a room's) as `StanzasPayload`.
-pub(super) fn payload(rows: Vec<Archived>, limit: i64) -> Result<StanzasPayload, ApiError> {
-    let mut stanzas = Vec::with_capacity(rows.len());
-    for row in rows {
-        let m = archived(&row)?;
-        stanzas.push(Some(StanzaMap {
-            sender: Some(Jid(m.sender)),
-            timestamp: Some(DateTime(m.time)),
-            stanza_id: Some(m.id),
-            stanza: Some(XmlElement(m.stanza)),
-        }));
-    }
-    Ok(StanzasPayload {
-        stanzas: Some(stanzas),
-        limit: Some(limit as i32),
-    })
-}
-
 /// The effective page size: `requested` capped at the archive's limit, the limit when absent.
 pub(super) fn page_size(requested: Option<PosInt>) -> i64 {
     page_size_of(requested.map(|l| l.0), MAX_RESULT_LIMIT)
@@ -158,24 +147,6 @@ pub(super) fn page_size(requested: Option<PosInt>) -> i64 {
 /// [`page_size`] of a plain number, capped at `max`.
 pub(crate) fn page_size_of(requested: Option<i64>, max: i64) -> i64 {
     requested.map_or(max, |l| l).min(max)
-}
-
-/// `getRoomMessages` of MUC and MUC Light: a page of a room's archive, read by `fetch` (given
-/// `before` in microseconds and the page size), its errors mapped by `err`.
-pub(super) async fn room_messages<E, Fut>(
-    requested: Option<PosInt>,
-    before: Option<DateTime>,
-    fetch: impl FnOnce(Option<i64>, u64) -> Fut,
-    err: impl FnOnce(E) -> async_graphql::Error,
-) -> Result<Option<StanzasPayload>>
-where
-    Fut: std::future::Future<Output = Result<Vec<Archived>, E>>,
-{
-    let limit = page_size(requested);
-    let rows = fetch(before.map(|b| b.0.timestamp_micros()), limit as u64)
-        .await
-        .map_err(err)?;
-    Ok(Some(payload(rows, limit)?))
 }
 
 /// What a subscriber sees of a routed message: the routing sender, the time of delivery, the

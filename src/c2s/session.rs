@@ -840,6 +840,7 @@ async fn open_session(
         opened_at: crate::db::now_micros(),
         peer: Some(peer),
         presence: None,
+        status: Some(crate::sessions::Status::unavailable()),
     };
     LiveSession::open_as(state.sessions.clone(), info).await
 }
@@ -859,6 +860,11 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
             }
             routed = b.session.next() => match routed {
                 Some(routed) => {
+                    // Kicked (the admin's kickUser): the stream ends with the reason.
+                    if let Some(reason) = crate::sessions::kick_reason(&routed) {
+                        close(&mut b.stream, DefinedCondition::PolicyViolation, reason).await;
+                        break;
+                    }
                     // Roster pushes only to interested resources.
                     if !b.roster_requested
                         && routed.sender == b.jid.to_bare()
@@ -869,6 +875,15 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
                     let Some(xml) = to_client(&routed, &b.jid) else { continue };
                     if send(&mut b.stream, &xml).await.is_err() {
                         break;
+                    }
+                    // A presence the server sends on this session's behalf (the admin's
+                    // setPresence): the session takes it as its own, after the client saw it.
+                    if is_own_presence(&routed, &b.jid) {
+                        let mut own = routed.element.clone();
+                        own.attrs.retain(|(k, _)| k != "to" && k != "from");
+                        if presence(state, &mut b, &own).await.is_err() {
+                            break;
+                        }
                     }
                 }
                 None => {
@@ -961,6 +976,18 @@ async fn handle(shared: &Shared, b: &mut Bound, el: Xml) -> io::Result<()> {
             Err(io::Error::other("unsupported stanza"))
         }
     }
+}
+
+/// Whether a routed stanza is a presence the server sends on this session's behalf: from the
+/// session's own full JID (which only the server routes from) to its bare JID.
+fn is_own_presence(routed: &Routed, me: &Jid) -> bool {
+    routed.element.name == "presence"
+        && routed.sender == *me
+        && routed
+            .element
+            .attr("to")
+            .and_then(|to| Jid::parse_any(to).ok())
+            .is_some_and(|to| to == me.to_bare())
 }
 
 /// A client's element as the domain keeps it (without the stream's default namespace).
@@ -1154,12 +1181,16 @@ async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()
     };
     let stamped = super::presence::stamp(e, &b.jid);
     let available = e.attr("type").is_none();
+    let Some(status) = crate::sessions::Status::of_presence(e) else {
+        return Ok(());
+    };
     if let Err(err) = state
         .sessions
         .set_presence(
             b.session.info.id,
             priority,
             available.then(|| stamped.clone()),
+            status,
         )
         .await
     {

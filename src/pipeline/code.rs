@@ -168,6 +168,10 @@ codes! {
     NotOccupant = "not_occupant", 200;
     NickNotFound = "nick_not_found", 200;
     NoSession = "no_session", 200;
+    // Admin sessions and inbox bins.
+    WrongResNumber = "wrong_res_number", 200;
+    EmptyResource = "empty_resource", 200;
+    HostTypeNotFound = "host_type_not_found", 200;
     // Per-user bounds on sessions and connections: refusals, retry once one ends.
     TooManySessions = "too_many_sessions", 429;
     TooManySubscriptions = "too_many_subscriptions", 429;

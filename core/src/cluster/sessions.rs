@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use super::{Cluster, stmt};
 use crate::jid::Jid;
 use crate::sessions::{
-    LocalSessions, Routed, SessionError, SessionId, SessionInfo, SessionRegistry, Transport,
+    LocalSessions, Routed, SessionError, SessionId, SessionInfo, SessionRegistry, Status, Transport,
 };
 use crate::xml::Element;
 
@@ -83,6 +83,36 @@ struct Row {
     peer: Option<String>,
     /// An XMPP client's last available presence.
     presence: Option<String>,
+    /// An XMPP client's presence status.
+    status_show: Option<String>,
+    status_text: Option<String>,
+}
+
+/// The columns [`Row`] reads, of `cluster_sessions s` joined with `cluster_nodes n`.
+const ROW_COLUMNS: &str = "s.id, s.jid, s.priority, s.node, s.transport, s.opened_at, s.peer, \
+                           s.presence, s.status_show, s.status_text";
+
+impl Row {
+    fn info(self) -> Option<SessionInfo> {
+        Some(SessionInfo {
+            id: SessionId(u128::from_str_radix(&self.id, 16).ok()?),
+            jid: Jid::parse_any(&self.jid).ok()?,
+            priority: self.priority,
+            node: self.node,
+            transport: match self.transport.as_str() {
+                "ws" => Transport::WebSocket,
+                "c2s" => Transport::C2s,
+                _ => Transport::Sse,
+            },
+            opened_at: self.opened_at,
+            peer: self.peer.and_then(|p| p.parse().ok()),
+            presence: self.presence.and_then(|p| Element::parse(&p).ok()),
+            status: self.status_show.map(|show| Status {
+                show,
+                text: self.status_text.unwrap_or_default(),
+            }),
+        })
+    }
 }
 
 impl ClusterSessions {
@@ -122,8 +152,8 @@ impl ClusterSessions {
             .await?;
         let inserted = txn
             .execute_raw(stmt(
-                "INSERT INTO cluster_sessions (id, user_hash, user_bare, jid, priority, node, transport, opened_at, peer) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $11 \
+                "INSERT INTO cluster_sessions (id, user_hash, user_bare, jid, priority, node, transport, opened_at, peer, status_show, status_text) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $11, $12, $13 \
                  WHERE (SELECT COUNT(*) FROM cluster_sessions s JOIN cluster_nodes n ON n.name = s.node \
                         WHERE s.user_hash = $2 AND s.user_bare = $3 AND n.heartbeat_at > $9) < $10",
                 vec![
@@ -138,6 +168,8 @@ impl ClusterSessions {
                     alive_since.into(),
                     (self.max_per_user as i64).into(),
                     info.peer.map(|p| p.to_string()).into(),
+                    info.status.as_ref().map(|s| s.show.clone()).into(),
+                    info.status.as_ref().map(|s| s.text.clone()).into(),
                 ],
             ))
             .await?
@@ -311,32 +343,39 @@ impl SessionRegistry for ClusterSessions {
         let bare = user.bare_string();
         let alive_since = crate::db::now_micros() - self.cluster.ttl().as_micros() as i64;
         let rows = Row::find_by_statement(stmt(
-            "SELECT s.id, s.jid, s.priority, s.node, s.transport, s.opened_at, s.peer, s.presence \
-             FROM cluster_sessions s JOIN cluster_nodes n ON n.name = s.node \
-             WHERE s.user_hash = $1 AND s.user_bare = $2 AND n.heartbeat_at > $3",
+            &format!(
+                "SELECT {ROW_COLUMNS} \
+                 FROM cluster_sessions s JOIN cluster_nodes n ON n.name = s.node \
+                 WHERE s.user_hash = $1 AND s.user_bare = $2 AND n.heartbeat_at > $3"
+            ),
             vec![key_hash(&bare).into(), bare.into(), alive_since.into()],
+        ))
+        .all(&self.db)
+        .await
+        .map_err(|e| SessionError::Unavailable(e.to_string()))?;
+        Ok(rows.into_iter().filter_map(Row::info).collect())
+    }
+
+    async fn all_sessions(&self, domain: Option<&str>) -> Result<Vec<SessionInfo>, SessionError> {
+        let alive_since = crate::db::now_micros() - self.cluster.ttl().as_micros() as i64;
+        // The domain's sessions by the end of their bare JIDs (LIKE's wildcards in a domain
+        // name only widen the match; the filter below is exact).
+        let pattern = domain.map_or_else(|| "%".to_string(), |d| format!("%@{d}"));
+        let rows = Row::find_by_statement(stmt(
+            &format!(
+                "SELECT {ROW_COLUMNS} \
+                 FROM cluster_sessions s JOIN cluster_nodes n ON n.name = s.node \
+                 WHERE s.user_bare LIKE $1 AND n.heartbeat_at > $2"
+            ),
+            vec![pattern.into(), alive_since.into()],
         ))
         .all(&self.db)
         .await
         .map_err(|e| SessionError::Unavailable(e.to_string()))?;
         Ok(rows
             .into_iter()
-            .filter_map(|r| {
-                Some(SessionInfo {
-                    id: SessionId(u128::from_str_radix(&r.id, 16).ok()?),
-                    jid: Jid::parse_any(&r.jid).ok()?,
-                    priority: r.priority,
-                    node: r.node,
-                    transport: match r.transport.as_str() {
-                        "ws" => Transport::WebSocket,
-                        "c2s" => Transport::C2s,
-                        _ => Transport::Sse,
-                    },
-                    opened_at: r.opened_at,
-                    peer: r.peer.and_then(|p| p.parse().ok()),
-                    presence: r.presence.and_then(|p| Element::parse(&p).ok()),
-                })
-            })
+            .filter_map(Row::info)
+            .filter(|s| domain.is_none_or(|d| s.jid.domain() == d))
             .collect())
     }
 
@@ -365,13 +404,23 @@ impl SessionRegistry for ClusterSessions {
         id: SessionId,
         priority: i32,
         presence: Option<Element>,
+        status: Status,
     ) -> Result<(), SessionError> {
         let text = presence.as_ref().map(Element::to_string);
-        self.local.set_presence(id, priority, presence).await?;
+        self.local
+            .set_presence(id, priority, presence, status.clone())
+            .await?;
         self.db
             .execute_raw(stmt(
-                "UPDATE cluster_sessions SET priority = $1, presence = $2 WHERE id = $3",
-                vec![priority.into(), text.into(), id_text(id).into()],
+                "UPDATE cluster_sessions SET priority = $1, presence = $3, status_show = $4, \
+                 status_text = $5 WHERE id = $2",
+                vec![
+                    priority.into(),
+                    id_text(id).into(),
+                    text.into(),
+                    status.show.into(),
+                    status.text.into(),
+                ],
             ))
             .await
             .map_err(|e| SessionError::Unavailable(e.to_string()))?;

@@ -161,12 +161,17 @@ pub async fn remove_user<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<(), 
 pub enum InboxError {
     #[error("the user does not exist")]
     UserNotFound,
+    /// A domain (or host type) this server does not serve.
+    #[error("the domain is not served")]
+    DomainNotFound,
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
 
 pub struct Inbox {
     db: DatabaseConnection,
+    /// The served domains (each its own host type, as in the reference's static config).
+    hosts: Vec<String>,
 }
 
 /// The bin cut-off: entries whose last activity is strictly older are flushed.
@@ -175,8 +180,49 @@ pub fn flush_cutoff(now_micros: i64, days: u32) -> i64 {
 }
 
 impl Inbox {
-    pub fn new(db: DatabaseConnection) -> Inbox {
-        Inbox { db }
+    pub fn new(db: DatabaseConnection, hosts: Vec<String>) -> Inbox {
+        Inbox { db, hosts }
+    }
+
+    fn check_host(&self, domain: &str) -> Result<(), InboxError> {
+        if self.hosts.iter().any(|h| h == domain) {
+            Ok(())
+        } else {
+            Err(InboxError::DomainNotFound)
+        }
+    }
+
+    /// `flushDomainBin`: deletes the bin entries of every user of `domain` last active more
+    /// than `days` days ago (all of them for 0), in one statement; answers how many.
+    pub async fn flush_domain_bin(&self, domain: &str, days: u32) -> Result<u64, InboxError> {
+        self.check_host(domain)?;
+        let users = sea_orm::sea_query::Query::select()
+            .column(mimql_entities::user::Column::Id)
+            .from(mimql_entities::user::Entity)
+            .and_where(mimql_entities::user::Column::Server.eq(domain))
+            .to_owned();
+        let cutoff = flush_cutoff(crate::db::now_micros(), days);
+        let res = inbox_entry::Entity::delete_many()
+            .filter(inbox_entry::Column::UserId.in_subquery(users))
+            .filter(inbox_entry::Column::Box.eq(BIN))
+            .filter(inbox_entry::Column::Timestamp.lt(cutoff))
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected)
+    }
+
+    /// `flushGlobalBin`: deletes every bin entry of the database last active more than `days`
+    /// days ago (all of them for 0); `host_type` must be a served host (it names the database
+    /// in the reference). Answers how many.
+    pub async fn flush_global_bin(&self, host_type: &str, days: u32) -> Result<u64, InboxError> {
+        self.check_host(host_type)?;
+        let cutoff = flush_cutoff(crate::db::now_micros(), days);
+        let res = inbox_entry::Entity::delete_many()
+            .filter(inbox_entry::Column::Box.eq(BIN))
+            .filter(inbox_entry::Column::Timestamp.lt(cutoff))
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected)
     }
 
     /// Deletes the user's bin entries last active more than `days` days ago (all of them for

@@ -29,7 +29,7 @@ use crate::router::{Envelope, Router};
 use crate::sessions::{SessionError, SessionRegistry};
 use crate::striped::Striped;
 use crate::xml::{InvalidChar, check_chars};
-use room::{Affiliation, ConfigChange, Desc, Joined, Role, Room, RoomConfig, RoomError};
+use room::{Actor, Affiliation, ConfigChange, Desc, Joined, Role, Room, RoomConfig, RoomError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MucError {
@@ -353,19 +353,24 @@ impl Muc {
     }
 
     /// `getRoomConfig` (owners only).
-    pub async fn config(&self, caller: &Jid, room: &Jid) -> Result<RoomConfig, MucError> {
+    pub async fn config<'a>(
+        &self,
+        caller: impl Into<Actor<'a>>,
+        room: &Jid,
+    ) -> Result<RoomConfig, MucError> {
         let state = self.read(room).await?;
         state.require_owner(caller, room::OwnerAction::ReadConfig)?;
         Ok(state.config)
     }
 
     /// `changeRoomConfiguration` (owners only): answers the resulting configuration.
-    pub async fn configure(
+    pub async fn configure<'a>(
         &self,
-        caller: &Jid,
+        caller: impl Into<Actor<'a>>,
         room: &Jid,
         change: ConfigChange,
     ) -> Result<RoomConfig, MucError> {
+        let caller = caller.into();
         for (what, s) in change.strings() {
             check(what, s)?;
         }
@@ -376,19 +381,41 @@ impl Muc {
         .await
     }
 
-    /// `deleteRoom` (owners only): the room goes with its archive.
-    pub async fn delete(&self, caller: &Jid, room: &Jid) -> Result<(), MucError> {
+    /// `deleteRoom` (owners only): the room goes with its archive; every occupant is told it
+    /// was destroyed, with the reason (XEP-0045 §10.9).
+    pub async fn delete<'a>(
+        &self,
+        caller: impl Into<Actor<'a>>,
+        room: &Jid,
+        reason: &str,
+    ) -> Result<(), MucError> {
+        check("The reason", reason)?;
         let _room = self.locks.of(&room.bare_string()).lock().await;
         let l = self.lock(room).await?;
         l.room.require_owner(caller, room::OwnerAction::Delete)?;
+        let mut envelopes = Vec::with_capacity(l.room.occupants.len());
+        for o in &l.room.occupants {
+            let sender = stanzas::occupant_jid(room, &o.nick)?;
+            envelopes.push(Envelope {
+                element: stanzas::destroyed(&sender, &o.jid, reason),
+                sender,
+                to: o.jid.clone(),
+            });
+        }
         store::delete(&l.txn, l.id).await?;
         rooms::remove_room(&l.txn, room).await?;
         l.txn.commit().await?;
+        self.deliver(envelopes).await;
         Ok(())
     }
 
     /// `listRoomUsers` (read access): every occupant in join order.
-    pub async fn users(&self, caller: &Jid, room: &Jid) -> Result<Vec<UserView>, MucError> {
+    pub async fn users<'a>(
+        &self,
+        caller: impl Into<Actor<'a>>,
+        room: &Jid,
+    ) -> Result<Vec<UserView>, MucError> {
+        let caller = caller.into();
         let state = self.read(room).await?;
         state.require_read(caller)?;
         let show = state.shows_jids_to(caller);
@@ -404,9 +431,9 @@ impl Muc {
     }
 
     /// `listRoomAffiliations` (read access), by JID; `none` is never stored.
-    pub async fn affiliations(
+    pub async fn affiliations<'a>(
         &self,
-        caller: &Jid,
+        caller: impl Into<Actor<'a>>,
         room: &Jid,
         filter: Option<Affiliation>,
     ) -> Result<Vec<(Jid, Affiliation)>, MucError> {
@@ -421,9 +448,9 @@ impl Muc {
 
     /// `getRoomMessages` (read access): the newest `limit` archived messages at or before
     /// `before_micros`, oldest first.
-    pub async fn messages(
+    pub async fn messages<'a>(
         &self,
-        caller: &Jid,
+        caller: impl Into<Actor<'a>>,
         room: &Jid,
         before_micros: Option<i64>,
         limit: u64,
@@ -433,29 +460,37 @@ impl Muc {
     }
 
     /// `kickUser`: one of the caller's moderator occupants removes the occupant `nick`.
-    pub async fn kick(&self, caller: &Jid, room: &Jid, nick: &str) -> Result<(), MucError> {
+    pub async fn kick<'a>(
+        &self,
+        caller: impl Into<Actor<'a>>,
+        room: &Jid,
+        nick: &str,
+    ) -> Result<(), MucError> {
+        let caller = caller.into();
         self.change(room, |r| r.kick(caller, nick)).await.map(drop)
     }
 
     /// `setUserRole`.
-    pub async fn set_role(
+    pub async fn set_role<'a>(
         &self,
-        caller: &Jid,
+        caller: impl Into<Actor<'a>>,
         room: &Jid,
         nick: &str,
         role: Role,
     ) -> Result<(), MucError> {
+        let caller = caller.into();
         self.change(room, |r| r.set_role(caller, nick, role)).await
     }
 
     /// `setUserAffiliation`.
-    pub async fn set_affiliation(
+    pub async fn set_affiliation<'a>(
         &self,
-        caller: &Jid,
+        caller: impl Into<Actor<'a>>,
         room: &Jid,
         target: &Jid,
         aff: Affiliation,
     ) -> Result<(), MucError> {
+        let caller = caller.into();
         self.change(room, |r| r.set_affiliation(caller, target, aff))
             .await
             .map(drop)

@@ -314,6 +314,21 @@ impl Desc {
     }
 }
 
+/// Who acts on a room: a user (by any of its JIDs), or the server's administrator (the admin
+/// API), who has every right of an owner and of a moderator without being either, and whom no
+/// rule refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor<'a> {
+    User(&'a Jid),
+    Admin,
+}
+
+impl<'a> From<&'a Jid> for Actor<'a> {
+    fn from(user: &'a Jid) -> Actor<'a> {
+        Actor::User(user)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Room {
     pub config: RoomConfig,
@@ -345,6 +360,22 @@ impl Room {
             .unwrap_or(Affiliation::None)
     }
 
+    /// The affiliation an actor acts with (the administrator's is an owner's).
+    fn affiliation_of(&self, actor: Actor<'_>) -> Affiliation {
+        match actor {
+            Actor::User(user) => self.affiliation(user),
+            Actor::Admin => Affiliation::Owner,
+        }
+    }
+
+    /// Whether an actor acts as a moderator (the administrator always does).
+    fn moderates_as(&self, actor: Actor<'_>) -> bool {
+        match actor {
+            Actor::User(user) => self.moderates(user),
+            Actor::Admin => true,
+        }
+    }
+
     /// Whether one of the user's JIDs is in the room.
     pub fn occupies(&self, user: &Jid) -> bool {
         let bare = user.to_bare();
@@ -374,8 +405,12 @@ impl Room {
         }
     }
 
-    pub fn require_read(&self, user: &Jid) -> Result<(), RoomError> {
-        if self.can_read(user) {
+    pub fn require_read<'a>(&self, actor: impl Into<Actor<'a>>) -> Result<(), RoomError> {
+        let allowed = match actor.into() {
+            Actor::User(user) => self.can_read(user),
+            Actor::Admin => true,
+        };
+        if allowed {
             Ok(())
         } else {
             Err(RoomError::NoReadAccess)
@@ -383,8 +418,12 @@ impl Room {
     }
 
     /// Owners only (room admins are refused).
-    pub fn require_owner(&self, user: &Jid, action: OwnerAction) -> Result<(), RoomError> {
-        if self.affiliation(user) == Affiliation::Owner {
+    pub fn require_owner<'a>(
+        &self,
+        actor: impl Into<Actor<'a>>,
+        action: OwnerAction,
+    ) -> Result<(), RoomError> {
+        if self.affiliation_of(actor.into()) == Affiliation::Owner {
             Ok(())
         } else {
             Err(RoomError::NotOwner(action))
@@ -487,17 +526,24 @@ impl Room {
 
     /// `setUserRole`: the caller acts as its moderator occupant if it has one, else with role
     /// none. Setting the role an occupant has is a no-op anyone may do.
-    pub fn set_role(&mut self, caller: &Jid, nick: &str, role: Role) -> Result<(), RoomError> {
+    pub fn set_role<'a>(
+        &mut self,
+        caller: impl Into<Actor<'a>>,
+        nick: &str,
+        role: Role,
+    ) -> Result<(), RoomError> {
+        let caller = caller.into();
         let i = self.by_nick(nick)?;
         let target = &self.occupants[i];
         if target.role == role {
             return Ok(());
         }
-        let caller_aff = self.affiliation(caller);
+        let caller_aff = self.affiliation_of(caller);
         let target_aff = self.affiliation(&target.jid);
         let allowed = match (target.role, role) {
+            _ if caller == Actor::Admin => true,
             (Role::Visitor, Role::Participant) | (Role::Participant, Role::Visitor) => {
-                self.moderates(caller)
+                self.moderates_as(caller)
             }
             (_, Role::Moderator) => caller_aff.is_admin(),
             (Role::Moderator, _) => caller_aff.is_admin() && !target_aff.is_admin(),
@@ -512,15 +558,22 @@ impl Room {
 
     /// `kickUser`: a moderator removes an occupant; moderators only by owners and admins, and
     /// owners and admins never.
-    pub fn kick(&mut self, caller: &Jid, nick: &str) -> Result<Occupant, RoomError> {
-        if !self.moderates(caller) {
+    /// The administrator kicks anyone.
+    pub fn kick<'a>(
+        &mut self,
+        caller: impl Into<Actor<'a>>,
+        nick: &str,
+    ) -> Result<Occupant, RoomError> {
+        let caller = caller.into();
+        if !self.moderates_as(caller) {
             return Err(RoomError::ModeratorNotFound);
         }
         let i = self.by_nick(nick)?;
         let target = &self.occupants[i];
         let target_aff = self.affiliation(&target.jid);
-        let allowed = !target_aff.is_admin()
-            && (target.role != Role::Moderator || self.affiliation(caller).is_admin());
+        let allowed = caller == Actor::Admin
+            || !target_aff.is_admin()
+                && (target.role != Role::Moderator || self.affiliation_of(caller).is_admin());
         if !allowed {
             return Err(RoomError::KickNotAllowed);
         }
@@ -530,20 +583,23 @@ impl Room {
     /// `setUserAffiliation` (spec §3.4 table); answers the occupants it removed (outcasts, and
     /// users left without membership in a members-only room). The new affiliation sets the
     /// role of the user's occupants.
-    pub fn set_affiliation(
+    /// The administrator sets any affiliation, the last owner's included.
+    pub fn set_affiliation<'a>(
         &mut self,
-        caller: &Jid,
+        caller: impl Into<Actor<'a>>,
         target: &Jid,
         aff: Affiliation,
     ) -> Result<Vec<Occupant>, RoomError> {
+        let caller = caller.into();
         let target = target.to_bare();
         let current = self.affiliation(&target);
         if current == aff {
             return Ok(Vec::new());
         }
         use Affiliation as A;
-        let allowed = match self.affiliation(caller) {
-            A::Owner => {
+        let allowed = match (caller, self.affiliation_of(caller)) {
+            (Actor::Admin, _) => true,
+            (Actor::User(caller), A::Owner) => {
                 let owners = self
                     .affiliations
                     .values()
@@ -554,7 +610,7 @@ impl Room {
                 }
                 true
             }
-            A::Admin => matches!(
+            (_, A::Admin) => matches!(
                 (current, aff),
                 (A::None, A::Member)
                     | (A::Member, A::None)
@@ -595,9 +651,9 @@ impl Room {
 
     /// `changeRoomConfiguration` (owners only): the fields given change. Becoming members-only
     /// removes the occupants without membership; answers them.
-    pub fn configure(
+    pub fn configure<'a>(
         &mut self,
-        caller: &Jid,
+        caller: impl Into<Actor<'a>>,
         change: ConfigChange,
     ) -> Result<Vec<Occupant>, RoomError> {
         self.require_owner(caller, OwnerAction::Configure)?;
@@ -642,8 +698,8 @@ impl Room {
     }
 
     /// Whether the user sees occupants' real JIDs: in non-anonymous rooms, or as a moderator.
-    pub fn shows_jids_to(&self, user: &Jid) -> bool {
-        !self.config.anonymous || self.moderates(user)
+    pub fn shows_jids_to<'a>(&self, actor: impl Into<Actor<'a>>) -> bool {
+        !self.config.anonymous || self.moderates_as(actor.into())
     }
 
     /// What listRooms shows `user` of the room named `name`; `None`: nothing (a hidden room).
@@ -994,5 +1050,22 @@ mod tests {
             "Title with spaces"
         );
         assert!(r.shows_jids_to(&jid(OWNER)) && !r.shows_jids_to(&jid(MEMBER)));
+    }
+
+    #[test]
+    fn the_administrator_has_every_right_and_no_rule_refuses_it() {
+        let mut r = room();
+        assert_eq!(r.require_owner(Actor::Admin, OwnerAction::Delete), Ok(()));
+        assert_eq!(r.require_read(Actor::Admin), Ok(()));
+        assert!(r.shows_jids_to(Actor::Admin));
+        assert_eq!(r.set_role(Actor::Admin, "admin", Role::Visitor), Ok(()));
+        assert!(r.kick(Actor::Admin, "owner").is_ok(), "owners too");
+        assert_eq!(
+            r.set_affiliation(Actor::Admin, &jid(OWNER), Affiliation::None),
+            Ok(Vec::new()),
+            "the last owner too"
+        );
+        assert!(!r.has_owner());
+        assert!(r.configure(Actor::Admin, ConfigChange::default()).is_ok());
     }
 }

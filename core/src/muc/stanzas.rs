@@ -49,6 +49,33 @@ pub fn addressed(msg: &Element, to: &Jid, archived: Option<(&Jid, &str)>) -> Ele
     out
 }
 
+/// The presence that tells the occupant `to` (its real JID) the room was destroyed, from its
+/// own occupant JID `from` (XEP-0045 §10.9).
+pub fn destroyed(from: &Jid, to: &Jid, reason: &str) -> Element {
+    let mut destroy = Element::new("destroy");
+    if !reason.is_empty() {
+        destroy = destroy.with_child(Element::new("reason").with_text(reason));
+    }
+    Element {
+        name: "presence".to_string(),
+        attrs: vec![
+            ("to".to_string(), to.to_string()),
+            ("type".to_string(), "unavailable".to_string()),
+            ("from".to_string(), from.to_string()),
+        ],
+        children: vec![Node::Element(
+            Element::new("x")
+                .with_attr("xmlns", NS_MUC_USER)
+                .with_child(
+                    Element::new("item")
+                        .with_attr("affiliation", "none")
+                        .with_attr("role", "none"),
+                )
+                .with_child(destroy),
+        )],
+    }
+}
+
 /// A private message from an occupant (`from` = `room/nick`) to another's real JID.
 pub fn private(id: &str, from: &Jid, to: &Jid, text: &str) -> Element {
     Element {

@@ -612,7 +612,11 @@ impl MucLight {
 
     /// `deleteRoom`: the owner ends the room; every occupant is told and finds the room's inbox
     /// entry in the bin; the archive goes.
-    pub async fn delete(&self, caller: &Jid, room: &Jid) -> Result<(), MucLightError> {
+    pub async fn delete<'a>(
+        &self,
+        caller: impl Into<room::Actor<'a>>,
+        room: &Jid,
+    ) -> Result<(), MucLightError> {
         self.check_service(room.domain())?;
         let _room = self.locks.of(&room.bare_string()).lock().await;
         let txn = crate::db::begin_write(&self.db).await?;
@@ -668,17 +672,25 @@ impl MucLight {
     }
 
     /// The room, for one of its occupants.
-    async fn read(&self, caller: &Jid, room: &Jid) -> Result<Loaded, MucLightError> {
+    async fn read<'a>(
+        &self,
+        caller: impl Into<room::Actor<'a>>,
+        room: &Jid,
+    ) -> Result<Loaded, MucLightError> {
         self.check_service(room.domain())?;
         let loaded = store::load(&self.db, room, false)
             .await?
             .ok_or(MucLightError::RoomNotFound)?;
-        loaded.room.member(caller)?;
+        loaded.room.readable_by(caller)?;
         Ok(loaded)
     }
 
     /// `getRoomConfig`, `listRoomUsers`: the whole room.
-    pub async fn room(&self, caller: &Jid, room: &Jid) -> Result<RoomView, MucLightError> {
+    pub async fn room<'a>(
+        &self,
+        caller: impl Into<room::Actor<'a>>,
+        room: &Jid,
+    ) -> Result<RoomView, MucLightError> {
         let loaded = self.read(caller, room).await?;
         Ok(RoomView {
             jid: room.to_bare(),
@@ -689,9 +701,9 @@ impl MucLight {
 
     /// `getRoomMessages`: the newest `limit` archived messages at or before `before_micros`,
     /// oldest first.
-    pub async fn messages(
+    pub async fn messages<'a>(
         &self,
-        caller: &Jid,
+        caller: impl Into<room::Actor<'a>>,
         room: &Jid,
         before_micros: Option<i64>,
         limit: u64,

@@ -8,6 +8,8 @@
 
 use crate::config::Limit;
 use crate::jid::Jid;
+/// Who acts on a room (the same as MUC's: a user, or the server's administrator).
+pub use crate::muc::room::Actor;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Affiliation {
@@ -146,6 +148,14 @@ impl Room {
         self.affiliation(caller).ok_or(RoomError::NotMember)
     }
 
+    /// Read access: the occupants, and the administrator.
+    pub fn readable_by<'a>(&self, actor: impl Into<Actor<'a>>) -> Result<(), RoomError> {
+        match actor.into() {
+            Actor::User(user) => self.member(user).map(drop),
+            Actor::Admin => Ok(()),
+        }
+    }
+
     /// Adds `recipient` as a member: the owner may invite, members when `all_can_invite`.
     pub fn invite(
         &self,
@@ -235,7 +245,10 @@ impl Room {
     }
 
     /// Only the owner deletes a room.
-    pub fn delete(&self, caller: &Jid) -> Result<(), RoomError> {
+    pub fn delete<'a>(&self, caller: impl Into<Actor<'a>>) -> Result<(), RoomError> {
+        let Actor::User(caller) = caller.into() else {
+            return Ok(());
+        };
         match self.member(caller)? {
             Affiliation::Owner => Ok(()),
             Affiliation::Member => Err(RoomError::NotAllowed(Action::Delete)),

@@ -31,6 +31,8 @@ pub struct Rows {
     pub origin_id: String,
     pub stanza: String,
     pub micros: i64,
+    /// When the offline copy expires (XEP-0023), in microseconds since the epoch.
+    pub expires_at: Option<i64>,
 }
 
 struct Job {
@@ -173,6 +175,7 @@ async fn write(
                     sender: &m.sender,
                     stanza: &m.stanza,
                     archived: tables.archive,
+                    expires_at: m.expires_at,
                 };
                 Some((i, new))
             })

@@ -154,6 +154,7 @@ impl StandardRouter {
             origin_id: e.element.attr("id").unwrap_or_default().to_string(),
             stanza: e.element.to_string(),
             micros: crate::db::now_micros(),
+            expires_at: None,
         };
         Ok((!rows.copies.is_empty()).then_some((rows, recipient)))
     }
@@ -255,6 +256,7 @@ impl Router for StandardRouter {
                 let targets = targets(&*self.sessions, &e).await?;
                 if targets.is_empty() {
                     rows.offline = Some(*recipient);
+                    rows.expires_at = crate::offline::expiry(&e.element, rows.micros);
                 }
                 Some(targets)
             }

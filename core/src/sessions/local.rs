@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
-use super::{Routed, SessionError, SessionId, SessionInfo, SessionRegistry};
+use super::{Routed, SessionError, SessionId, SessionInfo, SessionRegistry, Status};
 use crate::jid::Jid;
 use crate::xml::Element;
 
@@ -150,6 +150,7 @@ impl SessionRegistry for LocalSessions {
         id: SessionId,
         priority: i32,
         presence: Option<Element>,
+        status: Status,
     ) -> Result<(), SessionError> {
         let mut inner = self.lock();
         let Some(user) = inner.owner.get(&id).cloned() else {
@@ -162,8 +163,20 @@ impl SessionRegistry for LocalSessions {
         {
             e.info.priority = priority;
             e.info.presence = presence;
+            e.info.status = Some(status);
         }
         Ok(())
+    }
+
+    async fn all_sessions(&self, domain: Option<&str>) -> Result<Vec<SessionInfo>, SessionError> {
+        Ok(self
+            .lock()
+            .by_user
+            .values()
+            .flatten()
+            .filter(|e| domain.is_none_or(|d| e.info.jid.domain() == d))
+            .map(|e| e.info.clone())
+            .collect())
     }
 
     async fn end(&self, old: &SessionInfo) {
@@ -199,6 +212,7 @@ mod tests {
             opened_at: 0,
             peer: None,
             presence: None,
+            status: None,
         }
     }
 

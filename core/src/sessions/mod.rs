@@ -67,6 +67,52 @@ pub struct SessionInfo {
     /// what a probe of the user answers, on every node. `None` while unavailable (and for SSE
     /// and WebSocket sessions, which send no presence).
     pub presence: Option<Element>,
+    /// The presence status an XMPP client's session shows (`None` for SSE and WebSocket
+    /// sessions, which have no presence): the admin API's `session` category.
+    pub status: Option<Status>,
+}
+
+/// The presence status of an XMPP client's session, as the reference's `mod_presence` reports
+/// it: `show` is `unavailable` before the first available presence (and after an unavailable
+/// one), `available` for an available presence without `<show/>`, else the `<show/>` text;
+/// `text` is the `<status/>` text (empty without one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub show: String,
+    pub text: String,
+}
+
+impl Status {
+    /// A c2s session's status before its first presence.
+    pub fn unavailable() -> Status {
+        Status {
+            show: "unavailable".into(),
+            text: String::new(),
+        }
+    }
+
+    /// The status a presence without `to` sets (`None`: a type that does not change it).
+    pub fn of_presence(presence: &Element) -> Option<Status> {
+        let child = |name: &str| {
+            presence
+                .elements()
+                .find(|c| c.name == name)
+                .map(|c| c.text().trim().to_string())
+                .unwrap_or_default()
+        };
+        let show = match presence.attr("type") {
+            None => match child("show") {
+                s if s.is_empty() => "available".to_string(),
+                s => s,
+            },
+            Some("unavailable") => "unavailable".to_string(),
+            Some(_) => return None,
+        };
+        Some(Status {
+            show,
+            text: child("status"),
+        })
+    }
 }
 
 /// A stanza on its way to a session: the routing sender and the element as routed.
@@ -112,14 +158,17 @@ pub trait SessionRegistry: Send + Sync {
     /// How many sessions are open, of the users of `domain` or of everyone, on every node or
     /// (`this_node`) on this one (`stat`).
     async fn count(&self, domain: Option<&str>, this_node: bool) -> Result<u64, SessionError>;
-    /// Changes the priority and the last available presence of an open session of this node
-    /// (an XMPP client's presence; `None`: unavailable).
+    /// Changes the priority, the last available presence (`None`: unavailable) and the status
+    /// of an open session of this node (an XMPP client's presence).
     async fn set_presence(
         &self,
         id: SessionId,
         priority: i32,
         presence: Option<Element>,
+        status: Status,
     ) -> Result<(), SessionError>;
+    /// Every session of the users of `domain` (of every domain when `None`), on every node.
+    async fn all_sessions(&self, domain: Option<&str>) -> Result<Vec<SessionInfo>, SessionError>;
     /// Ends the session `old` on whichever node holds it (a new session bound its resource):
     /// its mailbox is closed there, so its transport ends it as replaced, and the registry
     /// stops listing and counting it before this returns.
@@ -154,6 +203,7 @@ impl LiveSession {
             opened_at: crate::db::now_micros(),
             peer: None,
             presence: None,
+            status: None,
         };
         LiveSession::open_as(registry, info).await
     }
@@ -189,6 +239,57 @@ impl Drop for LiveSession {
     }
 }
 
+/// The namespace of the notice a kicked session gets before its mailbox closes.
+const KICK_NS: &str = "urn:mimql:session:kick";
+
+/// The reason a kick gives when the admin gives none (the reference's words).
+pub const DEFAULT_KICK_REASON: &str = "Kicked by administrator";
+
+/// Ends `session` wherever it lives (the admin's `kickUser`): its transport first gets a notice
+/// with the reason (an XMPP client's stream ends with it; SSE and WebSocket subscriptions just
+/// end), then its mailbox closes and no node lists or routes to it any more.
+pub async fn kick(registry: &dyn SessionRegistry, session: &SessionInfo, reason: &str) {
+    let notice = Routed {
+        sender: Jid::from_normalized("", session.jid.domain()),
+        element: Element::new("kicked")
+            .with_attr("xmlns", KICK_NS)
+            .with_attr("reason", reason),
+        routed_at: crate::db::now_micros(),
+        archive_id: None,
+    };
+    registry
+        .push(std::slice::from_ref(session), Arc::new(notice))
+        .await;
+    registry.end(session).await;
+}
+
+/// Pushes `element` into `session`'s mailbox as sent by the session itself (the admin's
+/// `setPresence`: an XMPP client's session takes a presence from its own full JID to its bare
+/// JID as its own, then its client sees it).
+pub async fn push_on_behalf(
+    registry: &dyn SessionRegistry,
+    session: &SessionInfo,
+    element: Element,
+) {
+    let routed = Routed {
+        sender: session.jid.clone(),
+        element,
+        routed_at: crate::db::now_micros(),
+        archive_id: None,
+    };
+    registry
+        .push(std::slice::from_ref(session), Arc::new(routed))
+        .await;
+}
+
+/// The reason of a kick notice ([`kick`]); `None` for any other stanza (only the server
+/// routes from a bare domain).
+pub fn kick_reason(routed: &Routed) -> Option<&str> {
+    let e = &routed.element;
+    (e.name == "kicked" && e.attr("xmlns") == Some(KICK_NS) && routed.sender.node().is_empty())
+        .then(|| e.attr("reason").unwrap_or(DEFAULT_KICK_REASON))
+}
+
 /// A new session's resource: `sse-<uuid>` as in the reference (`ws-<uuid>` for WebSocket).
 pub fn resource(transport: Transport) -> String {
     let bytes: [u8; 16] = rand::random();
@@ -211,6 +312,27 @@ pub fn resource(transport: Transport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_presence_sets_the_status_the_reference_reports() {
+        let status = |xml: &str| Status::of_presence(&Element::parse(xml).unwrap());
+        let st = |show: &str, text: &str| {
+            Some(Status {
+                show: show.into(),
+                text: text.into(),
+            })
+        };
+        assert_eq!(status("<presence/>"), st("available", ""));
+        assert_eq!(
+            status("<presence><show>dnd</show><status>Busy</status></presence>"),
+            st("dnd", "Busy")
+        );
+        assert_eq!(
+            status("<presence type='unavailable'><status>Off</status></presence>"),
+            st("unavailable", "Off")
+        );
+        assert_eq!(status("<presence type='subscribe'/>"), None);
+    }
 
     #[test]
     fn resources_are_uuid_v4() {

@@ -59,6 +59,7 @@ mod tests {
             opened_at: 0,
             peer: None,
             presence: None,
+            status: None,
         }
     }
 

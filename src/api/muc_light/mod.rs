@@ -4,54 +4,14 @@
 
 use async_graphql::{Context, Result, Value};
 
+mod mapping;
+
 use super::{UserApi, caller, codes};
+/// The generated types `mapping` converts (see there).
+use crate::generated::user as schema_types;
 use crate::generated::user::*;
-use crate::muc_light::blocking::{self, Change, Denial};
-use crate::muc_light::room::{Affiliation as Aff, Occupant};
-use crate::muc_light::{MucLightError, RoomView};
-
-fn room_user(o: &Occupant) -> RoomUser {
-    RoomUser {
-        jid: Jid(o.jid.clone()),
-        affiliation: match o.affiliation {
-            Aff::Owner => Affiliation::Owner,
-            Aff::Member => Affiliation::Member,
-        },
-    }
-}
-
-/// `name` and `subject` are the `roomname` and `subject` keys (null when the room has none);
-/// `options` every key given, sorted.
-fn room(view: RoomView) -> Room {
-    Room {
-        name: view.config.get("roomname").cloned(),
-        subject: view.config.get("subject").cloned(),
-        participants: view.occupants.iter().map(room_user).collect(),
-        options: view
-            .config
-            .into_iter()
-            .map(|(key, value)| RoomConfigDictEntry { key, value })
-            .collect(),
-        jid: BareJid(view.jid),
-    }
-}
-
-/// The configuration a request sets: `options` (later duplicates win), then `name` as
-/// `roomname` and `subject` over them.
-fn config_pairs(
-    name: Option<String>,
-    subject: Option<String>,
-    options: Option<Vec<RoomConfigDictEntryInput>>,
-) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = options
-        .unwrap_or_default()
-        .into_iter()
-        .map(|o| (o.key, o.value))
-        .collect();
-    pairs.extend(name.map(|n| ("roomname".to_string(), n)));
-    pairs.extend(subject.map(|s| ("subject".to_string(), s)));
-    pairs
-}
+use crate::muc_light::MucLightError;
+use mapping::*;
 
 fn room_ext(room: &BareJid) -> Vec<(&'static str, Value)> {
     vec![("room", Value::from(room.0.to_string()))]
@@ -173,20 +133,7 @@ impl MucLightUserMutationResolver for UserApi {
         items: Vec<BlockingInput>,
     ) -> Result<Option<String>> {
         let user = caller(ctx)?;
-        let changes: Vec<Change> = items
-            .into_iter()
-            .map(|i| Change {
-                kind: match i.entity_type {
-                    BlockedEntityType::User => blocking::Kind::User,
-                    BlockedEntityType::Room => blocking::Kind::Room,
-                },
-                action: match i.action {
-                    BlockingAction::Allow => blocking::Action::Allow,
-                    BlockingAction::Deny => blocking::Action::Deny,
-                },
-                entity: i.entity.0.to_bare(),
-            })
-            .collect();
+        let changes = blocking_changes(items);
         let ext = vec![("user", Value::from(user.to_string()))];
         self.state
             .muc_light
@@ -194,17 +141,6 @@ impl MucLightUserMutationResolver for UserApi {
             .await
             .map_err(err(ext))?;
         Ok(Some("User blocking list updated successfully".into()))
-    }
-}
-
-fn blocking_item(d: Denial) -> BlockingItem {
-    BlockingItem {
-        entity_type: match d.kind {
-            blocking::Kind::User => BlockedEntityType::User,
-            blocking::Kind::Room => BlockedEntityType::Room,
-        },
-        action: BlockingAction::Deny,
-        entity: Jid(d.entity),
     }
 }
 

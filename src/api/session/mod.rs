@@ -3,9 +3,13 @@
 
 use async_graphql::{Context, Result};
 
+mod mapping;
+
 use super::{UserApi, caller, codes};
+/// The generated types `mapping` converts (see there).
+use crate::generated::user as schema_types;
 use crate::generated::user::*;
-use crate::sessions::{SessionInfo, Transport};
+use crate::sessions::SessionInfo;
 
 impl UserApi {
     async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<SessionInfo>> {
@@ -41,18 +45,7 @@ impl SessionUserQueryResolver for UserApi {
         Ok(Some(
             sessions
                 .into_iter()
-                .map(|s| Session {
-                    user: Jid(s.jid),
-                    // No truthful value for SSE and WebSocket sessions (as in the reference).
-                    connection: (s.transport == Transport::C2s).then(|| "c2s_tls".to_string()),
-                    ip: s.peer.map(|p| p.ip().to_string()),
-                    port: s.peer.map(|p| i32::from(p.port())),
-                    priority: Some(s.priority),
-                    node: Some(s.node),
-                    uptime: Some(
-                        i32::try_from((now - s.opened_at).max(0) / 1_000_000).unwrap_or(i32::MAX),
-                    ),
-                })
+                .map(|s| mapping::session_out(s, now))
                 .collect(),
         ))
     }

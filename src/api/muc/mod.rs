@@ -1,13 +1,17 @@
 //! `muc`: classic MUC rooms (creation, configuration, occupants, roles, affiliations,
 //! messages, listing). The rules are in [`crate::muc`]; here arguments become domain values.
 
+mod mapping;
+
 use async_graphql::{Context, Result, Value};
 
 use super::codes::{self, MucField};
 use super::{UserApi, caller};
+/// The generated types `mapping` converts (see there).
+use crate::generated::user as schema_types;
 use crate::generated::user::*;
-use crate::muc::room::{self, ConfigChange, RoomConfig};
-use crate::muc::{MucError, UserView};
+use crate::muc::MucError;
+use mapping::*;
 
 /// Default reason of an invitation (spec §3.1).
 const INVITE_REASON: &str = "User invited through the user GraphQL API";
@@ -15,111 +19,6 @@ const INVITE_REASON: &str = "User invited through the user GraphQL API";
 fn err(field: MucField, room: &BareJid) -> impl FnOnce(MucError) -> async_graphql::Error {
     let ext = vec![("room", Value::from(room.0.to_string()))];
     move |e| codes::muc(e, field, ext).into()
-}
-
-fn role_out(r: room::Role) -> MucRole {
-    match r {
-        room::Role::Visitor => MucRole::Visitor,
-        room::Role::Participant => MucRole::Participant,
-        room::Role::Moderator => MucRole::Moderator,
-    }
-}
-
-fn role_in(r: MucRole) -> room::Role {
-    match r {
-        MucRole::Visitor => room::Role::Visitor,
-        MucRole::Participant => room::Role::Participant,
-        MucRole::Moderator => room::Role::Moderator,
-    }
-}
-
-fn aff_out(a: room::Affiliation) -> MucAffiliation {
-    match a {
-        room::Affiliation::Owner => MucAffiliation::Owner,
-        room::Affiliation::Admin => MucAffiliation::Admin,
-        room::Affiliation::Member => MucAffiliation::Member,
-        room::Affiliation::Outcast => MucAffiliation::Outcast,
-        room::Affiliation::None => MucAffiliation::None,
-    }
-}
-
-fn aff_in(a: MucAffiliation) -> room::Affiliation {
-    match a {
-        MucAffiliation::Owner => room::Affiliation::Owner,
-        MucAffiliation::Admin => room::Affiliation::Admin,
-        MucAffiliation::Member => room::Affiliation::Member,
-        MucAffiliation::Outcast => room::Affiliation::Outcast,
-        MucAffiliation::None => room::Affiliation::None,
-    }
-}
-
-fn config_out(c: RoomConfig) -> MucRoomConfig {
-    MucRoomConfig {
-        title: c.title,
-        description: c.description,
-        allow_change_subject: c.allow_change_subject,
-        allow_query_users: c.allow_query_users,
-        allow_private_messages: c.allow_private_messages,
-        allow_visitor_status: c.allow_visitor_status,
-        allow_visitor_nickchange: c.allow_visitor_nickchange,
-        public: c.public,
-        public_list: c.public_list,
-        persistent: c.persistent,
-        moderated: c.moderated,
-        members_by_default: c.members_by_default,
-        members_only: c.members_only,
-        allow_user_invites: c.allow_user_invites,
-        allow_multiple_session: c.allow_multiple_session,
-        password_protected: c.password_protected,
-        password: c.password,
-        anonymous: c.anonymous,
-        may_get_member_list: c.may_get_member_list,
-        max_users: Some(PosInt(c.max_users)),
-        logging: c.logging,
-    }
-}
-
-fn config_in(c: MucRoomConfigInput) -> ConfigChange {
-    ConfigChange {
-        title: c.title,
-        description: c.description,
-        allow_change_subject: c.allow_change_subject,
-        allow_query_users: c.allow_query_users,
-        allow_private_messages: c.allow_private_messages,
-        allow_visitor_status: c.allow_visitor_status,
-        allow_visitor_nickchange: c.allow_visitor_nickchange,
-        public: c.public,
-        public_list: c.public_list,
-        persistent: c.persistent,
-        moderated: c.moderated,
-        members_by_default: c.members_by_default,
-        members_only: c.members_only,
-        allow_user_invites: c.allow_user_invites,
-        allow_multiple_session: c.allow_multiple_session,
-        password_protected: c.password_protected,
-        password: c.password,
-        anonymous: c.anonymous,
-        may_get_member_list: c.may_get_member_list,
-        max_users: c.max_users.map(|m| m.0),
-        logging: c.logging,
-    }
-}
-
-fn desc_out(jid: crate::jid::Jid, d: room::Desc) -> MucRoomDesc {
-    MucRoomDesc {
-        jid: Jid(jid),
-        title: d.title,
-        private: d.private,
-        users_number: d.users.map(|n| NonNegInt(n as i64)),
-    }
-}
-
-fn user_out(u: UserView) -> MucRoomUser {
-    MucRoomUser {
-        jid: u.jid.map(Jid),
-        nick: u.nick,
-        role: role_out(u.role),
-    }
 }
 
 impl MucUserMutationResolver for UserApi {
@@ -220,12 +119,13 @@ impl MucUserMutationResolver for UserApi {
         &self,
         ctx: &Context<'_>,
         room: BareJid,
-        _reason: Option<String>,
+        reason: Option<String>,
     ) -> Result<Option<String>> {
         let user = caller(ctx)?;
+        let reason = reason.unwrap_or_else(|| "Room deleted through the user GraphQL API".into());
         self.state
             .muc
-            .delete(user, &room.0)
+            .delete(user, &room.0, &reason)
             .await
             .map_err(err(MucField::DeleteRoom, &room))?;
         Ok(Some("Room deleted successfully".into()))
@@ -334,18 +234,7 @@ impl MucUserQueryResolver for UserApi {
             )
             .await
             .map_err(|e| codes::muc(e, MucField::ListRooms, ext))?;
-        Ok(Some(MucRoomsPayload {
-            rooms: Some(
-                page.rooms
-                    .into_iter()
-                    .map(|(jid, d)| desc_out(jid, d))
-                    .collect(),
-            ),
-            count: Some(NonNegInt(page.count as i64)),
-            index: page.index.map(|i| NonNegInt(i as i64)),
-            first: page.first,
-            last: page.last,
-        }))
+        Ok(Some(rooms_page_out(page)))
     }
 
     async fn get_room_config(
@@ -391,14 +280,7 @@ impl MucUserQueryResolver for UserApi {
             .affiliations(user, &room.0, affiliation.map(aff_in))
             .await
             .map_err(err(MucField::ListRoomAffiliations, &room))?;
-        Ok(Some(
-            affs.into_iter()
-                .map(|(jid, a)| MucRoomAffiliation {
-                    jid: Jid(jid),
-                    affiliation: aff_out(a),
-                })
-                .collect(),
-        ))
+        Ok(Some(affs.into_iter().map(affiliation_out).collect()))
     }
 
     async fn get_room_messages(
