@@ -7,9 +7,9 @@
 
 /// The domain modules, at the paths they had before they became a crate of their own.
 pub use mimql_core::{
-    accounts, archive, auth, cluster, config, connections, db, housekeeping, inbox, jid, last,
-    metrics, modules, muc, muc_light, options, private, removal, roster, router, secrets, sessions,
-    stanza, state, striped, token, upload, vcard, xml,
+    accounts, archive, auth, blocking, cluster, config, connections, db, housekeeping, inbox, jid,
+    last, metrics, modules, muc, muc_light, options, private, removal, roster, router, secrets,
+    sessions, stanza, state, striped, token, upload, vcard, xml,
 };
 
 pub mod admin_api;

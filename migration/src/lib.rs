@@ -20,6 +20,7 @@ mod m20261207_000012_scram_keys;
 mod m20261207_000013_offline;
 mod m20261207_000014_cluster_session_peer;
 mod m20261207_000015_roster_version;
+mod m20261207_000017_blocking;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_offline::Migration),
             Box::new(m20261207_000014_cluster_session_peer::Migration),
             Box::new(m20261207_000015_roster_version::Migration),
+            Box::new(m20261207_000017_blocking::Migration),
         ]
     }
 }

@@ -504,6 +504,9 @@ pub struct Roster {
     quota: Quota,
     /// Where roster pushes go (the XMPP sessions of the owner, on every node).
     sessions: Option<Arc<dyn SessionRegistry>>,
+    /// XEP-0191: subscription presences between a user and a JID one of them blocks are not
+    /// delivered.
+    blocking: Option<Arc<crate::blocking::Blocking>>,
 }
 
 impl Roster {
@@ -512,6 +515,21 @@ impl Roster {
             db,
             quota,
             sessions: None,
+            blocking: None,
+        }
+    }
+
+    /// Applies the users' blocklists to subscription presences.
+    pub fn with_blocking(mut self, blocking: Arc<crate::blocking::Blocking>) -> Roster {
+        self.blocking = Some(blocking);
+        self
+    }
+
+    /// Whether a presence from `from` to `to` is stopped by a blocklist (either's).
+    pub async fn blocked(&self, from: &Jid, to: &Jid) -> Result<bool, DbErr> {
+        match &self.blocking {
+            Some(b) => Ok(b.between(from, to).await?.is_some()),
+            None => Ok(false),
         }
     }
 
@@ -530,6 +548,14 @@ impl Roster {
             return;
         };
         for n in changes.notices {
+            match self.blocked(&n.from, &n.to).await {
+                Ok(false) => {}
+                Ok(true) => continue,
+                Err(err) => {
+                    tracing::warn!(%err, "cannot read a blocklist; a subscription presence is not delivered");
+                    continue;
+                }
+            }
             let targets: Vec<_> = match sessions.sessions_of(&n.to).await {
                 Ok(all) => all
                     .into_iter()
@@ -756,6 +782,7 @@ impl Roster {
         contact: &Jid,
         p: Presence,
     ) -> Result<(), RosterError> {
+        let blocked = self.blocked(owner, contact).await?;
         let txn = begin_write(&self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
         let contact_id = Self::lock_pair(&txn, owner, owner_id, contact).await?;
@@ -772,18 +799,22 @@ impl Roster {
         };
         let mut touched = Touched::default();
         apply(&txn, from, &key, change, &mut touched).await?;
-        deliver(
-            &txn,
-            from,
-            Party {
-                jid: &contact_jid,
-                id: contact_id,
-            },
-            p,
-            self.quota,
-            &mut touched,
-        )
-        .await?;
+        // A presence a blocklist stops never reaches the contact's side (XEP-0191 §3.6, §3.7):
+        // only the sender's item changes.
+        if !blocked {
+            deliver(
+                &txn,
+                from,
+                Party {
+                    jid: &contact_jid,
+                    id: contact_id,
+                },
+                p,
+                self.quota,
+                &mut touched,
+            )
+            .await?;
+        }
         let pushes = finish(&txn, touched).await?;
         txn.commit().await?;
         self.push(pushes).await;
