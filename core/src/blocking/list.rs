@@ -49,12 +49,18 @@ fn candidates(jid: &Jid) -> Vec<String> {
     c
 }
 
-/// The JIDs of a request's `<item jid/>`s, normalised and without repeats (in the order given);
-/// `Err(())` when one is missing or is not a JID.
-pub fn parse_items<'a>(jids: impl Iterator<Item = Option<&'a str>>) -> Result<Vec<String>, ()> {
+/// An `<item/>` without a `jid`, or whose `jid` is not a JID (XEP-0191: `<jid-malformed/>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("an item's jid is missing or malformed")]
+pub struct BadItem;
+
+/// The JIDs of a request's `<item jid/>`s, normalised and without repeats (in the order given).
+pub fn parse_items<'a>(
+    jids: impl Iterator<Item = Option<&'a str>>,
+) -> Result<Vec<String>, BadItem> {
     let mut out: Vec<String> = Vec::new();
     for j in jids {
-        let jid = Jid::parse_any(j.ok_or(())?).map_err(|_| ())?;
+        let jid = Jid::parse_any(j.ok_or(BadItem)?).map_err(|_| BadItem)?;
         let s = jid.to_string();
         if !out.contains(&s) {
             out.push(s);
@@ -115,8 +121,8 @@ mod tests {
                 "example.com/r".to_string()
             ])
         );
-        assert_eq!(parse_items([Some("a@b@c")].into_iter()), Err(()));
-        assert_eq!(parse_items([None].into_iter()), Err(()));
-        assert_eq!(parse_items([Some("")].into_iter()), Err(()));
+        assert_eq!(parse_items([Some("a@b@c")].into_iter()), Err(BadItem));
+        assert_eq!(parse_items([None].into_iter()), Err(BadItem));
+        assert_eq!(parse_items([Some("")].into_iter()), Err(BadItem));
     }
 }
