@@ -161,10 +161,10 @@ mod tests {
         let c = copy(Direction::Received, &owner, &to, &original, &from, None);
         assert_eq!(
             c.to_string(),
-            "<message from=\"alice@localhost\" to=\"alice@localhost/laptop\" type=\"chat\">\
-             <received xmlns=\"urn:xmpp:carbons:2\"><forwarded xmlns=\"urn:xmpp:forward:0\">\
-             <message xmlns=\"jabber:client\" type=\"chat\" to=\"alice@localhost\" id=\"m1\" \
-             from=\"bob@localhost/phone\"><body>hi</body></message></forwarded></received></message>"
+            "<message from='alice@localhost' to='alice@localhost/laptop' type='chat'>\
+             <received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>\
+             <message xmlns='jabber:client' type='chat' to='alice@localhost' id='m1' \
+             from='bob@localhost/phone'><body>hi</body></message></forwarded></received></message>"
         );
         assert!(is_copy(&owner, &to, &c));
         assert!(!is_copy(&from, &to, &c));
