@@ -10,11 +10,10 @@ mod xmpp;
 use common::{TestServer, User, archive, ok, send, server, server_with};
 use mimql_client::user::roster::{self as groster, SubAction};
 use tokio_xmpp::minidom::Element as Xml;
-use xmpp::{CLIENT, Endpoint, Xmpp, child_text};
+use xmpp::{CLIENT, Endpoint, Xmpp, child_text, condition};
 
 const BLOCKING: &str = "urn:xmpp:blocking";
 const BLOCKING_ERRORS: &str = "urn:xmpp:blocking:errors";
-const STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const DISCO_INFO: &str = "http://jabber.org/protocol/disco#info";
 
 async fn connect(s: &TestServer, u: &User, resource: &str) -> Xmpp {
@@ -25,23 +24,7 @@ async fn connect(s: &TestServer, u: &User, resource: &str) -> Xmpp {
 /// Initial presence, then a ping: answers what came before the pong.
 async fn available(c: &mut Xmpp) -> Vec<Xml> {
     c.presence(Some(0)).await;
-    sync(c, "avail").await
-}
-
-/// A ping round trip; answers every stanza that came before its pong.
-async fn sync(c: &mut Xmpp, id: &str) -> Vec<Xml> {
-    c.send(&format!(
-        "<iq xmlns='{CLIENT}' type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>"
-    ))
-    .await;
-    let mut before = Vec::new();
-    loop {
-        let el = c.recv().await.expect("stream open");
-        if el.is("iq", CLIENT) && el.attr("id") == Some(id) {
-            return before;
-        }
-        before.push(el);
-    }
+    c.sync("avail").await
 }
 
 fn is_push(el: &Xml) -> bool {
@@ -126,20 +109,6 @@ async fn change(c: &mut Xmpp, id: &str, verb: &str, jids: &[&str]) -> (Xml, Vec<
     .await
 }
 
-/// The type and defined condition of a stanza error.
-fn condition(el: &Xml) -> (String, String) {
-    assert_eq!(el.attr("type"), Some("error"), "{}", String::from(el));
-    let error = el.get_child("error", CLIENT).expect("an error");
-    let cond = error
-        .children()
-        .find(|c| c.ns() == STANZAS)
-        .expect("a defined condition");
-    (
-        error.attr("type").unwrap_or_default().to_string(),
-        cond.name().to_string(),
-    )
-}
-
 fn chat(to: &str, id: &str, body: &str) -> String {
     format!(
         "<message xmlns='{CLIENT}' type='chat' to='{to}' id='{id}'><body>{body}</body></message>"
@@ -178,7 +147,7 @@ async fn the_blocklist_is_kept_changed_and_pushed_to_the_sessions_that_asked() {
     );
     assert_eq!(blocklist(&mut phone, "p1").await, expected);
     // The session that never asked got no push (nothing before the pong, then the list).
-    assert!(sync(&mut quiet, "q1").await.is_empty());
+    assert!(quiet.sync("q1").await.is_empty());
     assert_eq!(blocklist(&mut quiet, "q2").await, expected);
 
     // Unblock one, then everything.
@@ -329,7 +298,7 @@ async fn messages_between_a_blocker_and_the_blocked_go_nowhere() {
     // Not kept offline: alice goes unavailable, bob writes, alice's next session gets carol's
     // message only.
     a.presence(None).await;
-    sync(&mut a, "away").await;
+    a.sync("away").await;
     send(&s.client(&bob), &alice.jid, "while away");
     send(&s.client(&carol), &alice.jid, "marker 3");
     let mut a2 = connect(s, &alice, "a2").await;
@@ -415,13 +384,14 @@ async fn subscription_presences_do_not_cross_a_block() {
         alice.jid
     ))
     .await;
-    sync(&mut b, "s1").await;
+    b.sync("s1").await;
     ok(s.client(&bob)
         .run(groster::subscription(&alice.jid, SubAction::Invite))
         .unwrap());
     assert!(common::contact(&s.client(&alice), &alice.jid).is_none());
     assert!(common::contact(&s.client(&alice), &bob.jid).is_none());
-    let got: Vec<Xml> = sync(&mut a, "s2")
+    let got: Vec<Xml> = a
+        .sync("s2")
         .await
         .into_iter()
         .filter(|e| e.is("presence", CLIENT))
@@ -446,8 +416,9 @@ async fn subscription_presences_do_not_cross_a_block() {
         bob.jid
     ))
     .await;
-    sync(&mut a, "s3").await;
-    let got: Vec<Xml> = sync(&mut b, "s4")
+    a.sync("s3").await;
+    let got: Vec<Xml> = b
+        .sync("s4")
         .await
         .into_iter()
         .filter(|e| e.is("presence", CLIENT))

@@ -22,22 +22,6 @@ async fn connect(s: &TestServer, u: &User, resource: &str) -> Xmpp {
     xmpp::login(&at, &u.jid, &u.password, resource).await
 }
 
-/// A ping round trip; answers every stanza that came before its pong.
-async fn sync(c: &mut Xmpp, id: &str) -> Vec<Xml> {
-    c.send(&format!(
-        "<iq xmlns='{CLIENT}' type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>"
-    ))
-    .await;
-    let mut before = Vec::new();
-    loop {
-        let el = c.recv().await.expect("stream open");
-        if el.is("iq", CLIENT) && el.attr("id") == Some(id) {
-            return before;
-        }
-        before.push(el);
-    }
-}
-
 /// Available with `priority`, carbons enabled or not.
 async fn device(s: &TestServer, u: &User, resource: &str, priority: i32, carbons: bool) -> Xmpp {
     let mut c = connect(s, u, resource).await;
@@ -50,7 +34,7 @@ async fn device(s: &TestServer, u: &User, resource: &str, priority: i32, carbons
             .await;
         assert_eq!(r.attr("type"), Some("result"), "{}", String::from(&r));
     }
-    sync(&mut c, "ready").await;
+    c.sync("ready").await;
     c
 }
 
@@ -135,9 +119,9 @@ async fn three_sessions_get_received_and_sent_copies_once_enabled() {
     assert_eq!(inner.attr("from"), Some(phone.jid.as_str()));
     assert_eq!(inner.attr("to"), Some(bob.jid.as_str()));
     assert_eq!(child_text(inner, "body").as_deref(), Some("from the phone"));
-    assert!(messages(sync(&mut phone, "p1").await).is_empty());
+    assert!(messages(phone.sync("p1").await).is_empty());
     // The tablet never enabled carbons: nothing came to it but what was addressed to it.
-    assert!(messages(sync(&mut tablet, "t1").await).is_empty());
+    assert!(messages(tablet.sync("t1").await).is_empty());
 
     // The tablet enables them now and gets the next copy; the laptop disables them.
     let r = tablet
@@ -160,7 +144,7 @@ async fn three_sessions_get_received_and_sent_copies_once_enabled() {
         child_text(carbon(&copy).1, "body").as_deref(),
         Some("again")
     );
-    assert!(messages(sync(&mut laptop, "l1").await).is_empty());
+    assert!(messages(laptop.sync("l1").await).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,7 +208,7 @@ async fn only_eligible_messages_are_copied() {
         }
     }
     assert_eq!(seen, ["x4", "received y1", "received y2"]);
-    assert!(messages(sync(&mut laptop, "l").await).is_empty());
+    assert!(messages(laptop.sync("l").await).is_empty());
 
     // The same rules for sent copies: a private message is not copied.
     phone
@@ -235,7 +219,7 @@ async fn only_eligible_messages_are_copied() {
         ))
         .await;
     b.message().await;
-    assert!(messages(sync(&mut laptop, "l2").await).is_empty());
+    assert!(messages(laptop.sync("l2").await).is_empty());
     // An iq get of <enable/> is a bad request.
     let r = laptop
         .iq(&format!(

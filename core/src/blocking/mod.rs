@@ -25,7 +25,7 @@ use sea_orm::{
 
 use crate::accounts::{lock_user, user_id};
 use crate::jid::Jid;
-use crate::sessions::{Routed, SessionRegistry, Transport};
+use crate::sessions::{SessionRegistry, push_to_clients};
 use crate::xml::{Element, Node};
 
 pub use list::BlockList;
@@ -225,26 +225,16 @@ impl Blocking {
         let Some(sessions) = &self.sessions else {
             return;
         };
-        let targets: Vec<_> = match sessions.sessions_of(owner).await {
-            Ok(all) => all
-                .into_iter()
-                .filter(|s| s.transport == Transport::C2s)
-                .collect(),
-            Err(err) => {
-                tracing::warn!(%err, "cannot push a blocklist change");
-                return;
-            }
-        };
-        if targets.is_empty() {
-            return;
-        }
-        let routed = Routed {
-            sender: owner.clone(),
-            element: push_element(verb, jids),
-            routed_at: crate::db::now_micros(),
-            archive_id: None,
-        };
-        sessions.push(&targets, Arc::new(routed)).await;
+        let element = push_element(verb, jids);
+        push_to_clients(
+            &**sessions,
+            owner,
+            owner,
+            element,
+            |_| true,
+            "a blocklist push",
+        )
+        .await;
     }
 }
 

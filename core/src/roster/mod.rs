@@ -16,7 +16,7 @@ use crate::db::begin_write;
 
 use crate::accounts::{lock_users, user_id, user_ids};
 use crate::jid::Jid;
-use crate::sessions::{Routed, SessionRegistry, Transport};
+use crate::sessions::{SessionInfo, SessionRegistry, push_to_clients};
 use crate::xml::{Element, InvalidChar, Node, check_chars};
 use state::{Ask, Change, Presence, State, Sub};
 
@@ -556,49 +556,31 @@ impl Roster {
                     continue;
                 }
             }
-            let targets: Vec<_> = match sessions.sessions_of(&n.to).await {
-                Ok(all) => all
-                    .into_iter()
-                    .filter(|s| s.transport == Transport::C2s && s.priority >= 0)
-                    .collect(),
-                Err(err) => {
-                    tracing::warn!(%err, "cannot deliver a subscription presence");
-                    continue;
-                }
-            };
-            if targets.is_empty() {
-                // Kept as the item's pending state: delivered at the next login.
-                continue;
-            }
-            let routed = Routed {
-                sender: n.from.clone(),
-                element: notice_element(&n),
-                routed_at: crate::db::now_micros(),
-                archive_id: None,
-            };
-            sessions.push(&targets, Arc::new(routed)).await;
+            // Not delivered now (no available session): kept as the item's pending state,
+            // delivered at the next login.
+            let element = notice_element(&n);
+            let available = |s: &SessionInfo| s.priority >= 0;
+            push_to_clients(
+                &**sessions,
+                &n.to,
+                &n.from,
+                element,
+                available,
+                "a subscription presence",
+            )
+            .await;
         }
         for p in changes.pushes {
-            let targets: Vec<_> = match sessions.sessions_of(&p.owner).await {
-                Ok(all) => all
-                    .into_iter()
-                    .filter(|s| s.transport == Transport::C2s)
-                    .collect(),
-                Err(err) => {
-                    tracing::warn!(%err, "cannot push a roster change");
-                    continue;
-                }
-            };
-            if targets.is_empty() {
-                continue;
-            }
-            let routed = Routed {
-                sender: p.owner.clone(),
-                element: push_element(&p),
-                routed_at: crate::db::now_micros(),
-                archive_id: None,
-            };
-            sessions.push(&targets, Arc::new(routed)).await;
+            let element = push_element(&p);
+            push_to_clients(
+                &**sessions,
+                &p.owner,
+                &p.owner,
+                element,
+                |_| true,
+                "a roster push",
+            )
+            .await;
         }
     }
 
