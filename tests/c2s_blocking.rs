@@ -39,38 +39,12 @@ fn is_push(el: &Xml) -> bool {
 /// Sends an iq with id `id`; answers its result or error and the blocklist pushes that came
 /// before it (answered, as a client does).
 async fn answer(c: &mut Xmpp, id: &str, iq: &str) -> (Xml, Vec<Xml>) {
-    c.send(iq).await;
-    let mut pushes = Vec::new();
-    loop {
-        let el = c.recv().await.expect("stream open");
-        if el.is("iq", CLIENT)
-            && el.attr("id") == Some(id)
-            && matches!(el.attr("type"), Some("result" | "error"))
-        {
-            return (el, pushes);
-        }
-        if is_push(&el) {
-            acknowledge(c, &el).await;
-            pushes.push(el);
-        }
-    }
-}
-
-async fn acknowledge(c: &mut Xmpp, push: &Xml) {
-    let id = push.attr("id").unwrap_or_default().to_string();
-    c.send(&format!("<iq xmlns='{CLIENT}' type='result' id='{id}'/>"))
-        .await;
+    c.answer(id, iq, is_push).await
 }
 
 /// The next blocklist push.
 async fn push(c: &mut Xmpp) -> Xml {
-    loop {
-        let el = c.recv().await.expect("stream open");
-        if is_push(&el) {
-            acknowledge(c, &el).await;
-            return el;
-        }
-    }
+    c.push(is_push).await
 }
 
 /// A push's verb and JIDs.

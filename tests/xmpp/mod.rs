@@ -235,6 +235,52 @@ impl Xmpp {
         }
     }
 
+    /// Sends an iq with id `id`; answers its result or error, and the server's pushes
+    /// (`is_push`) that came meanwhile, each answered as a client does.
+    pub async fn answer(
+        &mut self,
+        id: &str,
+        iq: &str,
+        is_push: fn(&Xml) -> bool,
+    ) -> (Xml, Vec<Xml>) {
+        self.send(iq).await;
+        let mut pushes = Vec::new();
+        loop {
+            let el = self.recv().await.expect("stream open");
+            if !el.is("iq", CLIENT) {
+                continue;
+            }
+            if el.attr("id") == Some(id) && matches!(el.attr("type"), Some("result" | "error")) {
+                return (el, pushes);
+            }
+            if is_push(&el) {
+                self.acknowledge(&el).await;
+                pushes.push(el);
+            }
+        }
+    }
+
+    /// The next push (`is_push`), answered.
+    pub async fn push(&mut self, is_push: fn(&Xml) -> bool) -> Xml {
+        loop {
+            let el = self.recv().await.expect("stream open");
+            if is_push(&el) {
+                self.acknowledge(&el).await;
+                return el;
+            }
+        }
+    }
+
+    /// RFC 6121 §2.1.6: the client answers a push, to the bare JID it came from.
+    pub async fn acknowledge(&mut self, push: &Xml) {
+        let id = push.attr("id").unwrap_or_default().to_string();
+        let to = push.attr("from").unwrap_or_default().to_string();
+        self.send(&format!(
+            "<iq xmlns='{CLIENT}' type='result' id='{id}' to='{to}'/>"
+        ))
+        .await;
+    }
+
     /// Sends an iq and answers the next iq that comes (ping: the stream is served).
     pub async fn iq(&mut self, iq: &str) -> Xml {
         self.send(iq).await;
