@@ -3,7 +3,8 @@
 # the same machine, configured alike: STARTTLS required, SASL PLAIN, MAM on (every chat message
 # archived), no traffic shaping. See bench/README.md ("XMPP clients").
 # Knobs: ROUNDS (3), DURATION (seconds, 10), LOGIN_CLIENTS (16), IDLE (10,000), PAIRS (64),
-# WINDOW (32), LISTENERS (1,000), MESSAGES (1,000); EJABBERD=0 measures mimql alone.
+# WINDOW (32), LISTENERS (1,000), MESSAGES (1,000), FRESH (2,000 first-login users); EJABBERD=0
+# measures mimql alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-10}

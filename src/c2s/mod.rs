@@ -8,6 +8,7 @@ mod blocking;
 mod carbons;
 mod data;
 pub mod guard;
+mod idle_buf;
 mod mam;
 pub mod per_ip;
 mod private;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesOrdered;
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncBufRead, AsyncWrite, BufReader};
+use tokio::io::{AsyncBufRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
@@ -28,6 +28,7 @@ use tokio_xmpp::parsers::stream_limits::Limits;
 use tokio_xmpp::xmlstream::{self, ReadError, StreamHeader, Timeouts, XmlStream};
 
 use super::guard::{Guard, Slot, Violation};
+use super::idle_buf::IdleBufReader;
 use super::sasl::{self, PlainError};
 use super::{data, mam, roster};
 use crate::auth::scram::{ClientFirst, Exchange, ScramError, ScramHash};
@@ -73,7 +74,7 @@ pub struct Shared {
     pub version_os: bool,
 }
 
-type Secure = BufReader<Guard<TlsStream<TcpStream>>>;
+type Secure = IdleBufReader<Guard<TlsStream<TcpStream>>>;
 
 /// A negotiated, bound session.
 struct Bound {
@@ -110,7 +111,16 @@ pub async fn serve(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr, entry:
     if counted.is_none() {
         crate::metrics::c2s_refused("too_many_connections");
     }
-    let negotiation = negotiate(&shared, tcp, peer, &slot, entry, counted.is_some());
+    // Boxed: the negotiation's state (TLS handshake, SASL) is freed once the session is bound
+    // instead of sizing every idle session's task.
+    let negotiation = Box::pin(negotiate(
+        &shared,
+        tcp,
+        peer,
+        &slot,
+        entry,
+        counted.is_some(),
+    ));
     let bound = match tokio::time::timeout(shared.negotiation, negotiation).await {
         Ok(Ok(Some(bound))) => bound,
         Ok(Ok(None)) => return,
@@ -345,7 +355,7 @@ async fn negotiate(
     let (tls, known) = match entry {
         Entry::DirectTls => (shared.tls.accept(tcp).await?, None),
         Entry::StartTls => {
-            let io = BufReader::new(Guard::new(tcp, shared.max_stanza_bytes, slot.clone()));
+            let io = IdleBufReader::new(Guard::new(tcp, shared.max_stanza_bytes, slot.clone()));
             let accepted = xmlstream::accept_stream(io, CLIENT, shared.timeouts).await?;
             let Some((accepted, domain)) = admit(state, accepted, None, admitted).await? else {
                 return Ok(None);
@@ -380,7 +390,7 @@ async fn negotiate(
         }
     };
 
-    let io = BufReader::new(Guard::new(tls, shared.max_stanza_bytes, slot.clone()));
+    let io = IdleBufReader::new(Guard::new(tls, shared.max_stanza_bytes, slot.clone()));
     let accepted = xmlstream::accept_stream(io, CLIENT, shared.timeouts).await?;
     let Some((accepted, domain)) = admit(state, accepted, known, admitted).await? else {
         return Ok(None);
@@ -892,7 +902,9 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
             }
             el = read(&mut b.stream, slot), if b.in_flight.len() < IN_FLIGHT => match el {
                 Read::Element(el) => {
-                    if let Err(e) = handle(shared, &mut b, el).await {
+                    // Boxed: handling a stanza (MAM, roster, vCard...) needs far more state
+                    // than waiting does; it is allocated only while a stanza is handled.
+                    if let Err(e) = Box::pin(handle(shared, &mut b, el)).await {
                         tracing::debug!(%e, "c2s write failed");
                         break;
                     }

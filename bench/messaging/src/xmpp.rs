@@ -560,7 +560,10 @@ pub fn run(mimql: &Path, dir: &Path, s: Settings) -> Vec<Figures> {
         .build()
         .expect("a runtime");
     let users = s.idle.max(2 * s.pairs).max(s.listeners).max(64);
-    let fresh = 2_000;
+    let fresh = std::env::var("FRESH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
     let db_url = seed::fresh_db(dir, "xmpp", None, &rt);
     let c2s_port = crate::server::free_port();
     let server = Server::start_full(
