@@ -7,9 +7,10 @@
 
 /// The domain modules, at the paths they had before they became a crate of their own.
 pub use mimql_core::{
-    accounts, archive, auth, cluster, config, connections, db, gdpr, housekeeping, import_users,
-    inbox, jid, last, metrics, modules, muc, muc_light, offline, options, presence, private,
-    removal, roster, router, secrets, sessions, stanza, state, striped, token, upload, vcard, xml,
+    accounts, archive, auth, blocking, cluster, config, connections, db, gdpr, housekeeping,
+    import_users, inbox, jid, last, metrics, modules, muc, muc_light, offline, options, presence,
+    private, removal, roster, router, secrets, sessions, stanza, state, striped, token, upload,
+    vcard, xml,
 };
 
 pub mod admin_api;

@@ -53,6 +53,15 @@ pub async fn start(
     if let Some(cluster) = state.cluster.clone() {
         let (announce, forgotten) = tokio::sync::mpsc::unbounded_channel();
         state.accounts.announce_to(announce);
+        let (changed, blocklists) = tokio::sync::mpsc::unbounded_channel();
+        state.blocking.announce_to(changed);
+        let blocking = state.blocking.clone();
+        crate::cluster::relay(
+            cluster.clone(),
+            crate::cluster::BLOCKING_SUBJECT,
+            blocklists,
+            move |bare| blocking.forget(bare),
+        );
         let state = state.clone();
         crate::cluster::run(cluster, forgotten, move |bare| state.accounts.forget(bare));
     }

@@ -27,49 +27,19 @@ fn bare(u: &User) -> &str {
     &u.jid
 }
 
-/// Sends an iq with id `id`; answers its result or error, and the roster pushes that came
-/// meanwhile (answered, as a client does).
-async fn answer(c: &mut Xmpp, id: &str, iq: &str) -> (Xml, Vec<Xml>) {
-    c.send(iq).await;
-    let mut pushes = Vec::new();
-    loop {
-        let el = c.recv().await.expect("stream open");
-        if !el.is("iq", CLIENT) {
-            continue;
-        }
-        if el.attr("id") == Some(id) && matches!(el.attr("type"), Some("result" | "error")) {
-            return (el, pushes);
-        }
-        if is_push(&el) {
-            acknowledge(c, &el).await;
-            pushes.push(el);
-        }
-    }
-}
-
 fn is_push(el: &Xml) -> bool {
     el.is("iq", CLIENT) && el.attr("type") == Some("set") && el.get_child("query", ROSTER).is_some()
 }
 
-/// RFC 6121 §2.1.6: the client answers a push, to the bare JID it came from.
-async fn acknowledge(c: &mut Xmpp, push: &Xml) {
-    let id = push.attr("id").unwrap_or_default().to_string();
-    let to = push.attr("from").unwrap_or_default().to_string();
-    c.send(&format!(
-        "<iq xmlns='{CLIENT}' type='result' id='{id}' to='{to}'/>"
-    ))
-    .await;
+/// Sends an iq with id `id`; answers its result or error, and the roster pushes that came
+/// meanwhile (answered, as a client does).
+async fn answer(c: &mut Xmpp, id: &str, iq: &str) -> (Xml, Vec<Xml>) {
+    c.answer(id, iq, is_push).await
 }
 
 /// The next roster push.
 async fn push(c: &mut Xmpp) -> Xml {
-    loop {
-        let el = c.recv().await.expect("stream open");
-        if is_push(&el) {
-            acknowledge(c, &el).await;
-            return el;
-        }
-    }
+    c.push(is_push).await
 }
 
 /// The pushed item and the push's version.
@@ -786,19 +756,7 @@ fn s_jid(u: &User) -> String {
 /// Available (priority 0), once the server has taken the presence (a ping answered after it).
 async fn available(c: &mut Xmpp) -> Vec<Xml> {
     c.presence(Some(0)).await;
-    let id = "avail";
-    c.send(&format!(
-        "<iq xmlns='{CLIENT}' type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>"
-    ))
-    .await;
-    let mut before = Vec::new();
-    loop {
-        let el = c.recv().await.expect("stream open");
-        if el.is("iq", CLIENT) && el.attr("id") == Some(id) {
-            return before;
-        }
-        before.push(el);
-    }
+    c.sync("avail").await
 }
 
 /// The next subscription presence.

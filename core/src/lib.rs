@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod archive;
 pub mod auth;
+pub mod blocking;
 pub mod cluster;
 pub mod config;
 pub mod connections;

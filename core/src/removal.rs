@@ -65,6 +65,7 @@ pub async fn remove_user_data(
     let pushes = crate::roster::remove_user(txn, user_id, jid).await?;
     crate::vcard::remove_user(txn, user_id).await?;
     crate::private::remove_user(txn, user_id).await?;
+    crate::blocking::remove_user(txn, user_id).await?;
     crate::last::remove_user(txn, user_id).await?;
     crate::muc_light::remove_user(txn, user_id).await?;
     crate::muc::remove_user(txn, jid).await?;

@@ -50,6 +50,8 @@ pub struct AppState {
     pub muc: Muc,
     pub muc_light: MucLight,
     pub private: PrivateStorage,
+    /// XEP-0191 blocklists (apart from MUC Light's).
+    pub blocking: Arc<crate::blocking::Blocking>,
     pub roster: Roster,
     /// Presence broadcast, probes and directed presence (RFC 6121 §4) on the registry.
     pub presence: crate::presence::Presences,
@@ -112,6 +114,14 @@ impl AppState {
             )),
             None => Arc::new(local),
         };
+        let blocking = Arc::new(
+            crate::blocking::Blocking::new(
+                db.clone(),
+                config.hosts(),
+                config.limits.max_blocklist_items,
+            )
+            .with_pushes(sessions.clone()),
+        );
         let features = Features {
             archive: config.module_enabled("mod_mam_pm"),
             inbox: config.module_enabled("mod_inbox"),
@@ -120,13 +130,16 @@ impl AppState {
                 .then_some(config.offline.max_messages),
         };
         let ids = Arc::new(IdGenerator::new(cluster.as_ref().map_or(0, |c| c.number)));
-        let router: Arc<dyn Router> = Arc::new(StandardRouter::new(
-            db.clone(),
-            sessions.clone(),
-            ids.clone(),
-            config.hosts(),
-            features,
-        ));
+        let router: Arc<dyn Router> = Arc::new(
+            StandardRouter::new(
+                db.clone(),
+                sessions.clone(),
+                ids.clone(),
+                config.hosts(),
+                features,
+            )
+            .with_blocking(blocking.clone()),
+        );
         let muc = Muc::new(
             db.clone(),
             config.hosts(),
@@ -163,7 +176,8 @@ impl AppState {
                 max_name_bytes: limits.max_roster_name_bytes,
             },
         )
-        .with_pushes(sessions.clone());
+        .with_pushes(sessions.clone())
+        .with_blocking(blocking.clone());
         let vcards = Vcards::new(db.clone(), config.hosts(), limits.max_vcard_bytes);
         let private = PrivateStorage::new(db.clone(), limits.max_private_bytes);
         Ok(AppState {
@@ -171,6 +185,7 @@ impl AppState {
             roster,
             vcards,
             private,
+            blocking,
             last: LastActivity::new(db.clone()),
             presence: crate::presence::Presences::new(sessions.clone()),
             cluster,
@@ -209,6 +224,7 @@ impl AppState {
         // The removed user's items in its contacts' rosters, and the cancelled subscriptions'
         // presence (its available sessions' unavailable presence to its contacts): before its
         // sessions close, while the registry still has their presence.
+        self.blocking.changed(jid);
         self.roster.push(pushes).await;
         self.sessions.close_user(&jid.to_bare()).await;
         // The user's uploads were abandoned in the removal's transaction; their files go now

@@ -3,6 +3,7 @@
 //! and PostgreSQL treat the same.
 
 pub mod auth_token;
+pub mod blocking_item;
 pub mod inbox_entry;
 pub mod last_activity;
 pub mod mam_message;

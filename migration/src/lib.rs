@@ -21,6 +21,7 @@ mod m20261207_000013_offline;
 mod m20261207_000014_cluster_session_peer;
 mod m20261207_000015_roster_version;
 mod m20261207_000016_cluster_session_presence;
+mod m20261207_000017_blocking;
 mod m20261207_000018_presence_status_offline_expiry;
 mod m20261207_000019_upload_admin_slots;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_cluster_session_peer::Migration),
             Box::new(m20261207_000015_roster_version::Migration),
             Box::new(m20261207_000016_cluster_session_presence::Migration),
+            Box::new(m20261207_000017_blocking::Migration),
             Box::new(m20261207_000018_presence_status_offline_expiry::Migration),
             Box::new(m20261207_000019_upload_admin_slots::Migration),
         ]

@@ -1,15 +1,22 @@
 //! The user's data over XMPP: iqs about the roster (RFC 6121 §2), the vCard (XEP-0054),
-//! private XML storage (XEP-0049) and another user's last activity (XEP-0012), each answered
-//! by its module through the same domain service as the GraphQL API. The session only dispatches here and sends the answer.
+//! private XML storage (XEP-0049), another user's last activity (XEP-0012), the blocklist
+//! (XEP-0191) and carbons (XEP-0280), each answered by its module through the same domain
+//! service as the GraphQL API. The session only dispatches here and sends the answer.
 
 use crate::jid::Jid;
 use crate::state::AppState;
 use crate::xml::Element;
 
-use super::{presence, private, roster, vcard};
+use super::{blocking, carbons, presence, private, roster, vcard};
 
 /// What disco#info of the server and of the account advertises for these handlers.
-pub const FEATURES: [&str; 3] = [roster::NS, vcard::NS, private::NS];
+pub const FEATURES: [&str; 5] = [
+    roster::NS,
+    vcard::NS,
+    private::NS,
+    blocking::FEATURE,
+    carbons::NS,
+];
 
 /// A stanza error: its type and its defined condition.
 pub type Refusal = (&'static str, &'static str);
@@ -21,13 +28,29 @@ pub struct Answer {
     /// The session asked for the roster: it is an interested resource from now on (RFC 6121
     /// §2.1.6), and gets roster pushes.
     pub roster_requested: bool,
+    /// The session asked for the blocklist: it gets blocklist pushes (XEP-0191 §3.3).
+    pub blocklist_requested: bool,
+    /// The session enabled (`Some(true)`) or disabled message carbons (XEP-0280 §4).
+    pub carbons: Option<bool>,
+}
+
+impl Default for Answer {
+    /// An empty result that changes nothing in the session.
+    fn default() -> Answer {
+        Answer {
+            result: Ok(None),
+            roster_requested: false,
+            blocklist_requested: false,
+            carbons: None,
+        }
+    }
 }
 
 impl From<Result<Option<Element>, Refusal>> for Answer {
     fn from(result: Result<Option<Element>, Refusal>) -> Answer {
         Answer {
             result,
-            roster_requested: false,
+            ..Answer::default()
         }
     }
 }
@@ -50,6 +73,14 @@ pub async fn handle(
     set: bool,
     payload: &Element,
 ) -> Option<Answer> {
+    if to == Own {
+        if let Some(answer) = blocking::handle(state, me, set, payload).await {
+            return Some(answer);
+        }
+        if let Some(answer) = carbons::handle(set, payload) {
+            return Some(answer);
+        }
+    }
     if payload.name != "query" && payload.name != "vCard" {
         return None;
     }

@@ -4,6 +4,8 @@
 //! alone (tokio-xmpp's XML stream, a byte-counting guard in front of its parser); every rule of
 //! accounts, credentials, routing and archiving is the domain's (`mimql-core`).
 
+mod blocking;
+mod carbons;
 mod data;
 pub mod guard;
 mod idle_buf;

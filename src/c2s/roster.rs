@@ -24,6 +24,7 @@ pub async fn handle(state: &AppState, me: &Jid, set: bool, query: &Element) -> A
     Answer {
         result: get(state, me, query).await,
         roster_requested: true,
+        ..Answer::default()
     }
 }
 
@@ -143,9 +144,22 @@ pub async fn pending(state: &AppState, me: &Jid) -> Vec<Xml> {
             return Vec::new();
         }
     };
-    items
+    let mut requests = Vec::new();
+    for i in items {
+        if !matches!(i.state.ask, Ask::In | Ask::Both) {
+            continue;
+        }
+        // Not from a JID a blocklist separates from the user (XEP-0191).
+        let blocked = match Jid::parse_any(&i.contact) {
+            Ok(from) => state.roster.blocked(&from, me).await.unwrap_or(true),
+            Err(_) => true,
+        };
+        if !blocked {
+            requests.push(i);
+        }
+    }
+    requests
         .into_iter()
-        .filter(|i| matches!(i.state.ask, Ask::In | Ask::Both))
         .map(|i| {
             Xml::builder("presence", super::CLIENT_NS)
                 .attr(name("type"), "subscribe")

@@ -95,6 +95,10 @@ struct Bound {
     requests_sent: bool,
     /// What the session's presence reached (RFC 6121 §4): told when it ends.
     presence: super::presence::Sent,
+    /// The client asked for the blocklist: it gets blocklist pushes (XEP-0191 §3.3).
+    blocklist_requested: bool,
+    /// The client enabled message carbons (XEP-0280).
+    carbons: bool,
 }
 
 /// A client's messages routed and not yet committed, at most; then the stream is not read
@@ -561,6 +565,8 @@ async fn negotiate(
             offline_taken: false,
             in_flight: FuturesOrdered::new(),
             roster_requested: false,
+            blocklist_requested: false,
+            carbons: false,
             requests_sent: false,
             presence: Default::default(),
         }));
@@ -872,6 +878,14 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
                     {
                         continue;
                     }
+                    // Blocklist pushes likewise; carbon copies only once enabled.
+                    if (!b.blocklist_requested
+                        && routed.sender == b.jid.to_bare()
+                        && crate::blocking::is_push(&routed.element))
+                        || !super::carbons::wanted(&routed, &b.jid, b.carbons)
+                    {
+                        continue;
+                    }
                     let Some(xml) = to_client(&routed, &b.jid) else { continue };
                     if send(&mut b.stream, &xml).await.is_err() {
                         break;
@@ -1071,6 +1085,7 @@ async fn routed(
     match outcome {
         // The recipient keeps the most offline messages allowed (XEP-0160 §3).
         Ok(Outcome::OfflineFull) => stanza_error(b, e, "cancel", "service-unavailable").await,
+        Ok(Outcome::Blocked(side)) => blocked(b, e, side).await,
         Ok(_) => Ok(()),
         Err(err) => {
             tracing::warn!(%err, "cannot route a c2s message");
@@ -1432,6 +1447,10 @@ async fn iq(shared: &Shared, b: &mut Bound, mut e: Element) -> io::Result<()> {
 /// Sends the answer of one of the user's data handlers ([`data`]).
 async fn data_answer(b: &mut Bound, e: &Element, answer: data::Answer) -> io::Result<()> {
     b.roster_requested |= answer.roster_requested;
+    b.blocklist_requested |= answer.blocklist_requested;
+    if let Some(enabled) = answer.carbons {
+        b.carbons = enabled;
+    }
     let child = match answer.result {
         Err((ty, condition)) => return stanza_error(b, e, ty, condition).await,
         Ok(child) => child,
@@ -1501,10 +1520,32 @@ async fn route_iq(state: &AppState, b: &mut Bound, e: Element) -> io::Result<()>
         to,
         element: e,
     };
-    if let Err(err) = state.router.route(envelope).await {
-        tracing::warn!(%err, "cannot route a c2s iq");
+    let e = envelope.element.clone();
+    match state.router.send(envelope).await {
+        Ok(Outcome::Blocked(side)) if matches!(e.attr("type"), Some("get" | "set")) => {
+            blocked(b, &e, side).await
+        }
+        Ok(_) => Ok(()),
+        Err(err) => {
+            tracing::warn!(%err, "cannot route a c2s iq");
+            Ok(())
+        }
     }
-    Ok(())
+}
+
+/// A message or iq a blocklist stopped (XEP-0191 §3.6, §3.7): `<service-unavailable/>` when
+/// the recipient blocks the client's user, `<not-acceptable/>` with `<blocked/>` when the
+/// user blocks the recipient.
+async fn blocked(b: &mut Bound, e: &Element, side: crate::blocking::Blocked) -> io::Result<()> {
+    match side {
+        crate::blocking::Blocked::ByRecipient => {
+            stanza_error(b, e, "cancel", "service-unavailable").await
+        }
+        crate::blocking::Blocked::BySender => {
+            let reply = super::blocking::blocked_error(e, &b.jid);
+            send(&mut b.stream, &reply).await
+        }
+    }
 }
 
 /// An iq error without the original payload (`<iq type='error' id><error type><condition/>`).

@@ -50,6 +50,8 @@ OFFLINE = "msgoffline"  # XEP-0160's feature in the XEP-0030 registry
 ROSTER = "jabber:iq:roster"
 VCARD = "vcard-temp"
 PRIVATE = "jabber:iq:private"
+BLOCKING = "urn:xmpp:blocking"
+CARBONS = "urn:xmpp:carbons:2"
 
 
 class Skip(Exception):
@@ -511,9 +513,17 @@ def add_contact(node, user, contact, name, groups):
     return data(r, "roster", "addContact")
 
 
+def list_contacts(node, user):
+    r = node.graphql(
+        {"query": "{ roster { listContacts { jid name groups subscription ask } } }"},
+        auth=user,
+    )
+    return data(r, "roster", "listContacts")
+
+
 async def roster_shared(s):
     """slixmpp's roster is listContacts: a GraphQL addContact is pushed to the client, the
-    client's roster set and removal are what getContact answers."""
+    client's roster set and removal are what listContacts and getContact answer."""
     alice = await api(s.api_node.register, "ira")
     bob = await api(s.api_node.register, "irb")
     x = await Xmpp(s.xmpp_node, alice, "roster").connect()
@@ -532,9 +542,26 @@ async def roster_shared(s):
         await x.x.update_roster(bob[0], name="Robert", groups=["Team"], timeout=WAIT)
         got = await api(get_contact, s.api_node, alice, bob[0])
         check(got and got["name"] == "Robert" and got["groups"] == ["Team"], f"getContact {got}")
+        listed = await api(list_contacts, s.api_node, alice)
+        check(
+            [(c["jid"], c["name"], c["groups"]) for c in listed] == [(bob[0], "Robert", ["Team"])],
+            f"listContacts {listed}",
+        )
+        # A second contact set over XMPP, read back with slixmpp's own roster get too.
+        carol = await api(s.api_node.register, "irc")
+        await x.x.update_roster(carol[0], name="Carol", groups=[], timeout=WAIT)
+        listed = await api(list_contacts, s.api_node, alice)
+        check(
+            sorted(c["jid"] for c in listed) == sorted([bob[0], carol[0]]),
+            f"listContacts {listed}",
+        )
+        await x.x.get_roster(timeout=WAIT)
+        check(x.x.client_roster[carol[0]]["name"] == "Carol", "slixmpp's roster get")
         await x.x.update_roster(bob[0], subscription="remove", timeout=WAIT)
         got = await api(get_contact, s.api_node, alice, bob[0])
         check(got is None, f"getContact after the removal: {got}")
+        listed = await api(list_contacts, s.api_node, alice)
+        check([c["jid"] for c in listed] == [carol[0]], f"listContacts {listed}")
     finally:
         await x.disconnect()
 
@@ -771,6 +798,132 @@ async def private_shared(s):
         await x.disconnect()
 
 
+async def blocking_shared(s):
+    """XEP-0191 with slixmpp's plugin: the blocklist get, block (pushed back to the client),
+    unblock; a blocked user's messages, from slixmpp and from GraphQL sendMessage, neither
+    arrive nor are archived, and the blocked slixmpp gets <service-unavailable/>."""
+    alice = await api(s.api_node.register, "iba")
+    bob = await api(s.api_node.register, "ibb")
+    carol = await api(s.api_node.register, "ibc")
+    x = Xmpp(s.xmpp_node, alice, "blocker")
+    x.x.register_plugin("xep_0191")
+    await x.connect()
+    y = Xmpp(s.xmpp_node, bob, "blocked")
+    # slixmpp tells message errors apart from messages.
+    y.x.add_event_handler("message_error", y.messages.put_nowait)
+    await y.connect()
+    try:
+        if BLOCKING not in await x.features():
+            raise Skip(f"the server does not advertise {BLOCKING} in disco#info")
+        plugin = x.x.plugin["xep_0191"]
+        check(await plugin.get_blocked_jids(timeout=WAIT) == set(), "an empty blocklist")
+        await eventually(
+            "alice is available",
+            lambda: any(e["priority"] == 0 for e in list_sessions(s.api_node, alice)),
+        )
+        # Before the block, bob's GraphQL message arrives (and the GraphQL node has looked at
+        # alice's blocklist).
+        await api(send_message, s.api_node, bob, alice[0], "before")
+        await x.message("before")
+        pushed = asyncio.Event()
+        x.x.add_event_handler("blocked", lambda _: pushed.set())
+        await plugin.block(bob[0], timeout=WAIT)
+        await asyncio.wait_for(pushed.wait(), WAIT)
+        blocked = await plugin.get_blocked_jids(timeout=WAIT)
+        check({str(j) for j in blocked} == {bob[0]}, f"blocklist {blocked}")
+        # From bob's slixmpp: an error back, nothing to alice.
+        y.x.send_message(mto=alice[0], mbody="over xmpp", mtype="chat")
+        m = await y.message()
+        check(m["type"] == "error", f"bob got {m}")
+        check(m["error"]["condition"] == "service-unavailable", f"bob's error {m['error']}")
+        # From bob over GraphQL: nothing to alice either; carol's marker is alice's next.
+        await api(send_message, s.api_node, bob, alice[0], "over graphql")
+        await api(send_message, s.api_node, carol, alice[0], "marker")
+        m = await x.message()
+        check(m["body"] == "marker", f"alice got {m['body']!r} before the marker")
+        archived = await api(archive, s.api_node, alice, bob[0])
+        check(
+            [("before" in a["stanza"]) for a in archived] == [True],
+            f"alice's archive with bob: {archived}",
+        )
+        unpushed = asyncio.Event()
+        x.x.add_event_handler("unblocked", lambda _: unpushed.set())
+        await plugin.unblock(bob[0], timeout=WAIT)
+        await asyncio.wait_for(unpushed.wait(), WAIT)
+        check(await plugin.get_blocked_jids(timeout=WAIT) == set(), "unblocked")
+        y.x.send_message(mto=alice[0], mbody="after", mtype="chat")
+        await x.message("after")
+    finally:
+        await x.disconnect()
+        await y.disconnect()
+
+
+async def carbons_shared(s):
+    """XEP-0280 with slixmpp's plugin and two slixmpp clients of one user (on two nodes, one on
+    each): a message to one is a <received/> carbon on the other, a message one sends is a
+    <sent/> carbon on the other; after <disable/>, no more copies."""
+    alice = await api(s.api_node.register, "ica")
+    bob = await api(s.api_node.register, "icb")
+    devices = []
+    for node, resource in ((s.xmpp_node, "phone"), (s.api_node, "laptop")):
+        d = Xmpp(node, alice, resource)
+        d.x.register_plugin("xep_0280")
+        d.carbons = asyncio.Queue()
+        for event in ("carbon_received", "carbon_sent"):
+            d.x.add_event_handler(event, lambda m, e=event, q=d.carbons: q.put_nowait((e, m)))
+        devices.append(await d.connect())
+    phone, laptop = devices
+    y = await Xmpp(s.xmpp_node, bob, "friend").connect()
+
+    async def copy(d):
+        try:
+            return await asyncio.wait_for(d.carbons.get(), WAIT)
+        except asyncio.TimeoutError:
+            raise AssertionError("no carbon in time") from None
+
+    try:
+        if CARBONS not in await phone.features():
+            raise Skip(f"the server does not advertise {CARBONS} in disco#info")
+        for d in devices:
+            await d.x.plugin["xep_0280"].enable(timeout=WAIT)
+        await eventually(
+            "both devices are available",
+            lambda: sum(e["priority"] == 0 for e in list_sessions(s.api_node, alice)) == 2,
+        )
+        # To the phone's full JID: the laptop gets a <received/> copy.
+        y.x.send_message(mto=phone.jid, mbody="to the phone", mtype="chat")
+        await phone.message("to the phone")
+        event, m = await copy(laptop)
+        inner = m["carbon_received"]
+        check(event == "carbon_received", event)
+        check(inner["body"] == "to the phone", f"received copy {inner}")
+        check(inner["from"].bare == bob[0], f"received copy from {inner['from']}")
+        # Sent by the laptop: the phone gets a <sent/> copy.
+        laptop.x.send_message(mto=bob[0], mbody="from the laptop", mtype="chat")
+        await y.message("from the laptop")
+        event, m = await copy(phone)
+        inner = m["carbon_sent"]
+        check(event == "carbon_sent", event)
+        check(inner["body"] == "from the laptop", f"sent copy {inner}")
+        check(str(inner["from"]) == laptop.jid, f"sent copy from {inner['from']}")
+        check(inner["to"].bare == bob[0], f"sent copy to {inner['to']}")
+        check(laptop.carbons.empty(), "no copy to the sender")
+        # Disabled on the laptop: no copy of the next message to the phone.
+        await laptop.x.plugin["xep_0280"].disable(timeout=WAIT)
+        y.x.send_message(mto=phone.jid, mbody="private now", mtype="chat")
+        await phone.message("private now")
+        y.x.send_message(mto=laptop.jid, mbody="marker", mtype="chat")
+        await laptop.message("marker")
+        check(laptop.carbons.empty(), "a copy after <disable/>")
+        event, m = await copy(phone)
+        check(event == "carbon_received" and m["carbon_received"]["body"] == "marker",
+              f"phone's copy {event}")
+    finally:
+        for d in devices:
+            await d.disconnect()
+        await y.disconnect()
+
+
 # (function, also run across two nodes)
 SCENARIOS = [
     (login_and_message, True),
@@ -781,6 +934,8 @@ SCENARIOS = [
     (presence_shared, True),
     (vcard_shared, False),
     (private_shared, False),
+    (blocking_shared, True),
+    (carbons_shared, True),
 ]
 
 

@@ -27,6 +27,7 @@ pub const TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
 pub const SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
 pub const BIND: &str = "urn:ietf:params:xml:ns:xmpp-bind";
 pub const SID: &str = "urn:xmpp:sid:0";
+pub const STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
 pub const WAIT: Duration = Duration::from_secs(10);
 
 type Tls = BufReader<tokio_rustls::client::TlsStream<TcpStream>>;
@@ -247,6 +248,69 @@ impl Xmpp {
         condition
     }
 
+    /// A ping round trip; answers every stanza that came before its pong (all the server had
+    /// sent the session by then).
+    pub async fn sync(&mut self, id: &str) -> Vec<Xml> {
+        self.send(&format!(
+            "<iq xmlns='{CLIENT}' type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>"
+        ))
+        .await;
+        let mut before = Vec::new();
+        loop {
+            let el = self.recv().await.expect("stream open");
+            if el.is("iq", CLIENT) && el.attr("id") == Some(id) {
+                return before;
+            }
+            before.push(el);
+        }
+    }
+
+    /// Sends an iq with id `id`; answers its result or error, and the server's pushes
+    /// (`is_push`) that came meanwhile, each answered as a client does.
+    pub async fn answer(
+        &mut self,
+        id: &str,
+        iq: &str,
+        is_push: fn(&Xml) -> bool,
+    ) -> (Xml, Vec<Xml>) {
+        self.send(iq).await;
+        let mut pushes = Vec::new();
+        loop {
+            let el = self.recv().await.expect("stream open");
+            if !el.is("iq", CLIENT) {
+                continue;
+            }
+            if el.attr("id") == Some(id) && matches!(el.attr("type"), Some("result" | "error")) {
+                return (el, pushes);
+            }
+            if is_push(&el) {
+                self.acknowledge(&el).await;
+                pushes.push(el);
+            }
+        }
+    }
+
+    /// The next push (`is_push`), answered.
+    pub async fn push(&mut self, is_push: fn(&Xml) -> bool) -> Xml {
+        loop {
+            let el = self.recv().await.expect("stream open");
+            if is_push(&el) {
+                self.acknowledge(&el).await;
+                return el;
+            }
+        }
+    }
+
+    /// RFC 6121 §2.1.6: the client answers a push, to the bare JID it came from.
+    pub async fn acknowledge(&mut self, push: &Xml) {
+        let id = push.attr("id").unwrap_or_default().to_string();
+        let to = push.attr("from").unwrap_or_default().to_string();
+        self.send(&format!(
+            "<iq xmlns='{CLIENT}' type='result' id='{id}' to='{to}'/>"
+        ))
+        .await;
+    }
+
     /// Sends an iq and answers the next iq that comes (ping: the stream is served).
     pub async fn iq(&mut self, iq: &str) -> Xml {
         self.send(iq).await;
@@ -261,6 +325,20 @@ impl Xmpp {
 
 pub fn child_text(el: &Xml, name: &str) -> Option<String> {
     el.children().find(|c| c.name() == name).map(|c| c.text())
+}
+
+/// The type and defined condition of a stanza error.
+pub fn condition(el: &Xml) -> (String, String) {
+    assert_eq!(el.attr("type"), Some("error"), "{}", String::from(el));
+    let error = el.get_child("error", CLIENT).expect("an error");
+    let cond = error
+        .children()
+        .find(|c| c.ns() == STANZAS)
+        .expect("a defined condition");
+    (
+        error.attr("type").unwrap_or_default().to_string(),
+        cond.name().to_string(),
+    )
 }
 
 /// The XEP-0359 `<stanza-id/>`: (by, id).

@@ -251,7 +251,7 @@ impl Cluster {
 /// handed to `forget`.
 pub fn run(
     cluster: Arc<Cluster>,
-    mut forgotten: tokio::sync::mpsc::UnboundedReceiver<String>,
+    forgotten: tokio::sync::mpsc::UnboundedReceiver<String>,
     forget: impl Fn(&str) + Send + 'static,
 ) {
     let c = cluster.clone();
@@ -275,19 +275,33 @@ pub fn run(
             }
         }
     });
+    relay(cluster, AUTH_SUBJECT, forgotten, forget);
+}
+
+/// The subject on which nodes announce the owners whose XEP-0191 blocklists changed.
+pub const BLOCKING_SUBJECT: &str = "mimql.blocking";
+
+/// Announces each bare JID received on `local` to the other nodes on `subject`, and hands each
+/// one they announce there to `forget` (a cache entry to drop).
+pub fn relay(
+    cluster: Arc<Cluster>,
+    subject: &'static str,
+    mut local: tokio::sync::mpsc::UnboundedReceiver<String>,
+    forget: impl Fn(&str) + Send + 'static,
+) {
     let c = cluster.clone();
     tokio::spawn(async move {
-        while let Some(bare) = forgotten.recv().await {
-            c.publish(AUTH_SUBJECT.into(), &bare).await;
+        while let Some(bare) = local.recv().await {
+            c.publish(subject.into(), &bare).await;
         }
     });
     let c = cluster;
     tokio::spawn(async move {
         use futures_util::StreamExt;
-        let mut sub = match c.nats.subscribe(AUTH_SUBJECT).await {
+        let mut sub = match c.nats.subscribe(subject).await {
             Ok(s) => s,
             Err(e) => {
-                tracing::error!(%e, "cannot subscribe to credential announcements");
+                tracing::error!(%e, subject, "cannot subscribe to cache announcements");
                 return;
             }
         };

@@ -38,6 +38,8 @@ pub struct Limits {
     pub max_groups_per_roster: usize,
     /// Bytes of a roster item's name, and of each group name.
     pub max_roster_name_bytes: usize,
+    /// Per user: JIDs in the XEP-0191 blocklist.
+    pub max_blocklist_items: usize,
     /// Prepared documents cached per API (see README, "Document cache"); 0 turns the cache off.
     pub document_cache_entries: usize,
     /// Estimated bytes the document cache of one API may hold.
@@ -119,6 +121,7 @@ impl Default for Limits {
             max_groups_per_contact: 100,
             max_groups_per_roster: 1000,
             max_roster_name_bytes: 1024,
+            max_blocklist_items: 1000,
             document_cache_entries: 1024,
             document_cache_bytes: 32 * 1024 * 1024,
             max_sessions_per_user: 100,

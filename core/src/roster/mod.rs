@@ -16,7 +16,7 @@ use crate::db::begin_write;
 
 use crate::accounts::{lock_users, user_id, user_ids};
 use crate::jid::Jid;
-use crate::sessions::{Routed, SessionRegistry, Transport};
+use crate::sessions::{SessionInfo, SessionRegistry, push_to_clients};
 use crate::xml::{Element, InvalidChar, Node, check_chars};
 use state::{Ask, Change, Presence, State, Sub};
 
@@ -506,6 +506,9 @@ pub struct Roster {
     sessions: Option<Arc<dyn SessionRegistry>>,
     /// The presence that follows a subscription change, on the same registry.
     presences: Option<crate::presence::Presences>,
+    /// XEP-0191: subscription presences between a user and a JID one of them blocks are not
+    /// delivered.
+    blocking: Option<Arc<crate::blocking::Blocking>>,
 }
 
 impl Roster {
@@ -515,6 +518,21 @@ impl Roster {
             quota,
             sessions: None,
             presences: None,
+            blocking: None,
+        }
+    }
+
+    /// Applies the users' blocklists to subscription presences.
+    pub fn with_blocking(mut self, blocking: Arc<crate::blocking::Blocking>) -> Roster {
+        self.blocking = Some(blocking);
+        self
+    }
+
+    /// Whether a presence from `from` to `to` is stopped by a blocklist (either's).
+    pub async fn blocked(&self, from: &Jid, to: &Jid) -> Result<bool, DbErr> {
+        match &self.blocking {
+            Some(b) => Ok(b.between(from, to).await?.is_some()),
+            None => Ok(false),
         }
     }
 
@@ -534,27 +552,27 @@ impl Roster {
             return;
         };
         for n in changes.notices {
-            let targets: Vec<_> = match sessions.sessions_of(&n.to).await {
-                Ok(all) => all
-                    .into_iter()
-                    .filter(|s| s.transport == Transport::C2s && s.priority >= 0)
-                    .collect(),
+            match self.blocked(&n.from, &n.to).await {
+                Ok(false) => {}
+                Ok(true) => continue,
                 Err(err) => {
-                    tracing::warn!(%err, "cannot deliver a subscription presence");
+                    tracing::warn!(%err, "cannot read a blocklist; a subscription presence is not delivered");
                     continue;
                 }
-            };
-            // Not delivered when no session is available: kept as the item's pending state,
-            // delivered at the next login.
-            if !targets.is_empty() {
-                let routed = Routed {
-                    sender: n.from.clone(),
-                    element: notice_element(&n),
-                    routed_at: crate::db::now_micros(),
-                    archive_id: None,
-                };
-                sessions.push(&targets, Arc::new(routed)).await;
             }
+            // Not delivered now (no available session): kept as the item's pending state,
+            // delivered at the next login.
+            let element = notice_element(&n);
+            let available = |s: &SessionInfo| s.priority >= 0;
+            push_to_clients(
+                &**sessions,
+                &n.to,
+                &n.from,
+                element,
+                available,
+                "a subscription presence",
+            )
+            .await;
             if let Some(presences) = &self.presences {
                 presences
                     .after_subscription(&n.from, &n.to, n.presence)
@@ -562,26 +580,16 @@ impl Roster {
             }
         }
         for p in changes.pushes {
-            let targets: Vec<_> = match sessions.sessions_of(&p.owner).await {
-                Ok(all) => all
-                    .into_iter()
-                    .filter(|s| s.transport == Transport::C2s)
-                    .collect(),
-                Err(err) => {
-                    tracing::warn!(%err, "cannot push a roster change");
-                    continue;
-                }
-            };
-            if targets.is_empty() {
-                continue;
-            }
-            let routed = Routed {
-                sender: p.owner.clone(),
-                element: push_element(&p),
-                routed_at: crate::db::now_micros(),
-                archive_id: None,
-            };
-            sessions.push(&targets, Arc::new(routed)).await;
+            let element = push_element(&p);
+            push_to_clients(
+                &**sessions,
+                &p.owner,
+                &p.owner,
+                element,
+                |_| true,
+                "a roster push",
+            )
+            .await;
         }
     }
 
@@ -765,6 +773,7 @@ impl Roster {
         contact: &Jid,
         p: Presence,
     ) -> Result<(), RosterError> {
+        let blocked = self.blocked(owner, contact).await?;
         let txn = begin_write(&self.db).await?;
         let owner_id = Self::owner(&txn, owner).await?;
         let contact_id = Self::lock_pair(&txn, owner, owner_id, contact).await?;
@@ -781,18 +790,22 @@ impl Roster {
         };
         let mut touched = Touched::default();
         apply(&txn, from, &key, change, &mut touched).await?;
-        deliver(
-            &txn,
-            from,
-            Party {
-                jid: &contact_jid,
-                id: contact_id,
-            },
-            p,
-            self.quota,
-            &mut touched,
-        )
-        .await?;
+        // A presence a blocklist stops never reaches the contact's side (XEP-0191 §3.6, §3.7):
+        // only the sender's item changes.
+        if !blocked {
+            deliver(
+                &txn,
+                from,
+                Party {
+                    jid: &contact_jid,
+                    id: contact_id,
+                },
+                p,
+                self.quota,
+                &mut touched,
+            )
+            .await?;
+        }
         let pushes = finish(&txn, touched).await?;
         txn.commit().await?;
         self.push(pushes).await;

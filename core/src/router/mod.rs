@@ -12,9 +12,15 @@
 //! kept offline ([`crate::offline`]): the registry is asked before the message takes its place
 //! in line, and the offline row is written in the message's archive transaction.
 //!
+//! A stanza between two JIDs one of which blocks the other (XEP-0191, [`crate::blocking`]) is
+//! neither archived, kept nor delivered ([`Outcome::Blocked`]). A chat message that is
+//! delivered is copied to the other XMPP sessions of its sender and of its recipient
+//! (XEP-0280, [`carbons`]).
+//!
 //! [`Router`] is the seam for several nodes; [`StandardRouter`] works on any
 //! [`SessionRegistry`], in-process or distributed.
 
+pub mod carbons;
 mod commit;
 
 use std::sync::Arc;
@@ -24,7 +30,9 @@ use tokio::sync::oneshot;
 
 use crate::archive::{self, IdGenerator, MamId};
 use crate::jid::Jid;
-use crate::sessions::{Routed, SessionError, SessionInfo, SessionRegistry, select};
+use crate::sessions::{
+    Routed, SessionError, SessionId, SessionInfo, SessionRegistry, Transport, select,
+};
 use crate::striped::{self, Striped};
 use crate::xml::Element;
 
@@ -56,6 +64,8 @@ pub enum Outcome {
     /// Not delivered to a session and not kept (not a message to keep, no local recipient,
     /// or `mod_offline` disabled).
     Undelivered,
+    /// Stopped by a blocklist (XEP-0191): neither archived, kept nor delivered.
+    Blocked(crate::blocking::Blocked),
 }
 
 /// A routed stanza on its way: resolves, once its rows are committed and it was delivered or
@@ -100,6 +110,8 @@ pub struct StandardRouter {
     features: Features,
     /// Each pair's place in line: the signal its last routed stanza gives once delivered.
     pairs: Striped<Option<oneshot::Receiver<()>>>,
+    /// XEP-0191 blocklists, when the router applies them.
+    blocking: Option<Arc<crate::blocking::Blocking>>,
 }
 
 impl StandardRouter {
@@ -122,7 +134,14 @@ impl StandardRouter {
             hosts: hosts.into(),
             features,
             pairs: Striped::new(1024),
+            blocking: None,
         }
+    }
+
+    /// Stops the stanzas that blocklists forbid ([`Outcome::Blocked`]).
+    pub fn with_blocking(mut self, blocking: Arc<crate::blocking::Blocking>) -> StandardRouter {
+        self.blocking = Some(blocking);
+        self
     }
 
     /// The archive and inbox rows of an archivable message: a copy per local party, their
@@ -235,9 +254,77 @@ async fn after_storing(
     }
 }
 
+/// A delivered message's carbons (XEP-0280): a `<received/>` copy to each available XMPP
+/// session of the recipient the message itself did not reach, a `<sent/>` copy to each
+/// available XMPP session of the sender but the one that sent it. Sessions whose client did
+/// not enable carbons drop them.
+struct Copies<'a> {
+    sender: &'a Jid,
+    to: &'a Jid,
+    element: &'a Element,
+    received_id: Option<MamId>,
+    sent_id: Option<MamId>,
+}
+
+impl Copies<'_> {
+    async fn send(
+        &self,
+        sessions: &dyn SessionRegistry,
+        hosts: &[String],
+    ) -> Result<(), SessionError> {
+        use carbons::Direction::{Received, Sent};
+        let local = |j: &Jid| is_local(hosts, j) && !j.node().is_empty();
+        if local(self.to) {
+            let all = sessions.sessions_of(&self.to.to_bare()).await?;
+            let reached: Vec<SessionId> = select::targets(&all, self.to, self.element)
+                .into_iter()
+                .map(|s| s.id)
+                .collect();
+            let others = all.iter().filter(|s| !reached.contains(&s.id));
+            self.each(sessions, others, Received, self.to, self.received_id)
+                .await;
+        }
+        if local(self.sender) {
+            let all = sessions.sessions_of(&self.sender.to_bare()).await?;
+            let others = all.iter().filter(|s| &s.jid != self.sender);
+            self.each(sessions, others, Sent, self.sender, self.sent_id)
+                .await;
+        }
+        Ok(())
+    }
+
+    async fn each(
+        &self,
+        sessions: &dyn SessionRegistry,
+        targets: impl Iterator<Item = &SessionInfo>,
+        direction: carbons::Direction,
+        owner: &Jid,
+        id: Option<MamId>,
+    ) {
+        let owner = owner.to_bare();
+        for t in targets.filter(|s| s.transport == Transport::C2s && s.priority >= 0) {
+            let copy = carbons::copy(direction, &owner, &t.jid, self.element, self.sender, id);
+            let routed = Routed {
+                sender: owner.clone(),
+                element: copy,
+                routed_at: crate::db::now_micros(),
+                archive_id: None,
+            };
+            sessions
+                .push(std::slice::from_ref(t), Arc::new(routed))
+                .await;
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl Router for StandardRouter {
     async fn dispatch(&self, e: Envelope) -> Result<Delivery, RouteError> {
+        if let Some(blocking) = &self.blocking
+            && let Some(side) = blocking.between(&e.sender, &e.to).await?
+        {
+            return Ok(Box::pin(async move { Ok(Outcome::Blocked(side)) }));
+        }
         let archivable =
             (self.features.archive || self.features.inbox) && archive::is_archivable(&e.element);
         let storable = self.features.offline.is_some()
@@ -266,6 +353,12 @@ impl Router for StandardRouter {
             // Only asked for in case it had to be kept.
             rows = None;
         }
+        // The sender's own copy (its id goes into the sender's carbons).
+        let sender_copy = rows
+            .as_ref()
+            .and_then(|(r, _)| r.copies.iter().position(|(_, _, outgoing)| *outgoing));
+        let carbons = carbons::eligible(&e.element) && e.sender.to_bare() != e.to.to_bare();
+        let original = carbons.then(|| (e.sender.clone(), e.to.clone(), e.element.clone()));
         let pair = (e.sender.bare_string(), e.to.bare_string());
         let (pending, previous, turn, routed_at) = {
             let mut last = self.pairs.of(&pair).lock().await;
@@ -289,7 +382,11 @@ impl Router for StandardRouter {
                     pending.committed().await.map(|(written, ids)| {
                         // The recipient's copy's id: the live stanza's stanza-id (when
                         // archived) and the offline row's key.
-                        Some((written, recipient.map(|i| ids[i])))
+                        Some((
+                            written,
+                            recipient.map(|i| ids[i]),
+                            sender_copy.map(|i| ids[i]),
+                        ))
                     })
                 }
                 None => Ok(None),
@@ -298,8 +395,12 @@ impl Router for StandardRouter {
             if let Some(previous) = previous {
                 let _ = previous.await;
             }
+            let mut ids = (None, None);
             let result = match committed {
-                Ok(Some((written, id))) => {
+                Ok(Some((written, id, sender_id))) => {
+                    if archive {
+                        ids = (id, sender_id);
+                    }
                     crate::metrics::messages_archived(written.archived);
                     crate::metrics::stanza_routed("archived");
                     let archive_id = id.filter(|_| archive);
@@ -321,6 +422,18 @@ impl Router for StandardRouter {
                 Err(err) => Err(RouteError::Db(err)),
             };
             drop(turn);
+            if let (Some((sender, to, element)), Ok(_)) = (original, &result) {
+                let copies = Copies {
+                    sender: &sender,
+                    to: &to,
+                    element: &element,
+                    received_id: ids.0,
+                    sent_id: ids.1,
+                };
+                if let Err(err) = copies.send(&*sessions, &hosts).await {
+                    tracing::warn!(%err, "cannot send message carbons");
+                }
+            }
             result
         });
         Ok(Box::pin(async move {

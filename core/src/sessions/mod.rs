@@ -175,6 +175,40 @@ pub trait SessionRegistry: Send + Sync {
     async fn end(&self, old: &SessionInfo);
 }
 
+/// Pushes `element`, from `sender`, to the XMPP client (c2s) sessions of the bare JID `user`
+/// that `keep` accepts, wherever they are: what the server itself tells a user's clients
+/// (roster and blocklist pushes, subscription presences). A registry that cannot be reached is
+/// logged with `what` and the stanza is lost.
+pub async fn push_to_clients(
+    registry: &dyn SessionRegistry,
+    user: &Jid,
+    sender: &Jid,
+    element: Element,
+    keep: impl Fn(&SessionInfo) -> bool,
+    what: &str,
+) {
+    let targets: Vec<SessionInfo> = match registry.sessions_of(user).await {
+        Ok(all) => all
+            .into_iter()
+            .filter(|s| s.transport == Transport::C2s && keep(s))
+            .collect(),
+        Err(err) => {
+            tracing::warn!(%err, "cannot deliver {what}");
+            return;
+        }
+    };
+    if targets.is_empty() {
+        return;
+    }
+    let routed = Routed {
+        sender: sender.clone(),
+        element,
+        routed_at: crate::db::now_micros(),
+        archive_id: None,
+    };
+    registry.push(&targets, Arc::new(routed)).await;
+}
+
 /// An open session's stream of stanzas; closes the session when dropped.
 pub struct LiveSession {
     pub info: SessionInfo,
