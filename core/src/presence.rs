@@ -56,21 +56,39 @@ pub fn receives(s: &SessionInfo) -> bool {
 /// Presence delivery on the session registry.
 pub struct Presences {
     sessions: Arc<dyn SessionRegistry>,
+    blocking: Option<Arc<crate::blocking::Blocking>>,
 }
 
 impl Presences {
     pub fn new(sessions: Arc<dyn SessionRegistry>) -> Presences {
-        Presences { sessions }
+        Presences {
+            sessions,
+            blocking: None,
+        }
     }
 
-    /// Whether presence of the user `from` may reach the user `to` (bare JIDs). Every presence
+    /// Applies the users' blocklists (XEP-0191) to every presence handed out.
+    pub fn with_blocking(mut self, blocking: Arc<crate::blocking::Blocking>) -> Presences {
+        self.blocking = Some(blocking);
+        self
+    }
+
+    /// Whether presence of `from` may reach `to` (full or bare JIDs). Every presence
     /// this service hands out passes here: [`Presences::send`] for stanzas to other sessions,
     /// [`Presences::current`] for probe answers.
     async fn allowed(&self, from: &Jid, to: &Jid) -> bool {
-        // Blocking (XEP-0191) belongs here: false when `from` blocked `to` (the blocker's
-        // presence is not sent to the blocked) or `to` blocked `from`.
-        let _ = (from, to);
-        true
+        // XEP-0191: not when `from` blocked `to` (the blocker's presence is not sent to the
+        // blocked) or `to` blocked `from`. A blocklist that cannot be read withholds it.
+        let Some(blocking) = &self.blocking else {
+            return true;
+        };
+        match blocking.between(from, to).await {
+            Ok(blocked) => blocked.is_none(),
+            Err(err) => {
+                tracing::warn!(%err, "cannot read a blocklist; a presence is not delivered");
+                false
+            }
+        }
     }
 
     /// Every presence stanza to another session goes through here: `element` from `from` to
@@ -79,7 +97,7 @@ impl Presences {
         let Some(first) = targets.first() else {
             return;
         };
-        if !self.allowed(&from.to_bare(), &first.jid.to_bare()).await {
+        if !self.allowed(from, &first.jid).await {
             return;
         }
         let routed = Routed {
@@ -140,7 +158,7 @@ impl Presences {
     /// The last available presence of each session of the bare JID `user` but `except`, as
     /// the session `viewer` may see it (a probe's answer).
     pub async fn current(&self, user: &Jid, viewer: &Jid, except: Option<&Jid>) -> Vec<Element> {
-        if !self.allowed(user, &viewer.to_bare()).await {
+        if !self.allowed(user, viewer).await {
             return Vec::new();
         }
         self.sessions_of(user)

@@ -185,9 +185,10 @@ impl AppState {
             roster,
             vcards,
             private,
-            blocking,
+            blocking: blocking.clone(),
             last: LastActivity::new(db.clone()),
-            presence: crate::presence::Presences::new(sessions.clone()),
+            presence: crate::presence::Presences::new(sessions.clone())
+                .with_blocking(blocking.clone()),
             cluster,
             archive: Archive::new(db.clone()),
             room_archive: RoomArchive::new(db.clone()),

@@ -524,6 +524,7 @@ impl Roster {
 
     /// Applies the users' blocklists to subscription presences.
     pub fn with_blocking(mut self, blocking: Arc<crate::blocking::Blocking>) -> Roster {
+        self.presences = self.presences.map(|p| p.with_blocking(blocking.clone()));
         self.blocking = Some(blocking);
         self
     }
@@ -538,7 +539,11 @@ impl Roster {
 
     /// Pushes every committed change to the owners' XMPP sessions through `sessions`.
     pub fn with_pushes(mut self, sessions: Arc<dyn SessionRegistry>) -> Roster {
-        self.presences = Some(crate::presence::Presences::new(sessions.clone()));
+        let presences = crate::presence::Presences::new(sessions.clone());
+        self.presences = Some(match &self.blocking {
+            Some(b) => presences.with_blocking(b.clone()),
+            None => presences,
+        });
         self.sessions = Some(sessions);
         self
     }
