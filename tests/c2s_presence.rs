@@ -390,3 +390,38 @@ async fn a_removed_account_or_a_changed_password_ends_as_unavailable() {
     assert_eq!(item.attr("jid"), Some(bob.jid.as_str()));
     assert_eq!(item.attr("subscription"), Some("none"));
 }
+
+/// XEP-0191: a block stops presence both ways, broadcast and probe answers alike; unblocking
+/// lets it flow again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_stops_presence_both_ways() {
+    let s = server();
+    let (alice, bob) = (s.new_user("alice"), s.new_user("bob"));
+    mutual(s, &alice, &bob);
+    let mut b = connect(s, &bob, "b").await;
+    available(&mut b, "bob here").await;
+    let block = |verb: &str| {
+        format!(
+            "<iq xmlns='{CLIENT}' type='set' id='{verb}'><{verb} xmlns='urn:xmpp:blocking'>\
+             <item jid='{}'/></{verb}></iq>",
+            alice.jid
+        )
+    };
+    let r = b.iq(&block("block")).await;
+    assert_eq!(r.attr("type"), Some("result"), "{}", String::from(&r));
+
+    // Alice comes online: the probe does not answer bob's presence, and hers does not reach bob.
+    let mut a = connect(s, &alice, "a").await;
+    let got = available(&mut a, "alice here").await;
+    assert_eq!(froms(&got), [full(&alice, "a")]);
+    assert_eq!(froms(&barrier(&mut b, "blocked").await), Vec::<String>::new());
+    assert_eq!(froms(&probe(&mut a, &bob).await), Vec::<String>::new());
+
+    let r = b.iq(&block("unblock")).await;
+    assert_eq!(r.attr("type"), Some("result"), "{}", String::from(&r));
+    let got = available(&mut a, "alice again").await;
+    assert_eq!(froms(&got), [full(&alice, "a")]);
+    let seen = any_presence(&mut b).await;
+    assert_eq!(from(&seen), full(&alice, "a"));
+    assert_eq!(status(&seen).as_deref(), Some("alice again"));
+}
