@@ -313,25 +313,39 @@ impl Endpoint {
         })
     }
 
-    /// Sends the document; answers the response body, pretty-printed with its fields in the
-    /// order received, and whether it reports errors (or the request failed: HTTP status other
-    /// than 200). `Err` when the server cannot be reached or does not answer JSON.
+    fn credentials(&self) -> String {
+        use base64::Engine;
+        let pair = format!("{}:{}", self.username, self.password);
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into()
+    }
+
+    /// Sends the document; hands `out` the response body, pretty-printed with its fields in
+    /// the order received (a subscription: each event as it comes, over SSE, until the server
+    /// ends the stream), and answers whether it reports errors (or the request failed: HTTP
+    /// status other than 200). `Err` when the server cannot be reached or does not answer JSON.
     pub fn run(
         &self,
         document: &str,
         variables: Map<String, Value>,
-    ) -> Result<(String, bool), String> {
-        use base64::Engine;
+        out: &mut dyn FnMut(&str),
+    ) -> Result<bool, String> {
+        if is_subscription(document) {
+            return self.stream(document, variables, out);
+        }
         let body = serde_json::json!({ "query": document, "variables": variables });
-        let credentials = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", self.username, self.password));
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut response = agent
+        let mut response = Self::agent()
             .post(&self.url)
-            .header("authorization", format!("Basic {credentials}"))
+            .header("authorization", self.credentials())
             .header("content-type", "application/json")
             .send(body.to_string().as_bytes())
             .map_err(|e| format!("cannot reach the admin API at {}: {e}", self.url))?;
@@ -350,11 +364,76 @@ impl Endpoint {
                 text.trim()
             )
         })?;
-        let failed = status != 200
-            || matches!(&parsed, async_graphql::Value::Object(o) if o.contains_key("errors"));
-        let pretty = serde_json::to_string_pretty(&parsed).map_err(|e| e.to_string())?;
-        Ok((pretty, failed))
+        let failed = status != 200 || has_errors(&parsed);
+        out(&serde_json::to_string_pretty(&parsed).map_err(|e| e.to_string())?);
+        Ok(failed)
     }
+
+    /// A subscription over the admin listener's SSE transport (`GET /api/graphql/sse`): each
+    /// event's payload to `out` as it arrives. A refusal answered as JSON is handed over whole.
+    fn stream(
+        &self,
+        document: &str,
+        variables: Map<String, Value>,
+        out: &mut dyn FnMut(&str),
+    ) -> Result<bool, String> {
+        use std::io::BufRead;
+        let url = format!("{}/sse", self.url);
+        let mut response = Self::agent()
+            .get(&url)
+            .query("query", document)
+            .query("variables", Value::Object(variables).to_string())
+            .header("authorization", self.credentials())
+            .header("accept", "text/event-stream")
+            .call()
+            .map_err(|e| format!("cannot reach the admin API at {url}: {e}"))?;
+        let status = response.status().as_u16();
+        let events = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        let reader = response.body_mut().with_config().limit(u64::MAX).reader();
+        if !events {
+            let text = std::io::read_to_string(reader)
+                .map_err(|e| format!("cannot read the admin API's answer: {e}"))?;
+            let parsed: async_graphql::Value = serde_json::from_str(&text).map_err(|_| {
+                format!(
+                    "the admin API at {url} answered HTTP {status}: {}",
+                    text.trim()
+                )
+            })?;
+            out(&serde_json::to_string_pretty(&parsed).map_err(|e| e.to_string())?);
+            return Ok(true);
+        }
+        let mut failed = false;
+        for line in std::io::BufReader::new(reader).lines() {
+            let line = line.map_err(|e| format!("the event stream broke: {e}"))?;
+            let Some(data) = line.strip_prefix("data:") else {
+                continue;
+            };
+            let parsed: async_graphql::Value = serde_json::from_str(data.trim())
+                .map_err(|e| format!("an event that is not JSON: {e}"))?;
+            failed |= has_errors(&parsed);
+            out(&serde_json::to_string_pretty(&parsed).map_err(|e| e.to_string())?);
+        }
+        Ok(failed)
+    }
+}
+
+/// Whether the document's operation is a subscription (sent over SSE); a document that does
+/// not parse goes by POST, for the server to answer its error.
+fn is_subscription(document: &str) -> bool {
+    use async_graphql::parser::types::OperationType;
+    async_graphql::parser::parse_query(document).is_ok_and(|d| {
+        d.operations
+            .iter()
+            .any(|(_, op)| op.node.ty == OperationType::Subscription)
+    })
+}
+
+fn has_errors(response: &async_graphql::Value) -> bool {
+    matches!(response, async_graphql::Value::Object(o) if o.contains_key("errors"))
 }
 
 #[cfg(test)]

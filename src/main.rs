@@ -313,13 +313,17 @@ fn admin(config: Option<PathBuf>, args: &[String]) -> ExitCode {
             variables,
         } => (document, variables),
     };
+    let mut print = |pretty: &str| {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{pretty}");
+        let _ = stdout.flush();
+    };
     let sent = load(&ConfigArg { config }).and_then(|config| {
         init_logging(&config, false)?;
-        Endpoint::from_config(&config)?.run(&document, variables)
+        Endpoint::from_config(&config)?.run(&document, variables, &mut print)
     });
     match sent {
-        Ok((pretty, failed)) => {
-            let _ = writeln!(std::io::stdout().lock(), "{pretty}");
+        Ok(failed) => {
             if failed {
                 ExitCode::FAILURE
             } else {

@@ -592,3 +592,62 @@ fn every_commands_document_passes_the_servers_cost_bound_and_validation() {
     }
     assert!(checked >= 30, "{checked}");
 }
+
+/// A subscription command streams: each event printed as it comes, over the admin listener's
+/// SSE, until the server ends the stream (here: the caller's account removed).
+#[test]
+fn a_subscription_command_prints_each_event_until_the_stream_ends() {
+    use std::io::{BufRead, BufReader};
+    let s = common::server();
+    let (alice, bob) = (s.new_user("alice"), s.new_user("bob"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mimql"))
+        .args(["admin", "--config"])
+        .arg(config())
+        .args(["stanza", "subscribeForMessages", "--caller", &bob.jid])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the mimql binary runs");
+    assert!(common::eventually(10, || {
+        common::sessions(&s.client(&bob))
+            .list_sessions
+            .is_some_and(|l| !l.is_empty())
+    }));
+    ok(&[
+        "stanza",
+        "sendMessage",
+        "--from",
+        &alice.jid,
+        "--to",
+        &bob.jid,
+        "--body",
+        "streamed",
+    ]);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut event = String::new();
+    for line in lines.by_ref() {
+        let line = line.expect("stdout");
+        event.push_str(&line);
+        event.push('\n');
+        if line == "}" {
+            break;
+        }
+    }
+    let event: Value = serde_json::from_str(&event).expect("one pretty JSON event");
+    let message = &event["data"]["stanza"]["subscribeForMessages"];
+    assert_eq!(message["sender"], json!(alice.jid), "{event}");
+    assert!(message["stanza"].as_str().unwrap().contains("streamed"));
+    ok(&["account", "removeUser", "--user", &bob.jid]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the command did not end with its stream");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+}

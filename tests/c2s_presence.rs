@@ -414,7 +414,10 @@ async fn a_block_stops_presence_both_ways() {
     let mut a = connect(s, &alice, "a").await;
     let got = available(&mut a, "alice here").await;
     assert_eq!(froms(&got), [full(&alice, "a")]);
-    assert_eq!(froms(&barrier(&mut b, "blocked").await), Vec::<String>::new());
+    assert_eq!(
+        froms(&barrier(&mut b, "blocked").await),
+        Vec::<String>::new()
+    );
     assert_eq!(froms(&probe(&mut a, &bob).await), Vec::<String>::new());
 
     let r = b.iq(&block("unblock")).await;
