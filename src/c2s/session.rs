@@ -886,18 +886,20 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
                     {
                         continue;
                     }
-                    let Some(xml) = to_client(&routed, &b.jid) else { continue };
-                    if send(&mut b.stream, &xml).await.is_err() {
-                        break;
-                    }
                     // A presence the server sends on this session's behalf (the admin's
-                    // setPresence): the session takes it as its own, after the client saw it.
+                    // setPresence): the session takes it as its own, which shows it to the
+                    // client too (RFC 6121 §4.2.2) and broadcasts it.
                     if is_own_presence(&routed, &b.jid) {
                         let mut own = routed.element.clone();
                         own.attrs.retain(|(k, _)| k != "to" && k != "from");
                         if presence(state, &mut b, &own).await.is_err() {
                             break;
                         }
+                        continue;
+                    }
+                    let Some(xml) = to_client(&routed, &b.jid) else { continue };
+                    if send(&mut b.stream, &xml).await.is_err() {
+                        break;
                     }
                 }
                 None => {
