@@ -426,9 +426,10 @@ async fn occupants_see_the_room_destroyed() {
             .unwrap(),
         "Room deleted successfully",
     );
+    // The room's presence (not the echo of the client's own, RFC 6121 §4.2.2).
     let got = loop {
         let el = phone.recv().await.expect("stream open");
-        if el.is("presence", CLIENT) {
+        if el.is("presence", CLIENT) && el.attr("from").is_some_and(|f| f.starts_with(&room)) {
             break el;
         }
     };
