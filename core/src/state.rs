@@ -221,13 +221,28 @@ impl AppState {
     /// Removes an account with everything it owns (one transaction), then tells its contacts
     /// and closes its live sessions.
     pub async fn remove_user(&self, jid: &Jid) -> Result<(), AccountError> {
+        use crate::presence;
+        // Taken before the account goes: the removal ends its sessions at once (its credentials
+        // stop holding), racing whatever reads the registry afterwards, and takes its roster.
+        let bare = jid.to_bare();
+        let watchers = match self.roster.list(&bare).await {
+            Ok(items) => presence::contacts(&items, presence::shares_with),
+            Err(_) => Vec::new(),
+        };
+        let shown: Vec<Jid> = (self.presence.sessions_of(&bare).await.into_iter())
+            .filter(|s| s.presence.is_some())
+            .map(|s| s.jid)
+            .collect();
         let pushes = crate::removal::remove_account(&self.accounts, jid).await?;
-        // The removed user's items in its contacts' rosters, and the cancelled subscriptions'
-        // presence (its available sessions' unavailable presence to its contacts): before its
-        // sessions close, while the registry still has their presence.
         self.blocking.changed(jid);
+        // The removed user's items in its contacts' rosters, then its available sessions'
+        // unavailable presence to those who saw it.
         self.roster.push(pushes).await;
-        self.sessions.close_user(&jid.to_bare()).await;
+        for session in &shown {
+            let gone = presence::unavailable(session, None);
+            self.presence.broadcast(session, &watchers, &gone).await;
+        }
+        self.sessions.close_user(&bare).await;
         // The user's uploads were abandoned in the removal's transaction; their files go now
         // (files cannot be deleted inside a transaction). Should this fail, the background
         // reclaiming retries.
