@@ -423,7 +423,7 @@ impl Endpoint {
 
 /// Whether the document's operation is a subscription (sent over SSE); a document that does
 /// not parse goes by POST, for the server to answer its error.
-fn is_subscription(document: &str) -> bool {
+pub fn is_subscription(document: &str) -> bool {
     use async_graphql::parser::types::OperationType;
     async_graphql::parser::parse_query(document).is_ok_and(|d| {
         d.operations

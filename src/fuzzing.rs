@@ -193,11 +193,7 @@ pub fn admin_pre_execution(
         operation_name: None,
     };
     // A subscription is checked as its transport (SSE) takes it.
-    let subscription = async_graphql::parser::parse_query(query).is_ok_and(|d| {
-        d.operations
-            .iter()
-            .any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Subscription)
-    });
+    let subscription = crate::admin_cli::is_subscription(query);
     let transport = if subscription {
         Transport::Sse
     } else {
