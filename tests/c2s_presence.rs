@@ -388,7 +388,8 @@ async fn a_removed_account_or_a_changed_password_ends_as_unavailable() {
         .and_then(|q| q.children().next())
         .unwrap();
     assert_eq!(item.attr("jid"), Some(bob.jid.as_str()));
-    assert_eq!(item.attr("subscription"), Some("none"));
+    assert_eq!(item.attr("subscription"), Some("remove"));
+    assert!(common::contact(&s.client(&alice), &bob.jid).is_none());
 }
 
 /// XEP-0191: a block stops presence both ways, broadcast and probe answers alike; unblocking
@@ -420,11 +421,60 @@ async fn a_block_stops_presence_both_ways() {
     );
     assert_eq!(froms(&probe(&mut a, &bob).await), Vec::<String>::new());
 
+    // The unblock sends each side's current presence to the other (XEP-0191 §3.4).
     let r = b.iq(&block("unblock")).await;
     assert_eq!(r.attr("type"), Some("result"), "{}", String::from(&r));
+    let seen = any_presence(&mut b).await;
+    assert_eq!(from(&seen), full(&alice, "a"));
+    assert_eq!(status(&seen).as_deref(), Some("alice here"));
+    let seen = any_presence(&mut a).await;
+    assert_eq!(from(&seen), full(&bob, "b"));
+    assert_eq!(status(&seen).as_deref(), Some("bob here"));
+    // And broadcasts flow again.
     let got = available(&mut a, "alice again").await;
     assert_eq!(froms(&got), [full(&alice, "a")]);
     let seen = any_presence(&mut b).await;
     assert_eq!(from(&seen), full(&alice, "a"));
     assert_eq!(status(&seen).as_deref(), Some("alice again"));
+}
+
+/// XEP-0191 §3.3: blocking a contact while both are online shows each to the other as
+/// unavailable; a contact that is not blocked sees nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_block_shows_both_sides_unavailable() {
+    let s = server();
+    let (alice, bob, carol) = (s.new_user("alice"), s.new_user("bob"), s.new_user("carol"));
+    mutual(s, &alice, &bob);
+    mutual(s, &alice, &carol);
+    let mut b = connect(s, &bob, "b").await;
+    available(&mut b, "bob here").await;
+    let mut c = connect(s, &carol, "c").await;
+    available(&mut c, "").await;
+    let mut a = connect(s, &alice, "a").await;
+    let got = available(&mut a, "").await;
+    assert_eq!(
+        froms(&got),
+        [full(&alice, "a"), full(&bob, "b"), full(&carol, "c")]
+    );
+    barrier(&mut b, "b0").await;
+    barrier(&mut c, "c0").await;
+
+    let r = a
+        .iq(&format!(
+            "<iq xmlns='{CLIENT}' type='set' id='blk'><block xmlns='urn:xmpp:blocking'>\
+             <item jid='{}'/></block></iq>",
+            bob.jid
+        ))
+        .await;
+    assert_eq!(r.attr("type"), Some("result"), "{}", String::from(&r));
+    let seen = any_presence(&mut b).await;
+    assert_eq!(seen.attr("type"), Some("unavailable"));
+    assert_eq!(from(&seen), full(&alice, "a"));
+    let seen = any_presence(&mut a).await;
+    assert_eq!(seen.attr("type"), Some("unavailable"));
+    assert_eq!(from(&seen), full(&bob, "b"));
+    assert!(barrier(&mut c, "c1").await.is_empty());
+    // Bob's next presence stays away from alice.
+    send_presence(&mut b, &format!("<presence xmlns='{CLIENT}'/>")).await;
+    assert!(barrier(&mut a, "a1").await.is_empty());
 }

@@ -923,14 +923,13 @@ async fn removing_an_account_pushes_its_contacts_rosters() {
         .run(mimql_client::admin::remove_user(&bob.jid))
         .unwrap();
     assert!(removed.errors.is_empty(), "{:?}", removed.errors);
-    // Bob's subscriptions are cancelled on alice's side: her item is pushed without them, and
-    // her available session is told.
+    // Bob's item goes from alice's roster: pushed as removed to her session, and gone from
+    // her roster as GraphQL reads it.
     let p = push(&mut a).await;
     let (item, _) = pushed(&p);
     assert_eq!(item.attr("jid"), Some(bare(&bob)));
-    assert_eq!(item.attr("subscription"), Some("none"));
-    assert_eq!(
-        s.subscription_state(&alice, bare(&bob)),
-        Some((ContactSub::None, ContactAsk::None))
-    );
+    assert_eq!(item.attr("subscription"), Some("remove"));
+    assert_eq!(s.subscription_state(&alice, bare(&bob)), None);
+    let (r, _) = roster_get(&mut a, "g2", None).await;
+    assert!(items(&r).is_empty(), "{r:?}");
 }

@@ -6,6 +6,7 @@
 //! The rules on roster items are pure functions here; which roster is read, and when, is the
 //! caller's (the c2s session, the roster service after a subscription change).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::jid::Jid;
@@ -100,6 +101,15 @@ impl Presences {
         if !self.allowed(from, &first.jid).await {
             return;
         }
+        self.deliver(from, targets, element).await;
+    }
+
+    /// Delivers without the blocklists' check: only for the presences a block or unblock
+    /// itself sends ([`Presences::after_block`]).
+    async fn deliver(&self, from: &Jid, targets: &[SessionInfo], element: &Element) {
+        if targets.is_empty() {
+            return;
+        }
         let routed = Routed {
             sender: from.clone(),
             element: element.clone(),
@@ -128,18 +138,35 @@ impl Presences {
         s
     }
 
+    /// The sessions of each of the bare JIDs `users`, per user (in one read of the registry;
+    /// none when it cannot be read, as [`Presences::sessions_of`]).
+    async fn sessions_by_user(&self, users: &[Jid]) -> BTreeMap<Jid, Vec<SessionInfo>> {
+        let mut by_user: BTreeMap<Jid, Vec<SessionInfo>> = BTreeMap::new();
+        let mut users = users.to_vec();
+        users.sort_unstable();
+        users.dedup();
+        match self.sessions.sessions_of_users(&users).await {
+            Ok(all) => {
+                for s in all {
+                    by_user.entry(s.jid.to_bare()).or_default().push(s);
+                }
+            }
+            Err(err) => tracing::warn!(%err, "cannot read the sessions of presence recipients"),
+        }
+        by_user
+    }
+
     /// A session's presence broadcast (RFC 6121 §4.2.2, §4.4.2, §4.5.2): `element` from the full
     /// JID `from` to the sessions that get presence of each of `users` (bare JIDs) and of
     /// `from`'s own user, except `from`'s own session.
     pub async fn broadcast(&self, from: &Jid, users: &[Jid], element: &Element) {
         let own = from.to_bare();
-        for user in users.iter().filter(|u| **u != own) {
-            let targets = self.receiving(user).await;
+        let mut all: Vec<Jid> = users.iter().filter(|u| **u != own).cloned().collect();
+        all.push(own);
+        for (_, mut targets) in self.sessions_by_user(&all).await {
+            targets.retain(|s| receives(s) && s.jid != *from);
             self.send(from, &targets, element).await;
         }
-        let mut mine = self.receiving(&own).await;
-        mine.retain(|s| s.jid != *from);
-        self.send(from, &mine, element).await;
     }
 
     /// Directed presence (RFC 6121 §4.6) from `from` to `to`: a bare JID reaches the user's
@@ -155,18 +182,18 @@ impl Presences {
         self.send(from, &targets, element).await;
     }
 
-    /// The last available presence of each session of the bare JID `user` but `except`, as
+    /// The last available presence of each session of the bare JIDs `users` but `except`, as
     /// the session `viewer` may see it (a probe's answer).
-    pub async fn current(&self, user: &Jid, viewer: &Jid, except: Option<&Jid>) -> Vec<Element> {
-        if !self.allowed(user, viewer).await {
-            return Vec::new();
+    pub async fn current(&self, users: &[Jid], viewer: &Jid, except: Option<&Jid>) -> Vec<Element> {
+        let mut got = Vec::new();
+        for (user, sessions) in self.sessions_by_user(users).await {
+            if !self.allowed(&user, viewer).await {
+                continue;
+            }
+            let shown = sessions.into_iter().filter(|s| Some(&s.jid) != except);
+            got.extend(shown.filter_map(|s| s.presence));
         }
-        self.sessions_of(user)
-            .await
-            .into_iter()
-            .filter(|s| Some(&s.jid) != except)
-            .filter_map(|s| s.presence)
-            .collect()
+        got
     }
 
     /// Sends the current presence of `of`'s sessions to `with`'s sessions that get presence.
@@ -192,6 +219,57 @@ impl Presences {
         for s in self.sessions_of(of).await.into_iter().filter(receives) {
             self.send(&s.jid, &targets, &unavailable(&s.jid, None))
                 .await;
+        }
+    }
+
+    /// What a committed block (`blocked`) or unblock of the JIDs `changed` by `owner` does to
+    /// presence between `owner` and the contacts of its roster `items` (XEP-0191 §3.3, §3.4):
+    /// a block sends each side's unavailable presence to the other where it used to go (the
+    /// contact subscribed to `owner`, or `owner` to the contact), so neither is left shown
+    /// online; an unblock sends the current presence where it may go again.
+    pub async fn after_block(
+        &self,
+        owner: &Jid,
+        items: &[Item],
+        changed: &crate::blocking::list::BlockList,
+        blocked: bool,
+    ) {
+        let owner = owner.to_bare();
+        let mut mine: Option<Vec<SessionInfo>> = None;
+        for item in items {
+            let (shares, gets) = (shares_with(item.state.sub), receives_from(item.state.sub));
+            let Ok(contact) = Jid::parse(&item.contact).map(|j| j.to_bare()) else {
+                continue;
+            };
+            if !(shares || gets) || contact == owner || !changed.may_block_user(&contact) {
+                continue;
+            }
+            let theirs: Vec<SessionInfo> = (self.sessions_of(&contact).await.into_iter())
+                .filter(|s| changed.blocks(&s.jid))
+                .collect();
+            if theirs.is_empty() {
+                continue;
+            }
+            if mine.is_none() {
+                mine = Some(self.sessions_of(&owner).await);
+            }
+            let mine = mine.as_deref().unwrap_or_default();
+            let pairs = [(shares, mine, &theirs[..]), (gets, &theirs[..], mine)];
+            for (_, from, to) in pairs.into_iter().filter(|(rule, _, _)| *rule) {
+                let targets: Vec<SessionInfo> =
+                    to.iter().filter(|s| receives(s)).cloned().collect();
+                for s in from {
+                    match (&s.presence, blocked) {
+                        (Some(_), true) => {
+                            self.deliver(&s.jid, &targets, &unavailable(&s.jid, None))
+                                .await
+                        }
+                        // Checked: another item of either blocklist may still stop it.
+                        (Some(p), false) => self.send(&s.jid, &targets, p).await,
+                        (None, _) => {}
+                    }
+                }
+            }
         }
     }
 

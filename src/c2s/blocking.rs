@@ -36,16 +36,23 @@ pub async fn handle(state: &AppState, me: &Jid, set: bool, payload: &Element) ->
             let Ok(jids) = list::parse_items(items.map(|e| e.attr("jid"))) else {
                 return Some(Err(("modify", "jid-malformed")).into());
             };
-            let done = if payload.name == "block" {
-                // XEP-0191 §3.3: a block names at least one JID.
-                if jids.is_empty() {
-                    return Some(Err(("modify", "bad-request")).into());
-                }
-                state.blocking.block(&owner, &jids).await
-            } else {
-                // No item: unblock every JID (XEP-0191 §3.4).
-                state.blocking.unblock(&owner, &jids).await
+            let block = payload.name == "block";
+            // XEP-0191 §3.3: a block names at least one JID.
+            if block && jids.is_empty() {
+                return Some(Err(("modify", "bad-request")).into());
+            }
+            // No item: unblock every JID (XEP-0191 §3.4), those blocked until now.
+            let changed = match jids.is_empty() {
+                true => state.blocking.list(&owner).await.unwrap_or_default(),
+                false => jids.clone(),
             };
+            let done = match block {
+                true => state.blocking.block(&owner, &jids).await,
+                false => state.blocking.unblock(&owner, &jids).await,
+            };
+            if done.is_ok() {
+                super::presence::after_block(state, me, changed, block).await;
+            }
             Some(done.map(|()| None).map_err(refusal).into())
         }
         ("blocklist" | "block" | "unblock", _) => Some(Err(("modify", "bad-request")).into()),

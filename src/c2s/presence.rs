@@ -71,12 +71,9 @@ pub async fn probe(state: &AppState, me: &Jid) -> Vec<Element> {
             Vec::new()
         }
     };
-    let mut got = Vec::new();
-    for contact in contacts(&items, receives_from) {
-        got.extend(state.presence.current(&contact, me, None).await);
-    }
-    got.extend(state.presence.current(&me.to_bare(), me, Some(me)).await);
-    got
+    let mut users = contacts(&items, receives_from);
+    users.push(me.to_bare());
+    state.presence.current(&users, me, Some(me)).await
 }
 
 /// A probe the client sent to `to`: answered only when `to`'s user shares its presence with
@@ -92,12 +89,30 @@ pub async fn probed_by(state: &AppState, me: &Jid, to: &Jid) -> Vec<Element> {
     if !allowed {
         return Vec::new();
     }
-    let mut got = state.presence.current(&target, me, Some(me)).await;
+    let mut got = state.presence.current(&[target], me, Some(me)).await;
     if !to.resource().is_empty() {
         let from = to.to_string();
         got.retain(|p| p.attr("from") == Some(from.as_str()));
     }
     got
+}
+
+/// After the user blocked (`blocked`) or unblocked `jids` (XEP-0191 §3.3, §3.4): presence
+/// between the user and the roster contacts they concern ([`Presences::after_block`]).
+///
+/// [`Presences::after_block`]: crate::presence::Presences::after_block
+pub async fn after_block(state: &AppState, me: &Jid, jids: Vec<String>, blocked: bool) {
+    let items = match state.roster.list(&me.to_bare()).await {
+        Ok(items) => items,
+        Err(err) => {
+            tracing::warn!(%err, "cannot read the roster after a block");
+            return;
+        }
+    };
+    let changed = crate::blocking::list::BlockList::new(jids);
+    (state.presence)
+        .after_block(me, &items, &changed, blocked)
+        .await;
 }
 
 /// Directed presence (RFC 6121 §4.6): delivered to `to`; an available one remembered, so that

@@ -32,6 +32,16 @@ impl BlockList {
             .iter()
             .any(|c| self.items.iter().any(|i| i == c))
     }
+
+    /// Whether an item can block some JID of the user `bare`: it names the user's bare JID,
+    /// one of its full JIDs, its domain, or its domain with a resource.
+    pub fn may_block_user(&self, bare: &Jid) -> bool {
+        self.items.iter().any(|i| {
+            Jid::parse_any(i).is_ok_and(|j| {
+                j.domain() == bare.domain() && (j.node().is_empty() || j.node() == bare.node())
+            })
+        })
+    }
 }
 
 /// The forms of `jid` an item can name to block it.
@@ -109,6 +119,17 @@ mod tests {
         assert!(l.blocks(&jid("bob@example.com/bot")));
         assert!(l.blocks(&jid("example.com/bot")));
         assert!(!l.blocks(&jid("bob@example.com/phone")));
+    }
+
+    #[test]
+    fn items_that_may_block_a_user() {
+        let bob = jid("bob@example.com");
+        assert!(list(&["bob@example.com"]).may_block_user(&bob));
+        assert!(list(&["bob@example.com/phone"]).may_block_user(&bob));
+        assert!(list(&["example.com"]).may_block_user(&bob));
+        assert!(list(&["example.com/bot"]).may_block_user(&bob));
+        assert!(!list(&["carol@example.com", "example.org"]).may_block_user(&bob));
+        assert!(!list(&[]).may_block_user(&bob));
     }
 
     #[test]

@@ -356,6 +356,40 @@ impl SessionRegistry for ClusterSessions {
         Ok(rows.into_iter().filter_map(Row::info).collect())
     }
 
+    async fn sessions_of_users(&self, users: &[Jid]) -> Result<Vec<SessionInfo>, SessionError> {
+        let alive_since = crate::db::now_micros() - self.cluster.ttl().as_micros() as i64;
+        let mut bares: Vec<String> = users.iter().map(Jid::bare_string).collect();
+        bares.sort_unstable();
+        bares.dedup();
+        let mut out = Vec::new();
+        // By the indexed hash, a few hundred users per query (within every database's
+        // parameter limit); the bare JIDs compared exactly afterwards.
+        for chunk in bares.chunks(200) {
+            let params = (0..chunk.len())
+                .map(|i| format!("${}", i + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut values: Vec<sea_orm::Value> = vec![alive_since.into()];
+            values.extend(chunk.iter().map(|b| key_hash(b).into()));
+            let rows = Row::find_by_statement(stmt(
+                &format!(
+                    "SELECT {ROW_COLUMNS} \
+                     FROM cluster_sessions s JOIN cluster_nodes n ON n.name = s.node \
+                     WHERE n.heartbeat_at > $1 AND s.user_hash IN ({params})"
+                ),
+                values,
+            ))
+            .all(&self.db)
+            .await
+            .map_err(|e| SessionError::Unavailable(e.to_string()))?;
+            out.extend(
+                (rows.into_iter().filter_map(Row::info))
+                    .filter(|s| chunk.binary_search(&s.jid.bare_string()).is_ok()),
+            );
+        }
+        Ok(out)
+    }
+
     async fn all_sessions(&self, domain: Option<&str>) -> Result<Vec<SessionInfo>, SessionError> {
         let alive_since = crate::db::now_micros() - self.cluster.ttl().as_micros() as i64;
         // The domain's sessions by the end of their bare JIDs (LIKE's wildcards in a domain

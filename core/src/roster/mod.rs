@@ -892,7 +892,9 @@ pub async fn local_contacts<C: ConnectionTrait>(
 }
 
 /// Part of removing an account: subscriptions the user had are cancelled on the contacts'
-/// side (as the reference does) and pending requests it sent are withdrawn; then its items go.
+/// side (as the reference does) and pending requests it sent are withdrawn; then its items go,
+/// and so do its local contacts' items for it (the reference leaves them with subscription
+/// `none`; issue 22 asks that they go).
 /// The caller has locked the user's row and those of its local contacts
 /// ([`local_contacts`]), in one sorted step. Answers the changes to the contacts' rosters, to
 /// [`Roster::push`] once the removal has committed.
@@ -942,6 +944,20 @@ pub async fn remove_user<C: ConnectionTrait>(
                 e => DbErr::Custom(e.to_string()),
             })?;
         }
+        // Then the contact's item for the account goes (pushed as `subscription='remove'`): a
+        // roster must not list an account that no longer exists.
+        let contact = Party {
+            jid: contact,
+            id: *id,
+        };
+        apply(
+            c,
+            contact,
+            &bare.bare_string(),
+            Change::Delete,
+            &mut touched,
+        )
+        .await?;
     }
     let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
     if !ids.is_empty() {

@@ -140,6 +140,15 @@ impl SessionRegistry for LocalSessions {
             .unwrap_or_default())
     }
 
+    async fn sessions_of_users(&self, users: &[Jid]) -> Result<Vec<SessionInfo>, SessionError> {
+        let inner = self.lock();
+        Ok(users
+            .iter()
+            .filter_map(|u| inner.by_user.get(&u.bare_string()))
+            .flat_map(|list| list.iter().map(|e| e.info.clone()))
+            .collect())
+    }
+
     async fn push(&self, targets: &[SessionInfo], stanza: Arc<Routed>) {
         let ids: Vec<SessionId> = targets.iter().map(|t| t.id).collect();
         self.push_ids(&ids, stanza);

@@ -150,6 +150,15 @@ pub trait SessionRegistry: Send + Sync {
     fn close(&self, id: SessionId);
     /// Every session of the bare JID `user`, on every node.
     async fn sessions_of(&self, user: &Jid) -> Result<Vec<SessionInfo>, SessionError>;
+    /// Every session of each of the bare JIDs `users`, on every node, in one read where the
+    /// registry can (a presence broadcast to a whole roster).
+    async fn sessions_of_users(&self, users: &[Jid]) -> Result<Vec<SessionInfo>, SessionError> {
+        let mut all = Vec::new();
+        for user in users {
+            all.extend(self.sessions_of(user).await?);
+        }
+        Ok(all)
+    }
     /// Pushes a stanza into the sessions' mailboxes. A mailbox that is full (its client does
     /// not read) is closed: the client reconnects and catches up from the archive.
     async fn push(&self, targets: &[SessionInfo], stanza: Arc<Routed>);
