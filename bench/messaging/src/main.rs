@@ -1,5 +1,5 @@
 //! Messaging benchmarks (bench/README.md):
-//! `mimql-bench-messaging <path to mimql> [send|conversation|history|live|cluster|muc|all|subscriptions]`.
+//! `mimql-bench-messaging <path to mimql> [send|conversation|history|live|cluster|muc|all|subscriptions|xmpp|presence]`.
 //! Environment: `PG_BASE` (e.g. `postgres://postgres@127.0.0.1:5432`) adds the PostgreSQL run
 //! of `send`; `ROUNDS` (5) and `DURATION` (seconds per round, 10).
 
@@ -8,6 +8,7 @@ mod conversation;
 mod history;
 mod live;
 mod muc;
+mod presence;
 mod seed;
 mod send;
 mod server;
@@ -255,6 +256,25 @@ fn main() {
                 m.logins_cached / e.logins_cached,
                 m.kib_per_idle / e.kib_per_idle,
                 m.messages / e.messages
+            ));
+        }
+    }
+    // Not part of `all`: against ejabberd too when bench/presence.sh started one.
+    if what == "presence" {
+        let settings = presence::Settings {
+            contacts: env_num("CONTACTS", 1_000) as usize,
+            online: env_num("ONLINE", 500) as usize,
+            logins: env_num("LOGINS", 30) as usize,
+            fanout_rounds: env_num("FANOUT_ROUNDS", 30) as usize,
+        };
+        let figures = presence::run(&mimql, &dir, settings);
+        report.extend(figures.iter().map(presence::line));
+        if let [m, e] = &figures[..] {
+            report.push(format!(
+                "presence, ejabberd / mimql (higher: mimql faster): login p50 {:.2}, versioned login p50 {:.2}, fan-out to the last p99 {:.2}",
+                e.login.0.as_secs_f64() / m.login.0.as_secs_f64(),
+                e.login_versioned.0.as_secs_f64() / m.login_versioned.0.as_secs_f64(),
+                e.fanout_last.1.as_secs_f64() / m.fanout_last.1.as_secs_f64(),
             ));
         }
     }

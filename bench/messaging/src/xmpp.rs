@@ -86,7 +86,7 @@ impl rustls::client::danger::ServerCertVerifier for AnyCert {
     }
 }
 
-fn connector() -> TlsConnector {
+pub fn connector() -> TlsConnector {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -126,6 +126,21 @@ pub type Stream = tokio_rustls::client::TlsStream<TcpStream>;
 
 /// A logged-in client: TCP, STARTTLS, PLAIN, bind, initial presence.
 pub async fn login(
+    tls: &TlsConnector,
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    resource: &str,
+) -> Result<Stream, String> {
+    let mut s = bind(tls, addr, user, password, resource).await?;
+    s.write_all(b"<presence/>")
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(s)
+}
+
+/// A client with its resource bound and no presence sent yet: TCP, STARTTLS, PLAIN, bind.
+pub async fn bind(
     tls: &TlsConnector,
     addr: SocketAddr,
     user: &str,
@@ -174,14 +189,11 @@ pub async fn login(
     .await
     .map_err(|e| e.to_string())?;
     read_until(&mut s, &mut buf, &["</iq>", "/>"]).await?;
-    s.write_all(b"<presence/>")
-        .await
-        .map_err(|e| e.to_string())?;
     Ok(s)
 }
 
 /// Closes the stream politely.
-async fn close(mut s: Stream) {
+pub async fn close(mut s: Stream) {
     let _ = s.write_all(b"</stream:stream>").await;
     let _ = s.shutdown().await;
 }
@@ -196,7 +208,7 @@ pub struct Target {
     pub pid: u32,
 }
 
-fn bench_user(i: usize) -> String {
+pub fn bench_user(i: usize) -> String {
     format!("b{i:06}")
 }
 
@@ -538,10 +550,15 @@ fn measure(
 
 /// Registers `b000000`.. in ejabberd through its HTTP API (`mod_http_api` `register`).
 fn register_ejabberd(api: &str, n: usize) {
+    let names: Vec<String> = (0..n).map(bench_user).collect();
+    register_ejabberd_users(api, &names);
+}
+
+/// Registers `names` (user parts, on `localhost`) in ejabberd through its HTTP API.
+pub fn register_ejabberd_users(api: &str, names: &[String]) {
     let agent = ureq::Agent::new_with_defaults();
-    for i in 0..n {
-        let body =
-            serde_json::json!({"user": bench_user(i), "host": DOMAIN, "password": seed::PASSWORD});
+    for name in names {
+        let body = serde_json::json!({"user": name, "host": DOMAIN, "password": seed::PASSWORD});
         let r = agent
             .post(&format!("{api}/register"))
             .header("content-type", "application/json")
