@@ -456,6 +456,12 @@ async fn a_new_block_shows_both_sides_unavailable() {
         froms(&got),
         [full(&alice, "a"), full(&bob, "b"), full(&carol, "c")]
     );
+    // The echo and the probe answers name their recipient, as broadcasts do (clients such as
+    // slixmpp file presence by `to`).
+    assert!(
+        got.iter()
+            .all(|p| p.attr("to") == Some(full(&alice, "a").as_str()))
+    );
     barrier(&mut b, "b0").await;
     barrier(&mut c, "c0").await;
 
@@ -470,6 +476,7 @@ async fn a_new_block_shows_both_sides_unavailable() {
     let seen = any_presence(&mut b).await;
     assert_eq!(seen.attr("type"), Some("unavailable"));
     assert_eq!(from(&seen), full(&alice, "a"));
+    assert_eq!(seen.attr("to"), Some(full(&bob, "b").as_str()));
     let seen = any_presence(&mut a).await;
     assert_eq!(seen.attr("type"), Some("unavailable"));
     assert_eq!(from(&seen), full(&bob, "b"));

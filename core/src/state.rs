@@ -235,13 +235,14 @@ impl AppState {
             .collect();
         let pushes = crate::removal::remove_account(&self.accounts, jid).await?;
         self.blocking.changed(jid);
-        // The removed user's items in its contacts' rosters, then its available sessions'
-        // unavailable presence to those who saw it.
-        self.roster.push(pushes).await;
+        // Its available sessions' unavailable presence to those who saw it, then the changes
+        // to its contacts' rosters (the item goes): in this order a client sees the contact go
+        // offline before the item goes, not a presence for an item it no longer has.
         for session in &shown {
             let gone = presence::unavailable(session, None);
             self.presence.broadcast(session, &watchers, &gone).await;
         }
+        self.roster.push(pushes).await;
         self.sessions.close_user(&bare).await;
         // The user's uploads were abandoned in the removal's transaction; their files go now
         // (files cannot be deleted inside a transaction). Should this fail, the background

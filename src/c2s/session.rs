@@ -1013,11 +1013,16 @@ fn from_client(el: &Xml) -> Option<Element> {
     Some(e)
 }
 
-/// A routed element as the client gets it; the archive id as a XEP-0359 `<stanza-id/>`.
+/// A routed element as the client gets it: `to` the session's full JID when the element names
+/// no recipient (a presence broadcast: RFC 6121 §4.2.2's examples, and clients such as slixmpp
+/// file presence by its `to`); the archive id as a XEP-0359 `<stanza-id/>`.
 fn to_client(routed: &Routed, me: &Jid) -> Option<Xml> {
     let mut e = routed.element.clone();
     if e.attr("from").is_none() {
         e.set_attr("from", routed.sender.to_string());
+    }
+    if e.attr("to").is_none() {
+        e.set_attr("to", me.to_string());
     }
     if let Some(id) = routed.archive_id {
         let by = me.bare_string();
@@ -1251,9 +1256,13 @@ async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()
     Ok(())
 }
 
-/// Sends one of the domain's elements to the client (in the stream's namespace).
+/// Sends one of the domain's elements to the client (in the stream's namespace), `to` the
+/// session's full JID when it names no recipient (as [`to_client`]).
 async fn send_element(b: &mut Bound, e: &Element) -> io::Result<()> {
     let mut e = e.clone();
+    if e.attr("to").is_none() {
+        e.set_attr("to", b.jid.to_string());
+    }
     if e.attr("xmlns").is_none() {
         e.attrs.insert(0, ("xmlns".to_string(), CLIENT.to_string()));
     }
