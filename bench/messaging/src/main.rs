@@ -30,7 +30,7 @@ fn env_num(name: &str, default: u64) -> u64 {
 /// One server's XMPP figures, as reported.
 fn xmpp_line(f: &xmpp::Figures) -> String {
     format!(
-        "XMPP, {}: logins (STARTTLS + PLAIN + bind + presence) {:.0}/s cached{}; {:.1} KiB per idle connection ({} open); XMPP -> XMPP {:.0} msgs/s (archive on){}{}",
+        "XMPP, {}: logins (STARTTLS + PLAIN + bind + presence) {:.0}/s cached{}; {:.1} KiB per idle connection ({} open); XMPP -> XMPP {:.0} msgs/s (archive on){}{}; RSS after the logins {} MiB",
         f.name,
         f.logins_cached,
         f.logins_uncached
@@ -48,7 +48,8 @@ fn xmpp_line(f: &xmpp::Figures) -> String {
                 ms(p50),
                 ms(p99)
             ))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        f.rss_after_first_logins / 1024
     )
 }
 

@@ -490,6 +490,8 @@ pub struct Figures {
     pub messages: f64,
     /// XMPP → XMPP: send to receipt under that load, p50 and p99 over every round.
     pub message_latency: Option<(Duration, Duration)>,
+    /// The server's RSS after the login phases (first logins hash with argon2), KiB.
+    pub rss_after_first_logins: u64,
     pub latency: Option<(Duration, Duration)>,
 }
 
@@ -533,6 +535,8 @@ fn measure(
             t.fresh,
         )
     });
+    // What the argon2 hashes of the first logins (19 MiB each) left behind.
+    let rss_after_first_logins = rss_kib(t.pid);
     eprintln!("  {}: {} idle clients", t.name, s.idle);
     let kib_per_idle = idle_memory(rt, t, s.idle);
     eprintln!("  {}: messages", t.name);
@@ -558,6 +562,7 @@ fn measure(
         idle: s.idle,
         messages: median(&mut rates),
         message_latency,
+        rss_after_first_logins,
         latency,
     }
 }
