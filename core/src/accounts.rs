@@ -250,7 +250,10 @@ impl Accounts {
 
     /// Shares `ids` (the router's account id cache): every credential this node forgets or is
     /// told to forget (account removal among them) forgets the account's id too.
-    pub fn with_account_ids(mut self, ids: std::sync::Arc<crate::account_ids::AccountIds>) -> Accounts {
+    pub fn with_account_ids(
+        mut self,
+        ids: std::sync::Arc<crate::account_ids::AccountIds>,
+    ) -> Accounts {
         self.ids = ids;
         self
     }

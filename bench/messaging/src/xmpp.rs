@@ -548,8 +548,8 @@ fn measure(
         delays.append(&mut latencies);
     }
     delays.sort_unstable();
-    let message_latency = (!delays.is_empty())
-        .then(|| (percentile(&delays, 0.5), percentile(&delays, 0.99)));
+    let message_latency =
+        (!delays.is_empty()).then(|| (percentile(&delays, 0.5), percentile(&delays, 0.99)));
     let latency = server.map(|server| {
         eprintln!("  {}: GraphQL -> XMPP latency", t.name);
         graphql_to_xmpp(rt, server, t.addr, s.listeners, s.latency_messages)
@@ -608,7 +608,8 @@ fn checkpoint(rt: &tokio::runtime::Runtime, url: &str) {
     use sea_orm::ConnectionTrait;
     rt.block_on(async {
         let db = sea_orm::Database::connect(url).await?;
-        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await?;
         db.close().await
     })
     .expect("the seeded database checkpointed");
@@ -645,12 +646,7 @@ pub fn run(mimql: &Path, dir: &Path, s: Settings) -> Vec<Figures> {
     let db_url = seed::fresh_db(dir, "xmpp", None, &rt);
     let variants = variants();
     let c2s_port = crate::server::free_port();
-    let config = |extra: &str| {
-        format!(
-            "[auth]\ncache_size = {}\n{extra}\n",
-            users + fresh + 100
-        )
-    };
+    let config = |extra: &str| format!("[auth]\ncache_size = {}\n{extra}\n", users + fresh + 100);
     let server = Server::start_env(
         mimql,
         dir,
