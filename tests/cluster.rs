@@ -308,6 +308,58 @@ fn removing_an_account_on_one_node_closes_its_streams_on_the_others() {
     assert!(sse.closed_by_server(WAIT));
 }
 
+/// Node b keeps bob's account id once it has routed a message to him; the removal of bob's
+/// account on node a and its registration again make b forget it (announced with the
+/// forgotten credentials), so b's messages to bob go to the new account, never the old one's
+/// id.
+#[test]
+fn messages_to_an_account_removed_and_registered_again_on_another_node_reach_the_new_one() {
+    let t = three();
+    let [a, b, _] = &t.nodes;
+    let (alice, bob) = (a.new_user("clid-a"), a.new_user("clid-b"));
+    let from_b = b.client(&alice);
+    common::send(&from_b, &bob.jid, "to the old account");
+    let resp = a
+        .client(&bob)
+        .run(mimql_client::user::account::unregister())
+        .unwrap();
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    let name = bob.jid.split('@').next().unwrap();
+    let again = a
+        .admin()
+        .run(mimql_client::admin::register_user(
+            "localhost",
+            Some(name),
+            "pw2",
+        ))
+        .unwrap();
+    assert!(again.errors.is_empty(), "{:?}", again.errors);
+    // Until b hears of the removal a message may fail (never lands under the old id).
+    assert!(
+        eventually(5, || {
+            from_b
+                .run(stanza::send_message(None, &bob.jid, "to the new account"))
+                .map(|r| r.errors.is_empty())
+                .unwrap_or(false)
+        }),
+        "node b never routed to the new account"
+    );
+    let new_bob = User {
+        jid: bob.jid.clone(),
+        password: "pw2".into(),
+    };
+    let archived: Vec<String> = common::archive(&a.client(&new_bob), Some(&alice.jid), None, None)
+        .0
+        .into_iter()
+        .map(|m| m.stanza.expect("a stanza").0)
+        .collect();
+    assert!(!archived.is_empty());
+    assert!(
+        archived.iter().all(|m| m.contains("to the new account")),
+        "{archived:?}"
+    );
+}
+
 #[test]
 fn muc_light_messages_reach_occupants_on_every_node() {
     use mimql_client::user::muc_light;

@@ -5,7 +5,7 @@ mod common;
 
 use common::{TestServer, User, server};
 use mimql_client::user::roster::{self, ContactAsk, ContactSub, SubAction};
-use mimql_client::user::{account, last, private, vcard};
+use mimql_client::user::{account, last, private, stanza, vcard};
 
 /// Gives `u` a roster (subscribed both ways with `friend`, a pending request to `pending`),
 /// a vCard, private data and a last activity.
@@ -360,4 +360,64 @@ fn removals_racing_subscriptions_stay_consistent() {
         let resp = s.client(d).run(mimql_client::user::check_auth()).unwrap();
         assert_eq!(resp.status, 401);
     }
+}
+
+/// The stanzas of `u`'s archive with `peer`, as XML.
+fn archived_with(s: &TestServer, u: &User, peer: &str) -> Vec<String> {
+    common::archive(&s.client(u), Some(peer), None, None)
+        .0
+        .into_iter()
+        .map(|m| m.stanza.expect("a stanza").0)
+        .collect()
+}
+
+/// The router keeps the parties' account ids in memory: once an account is removed, a message
+/// to it is answered like one to a name never registered, and the same name registered again
+/// is a new account whose archive holds only what was sent to it since.
+#[test]
+fn a_removed_then_reregistered_account_gets_none_of_the_old_accounts_messages() {
+    let s = server();
+    let (alice, bob) = (s.new_user("idc-a"), s.new_user("idc-b"));
+    let a = s.client(&alice);
+    common::send(&a, &bob.jid, "before the removal");
+    let before = archived_with(s, &bob, &alice.jid);
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert!(before[0].contains("before the removal"), "{before:?}");
+
+    let resp = s.client(&bob).run(account::unregister()).unwrap();
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    let to_removed = a
+        .run(stanza::send_message(None, &bob.jid, "while removed"))
+        .unwrap();
+    let never = format!("{}@localhost", common::unique("idc-never"));
+    let to_unknown = a
+        .run(stanza::send_message(None, &never, "to nobody"))
+        .unwrap();
+    let codes = |errors: &[mimql_client::Error]| -> Vec<Option<String>> {
+        errors.iter().map(|e| e.code.clone()).collect()
+    };
+    assert_eq!(codes(&to_removed.errors), codes(&to_unknown.errors));
+    assert_eq!(to_removed.status, to_unknown.status);
+    let accepted = usize::from(to_removed.errors.is_empty());
+
+    let name = bob.jid.split('@').next().unwrap();
+    let again = s
+        .admin()
+        .run(mimql_client::admin::register_user(
+            "localhost",
+            Some(name),
+            "pw2",
+        ))
+        .unwrap();
+    assert!(again.errors.is_empty(), "{:?}", again.errors);
+    common::send(&a, &bob.jid, "after the new registration");
+    let new_bob = User {
+        jid: bob.jid.clone(),
+        password: "pw2".into(),
+    };
+    let after = archived_with(s, &new_bob, &alice.jid);
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert!(after[0].contains("after the new registration"), "{after:?}");
+    // The sender's own archive: every message to that name it accepted, none lost.
+    assert_eq!(archived_with(s, &alice, &bob.jid).len(), 2 + accepted);
 }

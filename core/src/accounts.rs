@@ -167,6 +167,9 @@ pub struct Accounts {
     scram_iterations: Option<u32>,
     /// The server secret the fake SCRAM salts of unknown users are derived from.
     fake_salt_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// The cached account ids (the router's); a removal forgets its entry with the
+    /// credentials, here and on every node.
+    ids: std::sync::Arc<crate::account_ids::AccountIds>,
 }
 
 /// What a SCRAM exchange is checked against: the user's keys, or fake ones (an unknown user,
@@ -227,7 +230,6 @@ async fn insert_scram_keys<C: ConnectionTrait>(
 impl Accounts {
     pub fn new(db: DatabaseConnection, hosts: Vec<String>, auth: &crate::config::Auth) -> Accounts {
         Accounts {
-            db,
             hosts,
             hasher: Hasher::new(
                 auth.max_concurrent_hashes,
@@ -241,7 +243,19 @@ impl Accounts {
             watcher: std::sync::OnceLock::new(),
             scram_iterations: auth.scram.then_some(auth.scram_iterations),
             fake_salt_key: tokio::sync::OnceCell::new(),
+            ids: std::sync::Arc::new(crate::account_ids::AccountIds::new(db.clone(), 0)),
+            db,
         }
+    }
+
+    /// Shares `ids` (the router's account id cache): every credential this node forgets or is
+    /// told to forget (account removal among them) forgets the account's id too.
+    pub fn with_account_ids(
+        mut self,
+        ids: std::sync::Arc<crate::account_ids::AccountIds>,
+    ) -> Accounts {
+        self.ids = ids;
+        self
     }
 
     /// Whether SCRAM is on (`[auth] scram`).
@@ -400,6 +414,7 @@ impl Accounts {
     /// Forgets the cached credentials of a bare JID another node announced.
     pub fn forget(&self, bare: &str) {
         self.cache.invalidate(bare);
+        self.ids.forget(bare);
         self.tell_watcher(bare);
     }
 
@@ -407,6 +422,7 @@ impl Accounts {
     /// change, token revocation, removal).
     pub fn invalidate(&self, bare: &str) {
         self.cache.invalidate(bare);
+        self.ids.forget(bare);
         self.tell_watcher(bare);
         if let Some(tx) = self.peers.get() {
             tx.send(bare.to_string()).ok();

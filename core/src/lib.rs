@@ -8,6 +8,7 @@
 //! [`last`], [`archive`], [`inbox`], [`offline`], [`token`], [`upload`]) → [`connections`] → [`router`] → rooms ([`muc`],
 //! [`muc_light`]) → [`removal`], [`gdpr`] (the personal data export), [`import_users`] → [`state`].
 
+pub mod account_ids;
 pub mod accounts;
 pub mod archive;
 pub mod auth;

@@ -92,7 +92,12 @@ impl AppState {
         } else {
             None
         };
-        let accounts = Accounts::new(db.clone(), config.hosts(), &config.auth);
+        let account_ids = Arc::new(crate::account_ids::AccountIds::new(
+            db.clone(),
+            config.limits.account_id_cache_entries,
+        ));
+        let accounts = Accounts::new(db.clone(), config.hosts(), &config.auth)
+            .with_account_ids(account_ids.clone());
         let connections = crate::connections::Connections::new(db.clone());
         let watching = connections.clone();
         accounts.watch(move |bare| watching.changed(bare));
@@ -138,7 +143,8 @@ impl AppState {
                 config.hosts(),
                 features,
             )
-            .with_blocking(blocking.clone()),
+            .with_blocking(blocking.clone())
+            .with_account_ids(account_ids),
         );
         let muc = Muc::new(
             db.clone(),

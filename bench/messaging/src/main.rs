@@ -31,7 +31,7 @@ fn env_num(name: &str, default: u64) -> u64 {
 /// One server's XMPP figures, as reported.
 fn xmpp_line(f: &xmpp::Figures) -> String {
     format!(
-        "XMPP, {}: logins (STARTTLS + PLAIN + bind + presence) {:.0}/s cached{}; {:.1} KiB per idle connection ({} open); XMPP -> XMPP {:.0} msgs/s (archive on){}",
+        "XMPP, {}: logins (STARTTLS + PLAIN + bind + presence) {:.0}/s cached{}; {:.1} KiB per idle connection ({} open); XMPP -> XMPP {:.0} msgs/s (archive on){}{}; RSS after the logins {} MiB",
         f.name,
         f.logins_cached,
         f.logins_uncached
@@ -40,13 +40,17 @@ fn xmpp_line(f: &xmpp::Figures) -> String {
         f.kib_per_idle,
         f.idle,
         f.messages,
+        f.message_latency
+            .map(|(p50, p99)| format!(" p50 {} p99 {}", ms(p50), ms(p99)))
+            .unwrap_or_default(),
         f.latency
             .map(|(p50, p99)| format!(
                 "; GraphQL sendMessage -> XMPP client p50 {} p99 {}",
                 ms(p50),
                 ms(p99)
             ))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        f.rss_after_first_logins / 1024
     )
 }
 
@@ -250,13 +254,16 @@ fn main() {
         for f in &figures {
             report.push(xmpp_line(f));
         }
-        if let [m, e] = &figures[..] {
-            report.push(format!(
-                "XMPP, mimql / ejabberd: logins {:.2}, memory per idle connection {:.2}, messages {:.2}",
-                m.logins_cached / e.logins_cached,
-                m.kib_per_idle / e.kib_per_idle,
-                m.messages / e.messages
-            ));
+        if let Some(e) = figures.iter().find(|f| f.name == "ejabberd") {
+            for m in figures.iter().filter(|f| f.name != "ejabberd") {
+                report.push(format!(
+                    "XMPP, {} / ejabberd: logins {:.2}, memory per idle connection {:.2}, messages {:.2}",
+                    m.name,
+                    m.logins_cached / e.logins_cached,
+                    m.kib_per_idle / e.kib_per_idle,
+                    m.messages / e.messages
+                ));
+            }
         }
     }
     // Not part of `all`: against ejabberd too when bench/presence.sh started one.

@@ -51,6 +51,19 @@ impl Server {
         extra: &str,
         c2s_port: Option<u16>,
     ) -> Server {
+        Server::start_env(mimql, dir, name, db_url, extra, c2s_port, &[])
+    }
+
+    /// [`Server::start_full`] with more environment for the server process (`LD_PRELOAD`).
+    pub fn start_env(
+        mimql: &Path,
+        dir: &Path,
+        name: &str,
+        db_url: &str,
+        extra: &str,
+        c2s_port: Option<u16>,
+        env: &[(String, String)],
+    ) -> Server {
         let (user_port, admin_port, metrics_port) = (free_port(), free_port(), free_port());
         let c2s = match c2s_port {
             // Every benchmark client comes from 127.0.0.1: no bound per address.
@@ -76,6 +89,7 @@ impl Server {
         let child = Command::new(mimql)
             .args(["serve", "--config"])
             .arg(&config)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

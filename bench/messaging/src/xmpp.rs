@@ -200,7 +200,7 @@ pub async fn close(mut s: Stream) {
 
 /// A server under test: where its c2s listener is and who may log in.
 pub struct Target {
-    pub name: &'static str,
+    pub name: String,
     pub addr: SocketAddr,
     /// Users `f000000`... never logged in yet (first logins), if the target has them.
     pub fresh: usize,
@@ -323,11 +323,15 @@ fn messages(
     pairs: usize,
     window: u64,
     duration: Duration,
-) -> f64 {
+) -> (f64, Vec<Duration>) {
     let tls = connector();
     let addr = t.addr;
     let stop = Arc::new(AtomicBool::new(false));
     let total = Arc::new(AtomicU64::new(0));
+    // Each message carries its sending time (µs since `epoch`); the recipients note how long
+    // it took (under load: the window's queueing included).
+    let epoch = Instant::now();
+    let latencies = Arc::new(std::sync::Mutex::new(Vec::<Duration>::new()));
     let (start, received) = rt.block_on(async {
         let mut conns = Vec::new();
         for p in 0..pairs {
@@ -348,9 +352,11 @@ fn messages(
             let (stop1, stop2, total) = (stop.clone(), stop.clone(), total.clone());
             let got = received.clone();
             let (mut to_read, _to_write) = tokio::io::split(to);
+            let all_latencies = latencies.clone();
             tasks.push(tokio::spawn(async move {
                 let mut chunk = vec![0u8; 16384];
                 let mut carry = String::new();
+                let mut mine = Vec::new();
                 while !stop1.load(Ordering::Relaxed) {
                     let n = match tokio::time::timeout(
                         Duration::from_millis(200),
@@ -368,9 +374,17 @@ fn messages(
                         got.fetch_add(count, Ordering::Relaxed);
                         total.fetch_add(count, Ordering::Relaxed);
                         let last = carry.rfind("</message>").expect("found") + "</message>".len();
+                        let now = epoch.elapsed().as_micros() as u64;
+                        for sent in carry[..last].split("<body>t:").skip(1) {
+                            let digits = sent.split('<').next().unwrap_or_default();
+                            if let Ok(at) = digits.parse::<u64>() {
+                                mine.push(Duration::from_micros(now.saturating_sub(at)));
+                            }
+                        }
                         carry.drain(..last);
                     }
                 }
+                all_latencies.lock().expect("latencies").extend(mine);
             }));
             let (_from_read, mut from_write) = tokio::io::split(from);
             tasks.push(tokio::spawn(async move {
@@ -381,7 +395,8 @@ fn messages(
                         continue;
                     }
                     let stanza = format!(
-                        "<message to='{to_user}@{DOMAIN}' type='chat' id='m{sent}'><body>seq:{sent}</body></message>"
+                        "<message to='{to_user}@{DOMAIN}' type='chat' id='m{sent}'><body>t:{}</body></message>",
+                        epoch.elapsed().as_micros()
                     );
                     if from_write.write_all(stanza.as_bytes()).await.is_err() {
                         break;
@@ -399,7 +414,8 @@ fn messages(
         (start, received)
     });
     let _ = start;
-    received as f64 / duration.as_secs_f64()
+    let latencies = std::mem::take(&mut *latencies.lock().expect("latencies"));
+    (received as f64 / duration.as_secs_f64(), latencies)
 }
 
 /// GraphQL `sendMessage` → XMPP receipt latency with `listeners` clients connected.
@@ -478,12 +494,16 @@ fn graphql_to_xmpp(
 }
 
 pub struct Figures {
-    pub name: &'static str,
+    pub name: String,
     pub logins_cached: f64,
     pub logins_uncached: Option<f64>,
     pub kib_per_idle: f64,
     pub idle: usize,
     pub messages: f64,
+    /// XMPP → XMPP: send to receipt under that load, p50 and p99 over every round.
+    pub message_latency: Option<(Duration, Duration)>,
+    /// The server's RSS after the login phases (first logins hash with argon2), KiB.
+    pub rss_after_first_logins: u64,
     pub latency: Option<(Duration, Duration)>,
 }
 
@@ -527,25 +547,84 @@ fn measure(
             t.fresh,
         )
     });
+    // What the argon2 hashes of the first logins (19 MiB each) left behind.
+    let rss_after_first_logins = rss_kib(t.pid);
     eprintln!("  {}: {} idle clients", t.name, s.idle);
     let kib_per_idle = idle_memory(rt, t, s.idle);
     eprintln!("  {}: messages", t.name);
-    let mut rates: Vec<f64> = (0..s.rounds)
-        .map(|_| messages(rt, t, s.pairs, s.window, s.duration))
-        .collect();
+    let mut rates = Vec::new();
+    let mut delays = Vec::new();
+    for _ in 0..s.rounds {
+        let (rate, mut latencies) = messages(rt, t, s.pairs, s.window, s.duration);
+        rates.push(rate);
+        delays.append(&mut latencies);
+    }
+    delays.sort_unstable();
+    let message_latency =
+        (!delays.is_empty()).then(|| (percentile(&delays, 0.5), percentile(&delays, 0.99)));
     let latency = server.map(|server| {
         eprintln!("  {}: GraphQL -> XMPP latency", t.name);
         graphql_to_xmpp(rt, server, t.addr, s.listeners, s.latency_messages)
     });
     Figures {
-        name: t.name,
+        name: t.name.to_string(),
         logins_cached: median(&mut cached),
         logins_uncached: uncached,
         kib_per_idle,
         idle: s.idle,
         messages: median(&mut rates),
+        message_latency,
+        rss_after_first_logins,
         latency,
     }
+}
+
+/// A mimql to measure: `VARIANTS` lists several, separated by `;`, each `name|TOML|preload`
+/// (TOML appended to the config, `\n` for a new line; a library for `LD_PRELOAD`), e.g.
+/// `VARIANTS='uncached|[limits]\naccount_id_cache_entries = 0;cached'`. Default: one, `mimql`.
+struct Variant {
+    name: String,
+    config: String,
+    env: Vec<(String, String)>,
+}
+
+fn variants() -> Vec<Variant> {
+    let spec = std::env::var("VARIANTS").unwrap_or_default();
+    let list: Vec<Variant> = spec
+        .split(';')
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| {
+            let mut parts = v.splitn(3, '|');
+            let name = format!("mimql {}", parts.next().unwrap_or_default().trim());
+            let config = parts.next().unwrap_or_default().replace("\\n", "\n");
+            let env = match parts.next().map(str::trim) {
+                Some(lib) if !lib.is_empty() => vec![("LD_PRELOAD".to_string(), lib.to_string())],
+                _ => Vec::new(),
+            };
+            Variant { name, config, env }
+        })
+        .collect();
+    if list.is_empty() {
+        return vec![Variant {
+            name: "mimql".into(),
+            config: String::new(),
+            env: Vec::new(),
+        }];
+    }
+    list
+}
+
+/// Folds SQLite's write-ahead log into the database file, so that copying the file copies
+/// every row.
+fn checkpoint(rt: &tokio::runtime::Runtime, url: &str) {
+    use sea_orm::ConnectionTrait;
+    rt.block_on(async {
+        let db = sea_orm::Database::connect(url).await?;
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await?;
+        db.close().await
+    })
+    .expect("the seeded database checkpointed");
 }
 
 /// Registers `b000000`.. in ejabberd through its HTTP API (`mod_http_api` `register`).
@@ -582,14 +661,17 @@ pub fn run(mimql: &Path, dir: &Path, s: Settings) -> Vec<Figures> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
     let db_url = seed::fresh_db(dir, "xmpp", None, &rt);
+    let variants = variants();
     let c2s_port = crate::server::free_port();
-    let server = Server::start_full(
+    let config = |extra: &str| format!("[auth]\ncache_size = {}\n{extra}\n", users + fresh + 100);
+    let server = Server::start_env(
         mimql,
         dir,
         "xmpp",
         &db_url,
-        &format!("[auth]\ncache_size = {}\n", users + fresh + 100),
+        &config(&variants[0].config),
         Some(c2s_port),
+        &variants[0].env,
     );
     let db = rt
         .block_on(sea_orm::Database::connect(&db_url))
@@ -601,16 +683,46 @@ pub fn run(mimql: &Path, dir: &Path, s: Settings) -> Vec<Figures> {
     seed::users_with_cheap_hash(&db, &rt, &names);
     let fresh_names: Vec<String> = (0..fresh).map(|i| format!("f{i:06}")).collect();
     seed::users(&server, &db, &rt, &fresh_names);
-    let mut out = Vec::new();
-    let target = Target {
-        name: "mimql",
-        addr: SocketAddr::from(([127, 0, 0, 1], c2s_port)),
-        fresh,
-        pid: server.pid(),
-    };
-    out.push(measure(&rt, &target, &s, Some(&server)));
-    eprintln!("  {}", crate::xmpp_line(&out[0]));
+    rt.block_on(db.close()).ok();
+    // Each further variant starts from a copy of the seeded database as it was here.
+    let seeded = dir.join("xmpp-seeded.db");
     drop(server);
+    if variants.len() > 1 {
+        checkpoint(&rt, &db_url);
+        std::fs::copy(dir.join("xmpp.db"), &seeded).expect("the seeded database copied");
+    }
+    let mut out = Vec::new();
+    for (i, v) in variants.iter().enumerate() {
+        let name = format!("xmpp-{i}");
+        let file = dir.join(format!("{name}.db"));
+        let url = match i {
+            0 if variants.len() == 1 => db_url.clone(),
+            _ => {
+                std::fs::copy(&seeded, &file).expect("a copy of the seeded database");
+                format!("sqlite://{}?mode=rwc", file.display())
+            }
+        };
+        let port = crate::server::free_port();
+        let server = Server::start_env(
+            mimql,
+            dir,
+            &name,
+            &url,
+            &config(&v.config),
+            Some(port),
+            &v.env,
+        );
+        let target = Target {
+            name: v.name.clone(),
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            fresh,
+            pid: server.pid(),
+        };
+        let figures = measure(&rt, &target, &s, Some(&server));
+        eprintln!("  {}", crate::xmpp_line(&figures));
+        out.push(figures);
+        drop(server);
+    }
     if let (Ok(addr), Ok(api), Ok(pid)) = (
         std::env::var("EJABBERD"),
         std::env::var("EJABBERD_API"),
@@ -619,7 +731,7 @@ pub fn run(mimql: &Path, dir: &Path, s: Settings) -> Vec<Figures> {
         eprintln!("  ejabberd: registering {users} users");
         register_ejabberd(&api, users);
         let target = Target {
-            name: "ejabberd",
+            name: "ejabberd".into(),
             addr: addr.parse().expect("EJABBERD is host:port"),
             fresh: 0,
             pid: pid.parse().expect("EJABBERD_PID"),

@@ -44,6 +44,9 @@ pub struct Limits {
     pub document_cache_entries: usize,
     /// Estimated bytes the document cache of one API may hold.
     pub document_cache_bytes: usize,
+    /// Account ids of local users the router keeps in memory (one query per routed message
+    /// otherwise); 0 turns the cache off.
+    pub account_id_cache_entries: usize,
     // Sessions, connections and rooms (issue 19 item 3).
     /// Per user: live sessions (SSE streams and WebSocket subscriptions), on every node.
     pub max_sessions_per_user: usize,
@@ -124,6 +127,7 @@ impl Default for Limits {
             max_blocklist_items: 1000,
             document_cache_entries: 1024,
             document_cache_bytes: 32 * 1024 * 1024,
+            account_id_cache_entries: 100_000,
             max_sessions_per_user: 100,
             max_subscriptions_per_connection: 100,
             max_ws_connections_per_user: 20,

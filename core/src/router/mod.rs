@@ -28,6 +28,7 @@ use std::sync::Arc;
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::oneshot;
 
+use crate::account_ids::AccountIds;
 use crate::archive::{self, IdGenerator, MamId};
 use crate::jid::Jid;
 use crate::sessions::{
@@ -112,6 +113,9 @@ pub struct StandardRouter {
     pairs: Striped<Option<oneshot::Receiver<()>>>,
     /// XEP-0191 blocklists, when the router applies them.
     blocking: Option<Arc<crate::blocking::Blocking>>,
+    /// The parties' account ids (cached when shared with the accounts, which forget removed
+    /// ones: see [`crate::account_ids`] for why a stale one cannot misfile a message).
+    ids: Arc<AccountIds>,
 }
 
 impl StandardRouter {
@@ -129,6 +133,7 @@ impl StandardRouter {
         };
         StandardRouter {
             writer: commit::GroupCommit::start(db.clone(), ids, features, writers),
+            ids: Arc::new(AccountIds::new(db.clone(), 0)),
             db,
             sessions,
             hosts: hosts.into(),
@@ -138,6 +143,12 @@ impl StandardRouter {
         }
     }
 
+    /// Looks the parties' account ids up in `ids` (a cache the accounts keep current).
+    pub fn with_account_ids(mut self, ids: Arc<AccountIds>) -> StandardRouter {
+        self.ids = ids;
+        self
+    }
+
     /// Stops the stanzas that blocklists forbid ([`Outcome::Blocked`]).
     pub fn with_blocking(mut self, blocking: Arc<crate::blocking::Blocking>) -> StandardRouter {
         self.blocking = Some(blocking);
@@ -145,14 +156,14 @@ impl StandardRouter {
     }
 
     /// The archive and inbox rows of an archivable message: a copy per local party, their
-    /// accounts found in one query, and which copy is the recipient's. `None` when no party
+    /// accounts found in the cache or in one query, and which copy is the recipient's. `None` when no party
     /// is a local account.
     async fn rows(&self, e: &Envelope) -> Result<Option<(commit::Rows, Option<usize>)>, DbErr> {
         let parties: Vec<&Jid> = [&e.sender, &e.to]
             .into_iter()
             .filter(|j| is_local(&self.hosts, j) && !j.node().is_empty())
             .collect();
-        let ids = crate::accounts::user_ids(&self.db, &parties).await?;
+        let ids = self.ids.ids(&parties).await?;
         let id_of = |j: &Jid| {
             parties
                 .iter()
@@ -375,6 +386,7 @@ impl Router for StandardRouter {
         // The rest runs on its own task, so that a caller that goes away (a client that
         // disconnects) cannot leave a committed stanza undelivered or the pair's line broken.
         let (sessions, hosts, db) = (self.sessions.clone(), self.hosts.clone(), self.db.clone());
+        let account_ids = self.ids.clone();
         let archive = self.features.archive;
         let delivery = tokio::spawn(async move {
             let committed = match pending {
@@ -419,7 +431,12 @@ impl Router for StandardRouter {
                     crate::metrics::stanza_routed(if archivable { "archived" } else { "live" });
                     deliver(&*sessions, &hosts, e, routed_at, None).await
                 }
-                Err(err) => Err(RouteError::Db(err)),
+                Err(err) => {
+                    // One of the ids may be stale (an account removed on another node whose
+                    // announcement was lost): asked for again next time.
+                    account_ids.forget_all(&[&e.sender, &e.to]);
+                    Err(RouteError::Db(err))
+                }
             };
             drop(turn);
             if let (Some((sender, to, element)), Ok(_)) = (original, &result) {
