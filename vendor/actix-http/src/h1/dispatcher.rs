@@ -304,8 +304,10 @@ where
                     graceful_shutdown: config.graceful_shutdown(),
 
                     io: Some(io),
-                    read_buf: BytesMut::with_capacity(HW_BUFFER_SIZE),
-                    write_buf: BytesMut::with_capacity(HW_BUFFER_SIZE),
+                    // mimql: both buffers start empty; the first read reserves HW_BUFFER_SIZE
+                    // and the first response reserves what it encodes.
+                    read_buf: BytesMut::new(),
+                    write_buf: BytesMut::new(),
                     h1_write_buffer_size: config.h1_write_buffer_size(),
                     write_buf_needs_reset: false,
                     codec: Codec::new(config),
@@ -399,7 +401,7 @@ where
 
         // All bytes have been accepted by the I/O stream, so the buffer can be reused or released.
         if *write_buf_needs_reset {
-            *write_buf = BytesMut::with_capacity(HW_BUFFER_SIZE);
+            *write_buf = BytesMut::new();
             *write_buf_needs_reset = false;
         } else {
             write_buf.clear();
@@ -1492,6 +1494,23 @@ where
 
                     if inner_p.flags.intersects(Flags::LINGER | Flags::SHUTDOWN) {
                         cx.waker().wake_by_ref();
+                    } else if matches!(
+                        inner_p.state.as_ref().get_ref(),
+                        State::SendPayload { .. } | State::SendErrorPayload { .. }
+                    ) {
+                        // mimql: a response body that is still streaming (an event stream, a
+                        // WebSocket) and waits for its next item: the connection may stay like
+                        // this for hours, so it gives back whichever buffer holds nothing. The
+                        // next read reserves HW_BUFFER_SIZE again, the next item what it
+                        // encodes. A keep-alive connection between requests (State::None)
+                        // keeps its buffers, as before: no allocation per request.
+                        if inner_p.read_buf.is_empty() && inner_p.read_buf.capacity() != 0 {
+                            *inner_p.read_buf = BytesMut::new();
+                        }
+                        if inner_p.write_buf.is_empty() && inner_p.write_buf.capacity() != 0 {
+                            *inner_p.write_buf = BytesMut::new();
+                            *inner_p.write_buf_needs_reset = false;
+                        }
                     }
                     Poll::Pending
                 };
