@@ -4,7 +4,8 @@
 # archived), no traffic shaping. See bench/README.md ("XMPP clients").
 # Knobs: ROUNDS (3), DURATION (seconds, 10), LOGIN_CLIENTS (16), IDLE (10,000), PAIRS (64),
 # WINDOW (32), LISTENERS (1,000), MESSAGES (1,000), FRESH (2,000 first-login users); EJABBERD=0
-# measures mimql alone; MODE=presence runs bench/presence.sh's benchmark instead. VARIANTS measures several mimql configurations in one run, each on a
+# measures mimql alone; MODE=presence runs bench/presence.sh's benchmark instead. VARIANTS
+# measures several mimql configurations in one run, each on a
 # copy of the seeded database: `name|TOML appended to the config (\n for newlines)|LD_PRELOAD`
 # separated by `;`, e.g. VARIANTS='nocache|[limits]\naccount_id_cache_entries = 0;default'.
 set -euo pipefail

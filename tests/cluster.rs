@@ -324,16 +324,7 @@ fn messages_to_an_account_removed_and_registered_again_on_another_node_reach_the
         .run(mimql_client::user::account::unregister())
         .unwrap();
     assert!(resp.errors.is_empty(), "{:?}", resp.errors);
-    let name = bob.jid.split('@').next().unwrap();
-    let again = a
-        .admin()
-        .run(mimql_client::admin::register_user(
-            "localhost",
-            Some(name),
-            "pw2",
-        ))
-        .unwrap();
-    assert!(again.errors.is_empty(), "{:?}", again.errors);
+    a.register_again(&bob.jid, "pw2");
     // Until b hears of the removal a message may fail (never lands under the old id).
     assert!(
         eventually(5, || {

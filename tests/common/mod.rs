@@ -284,6 +284,21 @@ impl TestServer {
         Client::new(&self.user_url).with_basic_auth(&user.jid, &user.password)
     }
 
+    /// Registers the local part of `jid` again (after its account was removed), through the
+    /// admin API.
+    pub fn register_again(&self, jid: &str, password: &str) {
+        let name = jid.split('@').next().unwrap();
+        let again = self
+            .admin()
+            .run(mimql_client::admin::register_user(
+                "localhost",
+                Some(name),
+                password,
+            ))
+            .unwrap();
+        assert!(again.errors.is_empty(), "{:?}", again.errors);
+    }
+
     /// A config file for `mimql admin --config` that reaches this server's admin API: its
     /// address and username, no password in the file but the generated one's file (as `mimql
     /// serve` leaves it, 0600), the server's database; in a directory of its own.
