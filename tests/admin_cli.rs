@@ -225,11 +225,7 @@ fn stanza_send_message_reaches_the_live_subscription_and_the_archive() {
         Opened::Refused { status, body, .. } => panic!("refused: {status} {body}"),
     };
     // Live once the session is listed.
-    assert!(common::eventually(10, || {
-        common::sessions(&s.client(&bob))
-            .list_sessions
-            .is_some_and(|l| !l.is_empty())
-    }));
+    wait_for_a_session(s, &bob);
     let sent = ok(&[
         "stanza",
         "sendMessage",
@@ -608,11 +604,7 @@ fn a_subscription_command_prints_each_event_until_the_stream_ends() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("the mimql binary runs");
-    assert!(common::eventually(10, || {
-        common::sessions(&s.client(&bob))
-            .list_sessions
-            .is_some_and(|l| !l.is_empty())
-    }));
+    wait_for_a_session(s, &bob);
     ok(&[
         "stanza",
         "sendMessage",
@@ -650,4 +642,13 @@ fn a_subscription_command_prints_each_event_until_the_stream_ends() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(0));
+}
+
+/// Waits until `user` has a session (its subscription is open).
+fn wait_for_a_session(s: &common::TestServer, user: &common::User) {
+    assert!(common::eventually(10, || {
+        common::sessions(&s.client(user))
+            .list_sessions
+            .is_some_and(|l| !l.is_empty())
+    }));
 }

@@ -1013,16 +1013,13 @@ fn from_client(el: &Xml) -> Option<Element> {
     Some(e)
 }
 
-/// A routed element as the client gets it: `to` the session's full JID when the element names
-/// no recipient (a presence broadcast: RFC 6121 §4.2.2's examples, and clients such as slixmpp
-/// file presence by its `to`); the archive id as a XEP-0359 `<stanza-id/>`.
+/// A routed element as the client gets it ([`client_xml`]: `to` the session's full JID when it
+/// names no recipient, as RFC 6121 §4.2.2's broadcasts do; clients such as slixmpp file
+/// presence by its `to`); the archive id as a XEP-0359 `<stanza-id/>`.
 fn to_client(routed: &Routed, me: &Jid) -> Option<Xml> {
     let mut e = routed.element.clone();
     if e.attr("from").is_none() {
         e.set_attr("from", routed.sender.to_string());
-    }
-    if e.attr("to").is_none() {
-        e.set_attr("to", me.to_string());
     }
     if let Some(id) = routed.archive_id {
         let by = me.bare_string();
@@ -1037,13 +1034,22 @@ fn to_client(routed: &Routed, me: &Jid) -> Option<Xml> {
                 .with_attr("id", id.to_base32()),
         ));
     }
+    client_xml(e, me)
+}
+
+/// One of the domain's elements as the client gets it: `to` the session's full JID `me` when
+/// it names no recipient, in the stream's namespace. `None` (logged) if it cannot be.
+fn client_xml(mut e: Element, me: &Jid) -> Option<Xml> {
+    if e.attr("to").is_none() {
+        e.set_attr("to", me.to_string());
+    }
     if e.attr("xmlns").is_none() {
         e.attrs.insert(0, ("xmlns".to_string(), CLIENT.to_string()));
     }
     match e.to_string().parse::<Xml>() {
         Ok(x) => Some(x),
         Err(err) => {
-            tracing::warn!(%err, "a routed stanza cannot be sent to an XMPP client");
+            tracing::warn!(%err, "a stanza cannot be sent to an XMPP client");
             None
         }
     }
@@ -1256,22 +1262,11 @@ async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()
     Ok(())
 }
 
-/// Sends one of the domain's elements to the client (in the stream's namespace), `to` the
-/// session's full JID when it names no recipient (as [`to_client`]).
+/// Sends one of the domain's elements to the client ([`client_xml`]).
 async fn send_element(b: &mut Bound, e: &Element) -> io::Result<()> {
-    let mut e = e.clone();
-    if e.attr("to").is_none() {
-        e.set_attr("to", b.jid.to_string());
-    }
-    if e.attr("xmlns").is_none() {
-        e.attrs.insert(0, ("xmlns".to_string(), CLIENT.to_string()));
-    }
-    match e.to_string().parse::<Xml>() {
-        Ok(x) => send(&mut b.stream, &x).await,
-        Err(err) => {
-            tracing::warn!(%err, "a stanza cannot be sent to an XMPP client");
-            Ok(())
-        }
+    match client_xml(e.clone(), &b.jid) {
+        Some(x) => send(&mut b.stream, &x).await,
+        None => Ok(()),
     }
 }
 
