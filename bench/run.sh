@@ -18,6 +18,10 @@ NOCACHE_PORT=15562
 NOCACHE_ADMIN_PORT=15552
 NOCACHE_METRICS_PORT=15592
 
+# PIN=1: the servers on CPU 1, wrk on CPU 0, so each server's rate is what its own work on one
+# core allows (without it, wrk, the kernel's loopback path and the server share both cores).
+if [ -n "${PIN:-}" ]; then srv=(taskset -c 1); load=(taskset -c 0); else srv=(); load=(); fi
+
 command -v wrk >/dev/null || { echo "installing wrk"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }
 # PREBUILT=1: measure the binaries already in target/release (built from an earlier commit).
 [ -n "${PREBUILT:-}" ] || cargo build --release -q -p mimql -p mimql-bench-ceiling
@@ -52,9 +56,9 @@ TOML
 config mimql $MIMQL_PORT $ADMIN_PORT $METRICS_PORT 1024
 config nocache $NOCACHE_PORT $NOCACHE_ADMIN_PORT $NOCACHE_METRICS_PORT 0
 
-"$bin/mimql" serve --config "$work/mimql.toml" 2>"$work/mimql.log" & pids+=($!)
-"$bin/mimql" serve --config "$work/nocache.toml" 2>"$work/nocache.log" & pids+=($!)
-"$bin/mimql-bench-ceiling" "127.0.0.1:$CEILING_PORT" & pids+=($!)
+"${srv[@]}" "$bin/mimql" serve --config "$work/mimql.toml" 2>"$work/mimql.log" & pids+=($!)
+"${srv[@]}" "$bin/mimql" serve --config "$work/nocache.toml" 2>"$work/nocache.log" & pids+=($!)
+"${srv[@]}" "$bin/mimql-bench-ceiling" "127.0.0.1:$CEILING_PORT" & pids+=($!)
 for port in $MIMQL_PORT $NOCACHE_PORT $CEILING_PORT; do
   for _ in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 done
@@ -82,7 +86,7 @@ curl -sf -H 'content-type: application/json' -d '{"query":"{ checkAuth { usernam
 # wrk prints latency percentiles with --latency; convert the p99 to milliseconds.
 run() {
   local out rps p99
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$work/post.lua" "http://127.0.0.1:$1/api/graphql")
+  out=$("${load[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$work/post.lua" "http://127.0.0.1:$1/api/graphql")
   echo "$out" | grep -qE 'Non-2xx|Socket errors' && { echo "errors during the run:" >&2; echo "$out" >&2; }
   rps=$(echo "$out" | awk '/Requests\/sec/ { print $2 }')
   p99=$(echo "$out" | awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } print v }')
@@ -93,7 +97,7 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] 
 
 # Warm-up (caches the credential, fills connection pools).
 for port in $MIMQL_PORT $NOCACHE_PORT $CEILING_PORT; do
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/post.lua" "http://127.0.0.1:$port/api/graphql" >/dev/null
+  "${load[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/post.lua" "http://127.0.0.1:$port/api/graphql" >/dev/null
 done
 
 : > "$work/mimql.txt"; : > "$work/nocache.txt"; : > "$work/ceiling.txt"
@@ -115,7 +119,7 @@ ratio=$(awk -v a="$m_rps" -v b="$c_rps" 'BEGIN { printf "%.2f", a / b }')
 n_ratio=$(awk -v a="$n_rps" -v b="$c_rps" 'BEGIN { printf "%.2f", a / b }')
 
 echo
-echo "checkAuth, $CONNECTIONS keep-alive connections, $ROUNDS x $DURATION rounds, medians:"
+echo "checkAuth, $CONNECTIONS keep-alive connections, $ROUNDS x $DURATION rounds${PIN:+, servers pinned to CPU 1 and wrk to CPU 0}, medians:"
 printf '  mimql (Basic auth):            %10.0f req/s   p99 %6.2f ms\n' "$m_rps" "$m_p99"
 printf '  mimql, document cache off:     %10.0f req/s   p99 %6.2f ms\n' "$n_rps" "$n_p99"
 printf '  ceiling (no auth):             %10.0f req/s   p99 %6.2f ms\n' "$c_rps" "$c_p99"

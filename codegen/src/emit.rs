@@ -587,7 +587,9 @@ impl<'a> Gen<'a> {
                 async fn #fid(&self, ctx: &gql::Context<'_>) -> gql::Result<EventStream<#item>> {
                     let api = ctx.data::<#implementor>()?;
                     #hooks
-                    #trait_id::#fid(api, ctx).await
+                    // Boxed: async-graphql keeps this future's space in the subscription's
+                    // stream for as long as it lives; boxed, that space is freed once it opens.
+                    Box::pin(#trait_id::#fid(api, ctx)).await
                 }
             });
         }

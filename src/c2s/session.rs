@@ -897,8 +897,8 @@ async fn run(shared: &Shared, mut b: Bound, slot: &Slot) {
                         }
                         continue;
                     }
-                    let Some(xml) = to_client(&routed, &b.jid) else { continue };
-                    if send(&mut b.stream, &xml).await.is_err() {
+                    let e = to_client(&routed, &b.jid);
+                    if send_serialised(&mut b.stream, &e).await.is_err() {
                         break;
                     }
                 }
@@ -1013,10 +1013,10 @@ fn from_client(el: &Xml) -> Option<Element> {
     Some(e)
 }
 
-/// A routed element as the client gets it ([`client_xml`]: `to` the session's full JID when it
-/// names no recipient, as RFC 6121 §4.2.2's broadcasts do; clients such as slixmpp file
+/// A routed element as the client gets it ([`client_element`]: `to` the session's full JID
+/// when it names no recipient, as RFC 6121 §4.2.2's broadcasts do; clients such as slixmpp file
 /// presence by its `to`); the archive id as a XEP-0359 `<stanza-id/>`.
-fn to_client(routed: &Routed, me: &Jid) -> Option<Xml> {
+fn to_client(routed: &Routed, me: &Jid) -> Element {
     let mut e = routed.element.clone();
     if e.attr("from").is_none() {
         e.set_attr("from", routed.sender.to_string());
@@ -1034,25 +1034,36 @@ fn to_client(routed: &Routed, me: &Jid) -> Option<Xml> {
                 .with_attr("id", id.to_base32()),
         ));
     }
-    client_xml(e, me)
+    client_element(e, me)
 }
 
 /// One of the domain's elements as the client gets it: `to` the session's full JID `me` when
-/// it names no recipient, in the stream's namespace. `None` (logged) if it cannot be.
-fn client_xml(mut e: Element, me: &Jid) -> Option<Xml> {
+/// it names no recipient, in the stream's namespace.
+fn client_element(mut e: Element, me: &Jid) -> Element {
     if e.attr("to").is_none() {
         e.set_attr("to", me.to_string());
     }
     if e.attr("xmlns").is_none() {
         e.attrs.insert(0, ("xmlns".to_string(), CLIENT.to_string()));
     }
-    match e.to_string().parse::<Xml>() {
-        Ok(x) => Some(x),
-        Err(err) => {
-            tracing::warn!(%err, "a stanza cannot be sent to an XMPP client");
-            None
-        }
-    }
+    e
+}
+
+/// Writes a domain element to the client as it serialises: it came from a parser (a client's
+/// stanza, GraphQL's XML scalar) or from the server's builders, so it is well-formed, and
+/// declares its namespace itself; parsing it again into the stream's element type only to
+/// encode it back cost a third of a delivered message's XML work (bench/README.md, "XMPP").
+async fn send_serialised<Io: AsyncBufRead + AsyncWrite + Unpin>(
+    stream: &mut XmlStream<Io, Xml>,
+    e: &Element,
+) -> io::Result<()> {
+    let bytes = e.to_string();
+    tokio::time::timeout(
+        WRITE_TIMEOUT,
+        std::pin::Pin::new(stream).send_serialised(bytes.as_bytes()),
+    )
+    .await
+    .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?
 }
 
 /// `<message/>`: `from` stamped with the session's full JID, `<stanza-id/>` of this server
@@ -1138,16 +1149,14 @@ async fn offline_messages(state: &AppState, b: &mut Bound) -> io::Result<()> {
                 routed_at: stored.id.micros(),
                 archive_id: stored.archived.then_some(stored.id),
             };
-            let Some(mut xml) = to_client(&routed, &b.jid) else {
-                continue;
-            };
-            xml.append_child(
-                Xml::builder("delay", DELAY)
-                    .attr(name("from"), b.domain.clone())
-                    .attr(name("stamp"), stamp(stored.id.micros()))
-                    .build(),
-            );
-            if let Err(e) = send(&mut b.stream, &xml).await {
+            let mut out = to_client(&routed, &b.jid);
+            out.children.push(crate::xml::Node::Element(
+                Element::new("delay")
+                    .with_attr("xmlns", DELAY)
+                    .with_attr("from", b.domain.clone())
+                    .with_attr("stamp", stamp(stored.id.micros())),
+            ));
+            if let Err(e) = send_serialised(&mut b.stream, &out).await {
                 // Not handed over: kept for the next session.
                 if let Err(err) = state.offline.put_back(&b.jid, &taken[i..]).await {
                     tracing::warn!(%err, "cannot keep offline messages that were not handed over");
@@ -1262,12 +1271,9 @@ async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()
     Ok(())
 }
 
-/// Sends one of the domain's elements to the client ([`client_xml`]).
+/// Sends one of the domain's elements to the client ([`client_element`]).
 async fn send_element(b: &mut Bound, e: &Element) -> io::Result<()> {
-    match client_xml(e.clone(), &b.jid) {
-        Some(x) => send(&mut b.stream, &x).await,
-        None => Ok(()),
-    }
+    send_serialised(&mut b.stream, &client_element(e.clone(), &b.jid)).await
 }
 
 /// `<iq/>`: to the server or the account, answered here (ping, disco#info, the legacy

@@ -114,7 +114,9 @@ impl<E: Executor> Gated<E> {
         let endpoint = self.endpoint.clone();
         let peer = self.peer;
         let conn = self.conn.clone();
-        stream::once(async move {
+        // Boxed: `Once` would keep the space of this future (the whole request path) inline in
+        // the stream for the subscription's life; a box is freed once the future is done.
+        stream::once(Box::pin(async move {
             let refused = |r: pipeline::Rejection| {
                 stream::once(async move { Response::from_errors(r.into_server_errors()) }).boxed()
             };
@@ -147,7 +149,7 @@ impl<E: Executor> Gated<E> {
                     refused(pipeline::internal_error())
                 }
             }
-        })
+        }))
         .flatten()
         .boxed()
     }
@@ -306,6 +308,10 @@ pub async fn upgrade<E: Executor>(
         .map(str::trim)
         .find_map(|p| p.parse::<Protocols>().ok())
         .unwrap_or(Protocols::GraphQLWS);
+    let body = match own_chunks(&req, body).await {
+        Ok(body) => body,
+        Err(e) => return HttpResponse::from_error(e),
+    };
     let (response, session, messages) =
         match actix_ws::handle_with_protocols(&req, body, &[protocol.sec_websocket_protocol()]) {
             Ok(parts) => parts,
@@ -515,6 +521,25 @@ impl Run {
         }
         let _ = session.close(None).await;
     }
+}
+
+/// The upgraded connection's bytes, each chunk copied out of the connection's read buffer.
+/// actix-ws keeps the last chunk it read as its frame buffer until the next one arrives; a chunk
+/// that shares the read buffer's allocation would keep the whole of it (8 KiB) for as long as
+/// the connection waits, which vendor/actix-http otherwise gives back while a stream is idle.
+async fn own_chunks(
+    req: &HttpRequest,
+    body: web::Payload,
+) -> Result<web::Payload, actix_web::Error> {
+    use actix_web::FromRequest;
+    type Chunks = std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
+    >;
+    let chunks = body
+        .into_inner()
+        .map(|chunk| chunk.map(|b| web::Bytes::copy_from_slice(&b)));
+    let mut payload = actix_web::dev::Payload::from(Box::pin(chunks) as Chunks);
+    web::Payload::from_request(req, &mut payload).await
 }
 
 /// The channel's receiver as a stream.

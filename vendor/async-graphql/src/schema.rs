@@ -583,7 +583,9 @@ where
             let extensions = extensions.clone();
             let env = self.0.env.clone();
             asynk_strim::stream_fn(|mut yielder| async move {
-                let (env, cache_control) = match prepare_request(
+                // Boxed: inline, the preparation's future would stay part of the stream's
+                // allocation for the whole life of a subscription (mimql, vendor/README.md).
+                let (env, cache_control) = match Box::pin(prepare_request(
                     extensions,
                     request,
                     session_data,
@@ -593,7 +595,7 @@ where
                     schema.0.max_directives,
                     schema.0.complexity,
                     schema.0.depth,
-                )
+                ))
                 .await
                 {
                     Ok(res) => res,
@@ -614,14 +616,10 @@ where
                                 .cache_control(cache_control)
                         }
                     };
-                    yielder
-                        .yield_item(
-                            env.extensions
-                                .execute(env.operation_name.as_deref(), f)
-                                .await
-                                .cache_control(cache_control),
-                        )
-                        .await;
+                    let response = Box::pin(env.extensions.execute(env.operation_name.as_deref(), f))
+                        .await
+                        .cache_control(cache_control);
+                    yielder.yield_item(response).await;
                     return;
                 }
 

@@ -341,6 +341,15 @@ impl<Io: AsyncWrite> RawXmlStream<Io> {
     }
 }
 
+impl<Io: AsyncWrite> RawXmlStream<Io> {
+    /// mimql: queues `bytes`, one complete element already serialised with its namespace
+    /// declared, as they are: no encoder runs, so the writer's namespace state is unchanged.
+    /// The caller polls [`<Self as Sink>::poll_ready`] first, as for `start_send`.
+    pub(super) fn start_send_serialised(self: Pin<&mut Self>, bytes: &[u8]) {
+        self.project().tx_buffer.extend_from_slice(bytes);
+    }
+}
+
 impl<Io> RawXmlStream<Io> {
     fn parser_pinned(self: Pin<&mut Self>) -> &mut rxml::Parser {
         self.project().parser.parser_pinned()

@@ -261,6 +261,29 @@ impl<Io, T: FromXml> XmlStream<Io, T> {
     }
 }
 
+impl<Io: AsyncWrite, T: FromXml> XmlStream<Io, T> {
+    /// mimql: sends `bytes`, one complete top-level element already serialised (its namespace
+    /// declared on it), without parsing and re-encoding it; flushed like `SinkExt::send`.
+    pub async fn send_serialised(mut self: Pin<&mut Self>, bytes: &[u8]) -> io::Result<()> {
+        core::future::poll_fn(|cx| {
+            let this = self.as_mut().project();
+            this.write_state.check_writable()?;
+            <RawXmlStream<Io> as Sink<Item<'_>>>::poll_ready(this.inner, cx)
+        })
+        .await?;
+        {
+            let this = self.as_mut().project();
+            this.write_state.check_writable()?;
+            this.inner.start_send_serialised(bytes);
+        }
+        core::future::poll_fn(|cx| {
+            let this = self.as_mut().project();
+            <RawXmlStream<Io> as Sink<Item<'_>>>::poll_flush(this.inner, cx)
+        })
+        .await
+    }
+}
+
 impl<Io: AsyncBufRead, T: FromXml> XmlStream<Io, T> {
     fn wrap(inner: RawXmlStream<Io>) -> Self {
         Self {
