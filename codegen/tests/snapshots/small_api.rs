@@ -309,7 +309,7 @@ impl Subscription {
     ) -> gql::Result<EventStream<Option<NoteEvents>>> {
         let api = ctx.data::<crate::resolvers::Api>()?;
         SchemaHooks::require_auth(api, ctx)?;
-        SubscriptionResolver::notes(api, ctx).await
+        Box::pin(SubscriptionResolver::notes(api, ctx)).await
     }
 }
 
