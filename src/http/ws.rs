@@ -322,7 +322,9 @@ pub async fn upgrade<E: Executor>(
         .max_frame_size(max_frame)
         .aggregate_continuations()
         .max_continuation_size(max_frame);
-    let (tx, rx) = mpsc::unbounded_channel::<serde_json::Result<ClientMessage>>();
+    // Boxed: a channel allocates its first block of 32 slots at once, and a `ClientMessage`
+    // (a whole `Request`) is ~400 bytes: 12 KiB a connection, mostly never used.
+    let (tx, rx) = mpsc::unbounded_channel::<Box<serde_json::Result<ClientMessage>>>();
     let init_endpoint = endpoint.clone();
     let init_conn = conn.clone();
     let engine = WebSocket::from_message_stream(
@@ -406,7 +408,7 @@ impl Run {
         mut messages: impl futures_util::Stream<
             Item = Result<AggregatedMessage, actix_ws::ProtocolError>,
         > + Unpin,
-        tx: mpsc::UnboundedSender<serde_json::Result<ClientMessage>>,
+        tx: mpsc::UnboundedSender<Box<serde_json::Result<ClientMessage>>>,
         mut engine: impl futures_util::Stream<Item = WsMessage> + Unpin,
         conn: Arc<Conn>,
     ) {
@@ -486,7 +488,7 @@ impl Run {
                         }
                         _ => {}
                     }
-                    if tx.send(message).is_err() {
+                    if tx.send(Box::new(message)).is_err() {
                         break;
                     }
                     rearm(idle_deadline.as_mut());
@@ -542,9 +544,9 @@ async fn own_chunks(
     web::Payload::from_request(req, &mut payload).await
 }
 
-/// The channel's receiver as a stream.
+/// The channel's receiver as a stream, each message unboxed.
 fn tokio_stream_from<T: Send + 'static>(
-    mut rx: mpsc::UnboundedReceiver<T>,
+    mut rx: mpsc::UnboundedReceiver<Box<T>>,
 ) -> BoxStream<'static, T> {
-    stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
+    stream::poll_fn(move |cx| rx.poll_recv(cx).map(|m| m.map(|b| *b))).boxed()
 }
