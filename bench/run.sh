@@ -24,8 +24,9 @@ if [ -n "${PIN:-}" ]; then srv=(taskset -c 1); load=(taskset -c 0); else srv=();
 
 command -v wrk >/dev/null || { echo "installing wrk"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }
 # PREBUILT=1: measure the binaries already in target/release (built from an earlier commit).
-[ -n "${PREBUILT:-}" ] || cargo build --release -q -p mimql -p mimql-bench-ceiling
-bin=$(cargo metadata --format-version 1 --no-deps | sed -E 's/.*"target_directory":"([^"]*)".*/\1/')/release
+# BIN=dir: measure the binaries in dir (e.g. copies of an earlier build, for before/after).
+[ -n "${PREBUILT:-}${BIN:-}" ] || cargo build --release -q -p mimql -p mimql-bench-ceiling
+bin=${BIN:-$(cargo metadata --format-version 1 --no-deps | sed -E 's/.*"target_directory":"([^"]*)".*/\1/')/release}
 
 work=$(mktemp -d)
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
