@@ -33,7 +33,7 @@ api_permissions:
   "benchmark registration":
     who:
       ip: "127.0.0.0/8"
-    what: ["register", "add_rosteritem"]
+    what: ["register", "add_rosteritem", "check_password"]
 modules:
   mod_admin_extra: {}
   mod_disco: {}

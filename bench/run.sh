@@ -29,7 +29,14 @@ command -v wrk >/dev/null || { echo "installing wrk"; DEBIAN_FRONTEND=noninterac
 bin=${BIN:-$(cargo metadata --format-version 1 --no-deps | sed -E 's/.*"target_directory":"([^"]*)".*/\1/')/release}
 
 work=$(mktemp -d)
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+  kill "${pids[@]}" 2>/dev/null || true
+  if [ -n "${ej_pid:-}" ]; then
+    su ejabberd -s /bin/sh -c "ejabberdctl --ctl-config $work/ej/ejabberdctl.cfg --node mimqlbench@localhost stop" >/dev/null 2>&1 || kill "$ej_pid" 2>/dev/null || true
+  fi
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 pids=()
 trap cleanup EXIT
 
@@ -125,3 +132,35 @@ printf '  mimql (Basic auth):            %10.0f req/s   p99 %6.2f ms\n' "$m_rps"
 printf '  mimql, document cache off:     %10.0f req/s   p99 %6.2f ms\n' "$n_rps" "$n_p99"
 printf '  ceiling (no auth):             %10.0f req/s   p99 %6.2f ms\n' "$c_rps" "$c_p99"
 echo "  ratio mimql/ceiling: $ratio (target >= 1.2, p99 no worse than the ceiling's); cache off: $n_ratio"
+
+# PEERS=1: the same comparison against ejabberd 23.01 (Debian's package, bench/ejabberd.sh):
+# its HTTP API's `check_password` for the same account, against mimql's checkAuth, alternating
+# rounds.
+if [ -n "${PEERS:-}" ]; then
+  EJABBERD=1
+  # shellcheck source=bench/ejabberd.sh
+  . bench/ejabberd.sh
+  curl -sf -H 'content-type: application/json' -d '{"user":"bench","host":"localhost","password":"bench-pass"}' "$EJABBERD_API/register" >/dev/null
+  curl -sf -H 'content-type: application/json' -d '{"user":"bench","host":"localhost","password":"bench-pass"}' "$EJABBERD_API/check_password" | grep -q '^0$'
+  cat > "$work/ej.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"user":"bench","host":"localhost","password":"bench-pass"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+  ej_run() {
+    local out
+    out=$("${load[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$work/ej.lua" "$EJABBERD_API/check_password")
+    echo "$out" | grep -qE 'Non-2xx|Socket errors' && { echo "errors during the run:" >&2; echo "$out" >&2; }
+    echo "$out" | awk '/Requests\/sec/ { print $2 }'
+  }
+  "${load[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/ej.lua" "$EJABBERD_API/check_password" >/dev/null
+  : > "$work/ej.txt"; : > "$work/mimql2.txt"
+  for i in $(seq 1 "$ROUNDS"); do
+    run $MIMQL_PORT >> "$work/mimql2.txt"
+    ej_run >> "$work/ej.txt"
+    echo "peers round $i: mimql $(tail -n1 "$work/mimql2.txt") | ejabberd check_password $(tail -n1 "$work/ej.txt") req/s"
+  done
+  m2=$(awk '{ print $1 }' "$work/mimql2.txt" | median)
+  e=$(awk '{ print $1 }' "$work/ej.txt" | median)
+  printf '  mimql checkAuth %10.0f req/s, ejabberd %s check_password %10.0f req/s: %s x\n' "$m2" "$(dpkg-query -W -f='${Version}' ejabberd)" "$e" "$(awk -v a="$m2" -v b="$e" 'BEGIN { printf "%.2f", a / b }')"
+fi
