@@ -71,6 +71,8 @@ pub const MESSAGES_ARCHIVED: &str = "mimql_messages_archived_total";
 pub const MESSAGES_DELIVERED: &str = "mimql_messages_delivered_total";
 /// Histogram (seconds): from routing a message to its subscriber's stream sending it.
 pub const DELIVERY_LAG: &str = "mimql_live_delivery_lag_seconds";
+/// Histogram: messages written by one group commit (archive, inbox and offline rows of each).
+pub const COMMIT_BATCH: &str = "mimql_commit_batch_messages";
 /// Gauge: open sessions on this node; label `transport` (`sse`, `ws`).
 pub const SESSIONS_OPEN: &str = "mimql_sessions_open";
 /// Counter of cluster messages dropped unopened; label `reason` (`signature`, `stale`,
@@ -204,6 +206,11 @@ fn describe() {
     describe_counter!(
         MESSAGES_DELIVERED,
         "Stanzas pushed into live sessions (SSE, WebSocket), one per session"
+    );
+    describe_histogram!(
+        COMMIT_BATCH,
+        Unit::Count,
+        "Messages written by one group commit (its batch size)"
     );
     describe_histogram!(
         DELIVERY_LAG,
@@ -377,6 +384,11 @@ pub fn messages_archived(n: u64) {
 /// `n` stanzas were pushed into live mailboxes.
 pub fn messages_delivered(n: u64) {
     counter!(MESSAGES_DELIVERED).increment(n);
+}
+
+/// A group commit wrote `messages` messages in one transaction.
+pub fn commit_batch(messages: usize) {
+    histogram!(COMMIT_BATCH).record(messages as f64);
 }
 
 /// A subscriber's stream sent a message `lag` after it was routed.

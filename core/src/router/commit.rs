@@ -118,6 +118,7 @@ async fn writer(db: DatabaseConnection, tables: Tables, mut queue: mpsc::Receive
         if queue.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
+        crate::metrics::commit_batch(batch.len());
         let rows: Vec<(&Rows, &[MamId])> = batch.iter().map(|j| (&j.rows, &j.ids[..])).collect();
         match write(&db, tables, &rows).await {
             Ok(offline) => {
