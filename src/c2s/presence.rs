@@ -5,7 +5,7 @@
 use crate::jid::Jid;
 use crate::last::LastError;
 use crate::presence::{contacts, receives_from, shares_with, unavailable};
-use crate::roster::RosterError;
+use crate::roster::{Item, RosterError};
 use crate::state::AppState;
 use crate::xml::Element;
 
@@ -38,40 +38,40 @@ pub fn stamp(e: &Element, me: &Jid) -> Element {
     p
 }
 
-/// The contacts subscribed to the user's presence (`from`/`both`).
-async fn subscribers(state: &AppState, me: &Jid) -> Vec<Jid> {
+/// The user's roster, read once for everything one presence change needs (the broadcast, the
+/// probes, the pending requests: each read is two queries). Empty when it cannot be read: a
+/// removed account's contacts were told by the removal; another failure is logged.
+pub async fn roster_of(state: &AppState, me: &Jid) -> Vec<Item> {
     match state.roster.list(&me.to_bare()).await {
-        Ok(items) => contacts(&items, shares_with),
-        // Removed meanwhile: its contacts were told by the removal.
+        Ok(items) => items,
         Err(RosterError::UserNotExist(_)) => Vec::new(),
         Err(err) => {
-            tracing::warn!(%err, "cannot read the roster for a presence broadcast");
+            tracing::warn!(%err, "cannot read the roster for presence");
             Vec::new()
         }
     }
 }
 
-/// An available presence (initial or updated): to the subscribed contacts' and the user's own
-/// other sessions (RFC 6121 §4.2.2, §4.4.2).
-pub async fn broadcast(state: &AppState, me: &Jid, sent: &mut Sent, stamped: &Element) {
+/// An available presence (initial or updated): to the subscribed contacts (`from`/`both` in
+/// `roster`) and the user's own other sessions (RFC 6121 §4.2.2, §4.4.2).
+pub async fn broadcast(
+    state: &AppState,
+    me: &Jid,
+    sent: &mut Sent,
+    stamped: &Element,
+    roster: &[Item],
+) {
     sent.available = true;
     sent.recorded = false;
-    let users = subscribers(state, me).await;
+    let users = contacts(roster, shares_with);
     state.presence.broadcast(me, &users, stamped).await;
 }
 
 /// The presence a newly available session gets (RFC 6121 §4.2.2, §4.4.2): the last available
-/// presence of each session of the contacts the user is subscribed to (`to`/`both`) and of the
-/// user's other sessions, wherever they are.
-pub async fn probe(state: &AppState, me: &Jid) -> Vec<Element> {
-    let items = match state.roster.list(&me.to_bare()).await {
-        Ok(items) => items,
-        Err(err) => {
-            tracing::warn!(%err, "cannot read the roster to probe the contacts");
-            Vec::new()
-        }
-    };
-    let mut users = contacts(&items, receives_from);
+/// presence of each session of the contacts the user is subscribed to (`to`/`both` in
+/// `roster`) and of the user's other sessions, wherever they are.
+pub async fn probe(state: &AppState, me: &Jid, roster: &[Item]) -> Vec<Element> {
+    let mut users = contacts(roster, receives_from);
     users.push(me.to_bare());
     state.presence.current(&users, me, Some(me)).await
 }
@@ -148,7 +148,7 @@ async fn tell_gone(state: &AppState, me: &Jid, sent: &mut Sent, stamped: &Elemen
     let mut users = Vec::new();
     if sent.available {
         sent.available = false;
-        users = subscribers(state, me).await;
+        users = contacts(&roster_of(state, me).await, shares_with);
         state.presence.broadcast(me, &users, stamped).await;
     }
     for to in std::mem::take(&mut sent.directed) {

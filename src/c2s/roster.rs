@@ -136,16 +136,9 @@ pub async fn subscription(
 
 /// The subscription requests the user has not answered (RFC 6121 §3.1.3: redelivered at each
 /// login, at the session's first available presence).
-pub async fn pending(state: &AppState, me: &Jid) -> Vec<Xml> {
-    let items = match state.roster.list(&me.to_bare()).await {
-        Ok(items) => items,
-        Err(err) => {
-            tracing::warn!(%err, "cannot read pending subscription requests");
-            return Vec::new();
-        }
-    };
+pub async fn pending(state: &AppState, me: &Jid, roster: &[crate::roster::Item]) -> Vec<Xml> {
     let mut requests = Vec::new();
-    for i in items {
+    for i in roster {
         if !matches!(i.state.ask, Ask::In | Ask::Both) {
             continue;
         }
@@ -163,7 +156,7 @@ pub async fn pending(state: &AppState, me: &Jid) -> Vec<Xml> {
         .map(|i| {
             Xml::builder("presence", super::CLIENT_NS)
                 .attr(name("type"), "subscribe")
-                .attr(name("from"), i.contact)
+                .attr(name("from"), i.contact.clone())
                 .attr(name("to"), me.bare_string())
                 .build()
         })

@@ -1234,14 +1234,21 @@ async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()
         tracing::warn!(%err, "cannot change a c2s session's presence");
         return Ok(());
     }
+    // Read once for the broadcast, the probes and the pending requests (priority 0 or more
+    // means available).
+    let roster = if available {
+        super::presence::roster_of(state, &b.jid).await
+    } else {
+        Vec::new()
+    };
     if available {
         let first = !b.presence.available;
-        super::presence::broadcast(state, &b.jid, &mut b.presence, &stamped).await;
+        super::presence::broadcast(state, &b.jid, &mut b.presence, &stamped, &roster).await;
         // RFC 6121 §4.2.2: the initial presence to the resource that sent it too, then
         // (§4.2.2, §4.4.2) the contacts' and the user's other resources' presence.
         send_element(b, &stamped).await?;
         if first {
-            for p in super::presence::probe(state, &b.jid).await {
+            for p in super::presence::probe(state, &b.jid, &roster).await {
                 send_element(b, &p).await?;
             }
         }
@@ -1258,7 +1265,7 @@ async fn presence(state: &AppState, b: &mut Bound, e: &Element) -> io::Result<()
     // §3.1.3), once per session.
     if priority >= 0 && !b.requests_sent {
         b.requests_sent = true;
-        for request in roster::pending(state, &b.jid).await {
+        for request in roster::pending(state, &b.jid, &roster).await {
             send(&mut b.stream, &request).await?;
         }
     }
