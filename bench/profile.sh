@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:?instructions or split}; kind=${2:-mimql}
-PORT=15761; ADMIN_PORT=15751
+PORT=15761; ADMIN_PORT=15751; METRICS_PORT=15791
 command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
 if [ "$what" = instructions ]; then command -v valgrind >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind >/dev/null; fi
 if [ "$what" = split ]; then command -v perf >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-perf >/dev/null; fi
@@ -20,21 +20,9 @@ work=$(mktemp -d)
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-cat > "$work/m.toml" <<TOML
-[general]
-hosts = ["localhost"]
-log_level = "warn"
-[database]
-url = "sqlite://$work/m.db?mode=rwc"
-[listen.user]
-address = "127.0.0.1:$PORT"
-[listen.admin]
-address = "127.0.0.1:$ADMIN_PORT"
-username = "admin"
-password = "secret"
-[listen.c2s]
-enabled = false
-TOML
+# shellcheck source=bench/checkauth.sh
+. bench/checkauth.sh
+checkauth_config m $PORT $ADMIN_PORT $METRICS_PORT 1024
 case "$kind" in
   mimql) server=("$bin/mimql" serve --config "$work/m.toml") ;;
   ceiling) server=("$bin/mimql-bench-ceiling" "127.0.0.1:$PORT") ;;
@@ -45,19 +33,8 @@ if [ "$what" = instructions ]; then
 else
   "${server[@]}" >"$work/server.log" 2>&1 & pids+=($!)
 fi
-for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.2; done
-if [ "$kind" = mimql ]; then
-  curl -sf -u admin:secret -H 'content-type: application/json' \
-    -d '{"query":"mutation { account { registerUser(domain: \"localhost\", username: \"bench\", password: \"bench-pass\") { message } } }"}' \
-    "http://127.0.0.1:$ADMIN_PORT/api/graphql" >/dev/null
-fi
-auth=$(printf 'bench@localhost:bench-pass' | base64)
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '{"query":"{ checkAuth { username authStatus } }"}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Basic $auth"
-LUA
+checkauth_wait $PORT
+if [ "$kind" = mimql ]; then checkauth_register $ADMIN_PORT; fi
 url=http://127.0.0.1:$PORT/api/graphql
 if [ "$what" = instructions ]; then
   wrk -t1 -c4 -d5s -s "$work/post.lua" "$url" >/dev/null

@@ -40,50 +40,18 @@ cleanup() {
 pids=()
 trap cleanup EXIT
 
-config() { # name user-port admin-port metrics-port cache-entries
-  cat > "$work/$1.toml" <<TOML
-[general]
-hosts = ["localhost"]
-log_level = "warn"
-[database]
-url = "sqlite://$work/$1.db?mode=rwc"
-[listen.user]
-address = "127.0.0.1:$2"
-[listen.admin]
-address = "127.0.0.1:$3"
-username = "admin"
-password = "secret"
-[listen.metrics]
-address = "127.0.0.1:$4"
-[listen.c2s]
-enabled = false
-[limits]
-document_cache_entries = $5
-TOML
-}
-config mimql $MIMQL_PORT $ADMIN_PORT $METRICS_PORT 1024
-config nocache $NOCACHE_PORT $NOCACHE_ADMIN_PORT $NOCACHE_METRICS_PORT 0
+# shellcheck source=bench/checkauth.sh
+. bench/checkauth.sh
+checkauth_config mimql $MIMQL_PORT $ADMIN_PORT $METRICS_PORT 1024
+checkauth_config nocache $NOCACHE_PORT $NOCACHE_ADMIN_PORT $NOCACHE_METRICS_PORT 0
 
 "${srv[@]}" "$bin/mimql" serve --config "$work/mimql.toml" 2>"$work/mimql.log" & pids+=($!)
 "${srv[@]}" "$bin/mimql" serve --config "$work/nocache.toml" 2>"$work/nocache.log" & pids+=($!)
 "${srv[@]}" "$bin/mimql-bench-ceiling" "127.0.0.1:$CEILING_PORT" & pids+=($!)
-for port in $MIMQL_PORT $NOCACHE_PORT $CEILING_PORT; do
-  for _ in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-done
-
-for port in $ADMIN_PORT $NOCACHE_ADMIN_PORT; do
-  curl -sf -u admin:secret -H 'content-type: application/json' \
-    -d '{"query":"mutation { account { registerUser(domain: \"localhost\", username: \"bench\", password: \"bench-pass\") { message } } }"}' \
-    "http://127.0.0.1:$port/api/graphql" >/dev/null
-done
-
-auth=$(printf 'bench@localhost:bench-pass' | base64)
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '{"query":"{ checkAuth { username authStatus } }"}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Basic $auth"
-LUA
+checkauth_wait $MIMQL_PORT $NOCACHE_PORT $CEILING_PORT
+checkauth_register $ADMIN_PORT
+checkauth_register $NOCACHE_ADMIN_PORT
+auth=$checkauth_auth
 
 # Sanity: both answer the query, mimql as the authenticated user.
 for port in $MIMQL_PORT $NOCACHE_PORT; do
